@@ -1,0 +1,175 @@
+// SQL for accounts, cards and ledger rows. The only module that speaks SQL about accounts;
+// statements are prepared once per repository.
+import type { Database } from 'bun:sqlite'
+
+export type ModelLimits = Record<string, { rpm?: number; tpm?: number }>
+
+/** An account as the rest of xgate sees it (camelCase, money in nano-USD, times in unix ms). */
+export type Account = {
+  id: number
+  parentId: number | null
+  name: string
+  email: string
+  alias: string
+  billingEmail: string | null
+  status: boolean
+  dna: string
+  level: number
+  gear: number
+  role: number
+  tier: number
+  factor: number
+  rates: number
+  hardLimitNano: number
+  softLimitNano: number
+  rpm: number
+  rph: number
+  rpd: number
+  tpm: number
+  tph: number
+  tpd: number
+  modelLimits: ModelLimits | null
+  allowIps: string[] | null
+  allowModels: string[] | null
+  allowLevels: number[] | null
+  resources: string[] | null
+  modelMapper: Record<string, string> | null
+  levelMapper: Record<string, number> | null
+  childLimit: number
+  keyHash: string
+  keyTail: string
+  createdAt: number
+  updatedAt: number
+}
+
+type Row = Record<string, unknown>
+
+const JSON_COLUMNS = {
+  modelLimits: 'model_limits',
+  allowIps: 'allow_ips',
+  allowModels: 'allow_models',
+  allowLevels: 'allow_levels',
+  resources: 'resources',
+  modelMapper: 'model_mapper',
+  levelMapper: 'level_mapper',
+} as const
+
+const PLAIN_COLUMNS = {
+  parentId: 'parent_id',
+  name: 'name',
+  email: 'email',
+  alias: 'alias',
+  billingEmail: 'billing_email',
+  dna: 'dna',
+  level: 'level',
+  gear: 'gear',
+  role: 'role',
+  tier: 'tier',
+  factor: 'factor',
+  rates: 'rates',
+  hardLimitNano: 'hard_limit_nano',
+  softLimitNano: 'soft_limit_nano',
+  rpm: 'rpm',
+  rph: 'rph',
+  rpd: 'rpd',
+  tpm: 'tpm',
+  tph: 'tph',
+  tpd: 'tpd',
+  childLimit: 'child_limit',
+  keyHash: 'key_hash',
+  keyTail: 'key_tail',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+} as const
+
+const parseJson = (v: unknown) => (v === null || v === undefined ? null : JSON.parse(String(v)))
+
+export function rowToAccount(r: Row): Account {
+  const a: Record<string, unknown> = { id: Number(r.id), status: Number(r.status) === 1 }
+  for (const [k, col] of Object.entries(PLAIN_COLUMNS)) a[k] = r[col]
+  for (const [k, col] of Object.entries(JSON_COLUMNS)) a[k] = parseJson(r[col])
+  return a as Account
+}
+
+/** Column/value pairs for an insert or update of the given account fields. */
+export function accountColumns(fields: Partial<Account>): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = []
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === 'id' || v === undefined) continue
+    if (k === 'status') out.push(['status', v ? 1 : 0])
+    else if (k in JSON_COLUMNS) {
+      out.push([JSON_COLUMNS[k as keyof typeof JSON_COLUMNS], v === null ? null : JSON.stringify(v)])
+    } else if (k in PLAIN_COLUMNS) out.push([PLAIN_COLUMNS[k as keyof typeof PLAIN_COLUMNS], v])
+  }
+  return out
+}
+
+export type AccountsRepo = ReturnType<typeof createAccountsRepo>
+
+export function createAccountsRepo(db: Database) {
+  const byId = db.prepare('SELECT * FROM accounts WHERE id = ?')
+  const byKeyHash = db.prepare('SELECT * FROM accounts WHERE key_hash = ?')
+  const count = db.prepare('SELECT COUNT(*) AS n FROM accounts')
+  const setDna = db.prepare('UPDATE accounts SET dna = ? WHERE id = ?')
+  const insertCard = db.prepare(
+    'INSERT INTO cards (account_id, amount_nano, balance_nano, granted_at, expires_at, reference) VALUES (?, ?, ?, ?, ?, ?)',
+  )
+  const insertLedger = db.prepare(
+    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, ?, ?, ?)',
+  )
+  const invariant = db.prepare(`
+    SELECT a.id AS id, a.name AS name,
+      COALESCE((SELECT SUM(balance_nano) FROM cards c WHERE c.account_id = a.id), 0) AS cards_nano,
+      COALESCE((SELECT SUM(delta_nano) FROM ledger l WHERE l.account_id = a.id), 0) AS ledger_nano
+    FROM accounts a`)
+  const insertStatements = new Map<string, ReturnType<Database['prepare']>>()
+
+  return {
+    findById(id: number): Account | null {
+      const r = byId.get(id) as Row | null
+      return r ? rowToAccount(r) : null
+    },
+    findByKeyHash(hash: string): Account | null {
+      const r = byKeyHash.get(hash) as Row | null
+      return r ? rowToAccount(r) : null
+    },
+    count(): number {
+      return (count.get() as { n: number }).n
+    },
+    /**
+     * Inserts an account and sets its DNA to parent's DNA + id + '.'. The caller wraps this in a
+     * transaction together with the cards and ledger rows of the same operation.
+     */
+    insert(fields: Omit<Account, 'id' | 'dna'> & { id?: number }, parentDna: string): Account {
+      const cols = accountColumns({ ...fields, dna: `~${fields.keyHash}` })
+      if (fields.id !== undefined) cols.unshift(['id', fields.id])
+      const names = cols.map(([c]) => c)
+      const sqlKey = names.join(',')
+      let stmt = insertStatements.get(sqlKey)
+      if (!stmt) {
+        stmt = db.prepare(
+          `INSERT INTO accounts (${sqlKey}) VALUES (${names.map(() => '?').join(',')}) RETURNING id`,
+        )
+        insertStatements.set(sqlKey, stmt)
+      }
+      const { id } = stmt.get(...(cols.map(([, v]) => v) as never[])) as { id: number }
+      const dna = `${parentDna}${id}.`
+      setDna.run(dna, id)
+      return { ...fields, id, dna } as Account
+    },
+    addCard(accountId: number, amountNano: number, grantedAtMs: number, expiresAtMs: number, reference: string | null) {
+      const r = insertCard.run(accountId, amountNano, amountNano, grantedAtMs, expiresAtMs, reference)
+      return Number(r.lastInsertRowid)
+    },
+    /** Accounts whose cards' total differs from the sum of their ledger rows (must be none). */
+    invariantViolations(): Array<{ id: number; name: string; cardsNano: number; ledgerNano: number }> {
+      const rows = invariant.all() as Array<{ id: number; name: string; cards_nano: number; ledger_nano: number }>
+      return rows
+        .filter((r) => r.cards_nano !== r.ledger_nano)
+        .map((r) => ({ id: r.id, name: r.name, cardsNano: r.cards_nano, ledgerNano: r.ledger_nano }))
+    },
+    addLedger(accountId: number, deltaNano: number, reason: string, ref: string | null, atMs: number) {
+      insertLedger.run(accountId, deltaNano, reason, ref, atMs)
+    },
+  }
+}

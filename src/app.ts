@@ -1,0 +1,75 @@
+// createApp(deps): the Elysia root. It renders every error in the caller's dialect, mounts the
+// docs, and adds one `.use()` per feature.
+import { Elysia } from 'elysia'
+import { docsRoutes } from './docs/routes'
+import { healthRoutes } from './health/routes'
+import type { Deps } from './deps'
+import { AppError } from './shared/errors'
+
+/** Anthropic's surface answers errors in its own shape. */
+export function isAnthropicPath(path: string): boolean {
+  return path.startsWith('/v1/messages')
+}
+
+export function errorResponse(err: AppError, path: string, requestId?: string): Response {
+  const body = isAnthropicPath(path) ? err.toAnthropic() : err.toOpenAI()
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...err.headers }
+  if (requestId) headers['x-request-id'] = requestId
+  return new Response(JSON.stringify(body), { status: err.status, headers })
+}
+
+type ValueErrorLike = { path?: string; message?: string; summary?: string }
+
+/** One readable line naming the field and why, from Elysia's validation error. */
+export function describeValidation(error: unknown): string {
+  const e = error as { all?: ValueErrorLike[]; valueError?: ValueErrorLike; type?: string; message?: string }
+  let first: ValueErrorLike | undefined
+  try {
+    first = e.valueError ?? e.all?.[0]
+  } catch {
+    first = undefined
+  }
+  const where = e.type === 'query' ? 'query parameter' : e.type === 'params' ? 'path parameter' : 'field'
+  if (first?.path) {
+    const field = first.path.replace(/^\//, '').replace(/\//g, '.')
+    return `${where} ${field}: ${first.message ?? first.summary ?? 'invalid'}`
+  }
+  if (first?.message) return `${where}: ${first.message}`
+  return 'invalid request'
+}
+
+function toAppError(code: string | number, error: unknown): AppError {
+  if (error instanceof AppError) return error
+  switch (code) {
+    case 'VALIDATION':
+      return new AppError('bad_request', describeValidation(error))
+    case 'PARSE':
+      return new AppError('invalid_json', 'request body is not valid JSON')
+    case 'NOT_FOUND':
+      return new AppError('not_found', 'no such route')
+    case 'INVALID_FILE_TYPE':
+      return new AppError('bad_request', 'invalid file type')
+  }
+  const status = (error as { status?: number })?.status
+  if (status === 413) return new AppError('payload_too_large', 'request body too large')
+  return new AppError('internal_error', 'internal error')
+}
+
+export function createApp(deps: Deps) {
+  return new Elysia({ name: 'xgate' })
+    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+      const err = toAppError(code, error)
+      if (err.code === 'internal_error') {
+        deps.log.error('unhandled error', {
+          path,
+          error: error instanceof Error ? error.message : String(error),
+          stack: error instanceof Error ? error.stack : undefined,
+        })
+      }
+      return errorResponse(err, path, deps.requestMeta.get(request)?.id)
+    })
+    .use(docsRoutes)
+    .use(healthRoutes(deps))
+}
+
+export type App = ReturnType<typeof createApp>

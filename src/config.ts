@@ -1,0 +1,169 @@
+// The only reader of process.env, command-line flags and the config file. Precedence, highest
+// first: flags, environment, the JSON file named by --config / CONFIG_FILE, built-in defaults.
+import { Type as T, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { readFileSync } from 'node:fs'
+
+const Int = (min: number, max: number, def: number) => T.Integer({ minimum: min, maximum: max, default: def })
+const Usd = (def: number) => T.Number({ minimum: 0, maximum: 1_000_000, default: def })
+const Str = (def?: string) => (def === undefined ? T.Optional(T.String()) : T.String({ default: def }))
+
+export const ConfigSchema = T.Object({
+  HOST: Str('0.0.0.0'),
+  PORT: Int(0, 65535, 3443),
+  DATA_DIR: T.String({ minLength: 1, default: './data' }),
+  TZ: Str(),
+  INIT_USERS: Str(),
+  INIT_KEYS: Str(),
+  MODEL_MAPPER: Str(),
+  LEVEL_MAPPER: Str(),
+  SWITCH_OVER: Str(),
+  RESOURCES: Str(),
+  MODEL_LIMITS: Str(),
+  MODEL_PRICES: Str(),
+  ALLOW_UNPRICED_MODELS: T.Boolean({ default: false }),
+  USER_MIN_BALANCE: Usd(2),
+  CALL_MIN_BALANCE: Usd(1),
+  USER_API_MIN_BALANCE: Usd(20),
+  EMAIL_BALANCE: Usd(3),
+  EMAIL_SMTP: Str(),
+  EMAIL_PORT: T.Optional(T.Integer({ minimum: 1, maximum: 65535 })),
+  EMAIL_AUTH: Str(),
+  EMAIL_PASS: Str(),
+  EMAIL_SENDER: Str(),
+  EMAIL_TLS: T.Optional(T.Boolean()),
+  XAI_MAIL: Str(),
+  FLUSH_INTERVAL_MS: Int(10, 60_000, 200),
+  FLUSH_MAX_ROWS: Int(100, 1_000_000, 5_000),
+  LOG_FILE: Str(),
+  LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {
+    default: 'info',
+  }),
+  TRUST_PROXY: Str(),
+  UPSTREAM_TIMEOUT_MS: Int(1_000, 3_600_000, 600_000),
+  FIRST_BYTE_TIMEOUT_MS: Int(100, 600_000, 60_000),
+  TRIES_PER_LEVEL: Int(1, 10, 3),
+  MAX_BODY_BYTES: Int(1_024, 256 * 1024 * 1024, 32 * 1024 * 1024),
+  ADMIN_MAX_BODY_BYTES: Int(1_024, 16 * 1024 * 1024, 1024 * 1024),
+  USAGE_RETENTION_DAYS: Int(1, 3_650, 90),
+  SHUTDOWN_GRACE_MS: Int(0, 600_000, 10_000),
+  API_LISTEN: Str('127.0.0.1:10085'),
+  API_SERVICES: T.Array(T.String(), { default: [] }),
+  API_TOKEN: Str(),
+})
+
+export type Config = Readonly<Static<typeof ConfigSchema>>
+type Key = keyof Static<typeof ConfigSchema>
+
+const KEYS = Object.keys(ConfigSchema.properties) as Key[]
+
+export class ConfigError extends Error {}
+
+/** `--data-dir` → `DATA_DIR`. */
+function flagToKey(flag: string): string {
+  return flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase()
+}
+
+/** Splits argv into the sub-command, its positional arguments and `--flag value` pairs. */
+export function parseArgs(argv: string[]): { command: string; args: string[]; flags: Record<string, string> } {
+  const flags: Record<string, string> = {}
+  const positional: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (!a.startsWith('--')) {
+      positional.push(a)
+      continue
+    }
+    const eq = a.indexOf('=')
+    if (eq > 0) flags[flagToKey(a.slice(0, eq))] = a.slice(eq + 1)
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags[flagToKey(a)] = argv[++i]!
+    else flags[flagToKey(a)] = 'true'
+  }
+  return { command: positional[0] ?? 'serve', args: positional.slice(1), flags }
+}
+
+/** Turns a string from the environment or a flag into the type the schema wants. */
+function coerce(key: Key, raw: string): unknown {
+  const schema = ConfigSchema.properties[key] as { type?: string; anyOf?: unknown }
+  const type = schema.type
+  if (type === 'integer' || type === 'number') return raw.trim() === '' ? NaN : Number(raw)
+  if (type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true
+    if (/^(0|false|no|off)$/i.test(raw)) return false
+    return raw
+  }
+  if (type === 'array') return raw.split(/[\s,]+/).filter(Boolean)
+  return raw
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (e) {
+    throw new ConfigError(`config file ${path}: ${(e as Error).message}`)
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path}: must hold a JSON object`)
+  }
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (k === 'api') {
+      // Xray's shape: "api": {"listen": "127.0.0.1:10085", "services": [...]}
+      const api = v as { listen?: unknown; services?: unknown; token?: unknown }
+      if (!api || typeof api !== 'object') throw new ConfigError('api: must be an object')
+      if (api.listen !== undefined) out.API_LISTEN = api.listen
+      if (api.services !== undefined) out.API_SERVICES = api.services
+      if (api.token !== undefined) out.API_TOKEN = api.token
+    } else if ((KEYS as string[]).includes(k)) out[k] = v
+    else throw new ConfigError(`config file ${path}: unknown setting ${k}`)
+  }
+  return out
+}
+
+/**
+ * Builds the frozen Config. `env` is process.env in production and a plain object in tests.
+ * Throws ConfigError with one line naming the setting and why.
+ */
+export function loadConfig(flags: Record<string, string>, env: Record<string, string | undefined>): Config {
+  const merged: Record<string, unknown> = {}
+  const file = flags.CONFIG ?? env.CONFIG_FILE
+  if (file) Object.assign(merged, readConfigFile(file))
+  for (const key of KEYS) {
+    const v = env[key]
+    if (v !== undefined && v !== '') merged[key] = coerce(key, v)
+  }
+  for (const [flag, v] of Object.entries(flags)) {
+    if (flag === 'CONFIG') continue
+    if (!(KEYS as string[]).includes(flag)) {
+      throw new ConfigError(`unknown flag --${flag.toLowerCase().replace(/_/g, '-')}`)
+    }
+    merged[flag] = coerce(flag as Key, v)
+  }
+  const withDefaults = Value.Default(ConfigSchema, merged) as Record<string, unknown>
+  const first = Value.Errors(ConfigSchema, withDefaults).First()
+  if (first) {
+    const name = first.path.replace(/^\//, '').split('/')[0] || 'config'
+    const shown = JSON.stringify(withDefaults[name])
+    throw new ConfigError(`invalid setting ${name}=${shown ?? ''}: ${first.message}`)
+  }
+  if (withDefaults.TZ) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: withDefaults.TZ as string })
+    } catch {
+      throw new ConfigError(`invalid setting TZ=${withDefaults.TZ}: not an IANA time zone`)
+    }
+  } else {
+    withDefaults.TZ = Intl.DateTimeFormat().resolvedOptions().timeZone
+  }
+  return Object.freeze(withDefaults) as unknown as Config
+}
+
+/** Reads the real process environment and argv; the one place that touches process.env. */
+export function configFromProcess(flags: Record<string, string>): Config {
+  return loadConfig(flags, process.env)
+}
+
+/** Version information baked in at build time (scripts/build.ts defines these), else from package.json. */
+export const VERSION = process.env.XGATE_VERSION ?? '0.1.0'
+export const COMMIT = process.env.XGATE_COMMIT ?? 'dev'

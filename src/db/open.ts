@@ -1,0 +1,79 @@
+// Opens DATA_DIR/xgate.db (WAL, foreign keys, NORMAL sync) after taking the single-instance lock.
+// The lock is a separate SQLite file held in exclusive locking mode for the life of the process:
+// the OS releases it when the process dies, even by kill -9, so there is no stale-PID guessing.
+import { Database } from 'bun:sqlite'
+import { chmodSync, existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { migrate } from './migrations'
+
+export class InstanceLockedError extends Error {}
+
+export type Store = { db: Database; close(): void; path: string }
+
+function takeLock(dataDir: string): Database {
+  const lock = new Database(join(dataDir, 'xgate.lock'), { create: true })
+  lock.exec('PRAGMA locking_mode=EXCLUSIVE')
+  try {
+    lock.exec('BEGIN EXCLUSIVE')
+    lock.exec('COMMIT')
+  } catch {
+    lock.close()
+    throw new InstanceLockedError(
+      `another xgate process is already serving DATA_DIR ${dataDir} (lock file xgate.lock is held)`,
+    )
+  }
+  return lock
+}
+
+export function applyPragmas(db: Database): void {
+  db.exec('PRAGMA journal_mode=WAL')
+  db.exec('PRAGMA synchronous=NORMAL')
+  db.exec('PRAGMA foreign_keys=ON')
+  db.exec('PRAGMA busy_timeout=5000')
+}
+
+/** Opens the store for serving: lock, pragmas, migrations. */
+export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store {
+  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const lock = opts.lock === false ? null : takeLock(dataDir)
+  const path = join(dataDir, 'xgate.db')
+  const fresh = !existsSync(path)
+  const db = new Database(path, { create: true, strict: true })
+  if (fresh) chmodSync(path, 0o600)
+  applyPragmas(db)
+  migrate(db)
+  return {
+    db,
+    path,
+    close() {
+      try {
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+      } finally {
+        db.close()
+        lock?.close()
+      }
+    },
+  }
+}
+
+/** An in-memory store for tests: same pragmas and migrations, no lock. */
+export function openMemoryStore(): Store {
+  const db = new Database(':memory:', { strict: true })
+  applyPragmas(db)
+  migrate(db)
+  return { db, path: ':memory:', close: () => db.close() }
+}
+
+/** `xgate backup FILE`: a consistent copy via VACUUM INTO, safe while another process serves. */
+export function backupTo(dataDir: string, file: string): void {
+  const path = join(dataDir, 'xgate.db')
+  if (!existsSync(path)) throw new Error(`no database at ${path}`)
+  if (existsSync(file)) throw new Error(`backup target ${file} exists already`)
+  const db = new Database(path, { readonly: true })
+  try {
+    db.exec('PRAGMA busy_timeout=5000')
+    db.prepare('VACUUM INTO ?').run(file)
+  } finally {
+    db.close()
+  }
+}

@@ -1,0 +1,55 @@
+// The single wiring point: everything a feature needs (config, clock, fetch, log, store, stores)
+// is built here once and handed down as plain objects.
+import type { Database } from 'bun:sqlite'
+import type { Config } from './config'
+import { createAuthenticator, type Authenticator } from './accounts/auth'
+import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
+import { createFlusher, type Flusher } from './db/flusher'
+import { systemClock, type Clock } from './shared/clock'
+import { createEvents, type Events } from './shared/events'
+import { createInFlight, type InFlight } from './shared/inflight'
+import { createLogger, type Logger } from './shared/log'
+
+/** Per-request facts gathered along the way, for the access log. */
+export type RequestMeta = { id: string; ip: string; accountId?: number }
+
+export type Deps = {
+  config: Config
+  clock: Clock
+  fetch: typeof fetch
+  log: Logger
+  db: Database
+  flusher: Flusher
+  accounts: { repo: AccountsRepo; auth: Authenticator }
+  requestMeta: WeakMap<Request, RequestMeta>
+  /** Calls in flight, streams included until their last byte. */
+  inFlight: InFlight
+  events: Events
+  startedAtMs: number
+}
+
+export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
+
+export function buildDeps(config: Config, db: Database, overrides: DepsOverrides = {}): Deps {
+  const clock = overrides.clock ?? systemClock
+  const log = overrides.log ?? createLogger({ file: config.LOG_FILE, level: config.LOG_LEVEL, now: clock.now })
+  const flusher = createFlusher({ db, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })
+  const repo = createAccountsRepo(db)
+  const events = createEvents()
+  const auth = createAuthenticator(repo)
+  events.onAccountChanged((e) => auth.invalidate(e.id))
+  events.onAccountDeleted((e) => auth.invalidate(e.id))
+  return {
+    config,
+    clock,
+    fetch: overrides.fetch ?? fetch,
+    log,
+    db,
+    flusher,
+    accounts: { repo, auth },
+    requestMeta: new WeakMap(),
+    inFlight: createInFlight(),
+    events,
+    startedAtMs: clock.now(),
+  }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bun
+// CLI entry: parse args → load config → run the sub-command. `serve` is the default.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Database } from 'bun:sqlite'
+import { createAccountsRepo } from './accounts/repo'
+import { COMMIT, ConfigError, VERSION, configFromProcess, parseArgs } from './config'
+import { backupTo, InstanceLockedError } from './db/open'
+import { migrate } from './db/migrations'
+import { generateKey } from './shared/ids'
+import { startGateway } from './server'
+
+const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check] [--port N] [--host H] [--data-dir D] [--config FILE] [--NAME value]`
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`xgate: ${message}\n`)
+  process.exit(code)
+}
+
+async function serve(flags: Record<string, string>) {
+  const config = configFromProcess(flags)
+  const gw = await startGateway(config)
+  if (gw.generatedRootKey) {
+    process.stdout.write(
+      `xgate: created root account; its key (shown once, also in ${join(config.DATA_DIR, 'root.key')}):\n${gw.generatedRootKey}\n`,
+    )
+  }
+  gw.deps.log.info('listening', { url: `http://${config.HOST}:${gw.port}`, dataDir: config.DATA_DIR, version: VERSION })
+  gw.deps.log.flush()
+  const shutdown = (signal: string) => {
+    gw.deps.log.info('stopping', { signal })
+    gw.stop().then(
+      () => process.exit(0),
+      (e) => fail(`stop failed: ${(e as Error).message}`),
+    )
+  }
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  const reopen = () => gw.deps.log.reopen()
+  process.on('SIGHUP', reopen)
+  process.on('SIGUSR1', reopen)
+}
+
+function check(flags: Record<string, string>) {
+  const config = configFromProcess(flags)
+  const path = join(config.DATA_DIR, 'xgate.db')
+  if (!existsSync(path)) fail(`no database at ${path}`)
+  const db = new Database(path, { strict: true })
+  db.exec('PRAGMA busy_timeout=5000')
+  migrate(db)
+  const integrity = (db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>).map((r) => r.integrity_check)
+  const violations = createAccountsRepo(db).invariantViolations()
+  db.close()
+  let ok = true
+  if (integrity.length !== 1 || integrity[0] !== 'ok') {
+    ok = false
+    process.stdout.write(`integrity_check: ${integrity.join('; ')}\n`)
+  } else process.stdout.write('integrity_check: ok\n')
+  for (const v of violations) {
+    ok = false
+    process.stdout.write(`ledger mismatch: account ${v.id} (${v.name}) cards=${v.cardsNano} ledger=${v.ledgerNano} nano-USD\n`)
+  }
+  if (violations.length === 0) process.stdout.write('ledger: ok (cards == ledger for every account)\n')
+  process.exit(ok ? 0 : 1)
+}
+
+async function main() {
+  const { command, args, flags } = parseArgs(process.argv.slice(2))
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(flags)
+      case 'version':
+        process.stdout.write(`xgate ${VERSION} (commit ${COMMIT}, bun ${Bun.version})\n`)
+        return
+      case 'gen-key':
+        process.stdout.write(generateKey() + '\n')
+        return
+      case 'backup': {
+        if (!args[0]) fail('backup needs a FILE: xgate backup FILE')
+        const config = configFromProcess(flags)
+        backupTo(config.DATA_DIR, args[0])
+        process.stdout.write(`xgate: backup written to ${args[0]}\n`)
+        return
+      }
+      case 'check':
+        return check(flags)
+      case 'help':
+        process.stdout.write(USAGE + '\n')
+        return
+      default:
+        fail(`unknown command ${command}\n${USAGE}`, 2)
+    }
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof InstanceLockedError) fail(e.message)
+    if (e instanceof Error && /INIT_USERS|INIT_KEYS/.test(e.message)) fail(e.message)
+    throw e
+  }
+}
+
+await main()

@@ -1,0 +1,124 @@
+// Starts and stops one gateway: store, deps, bootstrap, HTTP listener, flusher, signals-free.
+// main.ts adds the signal handling; tests call startGateway() directly on port 0.
+import type { Server } from 'bun'
+import { bootstrap } from './accounts/bootstrap'
+import { createApp, errorResponse } from './app'
+import type { Config } from './config'
+import { openStore, type Store } from './db/open'
+import { buildDeps, type Deps, type DepsOverrides } from './deps'
+import { AppError } from './shared/errors'
+import { newRequestId } from './shared/ids'
+
+export type Gateway = {
+  url: string
+  port: number
+  deps: Deps
+  server: Server<unknown>
+  /** Set when bootstrap generated a root key (empty database, no INIT_USERS). */
+  generatedRootKey?: string
+  /** Graceful stop: stop accepting, let in-flight calls finish (bounded), flush, checkpoint, close. */
+  stop(): Promise<void>
+}
+
+const ADMIN_BODY_PATHS = /^\/(x-|dashboard)/
+
+export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
+  const store: Store = openStore(config.DATA_DIR)
+  let deps: Deps
+  try {
+    deps = buildDeps(config, store.db, overrides)
+  } catch (e) {
+    store.close()
+    throw e
+  }
+  let generatedRootKey: string | undefined
+  try {
+    const boot = bootstrap(store.db, deps.accounts.repo, {
+      initUsers: config.INIT_USERS,
+      dataDir: config.DATA_DIR,
+      nowMs: deps.clock.now(),
+    })
+    generatedRootKey = boot.generatedKey
+  } catch (e) {
+    store.close()
+    throw e
+  }
+  const app = createApp(deps)
+  const handle = app.fetch
+
+  const server = Bun.serve({
+    hostname: config.HOST,
+    port: config.PORT,
+    maxRequestBodySize: config.MAX_BODY_BYTES,
+    idleTimeout: 255,
+    async fetch(req, srv) {
+      const started = performance.now()
+      const url = new URL(req.url)
+      const meta = { id: newRequestId(deps.clock.now()), ip: srv.requestIP(req)?.address ?? '' }
+      deps.requestMeta.set(req, meta)
+      const done = deps.inFlight.begin()
+      let res: Response
+      try {
+        const len = Number(req.headers.get('content-length') ?? 0)
+        if (ADMIN_BODY_PATHS.test(url.pathname) && len > config.ADMIN_MAX_BODY_BYTES) {
+          res = errorResponse(
+            new AppError('payload_too_large', `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`),
+            url.pathname,
+            meta.id,
+          )
+        } else res = await handle(req)
+      } finally {
+        // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
+        done()
+      }
+      try {
+        res.headers.set('x-request-id', meta.id)
+      } catch {
+        // Some responses have immutable headers; the id is then only in the log.
+      }
+      deps.log.info('request', {
+        requestId: meta.id,
+        method: req.method,
+        path: url.pathname,
+        status: res.status,
+        accountId: (meta as { accountId?: number }).accountId,
+        ip: meta.ip,
+        latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      })
+      return res
+    },
+    error(err) {
+      const status = (err as { status?: number }).status
+      const appErr =
+        status === 413
+          ? new AppError('payload_too_large', `request body over ${config.MAX_BODY_BYTES} bytes`)
+          : new AppError('internal_error', 'internal error')
+      return errorResponse(appErr, '')
+    },
+  })
+  deps.flusher.start()
+
+  let stopping: Promise<void> | null = null
+  const stop = () =>
+    (stopping ??= (async () => {
+      void server.stop(false)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const grace = new Promise<void>((r) => (timer = setTimeout(r, config.SHUTDOWN_GRACE_MS)))
+      await Promise.race([deps.inFlight.idle(), grace])
+      clearTimeout(timer)
+      await server.stop(true)
+      deps.flusher.stop()
+      deps.flusher.flushNow()
+      deps.log.flush()
+      store.close()
+    })())
+
+  return {
+    url: `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${server.port}`,
+    port: server.port!,
+    deps,
+    server,
+    generatedRootKey,
+    stop,
+  }
+}

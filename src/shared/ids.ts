@@ -1,0 +1,48 @@
+// Account keys (`sk-Xvs` + 45 alphanumerics from a CSPRNG), their SHA-256 form, constant-time
+// comparison, and request ids.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+export const KEY_PREFIX = 'sk-Xvs'
+export const KEY_LENGTH = 51
+const KEY_RE = /^sk-Xvs[A-Za-z0-9]{45}$/
+
+/** A fresh account key. Rejection sampling keeps every character uniform over the 62 symbols. */
+export function generateKey(): string {
+  let out = KEY_PREFIX
+  while (out.length < KEY_LENGTH) {
+    for (const b of randomBytes(64)) {
+      if (b < 248 && out.length < KEY_LENGTH) out += ALPHABET[b % 62]
+    }
+  }
+  return out
+}
+
+export function isKeyFormat(key: string): boolean {
+  return KEY_RE.test(key)
+}
+
+/** Hex SHA-256 of a key: the only form in which account keys are stored. */
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+/** Constant-time equality of two hex digests of equal length. */
+export function sameHash(a: string, b: string): boolean {
+  if (a.length !== b.length) return false
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b))
+}
+
+/** The last 8 characters, shown as `PartialKey`. */
+export function partialKey(key: string): string {
+  return key.slice(-8)
+}
+
+let seq = 0
+const nodeTag = randomBytes(3).toString('hex')
+
+/** Request ids: `req_` + time + node tag + sequence; unique per process and sortable by time. */
+export function newRequestId(nowMs: number): string {
+  seq = (seq + 1) % 0x1000000
+  return `req_${nowMs.toString(36)}${nodeTag}${seq.toString(36).padStart(5, '0')}`
+}
