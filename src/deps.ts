@@ -4,6 +4,7 @@ import type { Database } from 'bun:sqlite'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
+import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
@@ -21,6 +22,7 @@ export type Deps = {
   db: Database
   flusher: Flusher
   accounts: { repo: AccountsRepo; auth: Authenticator }
+  oplog: OpLogRepo
   requestMeta: WeakMap<Request, RequestMeta>
   /** Calls in flight, streams included until their last byte. */
   inFlight: InFlight
@@ -47,6 +49,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     db,
     flusher,
     accounts: { repo, auth },
+    oplog: createOpLogRepo(db),
     requestMeta: new WeakMap(),
     inFlight: createInFlight(),
     events,

@@ -1,5 +1,6 @@
 // Authentication of account keys: extract from the headers, hash, look up through an LRU keyed by
 // the key's SHA-256 so the hot path does not touch SQLite, compare in constant time.
+import { Elysia } from 'elysia'
 import { LRUCache } from 'lru-cache'
 import { AppError } from '../shared/errors'
 import { hashKey, isKeyFormat, sameHash } from '../shared/ids'
@@ -62,4 +63,15 @@ export function createAuthenticator(repo: AccountsRepo, opts: { max?: number } =
       hashById.clear()
     },
   }
+}
+
+/** Admin routes: resolves `caller` from the key, or answers 401 in the error shape. */
+export const adminAuth = (auth: Authenticator) =>
+  new Elysia({ name: 'admin-auth' }).resolve({ as: 'scoped' }, ({ request }) => ({
+    caller: auth.authenticate(request.headers),
+  }))
+
+/** Root-only routes: 403 for anyone else. */
+export function requireRoot(caller: Account): void {
+  if (caller.id !== 1) throw new AppError('forbidden', 'only root may do this')
 }
