@@ -85,7 +85,9 @@ function checkServices(names: string[]): ServiceName[] {
   return [...out]
 }
 
-export async function startControlServer(opts: ControlServerOptions): Promise<ControlServer | null> {
+export async function startControlServer(
+  opts: ControlServerOptions,
+): Promise<ControlServer | null> {
   const services = checkServices(opts.services)
   if (services.length === 0) return null
   const target = parseListen(opts.listen)

@@ -5,8 +5,7 @@ import { lstatSync, unlinkSync } from 'node:fs'
 import { connect } from 'node:net'
 
 export type ListenTarget =
-  | { kind: 'tcp'; host: string; port: number; loopback: boolean }
-  | { kind: 'unix'; path: string }
+  { kind: 'tcp'; host: string; port: number; loopback: boolean } | { kind: 'unix'; path: string }
 
 /** Throws a one-line Error naming the bad value. */
 export function parseListen(listen: string): ListenTarget {

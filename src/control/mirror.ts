@@ -10,7 +10,8 @@ import { runMethod } from './services'
 /** 'StatsService', or either fully qualified name of it. */
 function serviceOf(name: string): ServiceName {
   const short = name.replace(/^(xray|v2ray\.core)\.app\.(stats|log|proxyman)\.command\./, '')
-  if (!isServiceName(short)) throw new ControlError(GrpcStatus.UNIMPLEMENTED, `unknown service "${name}"`)
+  if (!isServiceName(short))
+    throw new ControlError(GrpcStatus.UNIMPLEMENTED, `unknown service "${name}"`)
   return short
 }
 

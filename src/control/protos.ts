@@ -45,7 +45,12 @@ export const root = buildRoot()
  * How decoded messages look to the services: every field present (proto3 defaults filled in),
  * int64 as number (counters stay below 2^53), bytes as Uint8Array, maps as plain objects.
  */
-const PLAIN: protobuf.IConversionOptions = { longs: Number, defaults: true, arrays: true, objects: true }
+const PLAIN: protobuf.IConversionOptions = {
+  longs: Number,
+  defaults: true,
+  arrays: true,
+  objects: true,
+}
 /** The JSON mirror's output: the same, with bytes as base64 strings. */
 const JSON_OUT: protobuf.IConversionOptions = { ...PLAIN, bytes: String }
 

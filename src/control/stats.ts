@@ -5,7 +5,12 @@
 export type Stat = { name: string; value: number }
 
 /** QueryStats selection: Xray's `pattern` plus v2fly's `patterns` / `regexp`. */
-export type StatsQuery = { pattern?: string; patterns?: string[]; regexp?: boolean; reset?: boolean }
+export type StatsQuery = {
+  pattern?: string
+  patterns?: string[]
+  regexp?: boolean
+  reset?: boolean
+}
 
 export interface Counters {
   /** Adds n (an integer; bytes, requests, tokens or nano-USD) and creates the counter if new. */

@@ -29,7 +29,9 @@ function inbound(b: ControlBackend, tag: unknown): string {
 }
 
 export const handlerService: ServiceImpl = {
-  AddInbound: unimplemented('xgate has fixed inbounds (openai, anthropic): AddInbound is not supported'),
+  AddInbound: unimplemented(
+    'xgate has fixed inbounds (openai, anthropic): AddInbound is not supported',
+  ),
   RemoveInbound: unimplemented(
     'xgate has fixed inbounds (openai, anthropic): RemoveInbound is not supported',
   ),

@@ -16,8 +16,11 @@ export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
 }
 
 export function implOf(service: ServiceName, method: string): MethodImpl {
-  const impl = Object.hasOwn(SERVICE_IMPLS[service], method) ? SERVICE_IMPLS[service][method] : undefined
-  if (!impl) throw new ControlError(GrpcStatus.UNIMPLEMENTED, `${service}.${method} is not implemented`)
+  const impl = Object.hasOwn(SERVICE_IMPLS[service], method)
+    ? SERVICE_IMPLS[service][method]
+    : undefined
+  if (!impl)
+    throw new ControlError(GrpcStatus.UNIMPLEMENTED, `${service}.${method} is not implemented`)
   return impl
 }
 

@@ -53,7 +53,11 @@ export function parseInboundOperation(op: TypedMessage | null | undefined): Inbo
     return { kind: 'add', user: parseUser(user as Plain) }
   }
   if (short === 'RemoveUserOperation') {
-    const { email } = decodeAs('xray.app.proxyman.command.RemoveUserOperation', op.value, 'operation')
+    const { email } = decodeAs(
+      'xray.app.proxyman.command.RemoveUserOperation',
+      op.value,
+      'operation',
+    )
     if (!email) throw invalid('RemoveUserOperation.email is required')
     return { kind: 'remove', email: email as string }
   }
@@ -105,7 +109,8 @@ export function parseOutbound(cfg: Plain | null | undefined): NewUpstreamKey {
   const tag = String(cfg.tag ?? '').trim()
   if (!tag) throw invalid('outbound.tag (the key name) is required')
   const ps = cfg.proxy_settings as TypedMessage | null
-  if (isEmptyTyped(ps) || !ps) throw invalid('outbound.proxy_settings (xgate.UpstreamKey) is required')
+  if (isEmptyTyped(ps) || !ps)
+    throw invalid('outbound.proxy_settings (xgate.UpstreamKey) is required')
   if (ps.type !== 'xgate.UpstreamKey') {
     throw invalid(`unsupported proxy_settings type "${ps.type}": send xgate.UpstreamKey`)
   }
