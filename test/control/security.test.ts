@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { ServiceError } from '@grpc/grpc-js'
 import { GrpcStatus } from '../../src/control/errors'
 import { startControlServer, type ControlServer } from '../../src/control/grpc'
 import { isLoopback, parseListen } from '../../src/control/listen'
@@ -59,6 +60,32 @@ describe('with a token', () => {
     expect(await codeOf(c.call('RemoveOutbound', { tag: 'k' }))).toBe(GrpcStatus.UNAUTHENTICATED)
     expect(backend.calls).toEqual([])
     c.close()
+  })
+})
+
+describe('errors', () => {
+  test('a backend bug answers INTERNAL with no detail and is logged', async () => {
+    const backend = makeFakeBackend()
+    backend.restartLogger = () => {
+      throw new Error('EACCES /var/log/xgate/secret-path.log')
+    }
+    const warned: unknown[] = []
+    const log = { info: () => {}, warn: (_: string, f?: Record<string, unknown>) => warned.push(f) }
+    const srv = (await startControlServer({
+      listen: '127.0.0.1:0',
+      services: ['LoggerService'],
+      backend,
+      log,
+    }))!
+    const c = makeCaller(srv.address, 'LoggerService', 'v2ray.core.app.log.command.LoggerService')
+    const err = await c.call('RestartLogger').catch((e: ServiceError) => e)
+    expect([(err as ServiceError).code, (err as ServiceError).details]).toEqual([
+      GrpcStatus.INTERNAL,
+      'internal error',
+    ])
+    expect(JSON.stringify(warned)).toContain('EACCES')
+    c.close()
+    await srv.stop()
   })
 })
 
