@@ -100,25 +100,27 @@ export async function startControlServer(
 
   const { backend, log } = opts
   const tokenDigest = opts.token ? digest(opts.token) : null
+  const handle =
+    (service: ServiceName, method: string) =>
+    (call: grpc.ServerUnaryCall<Plain, Plain>, cb: grpc.sendUnaryData<Plain>) => {
+      if (tokenDigest && !authorized(call.metadata, tokenDigest)) {
+        cb({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong API token' })
+        return
+      }
+      runMethod(backend, service, method, call.request).then(
+        (res) => cb(null, res),
+        (e: unknown) => {
+          const { error, internal } = toControlError(e)
+          if (internal) log?.warn('control call failed', { service, method, error: String(e) })
+          cb({ code: error.grpcStatus, details: error.message })
+        },
+      )
+    }
+
   const server = new grpc.Server()
   for (const service of services) {
     const impl: grpc.UntypedServiceImplementation = {}
-    for (const m of methodsOf(service)) {
-      impl[m.name] = (call: grpc.ServerUnaryCall<Plain, Plain>, cb: grpc.sendUnaryData<Plain>) => {
-        if (tokenDigest && !authorized(call.metadata, tokenDigest)) {
-          cb({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong API token' })
-          return
-        }
-        runMethod(backend, service, m.name, call.request).then(
-          (res) => cb(null, res),
-          (e: unknown) => {
-            const { error, internal } = toControlError(e)
-            if (internal) log?.warn('control call failed', { method: m.name, error: String(e) })
-            cb({ code: error.grpcStatus, details: error.message })
-          },
-        )
-      }
-    }
+    for (const m of methodsOf(service)) impl[m.name] = handle(service, m.name)
     for (const q of qualifiedNames(service)) server.addService(serviceDefinition(service, q), impl)
   }
 

@@ -10,7 +10,7 @@ import typedMessage from './protos/typed_message.proto' with { type: 'text' }
 import user from './protos/user.proto' with { type: 'text' }
 import xgate from './protos/xgate.proto' with { type: 'text' }
 
-/** Short service name -> its package under Xray's naming; the legacy V2Ray package adds a prefix. */
+/** Short service name -> its package under Xray's naming; V2Ray's legacy name adds a prefix. */
 export const SERVICE_PACKAGES = {
   StatsService: 'app.stats.command',
   LoggerService: 'app.log.command',
@@ -68,7 +68,7 @@ export function encode(type: protobuf.Type, obj: Plain): Uint8Array {
   return type.encode(type.fromObject(obj)).finish()
 }
 
-/** A JSON body as the plain message gRPC would have decoded; throws with a reason if it is not one. */
+/** A JSON body as the plain message gRPC would have decoded; throws with a reason if not one. */
 export function fromJson(type: protobuf.Type, json: unknown): Plain {
   const obj = json ?? {}
   if (typeof obj !== 'object' || Array.isArray(obj)) throw new Error('body must be a JSON object')

@@ -86,7 +86,7 @@ describe('callControl', () => {
     }
   })
 
-  test('a body that is not the message → INVALID_ARGUMENT naming the field; nothing runs', async () => {
+  test('a body that is not the message → INVALID_ARGUMENT naming the field', async () => {
     const b = makeFakeBackend()
     b.counters.add('a>>>b>>>c>>>d', 1)
     const wrongType = await failure(
@@ -104,7 +104,7 @@ describe('callControl', () => {
     expect(b.calls).toEqual([])
   })
 
-  test('an AppError from the backend keeps its meaning; a bug becomes INTERNAL without detail', async () => {
+  test('an AppError keeps its meaning; a bug becomes INTERNAL without detail', async () => {
     const b = makeFakeBackend()
     b.handler.removeOutbound = () => {
       throw new AppError('forbidden', 'key k1 is pinned')

@@ -153,7 +153,8 @@ describe('unix socket', () => {
 
   test('a stale socket left by a killed process is replaced', async () => {
     const path = join(dir, 'stale.sock')
-    const script = `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('up'))`
+    const listen = `listen(${JSON.stringify(path)}, () => console.log('up'))`
+    const script = `require('node:net').createServer().${listen}`
     const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe' })
     const reader = child.stdout.getReader()
     await reader.read()

@@ -4,8 +4,9 @@
 // Account mapping (AddUserOperation.user): email -> account Email, level -> Level (0 = inherit),
 // account = TypedMessage of
 //   - "xgate.Account" {key, name, credit_nanousd}: our own message;
-//   - an Xray/V2Ray VLESS or VMess Account (xray.proxy.vless.Account, v2ray.core.proxy.vmess.Account,
-//     ...): its field 1 `id` is the account key, and must then be in xgate's key format;
+//   - an Xray/V2Ray VLESS or VMess Account (xray.proxy.vless.Account,
+//     v2ray.core.proxy.vmess.Account, ...): its field 1 `id` is the account key, and must then be
+//     in xgate's key format;
 //   - absent: the gateway generates the key.
 // Outbound mapping (AddOutbound.outbound): tag -> key Name; proxy_settings = TypedMessage
 // "xgate.UpstreamKey" {provider, secret, level, type, weight}; sender_settings, expire and
