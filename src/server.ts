@@ -6,6 +6,8 @@ import { createApp, errorResponse } from './app'
 import type { Config } from './config'
 import { openStore, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides } from './deps'
+import { startUsagePruning } from './reports/prune'
+import { createReportsRepo } from './reports/repo'
 import { AppError } from './shared/errors'
 import { newRequestId } from './shared/ids'
 
@@ -97,6 +99,12 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     },
   })
   deps.flusher.start()
+  const stopPruning = startUsagePruning({
+    repo: createReportsRepo(store.db),
+    clock: deps.clock,
+    log: deps.log,
+    retentionDays: config.USAGE_RETENTION_DAYS,
+  })
 
   let stopping: Promise<void> | null = null
   const stop = () =>
@@ -107,6 +115,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       await Promise.race([deps.inFlight.idle(), grace])
       clearTimeout(timer)
       await server.stop(true)
+      stopPruning()
       deps.flusher.stop()
       deps.flusher.flushNow()
       deps.log.flush()

@@ -1,0 +1,32 @@
+// HTTP of the usage reports: GET /x-bill (the caller's descendants) and GET /dashboard/bill (itself).
+import { Elysia } from 'elysia'
+import { adminAuth } from '../accounts/auth'
+import type { Deps } from '../deps'
+import { BillQuery, OwnBillQuery, Report } from './model'
+import { createAccountLookup, createReportsRepo } from './repo'
+import { createReportService } from './service'
+
+export const reportRoutes = (deps: Deps) => {
+  const reports = createReportService({
+    repo: createReportsRepo(deps.db),
+    lookup: createAccountLookup(deps.db),
+    flusher: deps.flusher,
+    clock: deps.clock,
+    timeZone: deps.config.TZ!,
+  })
+  return new Elysia({ name: 'reports' })
+    .use(adminAuth(deps.accounts.auth))
+    .get('/x-bill', ({ caller, query }) => reports.bill(caller, query), {
+      query: BillQuery,
+      response: Report,
+      detail: {
+        summary: "Usage of the caller's descendants, one row per day (default: this month)",
+        tags: ['Reports'],
+      },
+    })
+    .get('/dashboard/bill', ({ caller, query }) => reports.own(caller, query), {
+      query: OwnBillQuery,
+      response: Report,
+      detail: { summary: "The caller's own usage, in the /x-bill shape", tags: ['Dashboard'] },
+    })
+}
