@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { reportRoutes } from './reports/routes'
+import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -72,6 +73,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes)
     .use(healthRoutes(deps))
     .use(reportRoutes(deps))
+    .use(settingsRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

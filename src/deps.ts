@@ -10,6 +10,8 @@ import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
 import { createLogger, type Logger } from './shared/log'
+import { createSettingsRepo } from './settings/repo'
+import { createSettings, type Settings } from './settings/service'
 
 /** Per-request facts gathered along the way, for the access log. */
 export type RequestMeta = { id: string; ip: string; accountId?: number }
@@ -27,6 +29,8 @@ export type Deps = {
   /** Calls in flight, streams included until their last byte. */
   inFlight: InFlight
   events: Events
+  /** Global settings (/x-config) over their environment defaults, parsed once. */
+  settings: Settings
   startedAtMs: number
 }
 
@@ -53,6 +57,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     requestMeta: new WeakMap(),
     inFlight: createInFlight(),
     events,
+    settings: createSettings(config, createSettingsRepo(db), events, log),
     startedAtMs: clock.now(),
   }
 }
