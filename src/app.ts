@@ -1,9 +1,12 @@
 // createApp(deps): the Elysia root. It renders every error in the caller's dialect, mounts the
 // docs, and adds one `.use()` per feature.
 import { Elysia } from 'elysia'
+import { dashboardRoutes } from './dashboard/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
+import { newsRoutes } from './news/routes'
 import { reportRoutes } from './reports/routes'
+import { rotationRoutes } from './rotation/routes'
 import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
@@ -74,6 +77,9 @@ export function createApp(deps: Deps) {
     .use(healthRoutes(deps))
     .use(reportRoutes(deps))
     .use(settingsRoutes(deps))
+    .use(newsRoutes(deps))
+    .use(rotationRoutes(deps))
+    .use(dashboardRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>
