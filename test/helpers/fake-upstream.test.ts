@@ -364,6 +364,14 @@ describe('faults', () => {
     )
   })
 
+  test('disconnect after 0 chunks is a connection error before any status', async () => {
+    await withUpstream({ disconnectAfterChunks: 0 }, async (up, openai) => {
+      const err = await caught(openai.chat.completions.create(chat))
+      expect(err).toBeInstanceOf(OpenAI.APIConnectionError)
+      expect(up.tally.disconnected).toBe(1)
+    })
+  })
+
   test('a hung request is counted as aborted once the client gives up', async () => {
     await withUpstream({ behavior: () => ({ hang: true }) }, async (up, openai) => {
       const err = await caught(openai.chat.completions.create(chat, { timeout: 150 }))

@@ -34,7 +34,10 @@ export type FakeReply = Partial<FakeSettings> & {
   /** Seconds, sent as Retry-After with `status`. */
   retryAfter?: number
   message?: string
-  /** Cut the connection after this many body writes (SSE events, byte parts, JSON halves). */
+  /**
+   * Cut the connection after this many body writes (SSE events, byte parts, JSON halves).
+   * 0 resets it before the status line: a network error before the first byte.
+   */
   disconnectAfterChunks?: number
   /** Never answer; released when the client goes away or the server stops. */
   hang?: boolean
