@@ -4,6 +4,7 @@ import type { Database } from 'bun:sqlite'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
+import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { systemClock, type Clock } from './shared/clock'
@@ -31,6 +32,8 @@ export type Deps = {
   events: Events
   /** Global settings (/x-config) over their environment defaults, parsed once. */
   settings: Settings
+  /** Control API views (Xray-style counters, online IPs, /metrics aggregates). */
+  stats: GatewayStats
   startedAtMs: number
 }
 
@@ -43,6 +46,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const repo = createAccountsRepo(db)
   const events = createEvents()
   const auth = createAuthenticator(repo)
+  const stats = createGatewayStats(clock)
+  events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   return {
@@ -58,6 +63,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     inFlight: createInFlight(),
     events,
     settings: createSettings(config, createSettingsRepo(db), events, log),
+    stats,
     startedAtMs: clock.now(),
   }
 }
