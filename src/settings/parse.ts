@@ -2,18 +2,14 @@
 // proxy then reads typed values. A parser takes what JSON or the environment gives and returns
 // the typed value or why it is refused.
 import { checkEntry, compileWildcard } from '../accounts/lists'
+import type { PriceEntry } from '../billing/pricing'
+
+export type { PriceEntry }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; why: string }
 export type MapperEntry = { pattern: string; target: string; re: RegExp }
 export type LevelEntry = { pattern: string; level: number; re: RegExp }
 export type ModelLimit = { rpm?: number; tpm?: number }
-export type PriceEntry = {
-  input?: number
-  cached_input?: number
-  output?: number
-  per_image?: number
-  per_request?: number
-}
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value })
 const no = (why: string): Parsed<never> => ({ ok: false, why })
