@@ -242,3 +242,11 @@ describe('the settings store', () => {
     t.deps.db.prepare("DELETE FROM settings WHERE key = 'EMAIL_PORT'").run()
   })
 })
+
+test('every entry of the embedded price table passes MODEL_PRICES validation', async () => {
+  const { parseModelPrices } = await import('../../src/settings/parse')
+  const table = (await import('../../src/billing/prices.json')).default as Record<string, unknown>
+  expect(Object.keys(table).length).toBeGreaterThan(10)
+  const r = parseModelPrices(table)
+  expect(r.ok, JSON.stringify(r)).toBe(true)
+})
