@@ -23,7 +23,8 @@ export const BillQuery = t.Object({
     t.String({
       maxLength: 320,
       description:
-        'ID, Name or Email (that account), DNA (its subtree) or L/G/R/T/F{n}; default every descendant',
+        'ID, Name or Email (that account), DNA (its subtree) or L/G/R/T/F{n}; ' +
+        'default every descendant',
     }),
   ),
   user: t.Optional(t.String({ maxLength: 320, description: 'same as u' })),

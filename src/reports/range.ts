@@ -20,7 +20,7 @@ export type DayRange = { start: string; end: string; days: number }
 const bad = (param: string, why: string) =>
   new AppError('bad_request', `${param}: ${why}`, { param })
 
-/** The value of a parameter given under its short or long name; both with different values is an error. */
+/** A parameter given by its short or long name; both, with different values, is an error. */
 function pick(q: RangeQuery, short: keyof RangeQuery, long: keyof RangeQuery): string | undefined {
   const a = q[short]
   const b = q[long]
@@ -38,7 +38,8 @@ function day(param: string, raw: string | undefined): string | undefined {
 
 /**
  * Defaults: nothing → this month up to today; `d` → that day; `s` → s up to today; `e` → the
- * start of e's month up to e; `days` → the last n days up to today, or n days from `s` or up to `e`.
+ * start of e's month up to e; `days` → the last n days up to today, or n days from `s` or up
+ * to `e`.
  */
 export function parseRange(q: RangeQuery, today: string): DayRange {
   const d = day('d', pick(q, 'd', 'date'))

@@ -43,7 +43,8 @@ const sumsOf = (t: string) =>
 const cumAt = (col: string, cmp: string, at: string) =>
   `COALESCE((SELECT ${col} FROM usage_cum c WHERE c.account_id = t.account_id AND c.day ${cmp} ${at}
     ORDER BY c.day DESC LIMIT 1), 0)`
-const TOTALS = `t.account_id AS id, COALESCE(a.name, t.name) AS name, COALESCE(a.email, t.email) AS email,
+const TOTALS = `t.account_id AS id, COALESCE(a.name, t.name) AS name,
+  COALESCE(a.email, t.email) AS email,
   ${cumAt('requests', '<=', '$e')} - ${cumAt('requests', '<', '$s')} AS requests,
   ${cumAt('cost_nano', '<=', '$e')} - ${cumAt('cost_nano', '<', '$s')} AS cost_nano`
 

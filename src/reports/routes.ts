@@ -1,4 +1,5 @@
-// HTTP of the usage reports: GET /x-bill (the caller's descendants) and GET /dashboard/bill (itself).
+// HTTP of the usage reports: GET /x-bill (the caller's descendants) and GET /dashboard/bill
+// (the caller itself).
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'

@@ -17,8 +17,8 @@ const Sources = t.Record(
 export const ConfigBody = t.Record(t.String(), t.Unknown(), {
   description:
     'a subset of MODEL_MAPPER, LEVEL_MAPPER, SWITCH_OVER, RESOURCES, MODEL_LIMITS, MODEL_PRICES, ' +
-    'ALLOW_UNPRICED_MODELS, XAI_MAIL, EMAIL_SMTP, EMAIL_PORT, EMAIL_AUTH, EMAIL_PASS, EMAIL_SENDER, ' +
-    'EMAIL_TLS, EMAIL_BALANCE',
+    'ALLOW_UNPRICED_MODELS, XAI_MAIL, EMAIL_SMTP, EMAIL_PORT, EMAIL_AUTH, EMAIL_PASS, ' +
+    'EMAIL_SENDER, EMAIL_TLS, EMAIL_BALANCE',
 })
 
 export const ResetBody = t.Object({

@@ -19,8 +19,8 @@ const MAX_ENTRIES = 1_000
 const MAX_PRICE_USD = 1_000_000
 const PRICE_FIELDS = ['input', 'cached_input', 'output', 'per_image', 'per_request'] as const
 const EMAIL_RE = /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/
-const HOST_RE =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+const HOST_RE = new RegExp(`^(?=.{1,253}$)${LABEL}(\\.${LABEL})*$`)
 
 /** `a=b, c=d` (commas or white space between pairs), a JSON object in a string, or an object. */
 function pairs(v: unknown): Parsed<Array<[string, unknown]>> {
