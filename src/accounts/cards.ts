@@ -139,11 +139,12 @@ export function rescale(cards: readonly Card[], ratio: number): CardsResult {
     ratio,
   )
   const next = cards.map((c, i) => ({ ...c, amountNano: amounts[i], balanceNano: balances[i] }))
-  const changes: CardChange[] = cards.map((before, i) => ({
-    before,
-    after: next[i],
-    deltaNano: next[i].balanceNano - before.balanceNano,
-  }))
+  const changes: CardChange[] = []
+  cards.forEach((before, i) => {
+    const after = next[i]
+    if (after.amountNano === before.amountNano && after.balanceNano === before.balanceNano) return
+    changes.push({ before, after, deltaNano: after.balanceNano - before.balanceNano })
+  })
   return { cards: next, changes, deltaNano: sumDeltas(changes) }
 }
 

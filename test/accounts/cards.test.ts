@@ -309,6 +309,12 @@ describe('rescale', () => {
     )
   })
 
+  test('only cards that change are reported', () => {
+    const r = rescale([card(1, 5, 9), { ...card(2, 0, 9, 0) }], 3)
+    expect(r.changes.map((c) => [c.before?.id, c.after?.balanceNano])).toEqual([[1, 15 * USD]])
+    expect(rescale([card(1, 5, 9)], 1).changes).toEqual([])
+  })
+
   test('a negative or non-finite ratio is refused', () => {
     expect(() => rescale([card(1, 1, 1)], 0)).toThrow(RangeError)
     expect(() => rescale([card(1, 1, 1)], Number.NaN)).toThrow(RangeError)
