@@ -188,6 +188,21 @@ CREATE TABLE alert_state (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'account lists: filter indexes over subtrees, last CreditGranted',
+    sql: `
+-- Lists page a subtree by DNA range; a filter L/G/R/T/F{n} pages the same range within one value.
+DROP INDEX accounts_level;
+CREATE INDEX accounts_level_dna ON accounts(level, dna);
+CREATE INDEX accounts_gear_dna ON accounts(gear, dna);
+CREATE INDEX accounts_role_dna ON accounts(role, dna);
+CREATE INDEX accounts_tier_dna ON accounts(tier, dna);
+CREATE INDEX accounts_factor_dna ON accounts(factor, dna);
+-- The last funding (+) or deduction (-) in the account's book units, shown as CreditGranted.
+ALTER TABLE accounts ADD COLUMN credit_granted_nano BIGINT NOT NULL DEFAULT 0;
+`,
+  },
 ]
 
 /** Applies every migration newer than the database's version; each in its own transaction. */
