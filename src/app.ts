@@ -1,6 +1,7 @@
 // createApp(deps): the Elysia root. It renders every error in the caller's dialect, mounts the
 // docs, and adds one `.use()` per feature.
 import { Elysia } from 'elysia'
+import { accountRoutes } from './accounts/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import type { Deps } from './deps'
@@ -70,6 +71,7 @@ export function createApp(deps: Deps) {
     })
     .use(docsRoutes)
     .use(healthRoutes(deps))
+    .use(accountRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>
