@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
+import { logRoutes } from './logs/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -72,6 +73,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes)
     .use(healthRoutes(deps))
     .use(accountRoutes(deps))
+    .use(logRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -133,6 +133,10 @@ export function createAccountsRepo(db: Database) {
   const childCount = db.prepare('SELECT COUNT(*) AS n FROM accounts WHERE parent_id = ?')
   const minChildRates = db.prepare('SELECT MIN(rates) AS r FROM accounts WHERE parent_id = ?')
   const remove = db.prepare('DELETE FROM accounts WHERE id = ?')
+  const nextId = db.prepare(
+    `UPDATE account_id_mark SET last = MAX(last, COALESCE((SELECT MAX(id) FROM accounts), 0)) + 1
+     RETURNING last`,
+  )
   const one = (stmt: ReturnType<Database['prepare']>, v: string | number): Account | null => {
     const r = stmt.get(v) as Row | null
     return r ? rowToAccount(r) : null
@@ -207,6 +211,10 @@ export function createAccountsRepo(db: Database) {
         updateStatements.set(sqlKey, stmt)
       }
       stmt.run(...(cols.map(([, v]) => v) as never[]), id)
+    },
+    /** A fresh account ID, never one a deleted account had (call inside the insert's transaction). */
+    nextId(): number {
+      return (nextId.get() as { last: number }).last
     },
     /** Hard-deletes one account row (its cards cascade); ledger and op log rows stay. */
     remove(id: number): void {

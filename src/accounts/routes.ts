@@ -48,7 +48,7 @@ export const accountRoutes = (deps: Deps) => {
       if (meta) meta.accountId = caller.id
       return { caller, ref: meta?.id }
     })
-    .post('/x-users', ({ caller, body, ref }) => svc.create(caller, body as AccountInput, ref), {
+    .post('/x-users', ({ caller, body, ref }) => svc.create(caller, body as AccountInput, { ref }), {
       body: CreateUserBody,
       transform: knownFieldsOnly(CreateUserBody),
       response: AddAnswer,

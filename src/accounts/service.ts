@@ -8,7 +8,7 @@ import type { OpLogRepo } from '../logs/repo'
 import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
 import type { AccountEvent, Events } from '../shared/events'
-import { generateKey, hashKey, newRequestId, partialKey } from '../shared/ids'
+import { generateKey, hashKey, isKeyFormat, newRequestId, partialKey } from '../shared/ids'
 import type { Logger } from '../shared/log'
 import { createAccess } from './access'
 import { createCardsRepo } from './cards-repo'
@@ -84,8 +84,13 @@ export function createAccountService(d: AccountServiceDeps) {
 
   const ctxFor = (ref: string): MoneyCtx => ({ cards, nowMs: now(), ref })
 
-  /** POST /x-users: a direct child of the caller, funded by the caller. */
-  function create(caller: Account, input: AccountInput, ref = newRequestId(now())) {
+  /**
+   * POST /x-users: a direct child of the caller, funded by the caller. `opts.key` gives the child
+   * a chosen key (the control API's AddUserOperation carries one); else a fresh one is made.
+   */
+  function create(caller: Account, input: AccountInput, opts: { ref?: string; key?: string } = {}) {
+    const ref = opts.ref ?? newRequestId(now())
+    if (opts.key !== undefined && !isKeyFormat(opts.key)) throw bad('SecretKey', 'must be sk-Xvs and 45 letters or digits')
     access.gate(caller)
     forbidRootOnly(caller, input)
     if (input.Name === undefined || input.Email === undefined || input.CreditGranted === undefined) {
@@ -104,11 +109,13 @@ export function createAccountService(d: AccountServiceDeps) {
         throw new AppError('forbidden', `ChildLimit: you may have at most ${payer.childLimit} direct children`)
       }
       unique(patch)
-      const key = generateKey()
+      const key = opts.key ?? generateKey()
+      if (d.repo.findByKeyHash(hashKey(key))) throw new AppError('conflict', 'SecretKey: already in use', { param: 'SecretKey' })
       const t = now()
       const child = d.repo.insert(
         {
           ...inherit(payer, patch),
+          id: d.repo.nextId(),
           parentId: payer.id, billingEmail: null, status: true, hardLimitNano: hard,
           softLimitNano: Math.round(hard * 0.8), allowIps: null, allowModels: null, allowLevels: null,
           resources: null, ...patch, name: patch.name!, email: patch.email!, alias: patch.alias ?? patch.name!,
@@ -116,7 +123,7 @@ export function createAccountService(d: AccountServiceDeps) {
         } as Omit<Account, 'id' | 'dna'>,
         payer.dna,
       )
-      const { costNano } = fund(ctxFor(ref), payer, child, x, days)
+      const { costNano } = x > 0 ? fund(ctxFor(ref), payer, child, x, days) : { costNano: 0 }
       d.oplog.record(
         {
           action: 'add_user', operatorId: payer.id, operatorDna: payer.dna, targetId: child.id, targetDna: child.dna,
