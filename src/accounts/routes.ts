@@ -46,6 +46,7 @@ export const accountRoutes = (deps: Deps) => {
       const caller = auth.authenticate(request.headers)
       const meta = deps.requestMeta.get(request)
       if (meta) meta.accountId = caller.id
+      svc.gate(caller)
       return { caller, ref: meta?.id }
     })
     .post('/x-users', ({ caller, body, ref }) => svc.create(caller, body as AccountInput, { ref }), {

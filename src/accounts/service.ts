@@ -153,7 +153,12 @@ export function createAccountService(d: AccountServiceDeps) {
     create,
     update: editor.update,
     remove: editor.remove,
-    list: listing.list,
+    /** GET lists: gated like the writes; the write-behind is flushed so balances are current. */
+    list(...args: Parameters<typeof listing.list>) {
+      access.gate(args[0])
+      d.flusher.flushNow()
+      return listing.list(...args)
+    },
     user: (a: Account) => listing.user(a, now()),
     gate: access.gate,
     resolve: access.resolve,
