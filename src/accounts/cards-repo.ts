@@ -38,6 +38,10 @@ export type CardsRepo = ReturnType<typeof createCardsRepo>
 
 export function createCardsRepo(db: Database) {
   const list = db.prepare('SELECT * FROM cards WHERE account_id = ? ORDER BY expires_at, id')
+  // One statement for a whole page of accounts (ids as a JSON array; PostgreSQL: = ANY($1)).
+  const listMany = db.prepare(
+    'SELECT * FROM cards WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY account_id, expires_at, id',
+  )
   const insert = db.prepare(
     `INSERT INTO cards (account_id, amount_nano, balance_nano, granted_at, expires_at, reference)
      VALUES (?, ?, ?, ?, ?, ?)`,
@@ -58,6 +62,16 @@ export function createCardsRepo(db: Database) {
     /** The account's cards, expiring first first (expired ones too: they hold the ledger's sum). */
     cardsOf(accountId: number): Card[] {
       return (list.all(accountId) as CardRow[]).map(toCard)
+    },
+    /** The cards of many accounts at once, by account ID (accounts without cards are absent). */
+    cardsOfMany(accountIds: readonly number[]): Map<number, Card[]> {
+      const out = new Map<number, Card[]>()
+      for (const r of listMany.all(JSON.stringify(accountIds)) as Array<CardRow & { account_id: number }>) {
+        const cards = out.get(r.account_id)
+        if (cards) cards.push(toCard(r))
+        else out.set(r.account_id, [toCard(r)])
+      }
+      return out
     },
     /**
      * Persists the card changes of one cards.ts call and the one ledger row that balances them.

@@ -29,6 +29,14 @@ export function createDirectory(db: Database) {
   const usage = db.prepare(
     'SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(cost_nano), 0) AS cost FROM usage_daily WHERE account_id = ?',
   )
+  const usageMany = db.prepare(
+    `SELECT account_id AS id, SUM(requests) AS requests, SUM(cost_nano) AS cost FROM usage_daily
+     WHERE account_id IN (SELECT value FROM json_each(?)) GROUP BY account_id`,
+  )
+  const childCounts = db.prepare(
+    `SELECT parent_id AS id, COUNT(*) AS n FROM accounts
+     WHERE parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`,
+  )
   const subtreeAll = db.prepare('SELECT * FROM accounts WHERE dna >= ? AND dna < ?')
   const clampStatements = new Map<string, Stmt>()
 
@@ -85,6 +93,16 @@ export function createDirectory(db: Database) {
     usageOf(accountId: number): { requests: number; costNano: number } {
       const r = usage.get(accountId) as { requests: number; cost: number }
       return { requests: r.requests, costNano: r.cost }
+    },
+    /** Lifetime requests and spend of a page of accounts, in one statement (absent = none). */
+    usageOfMany(ids: readonly number[]): Map<number, { requests: number; costNano: number }> {
+      const rows = usageMany.all(JSON.stringify(ids)) as Array<{ id: number; requests: number; cost: number }>
+      return new Map(rows.map((r) => [r.id, { requests: r.requests, costNano: r.cost }]))
+    },
+    /** Direct children of each of a page of accounts, in one statement (absent = 0). */
+    childCounts(ids: readonly number[]): Map<number, number> {
+      const rows = childCounts.all(JSON.stringify(ids)) as Array<{ id: number; n: number }>
+      return new Map(rows.map((r) => [r.id, r.n]))
     },
     /** The account with this DNA and all its descendants. */
     subtree(dna: string): Account[] {

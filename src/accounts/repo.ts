@@ -85,12 +85,16 @@ const PLAIN_COLUMNS = {
   creditGrantedNano: 'credit_granted_nano',
 } as const
 
-const parseJson = (v: unknown) => (v === null || v === undefined ? null : JSON.parse(String(v)))
+const PLAIN_PAIRS = Object.entries(PLAIN_COLUMNS)
+const JSON_PAIRS = Object.entries(JSON_COLUMNS)
 
 export function rowToAccount(r: Row): Account {
   const a: Record<string, unknown> = { id: Number(r.id), status: Number(r.status) === 1 }
-  for (const [k, col] of Object.entries(PLAIN_COLUMNS)) if (r[col] !== undefined) a[k] = r[col]
-  for (const [k, col] of Object.entries(JSON_COLUMNS)) a[k] = parseJson(r[col])
+  for (const [k, col] of PLAIN_PAIRS) if (r[col] !== undefined) a[k] = r[col]
+  for (const [k, col] of JSON_PAIRS) {
+    const v = r[col]
+    a[k] = v === null || v === undefined ? null : JSON.parse(String(v))
+  }
   return a as Account
 }
 
