@@ -29,15 +29,18 @@ export type AccountInput = {
   TPD?: number
   ChildLimit?: number
   ModelLimits?: Record<string, unknown> | null
-  AllowIPs?: string | string[]
-  AllowModels?: string | string[]
-  AllowLevels?: string | string[]
-  Resources?: string | string[]
+  AllowIPs?: ListInput
+  AllowModels?: ListInput
+  AllowLevels?: ListInput
+  Resources?: ListInput
   ModelMapper?: Record<string, unknown> | string | null
   LevelMapper?: Record<string, unknown> | string | null
   CreditGranted?: number
   Days?: number
 }
+
+/** An edit string, or its entries as an array (`[1, 2]` for levels). */
+export type ListInput = string | Array<string | number>
 
 export type Patch = Partial<Account>
 
@@ -85,7 +88,7 @@ export function checkEmail(email: string, field = 'Email'): string {
   return e
 }
 
-function listEdit(field: string, kind: ListKind, current: readonly string[] | null, v: string | string[]) {
+function listEdit(field: string, kind: ListKind, current: readonly string[] | null, v: ListInput) {
   const r = applyListEdit(current, Array.isArray(v) ? v.join(' ') : v, kind)
   if (!r.ok) throw new AppError('bad_request', r.message, { param: field })
   return r.value

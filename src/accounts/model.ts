@@ -8,7 +8,7 @@ const Int32 = t.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })
 const Limit = (description: string) => t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description })
 const Usd = (description: string) => t.Number({ minimum: 0, maximum: MAX_LIMIT_USD, description })
 const ListEdit = (description: string) =>
-  t.Union([t.String({ maxLength: 16_384 }), t.Array(t.String({ maxLength: 256 }), { maxItems: 256 })], {
+  t.Union([t.String({ maxLength: 16_384 }), t.Array(t.Union([t.String({ maxLength: 256 }), t.Number()]), { maxItems: 256 })], {
     description: `${description}. Edit: "a b" adds, "-a b" removes, "*" unrestricted, "-*" blocks all`,
   })
 

@@ -27,7 +27,8 @@ export const isRoot = (a: Pick<Account, 'id'>) => a.id === ROOT_ID
 const usd = (nano: number) => `${nanoToUsd(nano)}`
 
 /**
- * The target gets a card of `xNano` (its units) valid `days`; the payer pays
+ * The target gets a card of `xNano` (its units) valid `days`, referenced 'recharge' without the
+ * payer's name (an account never learns more of its ancestors than its DNA); the payer pays
  * X × payer.Rates / target.Rates from its own cards, never into debt (402 otherwise).
  */
 export function fund(ctx: MoneyCtx, payer: Account, target: Account, xNano: number, days: number) {
@@ -45,7 +46,7 @@ export function fund(ctx: MoneyCtx, payer: Account, target: Account, xNano: numb
     }
     ctx.cards.apply(payer.id, paid.changes, 'fund', ctx.ref, ctx.nowMs)
   }
-  const got = grant(ctx.cards.cardsOf(target.id), xNano, ctx.nowMs, days, `recharge by ${payer.name}`)
+  const got = grant(ctx.cards.cardsOf(target.id), xNano, ctx.nowMs, days, 'recharge')
   ctx.cards.apply(target.id, got.changes, 'recharge', ctx.ref, ctx.nowMs)
   return { costNano }
 }

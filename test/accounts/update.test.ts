@@ -78,6 +78,9 @@ describe('list fields', () => {
     expect(await h.get(kid.id)).toMatchObject({
       AllowModels: ['gpt-4o*', 'claude-*'], AllowLevels: [1, 2], Resources: ['/v1/chat/completions', '/v1/*'],
     })
+    const asArray = await put(h.gw.rootKey, kid.id, { AllowLevels: [3, '4'] })
+    expect(asArray.status, asArray.text).toBe(200)
+    expect((await h.get(kid.id)).AllowLevels).toEqual([1, 2, 3, 4])
     const before = stateDigest(h.gw)
     const bad = await put(h.gw.rootKey, kid.id, { Alias: 'never', AllowModels: 'gpt-4o bad$model' })
     expect(bad.status, bad.text).toBe(400)
