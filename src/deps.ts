@@ -6,6 +6,7 @@ import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
 import { createAccountService, type AccountService } from './accounts/service'
 import { createTree, type Tree } from './accounts/tree'
+import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { systemClock, type Clock } from './shared/clock'
@@ -29,6 +30,8 @@ export type Deps = {
   /** Calls in flight, streams included until their last byte. */
   inFlight: InFlight
   events: Events
+  /** Control API views (Xray-style counters, online IPs, /metrics aggregates). */
+  stats: GatewayStats
   startedAtMs: number
 }
 
@@ -41,6 +44,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const repo = createAccountsRepo(db)
   const events = createEvents()
   const auth = createAuthenticator(repo)
+  const stats = createGatewayStats(clock)
+  events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   const tree = createTree(repo, events)
@@ -58,6 +63,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     requestMeta: new WeakMap(),
     inFlight: createInFlight(),
     events,
+    stats,
     startedAtMs: clock.now(),
   }
 }
