@@ -21,10 +21,17 @@ const LEAVES = Math.max(0, Math.ceil((TOTAL - RESELLERS - RESELLERS * KIDS) / (R
 
 const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-'))
 const rootKey = generateKey()
-const config = loadConfig({}, { DATA_DIR: dir, TZ: 'UTC', USER_API_MIN_BALANCE: '0', USER_MIN_BALANCE: '1' })
+const config = loadConfig(
+  {},
+  { DATA_DIR: dir, TZ: 'UTC', USER_API_MIN_BALANCE: '0', USER_MIN_BALANCE: '1' },
+)
 const store = openStore(dir, { lock: false })
 const deps = buildDeps(config, store.db, { log: createLogger({ level: 'error' }) })
-bootstrap(store.db, deps.accounts.repo, { initUsers: `root::root@example.com::${rootKey}`, dataDir: dir, nowMs: Date.now() })
+bootstrap(store.db, deps.accounts.repo, {
+  initUsers: `root::root@example.com::${rootKey}`,
+  dataDir: dir,
+  nowMs: Date.now(),
+})
 const svc = deps.accounts.service
 const repo = deps.accounts.repo
 const app = createApp(deps)
@@ -41,13 +48,27 @@ function record(what: string, samples: number[], unit: 'ms' | 'µs' = 'ms') {
   const k = unit === 'µs' ? 1000 : 1
   const f = (x: number) => (x * k).toFixed(unit === 'µs' ? 0 : 2)
   const avg = samples.reduce((a, b) => a + b, 0) / samples.length
-  rows.push([what, `${samples.length}`, `avg ${f(avg)} ${unit}, p50 ${f(percentile(samples, 50))}, p99 ${f(percentile(samples, 99))}, max ${f(Math.max(...samples))}`])
+  rows.push([
+    what,
+    `${samples.length}`,
+    `avg ${f(avg)} ${unit}, p50 ${f(percentile(samples, 50))}, p99 ${f(percentile(samples, 99))}, max ${f(Math.max(...samples))}`,
+  ])
 }
 
 // Build: root → resellers → kids → leaves, one transaction per parent's batch of children.
 const t0 = performance.now()
-const create = (parent: Account, name: string, credit: number, extra: Record<string, unknown> = {}) =>
-  svc.create(parent, { Name: name, Email: `${name}@bench.example`, CreditGranted: credit, ...extra }).User.ID
+const create = (
+  parent: Account,
+  name: string,
+  credit: number,
+  extra: Record<string, unknown> = {},
+) =>
+  svc.create(parent, {
+    Name: name,
+    Email: `${name}@bench.example`,
+    CreditGranted: credit,
+    ...extra,
+  }).User.ID
 const root = repo.findById(1)!
 const sample: Account[] = []
 let made = 0
@@ -55,7 +76,9 @@ for (let r = 0; r < RESELLERS; r++) {
   const reseller = repo.findById(create(root, `res-${r}`, KIDS * (LEAVES + 2) + 100))!
   made++
   const kids = store.db.transaction(() =>
-    Array.from({ length: KIDS }, (_, k) => create(reseller, `kid-${r}-${k}`, LEAVES + 2, { Gear: k % 10 })),
+    Array.from({ length: KIDS }, (_, k) =>
+      create(reseller, `kid-${r}-${k}`, LEAVES + 2, { Gear: k % 10 }),
+    ),
   )()
   made += kids.length
   for (const kidId of kids) {
@@ -70,10 +93,16 @@ for (let r = 0; r < RESELLERS; r++) {
   }
 }
 const buildMs = ms(t0)
-rows.push(['build descendants (service, batched)', `${made}`, `${(buildMs / 1000).toFixed(1)} s, ${((buildMs * 1000) / made).toFixed(0)} µs each`])
+rows.push([
+  'build descendants (service, batched)',
+  `${made}`,
+  `${(buildMs / 1000).toFixed(1)} s, ${((buildMs * 1000) / made).toFixed(0)} µs each`,
+])
 
 const get = async (path: string) => {
-  const res = await app.handle(new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${rootKey}` } }))
+  const res = await app.handle(
+    new Request(`http://localhost${path}`, { headers: { authorization: `Bearer ${rootKey}` } }),
+  )
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${await res.text()}`)
   return res
 }
@@ -126,7 +155,12 @@ for (const [kind, ident] of [
 
 const plans = ['dna > ? AND dna < ?', 'name = ?', 'email = ?', 'parent_id = ?'].map((w) => {
   const st = store.db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM accounts WHERE ${w}`)
-  const plan = st.all(...(w.split('?').slice(1).map(() => 'x') as string[])) as Array<{ detail: string }>
+  const plan = st.all(
+    ...(w
+      .split('?')
+      .slice(1)
+      .map(() => 'x') as string[]),
+  ) as Array<{ detail: string }>
   st.finalize()
   return `${w}: ${plan.map((p) => p.detail).join('; ')}`
 })

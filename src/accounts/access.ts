@@ -6,7 +6,7 @@ import { nanoToUsd, usdToNano } from '../shared/money'
 import { balanceOf } from './cards'
 import type { CardsRepo } from './cards-repo'
 import { FILTER_COLUMNS, type ListFilter } from './directory'
-import { FILTER_RE } from './fields'
+import { FILTER_RE } from './values'
 import { isRoot } from './money'
 import type { Account, AccountsRepo } from './repo'
 import type { Tree } from './tree'
@@ -83,7 +83,11 @@ export function createAccess(d: {
     resolve(caller: Account, raw: string): Account {
       const id = parseIdent(raw)
       if (id.kind === 'filter') {
-        throw new AppError('bad_request', `identifier: '${raw}' is a list filter, not one account`, { param: 'id' })
+        throw new AppError(
+          'bad_request',
+          `identifier: '${raw}' is a list filter, not one account`,
+          { param: 'id' },
+        )
       }
       const a = find(id)
       if (!a || !inSubtree(caller, a)) throw notFound(raw)

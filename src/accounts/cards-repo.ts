@@ -40,14 +40,16 @@ export function createCardsRepo(db: Database) {
   const list = db.prepare('SELECT * FROM cards WHERE account_id = ? ORDER BY expires_at, id')
   // One statement for a whole page of accounts (ids as a JSON array; PostgreSQL: = ANY($1)).
   const listMany = db.prepare(
-    'SELECT * FROM cards WHERE account_id IN (SELECT value FROM json_each(?)) ORDER BY account_id, expires_at, id',
+    `SELECT * FROM cards WHERE account_id IN (SELECT value FROM json_each(?))
+     ORDER BY account_id, expires_at, id`,
   )
   const insert = db.prepare(
     `INSERT INTO cards (account_id, amount_nano, balance_nano, granted_at, expires_at, reference)
      VALUES (?, ?, ?, ?, ?, ?)`,
   )
   const update = db.prepare(
-    `UPDATE cards SET amount_nano = ?, balance_nano = ?, granted_at = ?, expires_at = ?, reference = ?
+    `UPDATE cards
+     SET amount_nano = ?, balance_nano = ?, granted_at = ?, expires_at = ?, reference = ?
      WHERE id = ? AND account_id = ?`,
   )
   const remove = db.prepare('DELETE FROM cards WHERE id = ? AND account_id = ?')
@@ -66,7 +68,9 @@ export function createCardsRepo(db: Database) {
     /** The cards of many accounts at once, by account ID (accounts without cards are absent). */
     cardsOfMany(accountIds: readonly number[]): Map<number, Card[]> {
       const out = new Map<number, Card[]>()
-      for (const r of listMany.all(JSON.stringify(accountIds)) as Array<CardRow & { account_id: number }>) {
+      for (const r of listMany.all(JSON.stringify(accountIds)) as Array<
+        CardRow & { account_id: number }
+      >) {
         const cards = out.get(r.account_id)
         if (cards) cards.push(toCard(r))
         else out.set(r.account_id, [toCard(r)])
@@ -89,10 +93,12 @@ export function createCardsRepo(db: Database) {
         delta += ch.deltaNano
         if (ch.before && ch.after) {
           const r = update.run(...rowOf(ch.after), ch.before.id ?? -1, accountId)
-          if (r.changes !== 1) throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+          if (r.changes !== 1)
+            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
         } else if (ch.before) {
           const r = remove.run(ch.before.id ?? -1, accountId)
-          if (r.changes !== 1) throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+          if (r.changes !== 1)
+            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
         } else if (ch.after) {
           insert.run(accountId, ...rowOf(ch.after))
         }

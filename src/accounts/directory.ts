@@ -27,7 +27,8 @@ export type Directory = ReturnType<typeof createDirectory>
 export function createDirectory(db: Database) {
   const statements = new Map<string, { page: Stmt; count: Stmt }>()
   const usage = db.prepare(
-    'SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(cost_nano), 0) AS cost FROM usage_daily WHERE account_id = ?',
+    `SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(cost_nano), 0) AS cost
+     FROM usage_daily WHERE account_id = ?`,
   )
   const usageMany = db.prepare(
     `SELECT account_id AS id, SUM(requests) AS requests, SUM(cost_nano) AS cost FROM usage_daily
@@ -96,7 +97,11 @@ export function createDirectory(db: Database) {
     },
     /** Lifetime requests and spend of a page of accounts, in one statement (absent = none). */
     usageOfMany(ids: readonly number[]): Map<number, { requests: number; costNano: number }> {
-      const rows = usageMany.all(JSON.stringify(ids)) as Array<{ id: number; requests: number; cost: number }>
+      const rows = usageMany.all(JSON.stringify(ids)) as Array<{
+        id: number
+        requests: number
+        cost: number
+      }>
       return new Map(rows.map((r) => [r.id, { requests: r.requests, costNano: r.cost }]))
     },
     /** Direct children of each of a page of accounts, in one statement (absent = 0). */
@@ -106,7 +111,9 @@ export function createDirectory(db: Database) {
     },
     /** The account with this DNA and all its descendants. */
     subtree(dna: string): Account[] {
-      return (subtreeAll.all(dna, dnaUpperBound(dna)) as Record<string, unknown>[]).map(rowToAccount)
+      return (subtreeAll.all(dna, dnaUpperBound(dna)) as Record<string, unknown>[]).map(
+        rowToAccount,
+      )
     },
     /**
      * Lowers `column` to `cap` on every strict descendant of `dna` whose value is above it, so no
@@ -121,7 +128,11 @@ export function createDirectory(db: Database) {
         )
         clampStatements.set(column, s)
       }
-      return s.all({ cap, now: nowMs, lo: dna, hi: dnaUpperBound(dna) }) as Array<{ id: number; name: string; dna: string }>
+      return s.all({ cap, now: nowMs, lo: dna, hi: dnaUpperBound(dna) }) as Array<{
+        id: number
+        name: string
+        dna: string
+      }>
     },
   }
 }

@@ -9,15 +9,8 @@ import { newRequestId } from '../shared/ids'
 import type { Access } from './access'
 import type { CardsRepo } from './cards-repo'
 import type { Directory } from './directory'
-import {
-  type AccountInput,
-  bad,
-  buildPatch,
-  CEILINGS,
-  checkDays,
-  creditNano,
-  SELF_FIELDS,
-} from './fields'
+import { type AccountInput, buildPatch, CEILINGS, SELF_FIELDS } from './fields'
+import { bad, checkDays, creditNano } from './values'
 import { deductFrom, deleteSubtree, fund, type MoneyCtx, rerate } from './money'
 import type { Account, AccountsRepo } from './repo'
 import { accountColumns } from './repo'
@@ -53,12 +46,22 @@ export function createEditor(d: EditorDeps) {
     return a
   }
 
-  function update(caller: Account, ident: string, input: AccountInput, ref = newRequestId(d.now())) {
+  function update(
+    caller: Account,
+    ident: string,
+    input: AccountInput,
+    ref = newRequestId(d.now()),
+  ) {
     d.access.gate(caller)
     const found = d.access.resolve(caller, ident)
     if (found.id === caller.id) {
       const other = Object.keys(input).find((k) => !(SELF_FIELDS as readonly string[]).includes(k))
-      if (other) throw new AppError('forbidden', `${other}: on yourself you may change only Alias and BillingEmail`, { param: other })
+      if (other)
+        throw new AppError(
+          'forbidden',
+          `${other}: on yourself you may change only Alias and BillingEmail`,
+          { param: other },
+        )
     }
     d.forbidRootOnly(caller, input)
     const x = input.CreditGranted === undefined ? 0 : creditNano(input.CreditGranted)
@@ -77,12 +80,17 @@ export function createEditor(d: EditorDeps) {
       if (patch.rates !== undefined && patch.rates !== before.rates) {
         const floor = d.repo.minChildRates(before.id)
         if (floor !== null && patch.rates > floor) {
-          throw bad('Rates', `${patch.rates} is above the Rates ${floor} of a child; raise the children first`)
+          throw bad(
+            'Rates',
+            `${patch.rates} is above the Rates ${floor} of a child; raise the children first`,
+          )
         }
         rerate(ctx, before, patch.rates)
       }
       const fields = Object.fromEntries(
-        Object.entries(patch).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k as keyof Account])),
+        Object.entries(patch).filter(
+          ([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k as keyof Account]),
+        ),
       ) as Partial<Account>
       const clamped: AccountEvent[] = []
       if (Object.keys(fields).length > 0 || x !== 0) {
@@ -98,20 +106,42 @@ export function createEditor(d: EditorDeps) {
       const ids = { targetId: before.id, targetDna: before.dna }
       const updates = changedJson(before, target)
       if (Object.keys(updates).length > 0) {
-        const pushed = clamped.length ? { clamped: clamped.length, clampedSample: clamped.slice(0, 20).map((c) => c.name) } : {}
-        log({ action: 'update_user', ...ids, details: { ref, name: target.name, changes: updates, ...pushed } }, payer)
+        const pushed = clamped.length
+          ? { clamped: clamped.length, clampedSample: clamped.slice(0, 20).map((c) => c.name) }
+          : {}
+        log(
+          {
+            action: 'update_user',
+            ...ids,
+            details: { ref, name: target.name, changes: updates, ...pushed },
+          },
+          payer,
+        )
       }
       let money: Record<string, number> = {}
       if (x > 0) {
         const { costNano } = fund(ctx, payer, target, x, days)
         d.repo.update(target.id, { creditGrantedNano: x })
         money = { CreditGranted: usd(x), Cost: usd(costNano) }
-        log({ action: 'recharge', ...ids, details: { ref, name: target.name, amount: usd(x), cost: usd(costNano), days } }, payer)
+        log(
+          {
+            action: 'recharge',
+            ...ids,
+            details: { ref, name: target.name, amount: usd(x), cost: usd(costNano), days },
+          },
+          payer,
+        )
       } else if (x < 0) {
         const r = deductFrom(ctx, payer, target, -x)
         d.repo.update(target.id, { creditGrantedNano: -r.takenNano })
         money = { CreditGranted: -usd(r.takenNano), Refund: usd(r.refundNano) }
-        const details = { ref, name: target.name, requested: usd(-x), taken: usd(r.takenNano), refund: usd(r.refundNano) }
+        const details = {
+          ref,
+          name: target.name,
+          requested: usd(-x),
+          taken: usd(r.takenNano),
+          refund: usd(r.refundNano),
+        }
         log({ action: 'deduct', ...ids, details }, payer)
       }
       changed.push(eventOf(target), eventOf(payer), ...clamped)
@@ -128,12 +158,17 @@ export function createEditor(d: EditorDeps) {
       User: {
         ID: out.target.id,
         Name: out.target.name,
-        Updates: { ...out.updates, ...out.money, Balance: tv.Balance, CreditBalance: tv.CreditBalance },
+        Updates: {
+          ...out.updates,
+          ...out.money,
+          Balance: tv.Balance,
+          CreditBalance: tv.CreditBalance,
+        },
       },
     }
   }
 
-  /** DELETE /x-users/{id}: the target and its subtree, refunds flowing up to the target's parent. */
+  /** DELETE /x-users/{id}: the target and its subtree; refunds flow up to the target's parent. */
   function remove(caller: Account, ident: string, ref = newRequestId(d.now())) {
     d.access.gate(caller)
     const found = d.access.resolve(caller, ident)
@@ -148,17 +183,26 @@ export function createEditor(d: EditorDeps) {
       const mine = deleted.find((x) => x.account.id === top.id)!
       log(
         {
-          action: 'delete_user', targetId: top.id, targetDna: top.dna,
+          action: 'delete_user',
+          targetId: top.id,
+          targetDna: top.dna,
           details: {
-            ref, name: top.name, balance: usd(mine.balanceNano), refund: usd(mine.refundNano),
-            descendants: deleted.length - 1, deletedSample: deleted.slice(0, 50).map((x) => x.account.name),
+            ref,
+            name: top.name,
+            balance: usd(mine.balanceNano),
+            refund: usd(mine.refundNano),
+            descendants: deleted.length - 1,
+            deletedSample: deleted.slice(0, 50).map((x) => x.account.name),
           },
         },
         fresh(caller.id),
       )
       return { top, before, mine, deleted, parent: fresh(top.parentId!) }
     })
-    d.publish('deleted', out.deleted.map((x) => eventOf(x.account)))
+    d.publish(
+      'deleted',
+      out.deleted.map((x) => eventOf(x.account)),
+    )
     d.publish('changed', [eventOf(out.parent)])
     const nowMs = d.now()
     return {

@@ -56,7 +56,12 @@ export function createListing(d: {
       const u = usage.get(a.id)
       return userJson(
         a,
-        { cards: cards.get(a.id) ?? [], child: kids.get(a.id) ?? 0, requests: u?.requests ?? 0, creditUsedNano: u?.costNano ?? 0 },
+        {
+          cards: cards.get(a.id) ?? [],
+          child: kids.get(a.id) ?? 0,
+          requests: u?.requests ?? 0,
+          creditUsedNano: u?.costNano ?? 0,
+        },
         nowMs,
       )
     })
@@ -66,12 +71,19 @@ export function createListing(d: {
    * `scope` 'children' lists the caller's direct children, 'subtree' all its descendants.
    * `ident` (a path segment) names one account (the caller itself or one in scope) or a filter.
    */
-  function list(caller: Account, kind: ListScope['kind'], ident: string | undefined, q: ListQuery): ListAnswer {
+  function list(
+    caller: Account,
+    kind: ListScope['kind'],
+    ident: string | undefined,
+    q: ListQuery,
+  ): ListAnswer {
     const nowMs = d.now()
     const page = q.page ?? 1
     const size = q.size ?? DEFAULT_PAGE_SIZE
     if (!(Number.isInteger(size) && size >= 1 && size <= MAX_PAGE_SIZE)) {
-      throw new AppError('bad_request', `size: must be an integer from 1 to ${MAX_PAGE_SIZE}`, { param: 'size' })
+      throw new AppError('bad_request', `size: must be an integer from 1 to ${MAX_PAGE_SIZE}`, {
+        param: 'size',
+      })
     }
     if (!(Number.isInteger(page) && page >= 1 && page <= 1_000_000)) {
       throw new AppError('bad_request', 'page: must be an integer from 1', { param: 'page' })
@@ -82,7 +94,9 @@ export function createListing(d: {
       if (id.kind !== 'filter') {
         const a = d.access.find(id)
         const visible =
-          a && (a.id === caller.id || (kind === 'children' ? a.parentId === caller.id : inSubtree(caller, a)))
+          a &&
+          (a.id === caller.id ||
+            (kind === 'children' ? a.parentId === caller.id : inSubtree(caller, a)))
         if (!a || !visible) throw notFound(ident)
         return { users: [user(a, nowMs)], total: 1, page: 1, size }
       }
@@ -94,14 +108,17 @@ export function createListing(d: {
     if (q.level !== undefined) filter.level = q.level
     if (q.dna !== undefined) {
       if (!/^(\.\d+)+\.$/.test(q.dna)) {
-        throw new AppError('bad_request', `dna: '${q.dna}' is not a DNA like .1.42.`, { param: 'dna' })
+        throw new AppError('bad_request', `dna: '${q.dna}' is not a DNA like .1.42.`, {
+          param: 'dna',
+        })
       }
       filter.dna = q.dna
     }
     const scope: ListScope =
       kind === 'children' ? { kind, parentId: caller.id } : { kind, dna: caller.dna }
     const total = d.directory.count(scope, filter)
-    const rows = (page - 1) * size < total ? d.directory.page(scope, filter, size, (page - 1) * size) : []
+    const rows =
+      (page - 1) * size < total ? d.directory.page(scope, filter, size, (page - 1) * size) : []
     return { users: users(rows, nowMs), total, page, size }
   }
 

@@ -1,27 +1,40 @@
 // TypeBox models of the subaccount API (§2.1, §3): bodies with the PascalCase field names that
 // XAI clients send, list queries, path identifiers, and the answers, for validation and /swagger.
 import { t } from 'elysia'
-import { MAX_LIMIT_USD, MAX_RATES } from './fields'
+import { MAX_LIMIT_USD, MAX_RATES } from './values'
 import { MAX_PAGE_SIZE } from './listing'
 
 const Int32 = t.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })
-const Limit = (description: string) => t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description })
+const Limit = (description: string) =>
+  t.Integer({ minimum: 0, maximum: 1_000_000_000_000, description })
 const Usd = (description: string) => t.Number({ minimum: 0, maximum: MAX_LIMIT_USD, description })
 const ListEdit = (description: string) =>
-  t.Union([t.String({ maxLength: 16_384 }), t.Array(t.Union([t.String({ maxLength: 256 }), t.Number()]), { maxItems: 256 })], {
-    description: `${description}. Edit: "a b" adds, "-a b" removes, "*" unrestricted, "-*" blocks all`,
-  })
+  t.Union(
+    [
+      t.String({ maxLength: 16_384 }),
+      t.Array(t.Union([t.String({ maxLength: 256 }), t.Number()]), { maxItems: 256 }),
+    ],
+    {
+      description: `${description}. Edit: "a b" adds, "-a b" removes, "*" unrestricted, "-*" blocks all`,
+    },
+  )
 
 const fields = {
   Alias: t.String({ maxLength: 256, description: 'display name, default Name' }),
-  BillingEmail: t.Union([t.String({ maxLength: 320 }), t.Null()], { description: 'alerts go here; null clears' }),
+  BillingEmail: t.Union([t.String({ maxLength: 320 }), t.Null()], {
+    description: 'alerts go here; null clears',
+  }),
   Status: t.Boolean({ description: 'false disables the account and its whole subtree' }),
   Level: t.Integer({ minimum: 0, maximum: 10, description: 'default key-pool level (root only)' }),
   Gear: Int32,
   Role: Int32,
   Tier: Int32,
   Factor: t.Number(),
-  Rates: t.Number({ exclusiveMinimum: 0, maximum: MAX_RATES, description: "price multiplier, ≥ parent's" }),
+  Rates: t.Number({
+    exclusiveMinimum: 0,
+    maximum: MAX_RATES,
+    description: "price multiplier, ≥ parent's",
+  }),
   HardLimit: Usd('monthly spend cap, USD (default 10 × CreditGranted)'),
   SoftLimit: Usd('monthly alert threshold, USD (default 80 % of HardLimit)'),
   RPM: Limit("requests per minute; 0 = none of its own; never above the parent's"),
@@ -38,13 +51,23 @@ const fields = {
   AllowModels: ListEdit('model names, * wildcards'),
   AllowLevels: ListEdit('key levels 0–10'),
   Resources: ListEdit('API paths like /v1/chat/completions or /v1/*'),
-  ModelMapper: t.Union([t.Record(t.String(), t.Unknown()), t.String({ maxLength: 16_384 }), t.Null()], {
-    description: '{pattern: model} or "pattern=model …" (root only)',
+  ModelMapper: t.Union(
+    [t.Record(t.String(), t.Unknown()), t.String({ maxLength: 16_384 }), t.Null()],
+    {
+      description: '{pattern: model} or "pattern=model …" (root only)',
+    },
+  ),
+  LevelMapper: t.Union(
+    [t.Record(t.String(), t.Unknown()), t.String({ maxLength: 16_384 }), t.Null()],
+    {
+      description: '{pattern: level} or "pattern=level …" (root only)',
+    },
+  ),
+  Days: t.Number({
+    exclusiveMinimum: 0,
+    maximum: 365,
+    description: 'validity of the new card, days (default 365)',
   }),
-  LevelMapper: t.Union([t.Record(t.String(), t.Unknown()), t.String({ maxLength: 16_384 }), t.Null()], {
-    description: '{pattern: level} or "pattern=level …" (root only)',
-  }),
-  Days: t.Number({ exclusiveMinimum: 0, maximum: 365, description: "validity of the new card, days (default 365)" }),
 }
 
 export const CreateUserBody = t.Object(
@@ -62,7 +85,9 @@ export const UpdateUserBody = t.Object(
     Name: t.Optional(t.String({ maxLength: 256 })),
     Email: t.Optional(t.String({ maxLength: 320 })),
     CreditGranted: t.Optional(
-      t.Number({ description: '> 0 funds a card of that many USD; < 0 deducts (refund to you minus $0.20)' }),
+      t.Number({
+        description: '> 0 funds a card of that many USD; < 0 deducts (refund to you minus $0.20)',
+      }),
     ),
     ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, t.Optional(v)])),
   },
@@ -99,14 +124,24 @@ const Card = t.Object({
 const Money = {
   ID: t.Integer(),
   Name: t.String(),
-  Balance: t.Union([t.Number(), t.Null()], { description: 'USD in own book units; null for root (unlimited)' }),
+  Balance: t.Union([t.Number(), t.Null()], {
+    description: 'USD in own book units; null for root (unlimited)',
+  }),
   CreditBalance: t.Array(Card),
 }
 
 const open = { additionalProperties: true }
 
 export const UserObject = t.Object(
-  { ...Money, Email: t.String(), DNA: t.String(), Rates: t.Number(), Status: t.Boolean(), SecretKey: t.Literal('***'), PartialKey: t.String() },
+  {
+    ...Money,
+    Email: t.String(),
+    DNA: t.String(),
+    Rates: t.Number(),
+    Status: t.Boolean(),
+    SecretKey: t.Literal('***'),
+    PartialKey: t.String(),
+  },
   open,
 )
 export const UserList = t.Array(UserObject)
@@ -114,7 +149,12 @@ export const UserList = t.Array(UserObject)
 export const AddAnswer = t.Object({
   Action: t.Literal('add'),
   Parent: t.Object(Money, open),
-  User: t.Object({ ID: t.Integer(), Name: t.String(), SecretKey: t.String(), Updates: t.Object(Money, open) }),
+  User: t.Object({
+    ID: t.Integer(),
+    Name: t.String(),
+    SecretKey: t.String(),
+    Updates: t.Object(Money, open),
+  }),
 })
 
 export const UpdateAnswer = t.Object({
@@ -126,5 +166,8 @@ export const UpdateAnswer = t.Object({
 export const DeleteAnswer = t.Object({
   Action: t.Literal('delete'),
   Parent: t.Object(Money, open),
-  User: t.Object({ ID: t.Integer(), Name: t.String(), Rates: t.Number(), CreditBalance: t.Array(Card) }, open),
+  User: t.Object(
+    { ID: t.Integer(), Name: t.String(), Rates: t.Number(), CreditBalance: t.Array(Card) },
+    open,
+  ),
 })

@@ -68,7 +68,13 @@ export function deductFrom(ctx: MoneyCtx, caller: Account, target: Account, xNan
     refundNano = deductRefund(taken.takenNano, caller.rates, target.rates)
     if (refundNano > 0) {
       const cards = ctx.cards.cardsOf(caller.id)
-      const got = grant(cards, refundNano, ctx.nowMs, REFUND_CARD_DAYS, `deduct from ${target.name}`)
+      const got = grant(
+        cards,
+        refundNano,
+        ctx.nowMs,
+        REFUND_CARD_DAYS,
+        `deduct from ${target.name}`,
+      )
       ctx.cards.apply(caller.id, got.changes, 'deduct_refund', ctx.ref, ctx.nowMs)
     }
   }
@@ -105,11 +111,18 @@ export function deleteSubtree(
     const balanceNano = balanceOf(cards, ctx.nowMs)
     const totalNano = cards.reduce((s, c) => s + c.balanceNano, 0)
     let refundNano = 0
-    const parent = acc.parentId === null ? null : (inside.get(acc.parentId) ?? findParent(acc.parentId))
+    const parent =
+      acc.parentId === null ? null : (inside.get(acc.parentId) ?? findParent(acc.parentId))
     if (parent && !isRoot(parent)) {
       refundNano = deleteRefund(balanceNano, acc.rates, parent.rates)
       if (refundNano > 0) {
-        const got = grant(ctx.cards.cardsOf(parent.id), refundNano, ctx.nowMs, REFUND_CARD_DAYS, `delete of ${acc.name}`)
+        const got = grant(
+          ctx.cards.cardsOf(parent.id),
+          refundNano,
+          ctx.nowMs,
+          REFUND_CARD_DAYS,
+          `delete of ${acc.name}`,
+        )
         ctx.cards.apply(parent.id, got.changes, 'delete_refund', ctx.ref, ctx.nowMs)
       }
     }

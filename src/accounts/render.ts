@@ -29,7 +29,11 @@ export function cardsJson(cards: readonly Card[]): CardJson[] {
 }
 
 /** Unexpired balance in USD of the account's book units; null for root (unlimited). */
-export function balanceJson(account: Account, cards: readonly Card[], nowMs: number): number | null {
+export function balanceJson(
+  account: Account,
+  cards: readonly Card[],
+  nowMs: number,
+): number | null {
   return isRoot(account) ? null : nanoToUsd(balanceOf(cards, nowMs))
 }
 
@@ -72,7 +76,12 @@ export function storedFields(a: Account) {
   }
 }
 
-export type Extras = { cards: readonly Card[]; child: number; requests: number; creditUsedNano: number }
+export type Extras = {
+  cards: readonly Card[]
+  child: number
+  requests: number
+  creditUsedNano: number
+}
 
 /** The user object of the lists: stored fields, derived counters, cards, masked key. */
 export function userJson(a: Account, x: Extras, nowMs: number) {

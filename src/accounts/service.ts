@@ -14,18 +14,8 @@ import { createAccess } from './access'
 import { createCardsRepo } from './cards-repo'
 import { createDirectory } from './directory'
 import { createEditor } from './editor'
-import {
-  type AccountInput,
-  bad,
-  buildPatch,
-  checkDays,
-  creditNano,
-  firstPresent,
-  inherit,
-  limitNano,
-  MAX_LIMIT_USD,
-  ROOT_ONLY,
-} from './fields'
+import { type AccountInput, buildPatch, firstPresent, inherit, ROOT_ONLY } from './fields'
+import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'
 import { createListing } from './listing'
 import { fund, isRoot, type MoneyCtx } from './money'
 import type { Account, AccountsRepo } from './repo'
@@ -51,7 +41,11 @@ export function createAccountService(d: AccountServiceDeps) {
   const cards = createCardsRepo(d.db)
   const directory = createDirectory(d.db)
   const access = createAccess({
-    repo: d.repo, cards, tree: d.tree, minApiBalanceUsd: d.config.USER_API_MIN_BALANCE, now,
+    repo: d.repo,
+    cards,
+    tree: d.tree,
+    minApiBalanceUsd: d.config.USER_API_MIN_BALANCE,
+    now,
   })
   const listing = createListing({ repo: d.repo, cards, directory, access, now })
 
@@ -72,9 +66,11 @@ export function createAccountService(d: AccountServiceDeps) {
 
   const unique = (patch: Partial<Account>, selfId?: number) => {
     const byName = patch.name === undefined ? null : d.repo.findByName(patch.name)
-    if (byName && byName.id !== selfId) throw new AppError('conflict', `Name: '${patch.name}' is taken`, { param: 'Name' })
+    if (byName && byName.id !== selfId)
+      throw new AppError('conflict', `Name: '${patch.name}' is taken`, { param: 'Name' })
     const byEmail = patch.email === undefined ? null : d.repo.findByEmail(patch.email)
-    if (byEmail && byEmail.id !== selfId) throw new AppError('conflict', `Email: '${patch.email}' is taken`, { param: 'Email' })
+    if (byEmail && byEmail.id !== selfId)
+      throw new AppError('conflict', `Email: '${patch.email}' is taken`, { param: 'Email' })
   }
 
   const forbidRootOnly = (caller: Account, input: AccountInput) => {
@@ -85,19 +81,30 @@ export function createAccountService(d: AccountServiceDeps) {
   const ctxFor = (ref: string): MoneyCtx => ({ cards, nowMs: now(), ref })
 
   /**
-   * POST /x-users: a direct child of the caller, funded by the caller. `opts.key` gives the child
-   * a chosen key (the control API's AddUserOperation carries one); else a fresh one is made.
+   * POST /x-users: a direct child of the caller, funded by the caller. For the control API's
+   * AddUserOperation: `opts.key` gives the child a chosen key (else a fresh one is made) and
+   * `opts.noMinimum` lets it open without credit (CreditGranted 0, no USER_MIN_BALANCE).
    */
-  function create(caller: Account, input: AccountInput, opts: { ref?: string; key?: string } = {}) {
+  function create(
+    caller: Account,
+    input: AccountInput,
+    opts: { ref?: string; key?: string; noMinimum?: boolean } = {},
+  ) {
     const ref = opts.ref ?? newRequestId(now())
-    if (opts.key !== undefined && !isKeyFormat(opts.key)) throw bad('SecretKey', 'must be sk-Xvs and 45 letters or digits')
+    if (opts.key !== undefined && !isKeyFormat(opts.key))
+      throw bad('SecretKey', 'must be sk-Xvs and 45 letters or digits')
     access.gate(caller)
     forbidRootOnly(caller, input)
-    if (input.Name === undefined || input.Email === undefined || input.CreditGranted === undefined) {
-      const f = input.Name === undefined ? 'Name' : input.Email === undefined ? 'Email' : 'CreditGranted'
+    if (
+      input.Name === undefined ||
+      input.Email === undefined ||
+      input.CreditGranted === undefined
+    ) {
+      const f =
+        input.Name === undefined ? 'Name' : input.Email === undefined ? 'Email' : 'CreditGranted'
       throw bad(f, 'is required')
     }
-    const x = creditNano(input.CreditGranted, d.config.USER_MIN_BALANCE)
+    const x = creditNano(input.CreditGranted, opts.noMinimum ? 0 : d.config.USER_MIN_BALANCE)
     const days = checkDays(input.Days, x)
     const patch = buildPatch(input, null, caller)
     const hard = patch.hardLimitNano ?? Math.min(x * 10, limitNano(MAX_LIMIT_USD))
@@ -106,28 +113,57 @@ export function createAccountService(d: AccountServiceDeps) {
       const payer = d.repo.findById(caller.id)
       if (!payer) throw new AppError('invalid_api_key', 'invalid API key')
       if (payer.childLimit > 0 && d.repo.childCount(payer.id) >= payer.childLimit) {
-        throw new AppError('forbidden', `ChildLimit: you may have at most ${payer.childLimit} direct children`)
+        throw new AppError(
+          'forbidden',
+          `ChildLimit: you may have at most ${payer.childLimit} direct children`,
+        )
       }
       unique(patch)
       const key = opts.key ?? generateKey()
-      if (d.repo.findByKeyHash(hashKey(key))) throw new AppError('conflict', 'SecretKey: already in use', { param: 'SecretKey' })
+      if (d.repo.findByKeyHash(hashKey(key)))
+        throw new AppError('conflict', 'SecretKey: already in use', { param: 'SecretKey' })
       const t = now()
       const child = d.repo.insert(
         {
           ...inherit(payer, patch),
           id: d.repo.nextId(),
-          parentId: payer.id, billingEmail: null, status: true, hardLimitNano: hard,
-          softLimitNano: Math.round(hard * 0.8), allowIps: null, allowModels: null, allowLevels: null,
-          resources: null, ...patch, name: patch.name!, email: patch.email!, alias: patch.alias ?? patch.name!,
-          keyHash: hashKey(key), keyTail: partialKey(key), creditGrantedNano: x, createdAt: t, updatedAt: t,
+          parentId: payer.id,
+          billingEmail: null,
+          status: true,
+          hardLimitNano: hard,
+          softLimitNano: Math.round(hard * 0.8),
+          allowIps: null,
+          allowModels: null,
+          allowLevels: null,
+          resources: null,
+          ...patch,
+          name: patch.name!,
+          email: patch.email!,
+          alias: patch.alias ?? patch.name!,
+          keyHash: hashKey(key),
+          keyTail: partialKey(key),
+          creditGrantedNano: x,
+          createdAt: t,
+          updatedAt: t,
         } as Omit<Account, 'id' | 'dna'>,
         payer.dna,
       )
       const { costNano } = x > 0 ? fund(ctxFor(ref), payer, child, x, days) : { costNano: 0 }
       d.oplog.record(
         {
-          action: 'add_user', operatorId: payer.id, operatorDna: payer.dna, targetId: child.id, targetDna: child.dna,
-          details: { ref, name: child.name, credit: x / 1e9, cost: costNano / 1e9, days, fields: storedFields(child) },
+          action: 'add_user',
+          operatorId: payer.id,
+          operatorDna: payer.dna,
+          targetId: child.id,
+          targetDna: child.dna,
+          details: {
+            ref,
+            name: child.name,
+            credit: x / 1e9,
+            cost: costNano / 1e9,
+            days,
+            fields: storedFields(child),
+          },
         },
         t,
       )
@@ -145,8 +181,19 @@ export function createAccountService(d: AccountServiceDeps) {
   }
 
   const editor = createEditor({
-    db: d.db, repo: d.repo, oplog: d.oplog, cards, directory, access, now, atomically, unique, forbidRootOnly,
-    ctxFor, flushNow: () => d.flusher.flushNow(), publish,
+    db: d.db,
+    repo: d.repo,
+    oplog: d.oplog,
+    cards,
+    directory,
+    access,
+    now,
+    atomically,
+    unique,
+    forbidRootOnly,
+    ctxFor,
+    flushNow: () => d.flusher.flushNow(),
+    publish,
   })
 
   return {

@@ -28,7 +28,6 @@ export type Tree = ReturnType<typeof createTree>
 /** The event payload naming an account. */
 export const eventOf = (a: Account): AccountEvent => ({ id: a.id, name: a.name, dna: a.dna })
 
-
 /** `.1.42.57.` → [1, 42, 57]. */
 export function idsOfDna(dna: string): number[] {
   return dna.split('.').filter(Boolean).map(Number)
@@ -79,10 +78,22 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
       ancestors,
       usable: chainUsable(account, ancestors),
       allows: {
-        ip: compileEffective(lists((a) => a.allowIps), 'ips'),
-        model: compileEffective(lists((a) => a.allowModels), 'models'),
-        level: compileEffective(lists((a) => a.allowLevels?.map(String) ?? null), 'levels'),
-        resource: compileEffective(lists((a) => a.resources), 'resources'),
+        ip: compileEffective(
+          lists((a) => a.allowIps),
+          'ips',
+        ),
+        model: compileEffective(
+          lists((a) => a.allowModels),
+          'models',
+        ),
+        level: compileEffective(
+          lists((a) => a.allowLevels?.map(String) ?? null),
+          'levels',
+        ),
+        resource: compileEffective(
+          lists((a) => a.resources),
+          'resources',
+        ),
       },
       limitChain: [account, ...ancestors.slice(1).reverse()],
     }

@@ -7,7 +7,12 @@ import { createLogService, MAX_LOG_PAGE_SIZE } from './service'
 const LogQuery = t.Object({
   page: t.Optional(t.Numeric({ description: 'from 1 (default 1)' })),
   size: t.Optional(t.Numeric({ description: `1–${MAX_LOG_PAGE_SIZE} (default 24)` })),
-  action: t.Optional(t.String({ maxLength: 32, description: 'add_user, update_user, recharge, deduct, delete_user, …' })),
+  action: t.Optional(
+    t.String({
+      maxLength: 32,
+      description: 'add_user, update_user, recharge, deduct, delete_user, …',
+    }),
+  ),
   target_id: t.Optional(t.Numeric({ description: 'only operations on this account ID' })),
   status: t.Optional(t.String({ maxLength: 16, description: 'success or failure' })),
 })

@@ -4,14 +4,32 @@ import { AppError } from '../shared/errors'
 import type { OpAction, OpLogRepo } from './repo'
 
 export const ACTIONS: readonly OpAction[] = [
-  'add_user', 'update_user', 'recharge', 'deduct', 'delete_user', 'rotate_self', 'rotate_root',
-  'add_key', 'update_key', 'delete_key', 'set_config', 'delete_config', 'add_news', 'delete_news',
+  'add_user',
+  'update_user',
+  'recharge',
+  'deduct',
+  'delete_user',
+  'rotate_self',
+  'rotate_root',
+  'add_key',
+  'update_key',
+  'delete_key',
+  'set_config',
+  'delete_config',
+  'add_news',
+  'delete_news',
 ]
 export const STATUSES = ['success', 'failure'] as const
 export const DEFAULT_LOG_PAGE_SIZE = 24
 export const MAX_LOG_PAGE_SIZE = 100
 
-export type LogQuery = { page?: number; size?: number; action?: string; target_id?: number; status?: string }
+export type LogQuery = {
+  page?: number
+  size?: number
+  action?: string
+  target_id?: number
+  status?: string
+}
 
 export type LogEntry = {
   id: number
@@ -23,16 +41,24 @@ export type LogEntry = {
   created_at: string
 }
 
-export type LogPage = { logs: LogEntry[]; total: number; page: number; size: number; has_more: boolean }
+export type LogPage = {
+  logs: LogEntry[]
+  total: number
+  page: number
+  size: number
+  has_more: boolean
+}
 
-const bad = (param: string, why: string) => new AppError('bad_request', `${param}: ${why}`, { param })
+const bad = (param: string, why: string) =>
+  new AppError('bad_request', `${param}: ${why}`, { param })
 
 export function createLogService(oplog: OpLogRepo) {
   return {
     list(viewer: { id: number; dna: string }, q: LogQuery): LogPage {
       const page = q.page ?? 1
       const size = q.size ?? DEFAULT_LOG_PAGE_SIZE
-      if (!(Number.isInteger(page) && page >= 1 && page <= 1_000_000)) throw bad('page', 'must be an integer from 1')
+      if (!(Number.isInteger(page) && page >= 1 && page <= 1_000_000))
+        throw bad('page', 'must be an integer from 1')
       if (!(Number.isInteger(size) && size >= 1 && size <= MAX_LOG_PAGE_SIZE)) {
         throw bad('size', `must be an integer from 1 to ${MAX_LOG_PAGE_SIZE}`)
       }

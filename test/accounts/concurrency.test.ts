@@ -13,7 +13,9 @@ describe('parallel funding', () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 10_000 })
     const kid = await h.child(parent.key, { CreditGranted: 2, Rates: 2 })
     const replies = await Promise.all(
-      Array.from({ length: N }, (_, i) => h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 1 + (i % 3) })),
+      Array.from({ length: N }, (_, i) =>
+        h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 1 + (i % 3) }),
+      ),
     )
     for (const r of replies) expect(r.status, r.text).toBe(200)
     const granted = Array.from({ length: N }, (_, i) => 1 + (i % 3)).reduce((a, b) => a + b, 0)
@@ -21,14 +23,18 @@ describe('parallel funding', () => {
     expect(cardsNano(k.CreditBalance), JSON.stringify(k)).toBe((2 + granted) * USD)
     const p = await h.get(parent.id)
     // A child at Rates 2 costs its Rates-1 parent half of each card.
-    expect(cardsNano(p.CreditBalance), JSON.stringify(p)).toBe(10_000 * USD - ((2 + granted) * USD) / 2)
+    expect(cardsNano(p.CreditBalance), JSON.stringify(p)).toBe(
+      10_000 * USD - ((2 + granted) * USD) / 2,
+    )
   })
 
   test('parallel fundings beyond the payer balance: the ones that fit succeed, the rest are 402', async () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 100 })
     const kid = await h.child(parent.key, { CreditGranted: 2 })
     const replies = await Promise.all(
-      Array.from({ length: N }, () => h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 7 })),
+      Array.from({ length: N }, () =>
+        h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 7 }),
+      ),
     )
     const ok = replies.filter((r) => r.status === 200).length
     const refused = replies.filter((r) => r.status === 402).length
@@ -50,7 +56,11 @@ describe('parallel funding', () => {
     const replies = await Promise.all(ops)
     for (const r of replies) expect(r.status, r.text).toBe(200)
     const sum = (ids: number[]) =>
-      (h.gw.deps.db.prepare(`SELECT SUM(delta_nano) AS s FROM ledger WHERE account_id IN (${ids.join(',')})`).get() as { s: number }).s
+      (
+        h.gw.deps.db
+          .prepare(`SELECT SUM(delta_nano) AS s FROM ledger WHERE account_id IN (${ids.join(',')})`)
+          .get() as { s: number }
+      ).s
     const fees = replies.filter((r) => r.body.User.Updates.CreditGranted === -1).length * 0.2 * USD
     // Root minted 5000 into the three; moves between them are transfers; only the deduct fees left.
     expect(fees).toBeGreaterThan(0)

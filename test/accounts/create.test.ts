@@ -42,23 +42,49 @@ describe('create', () => {
 
   test('unset fields inherit from the caller; set ones win; lists start unrestricted', async () => {
     const parent = await h.child(h.gw.rootKey, {
-      CreditGranted: 100, Rates: 1.5, RPM: 60, TPD: 100000, Gear: 3, Tier: 2, Factor: 0.5, ChildLimit: 9,
-      Level: 2, ModelMapper: { 'gpt-4': 'gpt-4o' }, LevelMapper: 'o1*=3', ModelLimits: { 'gpt-4o': { rpm: 5 } },
+      CreditGranted: 100,
+      Rates: 1.5,
+      RPM: 60,
+      TPD: 100000,
+      Gear: 3,
+      Tier: 2,
+      Factor: 0.5,
+      ChildLimit: 9,
+      Level: 2,
+      ModelMapper: { 'gpt-4': 'gpt-4o' },
+      LevelMapper: 'o1*=3',
+      ModelLimits: { 'gpt-4o': { rpm: 5 } },
       AllowModels: 'gpt-4o gpt-4o-mini',
     })
     const kid = await h.child(parent.key, { CreditGranted: 10, RPM: 30, HardLimit: 20 })
     const u = kid.reply.body.User.Updates
     expect(u, kid.reply.text).toMatchObject({
-      Rates: 1.5, RPM: 30, TPD: 100000, Gear: 3, Tier: 2, Factor: 0.5, ChildLimit: 9, Level: 2,
-      ModelMapper: { 'gpt-4': 'gpt-4o' }, LevelMapper: { 'o1*': 3 }, ModelLimits: { 'gpt-4o': { rpm: 5 } },
-      AllowModels: null, HardLimit: 20, SoftLimit: 16, ParentID: parent.id,
+      Rates: 1.5,
+      RPM: 30,
+      TPD: 100000,
+      Gear: 3,
+      Tier: 2,
+      Factor: 0.5,
+      ChildLimit: 9,
+      Level: 2,
+      ModelMapper: { 'gpt-4': 'gpt-4o' },
+      LevelMapper: { 'o1*': 3 },
+      ModelLimits: { 'gpt-4o': { rpm: 5 } },
+      AllowModels: null,
+      HardLimit: 20,
+      SoftLimit: 16,
+      ParentID: parent.id,
     })
   })
 
   test('ChildLimit caps the number of direct children', async () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 100, ChildLimit: 1 })
     await h.child(parent.key, { CreditGranted: 5 })
-    const r = await h.req('POST', '/x-users', parent.key, { Name: h.uniq(), Email: `${h.uniq()}@example.com`, CreditGranted: 5 })
+    const r = await h.req('POST', '/x-users', parent.key, {
+      Name: h.uniq(),
+      Email: `${h.uniq()}@example.com`,
+      CreditGranted: 5,
+    })
     expect(r.status, r.text).toBe(403)
     expect(r.body.error.message, r.text).toContain('ChildLimit')
   })
@@ -82,7 +108,11 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
     ['Name with a space', () => ({ ...ok(), Name: 'bad name' }), 'Name'],
     ['Email invalid', () => ({ ...ok(), Email: 'nobody' }), 'Email'],
     ['Email without a domain dot', () => ({ ...ok(), Email: 'a@b' }), 'Email'],
-    ['CreditGranted below USER_MIN_BALANCE', () => ({ ...ok(), CreditGranted: 1.99 }), 'CreditGranted'],
+    [
+      'CreditGranted below USER_MIN_BALANCE',
+      () => ({ ...ok(), CreditGranted: 1.99 }),
+      'CreditGranted',
+    ],
     ['CreditGranted a string', () => ({ ...ok(), CreditGranted: '10' }), 'CreditGranted'],
     ['CreditGranted huge', () => ({ ...ok(), CreditGranted: 1e12 }), 'CreditGranted'],
     ['Days zero', () => ({ ...ok(), Days: 0 }), 'Days'],
@@ -101,8 +131,16 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
     ['AllowModels bad pattern', () => ({ ...ok(), AllowModels: 'gpt 4o$' }), 'AllowModels'],
     ['AllowLevels not a level', () => ({ ...ok(), AllowLevels: '1 12' }), 'AllowLevels'],
     ['Resources not a path', () => ({ ...ok(), Resources: 'v1/chat' }), 'Resources'],
-    ['ModelLimits bad value', () => ({ ...ok(), ModelLimits: { 'gpt-4o': { rpm: -1 } } }), 'ModelLimits'],
-    ['ModelLimits bad key', () => ({ ...ok(), ModelLimits: { 'gpt 4o': { rpm: 1 } } }), 'ModelLimits'],
+    [
+      'ModelLimits bad value',
+      () => ({ ...ok(), ModelLimits: { 'gpt-4o': { rpm: -1 } } }),
+      'ModelLimits',
+    ],
+    [
+      'ModelLimits bad key',
+      () => ({ ...ok(), ModelLimits: { 'gpt 4o': { rpm: 1 } } }),
+      'ModelLimits',
+    ],
     ['ModelMapper bad target', () => ({ ...ok(), ModelMapper: 'gpt-4=' }), 'ModelMapper'],
     ['LevelMapper bad level', () => ({ ...ok(), LevelMapper: { 'o1*': 12 } }), 'LevelMapper'],
     ['BillingEmail invalid', () => ({ ...ok(), BillingEmail: 'x@' }), 'BillingEmail'],
@@ -122,25 +160,51 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
   test('a Name or Email in use is a 409 naming it', async () => {
     const first = await h.child(h.gw.rootKey, { CreditGranted: 5 })
     const before = stateDigest(h.gw)
-    const dupName = await h.req('POST', '/x-users', h.gw.rootKey, { Name: first.name, Email: `${h.uniq()}@example.com`, CreditGranted: 5 })
+    const dupName = await h.req('POST', '/x-users', h.gw.rootKey, {
+      Name: first.name,
+      Email: `${h.uniq()}@example.com`,
+      CreditGranted: 5,
+    })
     expect(dupName.status, dupName.text).toBe(409)
     expect(dupName.body.error.message, dupName.text).toContain('Name')
-    const dupEmail = await h.req('POST', '/x-users', h.gw.rootKey, { Name: h.uniq(), Email: `${first.name}@EXAMPLE.com`, CreditGranted: 5 })
+    const dupEmail = await h.req('POST', '/x-users', h.gw.rootKey, {
+      Name: h.uniq(),
+      Email: `${first.name}@EXAMPLE.com`,
+      CreditGranted: 5,
+    })
     expect(dupEmail.status, dupEmail.text).toBe(409)
     expect(dupEmail.body.error.message, dupEmail.text).toContain('Email')
     expect(stateDigest(h.gw)).toBe(before)
   })
 
   test("limits above the caller's and Rates below it are 400s naming the field", async () => {
-    const parent = await h.child(h.gw.rootKey, { CreditGranted: 100, Rates: 2, RPM: 10, TPH: 1000, ChildLimit: 3 })
-    for (const [field, value] of [['Rates', 1.5], ['RPM', 11], ['TPH', 1001], ['ChildLimit', 4]] as const) {
+    const parent = await h.child(h.gw.rootKey, {
+      CreditGranted: 100,
+      Rates: 2,
+      RPM: 10,
+      TPH: 1000,
+      ChildLimit: 3,
+    })
+    for (const [field, value] of [
+      ['Rates', 1.5],
+      ['RPM', 11],
+      ['TPH', 1001],
+      ['ChildLimit', 4],
+    ] as const) {
       const before = stateDigest(h.gw)
-      const r = await h.req('POST', '/x-users', parent.key, { Name: h.uniq(), Email: `${h.uniq()}@example.com`, CreditGranted: 5, [field]: value })
+      const r = await h.req('POST', '/x-users', parent.key, {
+        Name: h.uniq(),
+        Email: `${h.uniq()}@example.com`,
+        CreditGranted: 5,
+        [field]: value,
+      })
       expect(r.status, r.text).toBe(400)
       expect(r.body.error.message, r.text).toStartWith(`${field}:`)
       expect(stateDigest(h.gw)).toBe(before)
     }
     const zero = await h.child(parent.key, { CreditGranted: 5, RPM: 0 })
-    expect(zero.reply.body.User.Updates.RPM, '0 = no limit of its own, capped by the parent').toBe(0)
+    expect(zero.reply.body.User.Updates.RPM, '0 = no limit of its own, capped by the parent').toBe(
+      0,
+    )
   })
 })

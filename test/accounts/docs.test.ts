@@ -9,8 +9,14 @@ test('the OpenAPI document lists the subaccount API with summaries, tags and fie
   expect(r.status, r.text.slice(0, 500)).toBe(200)
   const paths = r.body.paths
   const routes: Array<[string, string]> = [
-    ['/x-users', 'post'], ['/x-users', 'get'], ['/x-users/{id}', 'get'], ['/x-users/{id}', 'put'],
-    ['/x-users/{id}', 'post'], ['/x-users/{id}', 'delete'], ['/x-dna', 'get'], ['/x-dna/{id}', 'get'],
+    ['/x-users', 'post'],
+    ['/x-users', 'get'],
+    ['/x-users/{id}', 'get'],
+    ['/x-users/{id}', 'put'],
+    ['/x-users/{id}', 'post'],
+    ['/x-users/{id}', 'delete'],
+    ['/x-dna', 'get'],
+    ['/x-dna/{id}', 'get'],
     ['/dashboard/x-user-logs', 'get'],
   ]
   for (const [path, method] of routes) {
@@ -20,7 +26,16 @@ test('the OpenAPI document lists the subaccount API with summaries, tags and fie
     expect(op.tags?.length, `${method} ${path}`).toBeGreaterThan(0)
   }
   const create = JSON.stringify(paths['/x-users'].post)
-  for (const f of ['Name', 'Email', 'CreditGranted', 'Days', 'Rates', 'AllowIPs', 'ModelLimits', 'HardLimit']) {
+  for (const f of [
+    'Name',
+    'Email',
+    'CreditGranted',
+    'Days',
+    'Rates',
+    'AllowIPs',
+    'ModelLimits',
+    'HardLimit',
+  ]) {
     expect(create, f).toContain(`"${f}"`)
   }
 })

@@ -25,15 +25,21 @@ export type Harness = {
   uniq(prefix?: string): string
   req(method: string, path: string, key: string, body?: unknown): Promise<Reply>
   /** POST /x-users as `key`; asserts 200 and returns the new account's ID, Name and key. */
-  child(key: string, body?: Record<string, unknown>): Promise<{ id: number; name: string; key: string; reply: Reply }>
+  child(
+    key: string,
+    body?: Record<string, unknown>,
+  ): Promise<{ id: number; name: string; key: string; reply: Reply }>
   /** GET /x-dna/{ident} as `key` (root by default); asserts 200, returns the user object. */
   get(ident: string | number, key?: string): Promise<any>
 }
 
 let seq = 0
 
-/** Starts a gateway before the file's tests (fake clock), checks the invariant after each, stops it. */
-export function useGateway(env: Record<string, string> = {}, overrides: DepsOverrides = {}): Harness {
+/** A gateway for the file's tests (fake clock); checks the invariant after each; stops it. */
+export function useGateway(
+  env: Record<string, string> = {},
+  overrides: DepsOverrides = {},
+): Harness {
   const h = { clock: createFakeClock() } as Harness
   h.uniq = (prefix = 'acct') => `${prefix}-${process.pid}-${++seq}`
   h.req = (method, path, key, body) => call(h.gw, method, path, { key, body })

@@ -13,9 +13,18 @@ const grandkids: Acc[] = []
 beforeAll(async () => {
   top = await h.child(h.gw.rootKey, { CreditGranted: 10000 })
   for (let i = 0; i < 12; i++) {
-    kids.push(await h.child(top.key, { CreditGranted: 30, Gear: i % 3, Role: i % 2, Tier: 7, Factor: i === 0 ? 1.5 : 0 }))
+    kids.push(
+      await h.child(top.key, {
+        CreditGranted: 30,
+        Gear: i % 3,
+        Role: i % 2,
+        Tier: 7,
+        Factor: i === 0 ? 1.5 : 0,
+      }),
+    )
   }
-  for (let i = 0; i < 3; i++) grandkids.push(await h.child(kids[0]!.key, { CreditGranted: 5, Gear: 9 }))
+  for (let i = 0; i < 3; i++)
+    grandkids.push(await h.child(kids[0]!.key, { CreditGranted: 5, Gear: 9 }))
 })
 
 const ids = (body: any) => (Array.isArray(body) ? body.map((u: any) => u.ID) : body)
@@ -57,7 +66,12 @@ describe('paging', () => {
 describe('filters', () => {
   test('query id, name, email, level, dna narrow the list', async () => {
     const k = kids[4]!
-    for (const q of [`id=${k.id}`, `name=${k.name}`, `email=${k.name.toUpperCase()}@EXAMPLE.COM`, 'level=1&id=' + k.id]) {
+    for (const q of [
+      `id=${k.id}`,
+      `name=${k.name}`,
+      `email=${k.name.toUpperCase()}@EXAMPLE.COM`,
+      'level=1&id=' + k.id,
+    ]) {
       const r = await h.req('GET', `/x-dna?${q}`, top.key)
       expect(ids(r.body), `${q}: ${r.text}`).toEqual([k.id])
     }
@@ -77,7 +91,12 @@ describe('filters', () => {
     const g9children = await h.req('GET', '/x-users/G9', top.key)
     expect(g9children.body, 'grandchildren are not direct children').toEqual([])
     const r1 = await h.req('GET', '/x-users/R1?size=2&page=2', top.key)
-    expect(ids(r1.body), r1.text).toEqual(kids.filter((_, i) => i % 2 === 1).map((k) => k.id).slice(2, 4))
+    expect(ids(r1.body), r1.text).toEqual(
+      kids
+        .filter((_, i) => i % 2 === 1)
+        .map((k) => k.id)
+        .slice(2, 4),
+    )
     expect(r1.headers.get('x-total-count')).toBe('6')
     const t7 = await h.req('GET', '/x-users/T7', top.key)
     expect(t7.body.length, t7.text).toBe(12)
@@ -108,13 +127,47 @@ describe('the user object', () => {
   test('carries the stored fields, counters, cards and a masked key', async () => {
     const u = await h.get(kids[0]!.id, top.key)
     expect(u, JSON.stringify(u)).toMatchObject({
-      ID: kids[0]!.id, Name: kids[0]!.name, Child: 3, Requests: 0, CreditUsed: 0, SecretKey: '***', Tier: 7,
+      ID: kids[0]!.id,
+      Name: kids[0]!.name,
+      Child: 3,
+      Requests: 0,
+      CreditUsed: 0,
+      SecretKey: '***',
+      Tier: 7,
     })
     expect(u.Balance, JSON.stringify(u)).toBe(30 - 15)
     expect(u.PartialKey).toBe(kids[0]!.key.slice(-8))
-    for (const f of ['Email', 'Alias', 'BillingEmail', 'Status', 'DNA', 'Level', 'Gear', 'Role', 'Factor', 'Rates',
-      'HardLimit', 'SoftLimit', 'RPM', 'RPH', 'RPD', 'TPM', 'TPH', 'TPD', 'ModelLimits', 'AllowIPs', 'AllowModels',
-      'AllowLevels', 'Resources', 'ModelMapper', 'LevelMapper', 'ChildLimit', 'CreatedAt', 'UpdatedAt', 'CreditBalance']) {
+    for (const f of [
+      'Email',
+      'Alias',
+      'BillingEmail',
+      'Status',
+      'DNA',
+      'Level',
+      'Gear',
+      'Role',
+      'Factor',
+      'Rates',
+      'HardLimit',
+      'SoftLimit',
+      'RPM',
+      'RPH',
+      'RPD',
+      'TPM',
+      'TPH',
+      'TPD',
+      'ModelLimits',
+      'AllowIPs',
+      'AllowModels',
+      'AllowLevels',
+      'Resources',
+      'ModelMapper',
+      'LevelMapper',
+      'ChildLimit',
+      'CreatedAt',
+      'UpdatedAt',
+      'CreditBalance',
+    ]) {
       expect(u, `field ${f}`).toHaveProperty(f)
     }
   })
@@ -122,7 +175,9 @@ describe('the user object', () => {
   test('Requests and CreditUsed come from the usage aggregates', async () => {
     const k = kids[5]!
     h.gw.deps.db
-      .prepare('INSERT INTO usage_daily (day, account_id, model, requests, cost_nano) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO usage_daily (day, account_id, model, requests, cost_nano) VALUES (?, ?, ?, ?, ?)',
+      )
       .run('2026-01-14', k.id, 'gpt-4o', 7, 1_250_000_000)
     const u = await h.get(k.id, top.key)
     expect([u.Requests, u.CreditUsed], JSON.stringify(u)).toEqual([7, 1.25])

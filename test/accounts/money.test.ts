@@ -26,10 +26,20 @@ describe('funding', () => {
   })
 
   test('root mints: its funding leaves no ledger row on root and its Balance is null', async () => {
-    const before = h.gw.deps.db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1').get() as { n: number }
+    const before = h.gw.deps.db
+      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')
+      .get() as { n: number }
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 42 })
-    expect(kid.reply.body.Parent, kid.reply.text).toEqual({ ID: 1, Name: 'root', Rates: 1, Balance: null, CreditBalance: [] })
-    const after = h.gw.deps.db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1').get() as { n: number }
+    expect(kid.reply.body.Parent, kid.reply.text).toEqual({
+      ID: 1,
+      Name: 'root',
+      Rates: 1,
+      Balance: null,
+      CreditBalance: [],
+    })
+    const after = h.gw.deps.db
+      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')
+      .get() as { n: number }
     expect(after.n).toBe(before.n)
     expect((await h.get(1)).Balance).toBeNull()
   })
@@ -37,7 +47,9 @@ describe('funding', () => {
   test('Days sets the card validity; expired money stops counting', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 10, Days: 30 })
     const card = kid.reply.body.User.Updates.CreditBalance[0]
-    expect(Date.parse(card.expires_at) - Date.parse(card.granted_at), kid.reply.text).toBe(30 * DAY_MS)
+    expect(Date.parse(card.expires_at) - Date.parse(card.granted_at), kid.reply.text).toBe(
+      30 * DAY_MS,
+    )
     h.clock.advance(31 * DAY_MS)
     try {
       const u = await h.get(kid.id)
@@ -52,7 +64,10 @@ describe('funding', () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 5, Days: 10 })
     let last: any
     for (let i = 1; i <= 11; i++) {
-      last = await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, { CreditGranted: 1, Days: 10 + i })
+      last = await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, {
+        CreditGranted: 1,
+        Days: 10 + i,
+      })
       expect(last.status, last.text).toBe(200)
     }
     const cards = last.body.User.Updates.CreditBalance
@@ -66,11 +81,18 @@ describe('funding', () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 30 })
     const kid = await h.child(parent.key, { CreditGranted: 5 })
     const before = stateDigest(h.gw)
-    const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 26, Alias: 'renamed' })
+    const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, {
+      CreditGranted: 26,
+      Alias: 'renamed',
+    })
     expect(r.status, r.text).toBe(402)
     expect(r.body.error.code, r.text).toBe('insufficient_balance')
     expect(stateDigest(h.gw)).toBe(before)
-    const c = await h.req('POST', '/x-users', parent.key, { Name: h.uniq(), Email: `${h.uniq()}@example.com`, CreditGranted: 26 })
+    const c = await h.req('POST', '/x-users', parent.key, {
+      Name: h.uniq(),
+      Email: `${h.uniq()}@example.com`,
+      CreditGranted: 26,
+    })
     expect(c.status, c.text).toBe(402)
     expect(stateDigest(h.gw)).toBe(before)
   })
@@ -79,7 +101,9 @@ describe('funding', () => {
 describe('re-rating', () => {
   test('cards 100/50 and 80/80 re-rated from 1 to 2 become 200/100 and 160/160', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 100, Days: 30 })
-    expect((await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, { CreditGranted: 80 })).status).toBe(200)
+    expect(
+      (await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, { CreditGranted: 80 })).status,
+    ).toBe(200)
     const d = await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, { CreditGranted: -50 })
     expect(d.status, d.text).toBe(200)
     const r = await h.req('PUT', `/x-users/${kid.id}`, h.gw.rootKey, { Rates: 2 })
@@ -143,11 +167,18 @@ describe('delete', () => {
   test('a child at Rates 2 holding 100 + 160 refunds 129.80 to its parent, valid 180 days', async () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 500 })
     const kid = await h.child(parent.key, { CreditGranted: 100, Rates: 2, Days: 30 })
-    expect((await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 160 })).status).toBe(200)
+    expect(
+      (await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: 160 })).status,
+    ).toBe(200)
     const r = await h.req('DELETE', `/x-users/${kid.name}`, parent.key)
     expect(r.status, r.text).toBe(200)
     expect(r.body.Action).toBe('delete')
-    expect(r.body.User, r.text).toMatchObject({ ID: kid.id, Name: kid.name, Rates: 2, Balance: 260 })
+    expect(r.body.User, r.text).toMatchObject({
+      ID: kid.id,
+      Name: kid.name,
+      Rates: 2,
+      Balance: 260,
+    })
     const refund = r.body.Parent.CreditBalance.find((c: any) => c.amount === 129.8)
     expect(refund, r.text).toBeDefined()
     expect(Date.parse(refund.expires_at) - h.clock.now(), r.text).toBe(180 * DAY_MS)
@@ -162,7 +193,8 @@ describe('delete', () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 500 })
     const kid = await h.child(parent.key, { CreditGranted: 100 })
     const grand = await h.child(kid.key, { CreditGranted: 40, Rates: 2 })
-    // kid: 100 − 20 = 80; grand: 40 at Rates 2 → 20 − 0.20 = 19.80 into kid → 99.80 → 99.60 into parent.
+    // kid: 100 − 20 = 80; grand: 40 at Rates 2 → 20 − 0.20 = 19.80 into kid → 99.80;
+    // kid → 99.80 − 0.20 = 99.60 into parent.
     const r = await h.req('DELETE', `/x-users/${kid.id}`, parent.key)
     expect(r.status, r.text).toBe(200)
     expect(r.body.User.Deleted, r.text).toBe(2)
@@ -170,7 +202,9 @@ describe('delete', () => {
     for (const id of [kid.id, grand.id]) {
       expect((await h.req('GET', `/x-dna/${id}`, h.gw.rootKey)).status).toBe(404)
     }
-    const rows = h.gw.deps.db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = ?').get(grand.id) as { n: number }
+    const rows = h.gw.deps.db
+      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = ?')
+      .get(grand.id) as { n: number }
     expect(rows.n, 'the ledger rows of a deleted account stay').toBeGreaterThan(0)
   })
 
@@ -186,10 +220,16 @@ describe('invariant check', () => {
   test('a ledger row without a card is reported by invariantViolations (what xgate check prints)', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 10 })
     const db = h.gw.deps.db
-    const id = db.prepare("INSERT INTO ledger (account_id, delta_nano, reason, created_at) VALUES (?, 1, 'tamper', 0) RETURNING id").get(kid.id) as { id: number }
+    const id = db
+      .prepare(
+        "INSERT INTO ledger (account_id, delta_nano, reason, created_at) VALUES (?, 1, 'tamper', 0) RETURNING id",
+      )
+      .get(kid.id) as { id: number }
     try {
       const v = h.gw.deps.accounts.repo.invariantViolations()
-      expect(v, JSON.stringify(v)).toEqual([{ id: kid.id, name: kid.name, cardsNano: 10 * USD, ledgerNano: 10 * USD + 1 }])
+      expect(v, JSON.stringify(v)).toEqual([
+        { id: kid.id, name: kid.name, cardsNano: 10 * USD, ledgerNano: 10 * USD + 1 },
+      ])
     } finally {
       db.prepare('DELETE FROM ledger WHERE id = ?').run(id.id)
     }

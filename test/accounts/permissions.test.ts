@@ -24,7 +24,10 @@ describe('reading', () => {
       for (const ident of [...idents(target), dna]) {
         const r = await h.req('GET', `/x-dna/${encodeURIComponent(ident)}`, A.key)
         expect(r.status, `${ident}: ${r.text}`).toBe(200)
-        expect(r.body.map((u: any) => u.ID), r.text).toEqual([target.id])
+        expect(
+          r.body.map((u: any) => u.ID),
+          r.text,
+        ).toEqual([target.id])
       }
     }
   })
@@ -39,8 +42,17 @@ describe('reading', () => {
   })
 
   test('sibling, ancestor and unknown targets answer 404, the same as a missing account', async () => {
-    for (const ident of [...idents(B), ...idents({ id: 1, name: 'root', key: '' }), '999999', 'nobody-here', '.1.']) {
-      for (const path of [`/x-dna/${encodeURIComponent(ident)}`, `/x-users/${encodeURIComponent(ident)}`]) {
+    for (const ident of [
+      ...idents(B),
+      ...idents({ id: 1, name: 'root', key: '' }),
+      '999999',
+      'nobody-here',
+      '.1.',
+    ]) {
+      for (const path of [
+        `/x-dna/${encodeURIComponent(ident)}`,
+        `/x-users/${encodeURIComponent(ident)}`,
+      ]) {
         const r = await h.req('GET', path, A1.key)
         expect(r.status, `${path}: ${r.text}`).toBe(404)
         expect(r.body.error.code, r.text).toBe('not_found')
@@ -51,16 +63,26 @@ describe('reading', () => {
   test('lists hold only the caller subtree', async () => {
     const r = await h.req('GET', '/x-dna', A.key)
     expect(r.status, r.text).toBe(200)
-    expect(r.body.map((u: any) => u.ID), r.text).toEqual([A1.id, A11.id])
+    expect(
+      r.body.map((u: any) => u.ID),
+      r.text,
+    ).toEqual([A1.id, A11.id])
     const kids = await h.req('GET', '/x-users', A.key)
-    expect(kids.body.map((u: any) => u.ID), kids.text).toEqual([A1.id])
+    expect(
+      kids.body.map((u: any) => u.ID),
+      kids.text,
+    ).toEqual([A1.id])
   })
 })
 
 describe('writing', () => {
   test('an ancestor updates, funds and deducts a child and a grandchild', async () => {
     for (const target of [A1, A11]) {
-      for (const body of [{ Alias: `by-A-${target.id}` }, { CreditGranted: 1 }, { CreditGranted: -1 }]) {
+      for (const body of [
+        { Alias: `by-A-${target.id}` },
+        { CreditGranted: 1 },
+        { CreditGranted: -1 },
+      ]) {
         const r = await h.req('PUT', `/x-users/${target.name}`, A.key, body)
         expect(r.status, `${JSON.stringify(body)}: ${r.text}`).toBe(200)
       }
@@ -73,7 +95,10 @@ describe('writing', () => {
   test('a sibling, an ancestor or root cannot be changed or deleted: 404, nothing changes', async () => {
     const before = stateDigest(h.gw)
     for (const target of [B, A, { id: 1, name: 'root', key: '' }]) {
-      const put = await h.req('PUT', `/x-users/${target.id}`, A1.key, { Alias: 'x', CreditGranted: 5 })
+      const put = await h.req('PUT', `/x-users/${target.id}`, A1.key, {
+        Alias: 'x',
+        CreditGranted: 5,
+      })
       expect(put.status, put.text).toBe(404)
       const del = await h.req('DELETE', `/x-users/${target.name}`, A1.key)
       expect(del.status, del.text).toBe(404)
@@ -82,9 +107,15 @@ describe('writing', () => {
   })
 
   test('on itself an account may change only Alias and BillingEmail, and may not delete itself', async () => {
-    const ok = await h.req('PUT', `/x-users/${A1.id}`, A1.key, { Alias: 'me', BillingEmail: 'bills@example.com' })
+    const ok = await h.req('PUT', `/x-users/${A1.id}`, A1.key, {
+      Alias: 'me',
+      BillingEmail: 'bills@example.com',
+    })
     expect(ok.status, ok.text).toBe(200)
-    expect(ok.body.User.Updates, ok.text).toMatchObject({ Alias: 'me', BillingEmail: 'bills@example.com' })
+    expect(ok.body.User.Updates, ok.text).toMatchObject({
+      Alias: 'me',
+      BillingEmail: 'bills@example.com',
+    })
     for (const body of [{ Rates: 3 }, { CreditGranted: 10 }, { Status: false }, { RPM: 1 }]) {
       const r = await h.req('PUT', `/x-users/${A1.id}`, A1.key, body)
       expect(r.status, r.text).toBe(403)
@@ -115,7 +146,12 @@ describe('the caller gate', () => {
 
   test('a non-root caller below USER_API_MIN_BALANCE gets 401 on every subaccount endpoint', async () => {
     const poor = await h.child(A.key, { CreditGranted: 19 })
-    for (const [m, p] of [['GET', '/x-users'], ['GET', '/x-dna'], ['POST', '/x-users'], ['PUT', `/x-users/${poor.id}`]] as const) {
+    for (const [m, p] of [
+      ['GET', '/x-users'],
+      ['GET', '/x-dna'],
+      ['POST', '/x-users'],
+      ['PUT', `/x-users/${poor.id}`],
+    ] as const) {
       const r = await h.req(m, p, poor.key, m === 'GET' ? undefined : { Alias: 'x' })
       expect(r.status, `${m} ${p}: ${r.text}`).toBe(401)
       expect(r.body.error.code, r.text).toBe('api_balance_too_low')
@@ -140,7 +176,10 @@ describe('the caller gate', () => {
     expect(tree.isUsable(lowAccount)).toBe(false)
     expect(tree.view(low.id)!.usable).toBe(false)
     const stillMine = await h.req('GET', `/x-dna/${low.id}`, top.key)
-    expect(stillMine.status, `an ancestor still manages a disabled subtree: ${stillMine.text}`).toBe(200)
+    expect(
+      stillMine.status,
+      `an ancestor still manages a disabled subtree: ${stillMine.text}`,
+    ).toBe(200)
     const on = await h.req('PUT', `/x-users/${mid.id}`, top.key, { Status: true })
     expect(on.status, on.text).toBe(200)
     const back = await h.req('GET', '/x-dna', low.key)

@@ -11,10 +11,31 @@ type Node = { id: number; key: string; parent: number; rates: number; alive: boo
 
 const RATES = [1, 1.25, 2, 3]
 const op = fc.oneof(
-  fc.record({ kind: fc.constant('create' as const), at: fc.nat(), credit: fc.integer({ min: 2, max: 60 }), rates: fc.constantFrom(...RATES) }),
-  fc.record({ kind: fc.constant('fund' as const), at: fc.nat(), cents: fc.integer({ min: 1, max: 4000 }), days: fc.constantFrom(undefined, 1, 30, 365), byRoot: fc.boolean() }),
-  fc.record({ kind: fc.constant('deduct' as const), at: fc.nat(), cents: fc.integer({ min: 1, max: 4000 }), byRoot: fc.boolean() }),
-  fc.record({ kind: fc.constant('rerate' as const), at: fc.nat(), rates: fc.constantFrom(...RATES), byRoot: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('create' as const),
+    at: fc.nat(),
+    credit: fc.integer({ min: 2, max: 60 }),
+    rates: fc.constantFrom(...RATES),
+  }),
+  fc.record({
+    kind: fc.constant('fund' as const),
+    at: fc.nat(),
+    cents: fc.integer({ min: 1, max: 4000 }),
+    days: fc.constantFrom(undefined, 1, 30, 365),
+    byRoot: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('deduct' as const),
+    at: fc.nat(),
+    cents: fc.integer({ min: 1, max: 4000 }),
+    byRoot: fc.boolean(),
+  }),
+  fc.record({
+    kind: fc.constant('rerate' as const),
+    at: fc.nat(),
+    rates: fc.constantFrom(...RATES),
+    byRoot: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), byRoot: fc.boolean() }),
   fc.record({ kind: fc.constant('wait' as const), days: fc.integer({ min: 1, max: 120 }) }),
 )
@@ -22,7 +43,9 @@ const op = fc.oneof(
 /** Σ card balance / Rates: what all accounts hold in real (Rates 1) nano-USD. */
 function realTotal(): number {
   const r = h.gw.deps.db
-    .prepare('SELECT COALESCE(SUM(c.balance_nano / a.rates), 0) AS v FROM cards c JOIN accounts a ON a.id = c.account_id')
+    .prepare(
+      'SELECT COALESCE(SUM(c.balance_nano / a.rates), 0) AS v FROM cards c JOIN accounts a ON a.id = c.account_id',
+    )
     .get() as { v: number }
   return r.v
 }
@@ -42,7 +65,10 @@ test('random operation sequences keep the books', async () => {
         const alive = nodes.filter((n) => n.alive && (o.kind !== 'delete' || n.id !== top.id))
         if (alive.length === 0) continue
         const target = alive[o.at % alive.length]!
-        const parentKey = target.parent === 1 || ('byRoot' in o && o.byRoot) ? h.gw.rootKey : byId(target.parent)!.key
+        const parentKey =
+          target.parent === 1 || ('byRoot' in o && o.byRoot)
+            ? h.gw.rootKey
+            : byId(target.parent)!.key
         const before = realTotal()
         let minted = 0
         let r
@@ -50,16 +76,34 @@ test('random operation sequences keep the books', async () => {
           case 'create': {
             const name = h.uniq('prop')
             const rates = Math.max(o.rates, target.rates)
-            r = await h.req('POST', '/x-users', target.key, { Name: name, Email: `${name}@example.com`, CreditGranted: o.credit, Rates: rates })
-            if (r.status === 200) nodes.push({ id: r.body.User.ID, key: r.body.User.SecretKey, parent: target.id, rates, alive: true })
+            r = await h.req('POST', '/x-users', target.key, {
+              Name: name,
+              Email: `${name}@example.com`,
+              CreditGranted: o.credit,
+              Rates: rates,
+            })
+            if (r.status === 200)
+              nodes.push({
+                id: r.body.User.ID,
+                key: r.body.User.SecretKey,
+                parent: target.id,
+                rates,
+                alive: true,
+              })
             break
           }
           case 'fund':
-            r = await h.req('PUT', `/x-users/${target.id}`, parentKey, { CreditGranted: o.cents / 100, ...(o.days ? { Days: o.days } : {}) })
-            if (r.status === 200 && parentKey === h.gw.rootKey) minted = ((o.cents / 100) * 1e9) / target.rates
+            r = await h.req('PUT', `/x-users/${target.id}`, parentKey, {
+              CreditGranted: o.cents / 100,
+              ...(o.days ? { Days: o.days } : {}),
+            })
+            if (r.status === 200 && parentKey === h.gw.rootKey)
+              minted = ((o.cents / 100) * 1e9) / target.rates
             break
           case 'deduct':
-            r = await h.req('PUT', `/x-users/${target.id}`, parentKey, { CreditGranted: -o.cents / 100 })
+            r = await h.req('PUT', `/x-users/${target.id}`, parentKey, {
+              CreditGranted: -o.cents / 100,
+            })
             break
           case 'rerate':
             r = await h.req('PUT', `/x-users/${target.id}`, parentKey, { Rates: o.rates })
@@ -68,17 +112,22 @@ test('random operation sequences keep the books', async () => {
           case 'delete':
             r = await h.req('DELETE', `/x-users/${target.id}`, parentKey)
             if (r.status === 200) {
-              const gone = (n: Node): boolean => n.id === target.id || (n.parent !== 1 && gone(byId(n.parent)!))
+              const gone = (n: Node): boolean =>
+                n.id === target.id || (n.parent !== 1 && gone(byId(n.parent)!))
               for (const n of nodes) if (gone(n)) n.alive = false
             }
             break
         }
         expect([200, 400, 402], `${JSON.stringify(o)}: ${r.text}`).toContain(r.status)
         expectInvariant(h.gw)
-        const negative = h.gw.deps.db.prepare('SELECT COUNT(*) AS n FROM cards WHERE balance_nano < 0 OR amount_nano < 0').get() as { n: number }
+        const negative = h.gw.deps.db
+          .prepare('SELECT COUNT(*) AS n FROM cards WHERE balance_nano < 0 OR amount_nano < 0')
+          .get() as { n: number }
         expect(negative.n, `negative card after ${JSON.stringify(o)}`).toBe(0)
         // Rounding to the nano may move a unit or two per card; money is never created beyond that.
-        expect(realTotal(), `money created by ${JSON.stringify(o)}: ${r.text}`).toBeLessThanOrEqual(before + minted + 30)
+        expect(realTotal(), `money created by ${JSON.stringify(o)}: ${r.text}`).toBeLessThanOrEqual(
+          before + minted + 30,
+        )
       }
     }),
     { numRuns: 80 },

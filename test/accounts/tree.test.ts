@@ -19,7 +19,11 @@ beforeAll(() => {
   store = openMemoryStore()
   const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', USER_API_MIN_BALANCE: '0' })
   deps = buildDeps(config, store.db, { clock: createFakeClock(), log: createMemoryLogger() })
-  bootstrap(store.db, deps.accounts.repo, { initUsers: `root::root@example.com::${generateKey()}`, dataDir: '/nonexistent', nowMs: 0 })
+  bootstrap(store.db, deps.accounts.repo, {
+    initUsers: `root::root@example.com::${generateKey()}`,
+    dataDir: '/nonexistent',
+    nowMs: 0,
+  })
   root = deps.accounts.repo.findById(1)!
 })
 
@@ -79,7 +83,12 @@ describe('tree', () => {
 describe('service without the app', () => {
   test('the flusher runs before every admin money operation', () => {
     let flushes = 0
-    deps.flusher.register({ name: 'probe', pending: () => 1, drain: () => (flushes++, []), write: () => {} })
+    deps.flusher.register({
+      name: 'probe',
+      pending: () => 1,
+      drain: () => (flushes++, []),
+      write: () => {},
+    })
     const a = make(root, 'svc-flush')
     const before = flushes
     svc().update(root, String(a.User.ID), { CreditGranted: 5 })
@@ -90,20 +99,38 @@ describe('service without the app', () => {
   test('a failure half-way (402 after a field change) rolls the whole write back', () => {
     const a = deps.accounts.repo.findById(make(root, 'svc-half').User.ID)!
     const b = make(a, 'svc-half-kid')
-    expect(() => svc().update(a, String(b.User.ID), { Alias: 'changed', Rates: 2, CreditGranted: 1000 })).toThrow(
-      expect.objectContaining({ code: 'insufficient_balance' }),
-    )
+    expect(() =>
+      svc().update(a, String(b.User.ID), { Alias: 'changed', Rates: 2, CreditGranted: 1000 }),
+    ).toThrow(expect.objectContaining({ code: 'insufficient_balance' }))
     const after = deps.accounts.repo.findById(b.User.ID)!
     expect([after.alias, after.rates]).toEqual(['svc-half-kid', 1])
     expect(deps.accounts.repo.invariantViolations()).toEqual([])
   })
 
+  test('the control API may open an account without credit', () => {
+    const input = { Name: 'svc-nocredit', Email: 'svc-nocredit@example.com', CreditGranted: 0 }
+    expect(() => svc().create(root, input)).toThrow(
+      expect.objectContaining({ param: 'CreditGranted' }),
+    )
+    const a = svc().create(root, input, { noMinimum: true })
+    expect([a.User.Updates.Balance, a.User.Updates.CreditBalance]).toEqual([0, []])
+    expect(deps.accounts.repo.invariantViolations()).toEqual([])
+  })
+
   test('a chosen key (control API) is used and must be unique', () => {
     const key = generateKey()
-    const a = svc().create(root, { Name: 'svc-key', Email: 'svc-key@example.com', CreditGranted: 5 }, { key })
-    expect(a.User.SecretKey).toBe(key)
-    expect(() => svc().create(root, { Name: 'svc-key2', Email: 'svc-key2@example.com', CreditGranted: 5 }, { key })).toThrow(
-      expect.objectContaining({ code: 'conflict' }),
+    const a = svc().create(
+      root,
+      { Name: 'svc-key', Email: 'svc-key@example.com', CreditGranted: 5 },
+      { key },
     )
+    expect(a.User.SecretKey).toBe(key)
+    expect(() =>
+      svc().create(
+        root,
+        { Name: 'svc-key2', Email: 'svc-key2@example.com', CreditGranted: 5 },
+        { key },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'conflict' }))
   })
 })

@@ -5,7 +5,8 @@ import { stateDigest, useGateway } from './helpers'
 
 const h = useGateway()
 
-const put = (key: string, ident: string | number, body: unknown) => h.req('PUT', `/x-users/${ident}`, key, body)
+const put = (key: string, ident: string | number, body: unknown) =>
+  h.req('PUT', `/x-users/${ident}`, key, body)
 
 describe('fields', () => {
   test('Updates holds the changed fields with Balance and CreditBalance', async () => {
@@ -25,7 +26,10 @@ describe('fields', () => {
     const newName = h.uniq('renamed')
     const r = await put(h.gw.rootKey, kid.name, { Name: newName, Email: `${newName}@example.org` })
     expect(r.status, r.text).toBe(200)
-    expect(r.body.User.Updates, r.text).toMatchObject({ Name: newName, Email: `${newName}@example.org` })
+    expect(r.body.User.Updates, r.text).toMatchObject({
+      Name: newName,
+      Email: `${newName}@example.org`,
+    })
     expect((await h.req('GET', '/x-dna', kid.key)).status).toBe(200)
     expect((await h.req('GET', `/x-dna/${kid.name}`, h.gw.rootKey)).status).toBe(404)
     const clash = await put(h.gw.rootKey, kid.id, { Name: other.name })
@@ -35,7 +39,12 @@ describe('fields', () => {
   test('ModelLimits, mappers and RPM…TPD are stored and returned; null clears', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 10 })
     const body = {
-      RPM: 1, RPH: 2, RPD: 3, TPM: 4, TPH: 5, TPD: 6,
+      RPM: 1,
+      RPH: 2,
+      RPD: 3,
+      TPM: 4,
+      TPH: 5,
+      TPD: 6,
       ModelLimits: { 'gpt-4o*': { rpm: 3, tpm: 9000 } },
       ModelMapper: 'gpt-4=gpt-4o, claude-3*=claude-3-5-sonnet',
       LevelMapper: { 'o1*': 2 },
@@ -44,13 +53,21 @@ describe('fields', () => {
     expect(r.status, r.text).toBe(200)
     const u = await h.get(kid.id)
     expect(u, JSON.stringify(u)).toMatchObject({
-      RPM: 1, RPH: 2, RPD: 3, TPM: 4, TPH: 5, TPD: 6,
+      RPM: 1,
+      RPH: 2,
+      RPD: 3,
+      TPM: 4,
+      TPH: 5,
+      TPD: 6,
       ModelLimits: { 'gpt-4o*': { rpm: 3, tpm: 9000 } },
       ModelMapper: { 'gpt-4': 'gpt-4o', 'claude-3*': 'claude-3-5-sonnet' },
       LevelMapper: { 'o1*': 2 },
     })
     const cleared = await put(h.gw.rootKey, kid.id, { ModelLimits: null, ModelMapper: null })
-    expect(cleared.body.User.Updates, cleared.text).toMatchObject({ ModelLimits: null, ModelMapper: null })
+    expect(cleared.body.User.Updates, cleared.text).toMatchObject({
+      ModelLimits: null,
+      ModelMapper: null,
+    })
   })
 })
 
@@ -73,10 +90,16 @@ describe('list fields', () => {
 
   test('AllowModels with wildcards, AllowLevels, Resources; a bad entry is a 400 naming it', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 10 })
-    const r = await put(h.gw.rootKey, kid.id, { AllowModels: 'gpt-4o* claude-*', AllowLevels: '1 2', Resources: '/v1/chat/completions /v1/*' })
+    const r = await put(h.gw.rootKey, kid.id, {
+      AllowModels: 'gpt-4o* claude-*',
+      AllowLevels: '1 2',
+      Resources: '/v1/chat/completions /v1/*',
+    })
     expect(r.status, r.text).toBe(200)
     expect(await h.get(kid.id)).toMatchObject({
-      AllowModels: ['gpt-4o*', 'claude-*'], AllowLevels: [1, 2], Resources: ['/v1/chat/completions', '/v1/*'],
+      AllowModels: ['gpt-4o*', 'claude-*'],
+      AllowLevels: [1, 2],
+      Resources: ['/v1/chat/completions', '/v1/*'],
     })
     const asArray = await put(h.gw.rootKey, kid.id, { AllowLevels: [3, '4'] })
     expect(asArray.status, asArray.text).toBe(200)
@@ -89,11 +112,21 @@ describe('list fields', () => {
   })
 
   test("a child's effective lists are narrowed by its ancestors' (AccountView)", async () => {
-    const parent = await h.child(h.gw.rootKey, { CreditGranted: 100, AllowModels: 'gpt-4o*', AllowIPs: '10.0.0.0/8' })
-    const kid = await h.child(parent.key, { CreditGranted: 10, AllowModels: 'gpt-4o-mini claude-3-haiku' })
+    const parent = await h.child(h.gw.rootKey, {
+      CreditGranted: 100,
+      AllowModels: 'gpt-4o*',
+      AllowIPs: '10.0.0.0/8',
+    })
+    const kid = await h.child(parent.key, {
+      CreditGranted: 10,
+      AllowModels: 'gpt-4o-mini claude-3-haiku',
+    })
     const v = h.gw.deps.accounts.tree.view(kid.id)!
     expect(v.allows.model('gpt-4o-mini')).toBe(true)
-    expect(v.allows.model('claude-3-haiku'), 'the parent cannot reach it, so neither can the child').toBe(false)
+    expect(
+      v.allows.model('claude-3-haiku'),
+      'the parent cannot reach it, so neither can the child',
+    ).toBe(false)
     expect(v.allows.ip('10.1.2.3')).toBe(true)
     expect(v.allows.ip('192.168.0.1')).toBe(false)
     expect(v.ancestors.map((a) => a.id)).toEqual([1, parent.id])
@@ -150,9 +183,22 @@ describe('operation log', () => {
     expect((await put(parent.key, kid.id, { CreditGranted: -3 })).status).toBe(200)
     expect((await h.req('DELETE', `/x-users/${kid.id}`, parent.key)).status).toBe(200)
     const rows = h.gw.deps.db
-      .prepare('SELECT action, operator_id, target_id, details FROM op_logs WHERE target_id = ? ORDER BY id')
-      .all(kid.id) as Array<{ action: string; operator_id: number; target_id: number; details: string }>
-    expect(rows.map((r) => r.action)).toEqual(['add_user', 'update_user', 'recharge', 'deduct', 'delete_user'])
+      .prepare(
+        'SELECT action, operator_id, target_id, details FROM op_logs WHERE target_id = ? ORDER BY id',
+      )
+      .all(kid.id) as Array<{
+      action: string
+      operator_id: number
+      target_id: number
+      details: string
+    }>
+    expect(rows.map((r) => r.action)).toEqual([
+      'add_user',
+      'update_user',
+      'recharge',
+      'deduct',
+      'delete_user',
+    ])
     expect(rows.every((r) => r.operator_id === parent.id)).toBe(true)
     const details = rows.map((r) => JSON.parse(r.details))
     expect(details[1].changes).toEqual({ Alias: 'k' })

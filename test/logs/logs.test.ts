@@ -36,7 +36,10 @@ describe('visibility', () => {
     const r = await logs(A.key)
     for (const l of r.body.logs) expect([A.id, A1.id], r.text).toContain(l.target_id)
     const b = await logs(B.key)
-    expect(b.body.logs.some((l: any) => l.target_id === A1.id), b.text).toBe(false)
+    expect(
+      b.body.logs.some((l: any) => l.target_id === A1.id),
+      b.text,
+    ).toBe(false)
   })
 
   test('root sees everything', async () => {
@@ -49,10 +52,16 @@ describe('visibility', () => {
 describe('filters and paging', () => {
   test('action, target_id and status narrow the rows', async () => {
     const r = await logs(A.key, '?action=recharge')
-    expect(r.body.logs.map((l: any) => l.action), r.text).toEqual(['recharge'])
+    expect(
+      r.body.logs.map((l: any) => l.action),
+      r.text,
+    ).toEqual(['recharge'])
     expect(r.body.logs[0].details, r.text).toMatchObject({ amount: 10, cost: 10, name: A1.name })
     const t = await logs(A.key, `?target_id=${A.id}`)
-    expect(t.body.logs.map((l: any) => l.action), t.text).toEqual(['add_user'])
+    expect(
+      t.body.logs.map((l: any) => l.action),
+      t.text,
+    ).toEqual(['add_user'])
     const f = await logs(A.key, '?status=failure')
     expect(f.body, f.text).toMatchObject({ logs: [], total: 0, has_more: false })
   })
@@ -70,11 +79,27 @@ describe('filters and paging', () => {
   test('entries carry id, action, operator_id, target_id, details, created_at (ISO)', async () => {
     const r = await logs(A.key, '?size=1')
     const l = r.body.logs[0]
-    expect(Object.keys(l).sort(), r.text).toEqual(['action', 'created_at', 'details', 'id', 'operator_id', 'status', 'target_id'])
+    expect(Object.keys(l).sort(), r.text).toEqual([
+      'action',
+      'created_at',
+      'details',
+      'id',
+      'operator_id',
+      'status',
+      'target_id',
+    ])
     expect(new Date(l.created_at).toISOString()).toBe(l.created_at)
   })
 
-  for (const q of ['size=101', 'size=0', 'page=0', 'action=steal', 'status=maybe', 'target_id=0', 'page=x']) {
+  for (const q of [
+    'size=101',
+    'size=0',
+    'page=0',
+    'action=steal',
+    'status=maybe',
+    'target_id=0',
+    'page=x',
+  ]) {
     test(`${q} is a 400 naming the parameter`, async () => {
       const r = await logs(A.key, `?${q}`)
       expect(r.status, r.text).toBe(400)
