@@ -1,9 +1,11 @@
 // createApp(deps): the Elysia root. It renders every error in the caller's dialect, mounts the
 // docs, and adds one `.use()` per feature.
 import { Elysia } from 'elysia'
+import { accountRoutes } from './accounts/routes'
 import { dashboardRoutes } from './dashboard/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
+import { logRoutes } from './logs/routes'
 import { newsRoutes } from './news/routes'
 import { reportRoutes } from './reports/routes'
 import { rotationRoutes } from './rotation/routes'
@@ -75,6 +77,8 @@ export function createApp(deps: Deps) {
     })
     .use(docsRoutes)
     .use(healthRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(logRoutes(deps))
     .use(reportRoutes(deps))
     .use(settingsRoutes(deps))
     .use(newsRoutes(deps))

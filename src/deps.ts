@@ -4,6 +4,8 @@ import type { Database } from 'bun:sqlite'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
+import { createAccountService, type AccountService } from './accounts/service'
+import { createTree, type Tree } from './accounts/tree'
 import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
@@ -24,7 +26,7 @@ export type Deps = {
   log: Logger
   db: Database
   flusher: Flusher
-  accounts: { repo: AccountsRepo; auth: Authenticator }
+  accounts: { repo: AccountsRepo; auth: Authenticator; tree: Tree; service: AccountService }
   oplog: OpLogRepo
   requestMeta: WeakMap<Request, RequestMeta>
   /** Calls in flight, streams included until their last byte. */
@@ -50,6 +52,9 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
+  const tree = createTree(repo, events)
+  const oplog = createOpLogRepo(db)
+  const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log })
   return {
     config,
     clock,
@@ -57,8 +62,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     log,
     db,
     flusher,
-    accounts: { repo, auth },
-    oplog: createOpLogRepo(db),
+    accounts: { repo, auth, tree, service },
+    oplog,
     requestMeta: new WeakMap(),
     inFlight: createInFlight(),
     events,

@@ -40,6 +40,8 @@ export type Account = {
   keyTail: string
   createdAt: number
   updatedAt: number
+  /** The last funding (+) or deduction (-) in the account's book units, shown as CreditGranted. */
+  creditGrantedNano?: number
 }
 
 type Row = Record<string, unknown>
@@ -80,14 +82,19 @@ const PLAIN_COLUMNS = {
   keyTail: 'key_tail',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
+  creditGrantedNano: 'credit_granted_nano',
 } as const
 
-const parseJson = (v: unknown) => (v === null || v === undefined ? null : JSON.parse(String(v)))
+const PLAIN_PAIRS = Object.entries(PLAIN_COLUMNS)
+const JSON_PAIRS = Object.entries(JSON_COLUMNS)
 
 export function rowToAccount(r: Row): Account {
   const a: Record<string, unknown> = { id: Number(r.id), status: Number(r.status) === 1 }
-  for (const [k, col] of Object.entries(PLAIN_COLUMNS)) a[k] = r[col]
-  for (const [k, col] of Object.entries(JSON_COLUMNS)) a[k] = parseJson(r[col])
+  for (const [k, col] of PLAIN_PAIRS) if (r[col] !== undefined) a[k] = r[col]
+  for (const [k, col] of JSON_PAIRS) {
+    const v = r[col]
+    a[k] = v === null || v === undefined ? null : JSON.parse(String(v))
+  }
   return a as Account
 }
 
@@ -123,6 +130,21 @@ export function createAccountsRepo(db: Database) {
       COALESCE((SELECT SUM(delta_nano) FROM ledger l WHERE l.account_id = a.id), 0) AS ledger_nano
     FROM accounts a`)
   const insertStatements = new Map<string, ReturnType<Database['prepare']>>()
+  const updateStatements = new Map<string, ReturnType<Database['prepare']>>()
+  const byName = db.prepare('SELECT * FROM accounts WHERE name = ?')
+  const byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?')
+  const byDna = db.prepare('SELECT * FROM accounts WHERE dna = ?')
+  const childCount = db.prepare('SELECT COUNT(*) AS n FROM accounts WHERE parent_id = ?')
+  const minChildRates = db.prepare('SELECT MIN(rates) AS r FROM accounts WHERE parent_id = ?')
+  const remove = db.prepare('DELETE FROM accounts WHERE id = ?')
+  const nextId = db.prepare(
+    `UPDATE account_id_mark SET last = MAX(last, COALESCE((SELECT MAX(id) FROM accounts), 0)) + 1
+     RETURNING last`,
+  )
+  const one = (stmt: ReturnType<Database['prepare']>, v: string | number): Account | null => {
+    const r = stmt.get(v) as Row | null
+    return r ? rowToAccount(r) : null
+  }
 
   return {
     findById(id: number): Account | null {
@@ -170,6 +192,37 @@ export function createAccountsRepo(db: Database) {
     },
     addLedger(accountId: number, deltaNano: number, reason: string, ref: string | null, atMs: number) {
       insertLedger.run(accountId, deltaNano, reason, ref, atMs)
+    },
+    findByName: (name: string) => one(byName, name),
+    findByEmail: (email: string) => one(byEmail, email),
+    findByDna: (dna: string) => one(byDna, dna),
+    childCount(id: number): number {
+      return (childCount.get(id) as { n: number }).n
+    },
+    /** The lowest Rates among direct children (null without children): a floor for re-rating. */
+    minChildRates(id: number): number | null {
+      return (minChildRates.get(id) as { r: number | null }).r
+    },
+    /** Writes the given fields (never id, dna or parent); one prepared statement per column set. */
+    update(id: number, fields: Partial<Account>): void {
+      const cols = accountColumns(fields).filter(([c]) => c !== 'dna' && c !== 'parent_id')
+      if (cols.length === 0) return
+      const sqlKey = cols.map(([c]) => c).join(',')
+      let stmt = updateStatements.get(sqlKey)
+      if (!stmt) {
+        const sets = cols.map(([c]) => `${c} = ?`).join(', ')
+        stmt = db.prepare(`UPDATE accounts SET ${sets} WHERE id = ?`)
+        updateStatements.set(sqlKey, stmt)
+      }
+      stmt.run(...(cols.map(([, v]) => v) as never[]), id)
+    },
+    /** A fresh account ID, never one a deleted account had (call inside the insert's transaction). */
+    nextId(): number {
+      return (nextId.get() as { last: number }).last
+    },
+    /** Hard-deletes one account row (its cards cascade); ledger and op log rows stay. */
+    remove(id: number): void {
+      remove.run(id)
     },
   }
 }

@@ -66,6 +66,7 @@ export const UserInfo = t.Object({
   ModelMapper: Nullable(t.Record(t.String(), t.String())),
   LevelMapper: Nullable(t.Record(t.String(), t.Integer())),
   ChildLimit: t.Integer(),
+  CreditGranted: Usd('the last funding (+) or deduction (-), USD'),
   CreatedAt: t.String({ format: 'date-time' }),
   UpdatedAt: t.String({ format: 'date-time' }),
   Child: t.Integer({ description: 'direct children' }),

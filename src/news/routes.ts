@@ -3,7 +3,7 @@
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'
-import { createAccountLookup } from '../reports/repo'
+import { gateCaller } from '../reports/ident'
 import { DeleteQuery, NewsBody, NewsDeleted, NewsPosted, TargetParams, UserNews } from './model'
 import { createNewsRepo } from './repo'
 import { createNewsService } from './service'
@@ -11,13 +11,15 @@ import { createNewsService } from './service'
 export const newsRoutes = (deps: Deps) => {
   const news = createNewsService({
     repo: createNewsRepo(deps.db),
-    lookup: createAccountLookup(deps.db),
+    lookup: deps.accounts.repo,
     oplog: deps.oplog,
     clock: deps.clock,
   })
   const tags = ['News']
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'news' })
     .use(adminAuth(deps.accounts.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
     .post(
       '/x-news',
       ({ caller, body }) => ({ success: true as const, news: news.post(caller, undefined, body) }),

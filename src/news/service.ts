@@ -3,8 +3,7 @@
 // at it or at a DNA group that holds it. Every write lands in the operation log.
 import type { Account } from '../accounts/repo'
 import type { OpLogRepo } from '../logs/repo'
-import { findAccount, inSubtree, notFound, parseIdent } from '../reports/ident'
-import type { AccountLookup } from '../reports/repo'
+import { findAccount, inSubtree, notFound, parseIdent, type AccountLookup } from '../reports/ident'
 import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
 import type { NewsRepo, NewsRow } from './repo'

@@ -1,57 +1,29 @@
-// Identifiers of accounts in paths, bodies and queries (§3): numeric ID, DNA, list filter
-// (L/G/R/T/F + number), e-mail, else Name; and the subtree rule: a target outside the caller's
-// subtree answers 404, exactly like one that does not exist.
-import type { Account } from '../accounts/repo'
+// Accounts named by identifiers (§3) for reports, news and rotation, with the grammar of the
+// accounts API (ID, DNA, L/G/R/T/F filter, e-mail, else Name) and its subtree rule: a target
+// outside the caller's subtree answers 404, exactly like one that does not exist.
+import { inSubtree, notFound, parseIdent, type Ident } from '../accounts/access'
+import type { Account, AccountsRepo } from '../accounts/repo'
 import { AppError } from '../shared/errors'
-import { FILTER_COLUMNS, type AccountLookup, type FilterColumn } from './repo'
 
-export type Ident =
-  | { kind: 'id'; id: number }
-  | { kind: 'dna'; dna: string }
-  | { kind: 'filter'; column: FilterColumn; value: number }
-  | { kind: 'email'; email: string }
-  | { kind: 'name'; name: string }
+export { inSubtree, notFound, parseIdent }
 
-const DNA_RE = /^(\.\d+)+\.$/
-const FILTER_RE = /^([LGRTF])(-?\d+(?:\.\d+)?)$/
+export type AccountLookup = Pick<
+  AccountsRepo,
+  'findById' | 'findByName' | 'findByEmail' | 'findByDna'
+>
 
-export function parseIdent(raw: string): Ident {
-  const s = raw.trim()
-  if (/^\d{1,15}$/.test(s)) return { kind: 'id', id: Number(s) }
-  if (DNA_RE.test(s)) return { kind: 'dna', dna: s }
-  const f = FILTER_RE.exec(s)
-  if (f) {
-    return {
-      kind: 'filter',
-      column: FILTER_COLUMNS[f[1] as keyof typeof FILTER_COLUMNS],
-      value: Number(f[2]),
-    }
-  }
-  if (s.includes('@')) return { kind: 'email', email: s }
-  return { kind: 'name', name: s }
-}
-
-export const inSubtree = (top: Account, a: Account) => a.dna.startsWith(top.dna)
-
-export function notFound(raw: string): AppError {
-  return new AppError('not_found', `no account '${raw}' in your subtree`)
-}
-
-/** The account an identifier names (not a filter), or null. E-mails match case-insensitively. */
+/** The account an identifier names (never a filter), or null. */
 export function findAccount(lookup: AccountLookup, id: Ident): Account | null {
   switch (id.kind) {
     case 'id':
-      return lookup.byId(id.id)
+      return lookup.findById(id.id)
     case 'dna':
-      return lookup.byDna(id.dna)
+      return lookup.findByDna(id.dna)
     case 'email':
-      return (
-        lookup.byEmail(id.email) ??
-        lookup.byEmail(id.email.toLowerCase()) ??
-        lookup.byName(id.email)
-      )
+      // E-mails are stored in lower case; names from INIT_USERS may hold '@'.
+      return lookup.findByEmail(id.email) ?? lookup.findByName(id.raw)
     case 'name':
-      return lookup.byName(id.name)
+      return lookup.findByName(id.name)
     case 'filter':
       return null
   }
@@ -73,4 +45,24 @@ export function resolveInSubtree(
   const a = findAccount(lookup, id)
   if (!a || !inSubtree(caller, a)) throw notFound(raw)
   return a
+}
+
+/**
+ * The check every route of reports, news, rotation, settings and the dashboard makes after
+ * authentication: the caller and each ancestor are enabled (a disabled account disables its
+ * subtree); the caller's id goes to the access log.
+ */
+export function gateCaller(
+  d: {
+    tree: { isUsable(a: Account): boolean }
+    requestMeta: WeakMap<Request, { accountId?: number }>
+  },
+  request: Request,
+  caller: Account,
+): void {
+  const meta = d.requestMeta.get(request)
+  if (meta) meta.accountId = caller.id
+  if (!d.tree.isUsable(caller)) {
+    throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
+  }
 }

@@ -1,8 +1,9 @@
 // SQL of the usage reports: daily series from the rollups (migration 4) or usage_daily, per-account
-// totals from running sums, account lookups for identifiers, and pruning of raw usage records.
+// totals from running sums, and pruning of raw usage records.
 import type { Database } from 'bun:sqlite'
 import { dnaUpperBound } from '../logs/repo'
-import { rowToAccount, type Account } from '../accounts/repo'
+import { FILTER_COLUMNS } from '../accounts/directory'
+import type { Account } from '../accounts/repo'
 
 /** One model's usage on one day (tokens as integers, money in nano-USD). */
 export type DayModelRow = {
@@ -31,7 +32,6 @@ export type Scope =
   | { kind: 'subtree'; top: Account }
   | { kind: 'filter'; ancestor: Account; column: FilterColumn; value: number }
 
-export const FILTER_COLUMNS = { L: 'level', G: 'gear', R: 'role', T: 'tier', F: 'factor' } as const
 export type FilterColumn = (typeof FILTER_COLUMNS)[keyof typeof FILTER_COLUMNS]
 
 const SUMS = 'requests, prompt_tokens, completion_tokens, cached_tokens, cost_nano'
@@ -149,27 +149,5 @@ export function createReportsRepo(db: Database) {
     pruneRecords(beforeMs: number, limit: number): number {
       return Number(pruneBatch.run({ before: beforeMs, limit }).changes)
     },
-  }
-}
-
-export type AccountLookup = ReturnType<typeof createAccountLookup>
-
-/** Accounts by each kind of identifier (§3): ID, Name, Email, DNA. */
-export function createAccountLookup(db: Database) {
-  const stmts = {
-    id: db.prepare('SELECT * FROM accounts WHERE id = ?'),
-    name: db.prepare('SELECT * FROM accounts WHERE name = ?'),
-    email: db.prepare('SELECT * FROM accounts WHERE email = ?'),
-    dna: db.prepare('SELECT * FROM accounts WHERE dna = ?'),
-  }
-  const one = (kind: keyof typeof stmts, v: string | number): Account | null => {
-    const r = stmts[kind].get(v) as Record<string, unknown> | null
-    return r ? rowToAccount(r) : null
-  }
-  return {
-    byId: (id: number) => one('id', id),
-    byName: (name: string) => one('name', name),
-    byEmail: (email: string) => one('email', email),
-    byDna: (dna: string) => one('dna', dna),
   }
 }

@@ -3,20 +3,23 @@
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'
+import { gateCaller } from './ident'
 import { BillQuery, OwnBillQuery, Report } from './model'
-import { createAccountLookup, createReportsRepo } from './repo'
+import { createReportsRepo } from './repo'
 import { createReportService } from './service'
 
 export const reportRoutes = (deps: Deps) => {
   const reports = createReportService({
     repo: createReportsRepo(deps.db),
-    lookup: createAccountLookup(deps.db),
+    lookup: deps.accounts.repo,
     flusher: deps.flusher,
     clock: deps.clock,
     timeZone: deps.config.TZ!,
   })
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'reports' })
     .use(adminAuth(deps.accounts.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
     .get('/x-bill', ({ caller, query }) => reports.bill(caller, query), {
       query: BillQuery,
       response: Report,

@@ -7,9 +7,9 @@ import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
 import { nanoToUsd } from '../shared/money'
 import { dayKey, dayStarts } from './days'
-import { findAccount, notFound, parseIdent } from './ident'
+import { findAccount, notFound, parseIdent, type AccountLookup } from './ident'
 import { parseRange, type DayRange, type RangeQuery } from './range'
-import type { AccountLookup, DayModelRow, ReportsRepo, Scope, UserTotalRow } from './repo'
+import type { DayModelRow, ReportsRepo, Scope, UserTotalRow } from './repo'
 
 export type ModelUsage = { requests: number; prompt: number; completion: number; cost: number }
 export type DayRow = {
@@ -159,7 +159,7 @@ export function createReportService(d: {
     if (raw === undefined || raw.trim() === '') return { kind: 'descendants', ancestor: caller }
     const id = parseIdent(raw)
     if (id.kind === 'filter')
-      return { kind: 'filter', ancestor: caller, column: id.column, value: id.value }
+      return { kind: 'filter', ancestor: caller, column: id.column.name, value: id.column.value }
     const a = findAccount(d.lookup, id)
     if (!a || !a.dna.startsWith(caller.dna)) throw notFound(raw)
     return id.kind === 'dna' ? { kind: 'subtree', top: a } : { kind: 'account', id: a.id }

@@ -2,7 +2,7 @@
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'
-import { createAccountLookup } from '../reports/repo'
+import { gateCaller } from '../reports/ident'
 import { RootBody, Rotated, SelfBody } from './model'
 import { createRotationRepo } from './repo'
 import { createRotationService } from './service'
@@ -10,15 +10,17 @@ import { createRotationService } from './service'
 export const rotationRoutes = (deps: Deps) => {
   const rotation = createRotationService({
     repo: createRotationRepo(deps.db),
-    lookup: createAccountLookup(deps.db),
+    lookup: deps.accounts.repo,
     auth: deps.accounts.auth,
     oplog: deps.oplog,
     events: deps.events,
     clock: deps.clock,
     timeZone: deps.config.TZ!,
   })
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'rotation' })
     .use(adminAuth(deps.accounts.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
     .post('/x-self', ({ caller, body }) => rotation.self(caller, body), {
       body: SelfBody,
       response: Rotated,

@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia'
 import { adminAuth, requireRoot } from '../accounts/auth'
 import type { Deps } from '../deps'
+import { gateCaller } from '../reports/ident'
 import { ConfigBody, ConfigReset, ConfigSet, ConfigView, ResetBody } from './model'
 
 export const settingsRoutes = (deps: Deps) => {
@@ -10,8 +11,10 @@ export const settingsRoutes = (deps: Deps) => {
     requireRoot(actor)
     return { actor, oplog: deps.oplog, nowMs: deps.clock.now() }
   }
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'settings' })
     .use(adminAuth(deps.accounts.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
     .get(
       '/x-config',
       ({ caller }) => {

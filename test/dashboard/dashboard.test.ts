@@ -167,3 +167,23 @@ describe('GET /dashboard/x-user-info', () => {
     expect(r.body.Usage.Today.requests).toBe(100)
   })
 })
+
+test('a disabled ancestor disables the subtree on every dashboard and report route', async () => {
+  const boss = addAccount(t, null, { name: 'bossy' })
+  const kid = addAccount(t, boss.account, { name: 'kiddo' })
+  expect((await call(t, 'GET', '/dashboard/x-user-status', { key: kid.key })).status).toBe(200)
+  t.deps.db.prepare('UPDATE accounts SET status = 0 WHERE id = ?').run(boss.account.id)
+  t.deps.events.accountChanged({ id: boss.account.id, name: 'bossy', dna: boss.account.dna })
+  for (const path of [
+    '/dashboard/x-user-status',
+    '/dashboard/x-user-info',
+    '/dashboard/bill',
+    '/x-bill',
+  ]) {
+    const r = await call(t, 'GET', path, { key: kid.key })
+    expect(r.status, `${path} ${r.text}`).toBe(401)
+    expect(r.body.error.code).toBe('account_disabled')
+  }
+  const news = await call(t, 'GET', '/dashboard/x-user-news', { key: kid.key })
+  expect(news.status, news.text).toBe(401)
+})

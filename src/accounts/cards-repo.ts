@@ -1,0 +1,114 @@
+// SQL for an account's card rows and its ledger rows: read the cards, persist the changes that
+// cards.ts computed, append the matching ledger row. Runs inside the caller's transaction.
+import type { Database } from 'bun:sqlite'
+import type { Card, CardChange } from './cards'
+
+type CardRow = {
+  id: number
+  amount_nano: number
+  balance_nano: number
+  granted_at: number
+  expires_at: number
+  reference: string | null
+}
+
+/** Why money moved, as written in `ledger.reason`. */
+export type LedgerReason =
+  | 'recharge' // a card granted by an ancestor (payer's 'fund' row, if any, is the other side)
+  | 'fund' // paid from the payer's cards for a descendant's card
+  | 'deduct' // taken from the target by an ancestor
+  | 'deduct_refund' // the deducting ancestor's card
+  | 'rerate' // the cards rescaled by a change of Rates
+  | 'delete' // the closing row of a deleted account: its cards' whole total leaves
+  | 'delete_refund' // the parent's card from a deleted child
+
+function toCard(r: CardRow): Card {
+  const c: Card = {
+    id: r.id,
+    amountNano: r.amount_nano,
+    balanceNano: r.balance_nano,
+    grantedAtMs: r.granted_at,
+    expiresAtMs: r.expires_at,
+  }
+  if (r.reference !== null) c.reference = r.reference
+  return c
+}
+
+export type CardsRepo = ReturnType<typeof createCardsRepo>
+
+export function createCardsRepo(db: Database) {
+  const list = db.prepare('SELECT * FROM cards WHERE account_id = ? ORDER BY expires_at, id')
+  // One statement for a whole page of accounts (ids as a JSON array; PostgreSQL: = ANY($1)).
+  const listMany = db.prepare(
+    `SELECT * FROM cards WHERE account_id IN (SELECT value FROM json_each(?))
+     ORDER BY account_id, expires_at, id`,
+  )
+  const insert = db.prepare(
+    `INSERT INTO cards (account_id, amount_nano, balance_nano, granted_at, expires_at, reference)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  )
+  const update = db.prepare(
+    `UPDATE cards
+     SET amount_nano = ?, balance_nano = ?, granted_at = ?, expires_at = ?, reference = ?
+     WHERE id = ? AND account_id = ?`,
+  )
+  const remove = db.prepare('DELETE FROM cards WHERE id = ? AND account_id = ?')
+  const ledger = db.prepare(
+    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, ?, ?, ?)',
+  )
+
+  const rowOf = (c: Card) =>
+    [c.amountNano, c.balanceNano, c.grantedAtMs, c.expiresAtMs, c.reference ?? null] as const
+
+  return {
+    /** The account's cards, expiring first first (expired ones too: they hold the ledger's sum). */
+    cardsOf(accountId: number): Card[] {
+      return (list.all(accountId) as CardRow[]).map(toCard)
+    },
+    /** The cards of many accounts at once, by account ID (accounts without cards are absent). */
+    cardsOfMany(accountIds: readonly number[]): Map<number, Card[]> {
+      const out = new Map<number, Card[]>()
+      for (const r of listMany.all(JSON.stringify(accountIds)) as Array<
+        CardRow & { account_id: number }
+      >) {
+        const cards = out.get(r.account_id)
+        if (cards) cards.push(toCard(r))
+        else out.set(r.account_id, [toCard(r)])
+      }
+      return out
+    },
+    /**
+     * Persists the card changes of one cards.ts call and the one ledger row that balances them.
+     * A change to a row that is not there throws, so a stale read can never slip through.
+     */
+    apply(
+      accountId: number,
+      changes: readonly CardChange[],
+      reason: LedgerReason,
+      ref: string,
+      atMs: number,
+    ): number {
+      let delta = 0
+      for (const ch of changes) {
+        delta += ch.deltaNano
+        if (ch.before && ch.after) {
+          const r = update.run(...rowOf(ch.after), ch.before.id ?? -1, accountId)
+          if (r.changes !== 1)
+            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+        } else if (ch.before) {
+          const r = remove.run(ch.before.id ?? -1, accountId)
+          if (r.changes !== 1)
+            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+        } else if (ch.after) {
+          insert.run(accountId, ...rowOf(ch.after))
+        }
+      }
+      if (delta !== 0) ledger.run(accountId, delta, reason, ref, atMs)
+      return delta
+    },
+    /** A ledger row with no card change behind it: only the closing row of a deleted account. */
+    ledger(accountId: number, deltaNano: number, reason: LedgerReason, ref: string, atMs: number) {
+      if (deltaNano !== 0) ledger.run(accountId, deltaNano, reason, ref, atMs)
+    },
+  }
+}

@@ -1,0 +1,126 @@
+// Reads of the subaccount API: GET /x-users (direct children) and GET /x-dna (all descendants),
+// whole lists page by page, by query filters, or one account / one filter named in the path.
+import { AppError } from '../shared/errors'
+import { type Access, inSubtree, notFound, parseIdent } from './access'
+import type { CardsRepo } from './cards-repo'
+import type { Directory, ListFilter, ListScope } from './directory'
+import type { Account, AccountsRepo } from './repo'
+import { type UserJson, userJson } from './render'
+
+export type ListQuery = {
+  id?: number
+  name?: string
+  email?: string
+  level?: number
+  dna?: string
+  page?: number
+  size?: number
+}
+
+export type ListAnswer = { users: UserJson[]; total: number; page: number; size: number }
+
+export const DEFAULT_PAGE_SIZE = 100
+export const MAX_PAGE_SIZE = 1000
+
+export type Listing = ReturnType<typeof createListing>
+
+export function createListing(d: {
+  repo: AccountsRepo
+  cards: CardsRepo
+  directory: Directory
+  access: Access
+  now: () => number
+}) {
+  /** One user object with its cards and counters. */
+  const user = (a: Account, nowMs: number) => {
+    const usage = d.directory.usageOf(a.id)
+    return userJson(
+      a,
+      {
+        cards: d.cards.cardsOf(a.id),
+        child: d.repo.childCount(a.id),
+        requests: usage.requests,
+        creditUsedNano: usage.costNano,
+      },
+      nowMs,
+    )
+  }
+
+  /** A page of user objects: cards, child counts and usage read in three statements in all. */
+  const users = (accounts: readonly Account[], nowMs: number) => {
+    const ids = accounts.map((a) => a.id)
+    const cards = d.cards.cardsOfMany(ids)
+    const kids = d.directory.childCounts(ids)
+    const usage = d.directory.usageOfMany(ids)
+    return accounts.map((a) => {
+      const u = usage.get(a.id)
+      return userJson(
+        a,
+        {
+          cards: cards.get(a.id) ?? [],
+          child: kids.get(a.id) ?? 0,
+          requests: u?.requests ?? 0,
+          creditUsedNano: u?.costNano ?? 0,
+        },
+        nowMs,
+      )
+    })
+  }
+
+  /**
+   * `scope` 'children' lists the caller's direct children, 'subtree' all its descendants.
+   * `ident` (a path segment) names one account (the caller itself or one in scope) or a filter.
+   */
+  function list(
+    caller: Account,
+    kind: ListScope['kind'],
+    ident: string | undefined,
+    q: ListQuery,
+  ): ListAnswer {
+    const nowMs = d.now()
+    const page = q.page ?? 1
+    const size = q.size ?? DEFAULT_PAGE_SIZE
+    if (!(Number.isInteger(size) && size >= 1 && size <= MAX_PAGE_SIZE)) {
+      throw new AppError('bad_request', `size: must be an integer from 1 to ${MAX_PAGE_SIZE}`, {
+        param: 'size',
+      })
+    }
+    if (!(Number.isInteger(page) && page >= 1 && page <= 1_000_000)) {
+      throw new AppError('bad_request', 'page: must be an integer from 1', { param: 'page' })
+    }
+    const filter: ListFilter = {}
+    if (ident !== undefined) {
+      const id = parseIdent(ident)
+      if (id.kind !== 'filter') {
+        const a = d.access.find(id)
+        const visible =
+          a &&
+          (a.id === caller.id ||
+            (kind === 'children' ? a.parentId === caller.id : inSubtree(caller, a)))
+        if (!a || !visible) throw notFound(ident)
+        return { users: [user(a, nowMs)], total: 1, page: 1, size }
+      }
+      filter.column = id.column
+    }
+    if (q.id !== undefined) filter.id = q.id
+    if (q.name !== undefined) filter.name = q.name
+    if (q.email !== undefined) filter.email = q.email.trim().toLowerCase()
+    if (q.level !== undefined) filter.level = q.level
+    if (q.dna !== undefined) {
+      if (!/^(\.\d+)+\.$/.test(q.dna)) {
+        throw new AppError('bad_request', `dna: '${q.dna}' is not a DNA like .1.42.`, {
+          param: 'dna',
+        })
+      }
+      filter.dna = q.dna
+    }
+    const scope: ListScope =
+      kind === 'children' ? { kind, parentId: caller.id } : { kind, dna: caller.dna }
+    const total = d.directory.count(scope, filter)
+    const rows =
+      (page - 1) * size < total ? d.directory.page(scope, filter, size, (page - 1) * size) : []
+    return { users: users(rows, nowMs), total, page, size }
+  }
+
+  return { list, user }
+}

@@ -1,0 +1,134 @@
+// Admin money movements between accounts (fund, deduct, re-rate, delete with refunds), built on
+// the pure card arithmetic of cards.ts. Each function runs inside the caller's transaction and
+// writes every card change with its ledger row. Root is the bank: it mints the credit it grants
+// and what flows back to it (deduct, delete refunds) leaves the books; root holds no cards.
+import { AppError } from '../shared/errors'
+import { nanoToUsd } from '../shared/money'
+import {
+  balanceOf,
+  deduct,
+  deductRefund,
+  deleteRefund,
+  fundingCost,
+  grant,
+  REFUND_CARD_DAYS,
+  rescale,
+  spend,
+} from './cards'
+import type { CardsRepo } from './cards-repo'
+import type { Account } from './repo'
+
+export const ROOT_ID = 1
+
+export type MoneyCtx = { cards: CardsRepo; nowMs: number; ref: string }
+
+export const isRoot = (a: Pick<Account, 'id'>) => a.id === ROOT_ID
+
+const usd = (nano: number) => `${nanoToUsd(nano)}`
+
+/**
+ * The target gets a card of `xNano` (its units) valid `days`, referenced 'recharge' without the
+ * payer's name (an account never learns more of its ancestors than its DNA); the payer pays
+ * X × payer.Rates / target.Rates from its own cards, never into debt (402 otherwise).
+ */
+export function fund(ctx: MoneyCtx, payer: Account, target: Account, xNano: number, days: number) {
+  let costNano = 0
+  if (!isRoot(payer)) {
+    costNano = fundingCost(xNano, payer.rates, target.rates)
+    const paid = spend(ctx.cards.cardsOf(payer.id), costNano, ctx.nowMs, { allowDebt: false })
+    if (!paid.ok) {
+      const have = balanceOf(ctx.cards.cardsOf(payer.id), ctx.nowMs)
+      throw new AppError(
+        'insufficient_balance',
+        `CreditGranted: a card of ${usd(xNano)} costs you ${usd(costNano)}, your balance is ${usd(have)}`,
+        { param: 'CreditGranted' },
+      )
+    }
+    ctx.cards.apply(payer.id, paid.changes, 'fund', ctx.ref, ctx.nowMs)
+  }
+  const got = grant(ctx.cards.cardsOf(target.id), xNano, ctx.nowMs, days, 'recharge')
+  ctx.cards.apply(target.id, got.changes, 'recharge', ctx.ref, ctx.nowMs)
+  return { costNano }
+}
+
+/**
+ * The target loses up to `xNano` (never more than its balance); the caller gets a card of
+ * taken × caller.Rates / target.Rates − $0.20, valid 180 days. Nothing to take → 400.
+ */
+export function deductFrom(ctx: MoneyCtx, caller: Account, target: Account, xNano: number) {
+  const taken = deduct(ctx.cards.cardsOf(target.id), xNano, ctx.nowMs)
+  if (taken.takenNano === 0) {
+    throw new AppError('bad_request', `CreditGranted: ${target.name} has no balance to deduct`, {
+      param: 'CreditGranted',
+    })
+  }
+  ctx.cards.apply(target.id, taken.changes, 'deduct', ctx.ref, ctx.nowMs)
+  let refundNano = 0
+  if (!isRoot(caller)) {
+    refundNano = deductRefund(taken.takenNano, caller.rates, target.rates)
+    if (refundNano > 0) {
+      const cards = ctx.cards.cardsOf(caller.id)
+      const got = grant(
+        cards,
+        refundNano,
+        ctx.nowMs,
+        REFUND_CARD_DAYS,
+        `deduct from ${target.name}`,
+      )
+      ctx.cards.apply(caller.id, got.changes, 'deduct_refund', ctx.ref, ctx.nowMs)
+    }
+  }
+  return { takenNano: taken.takenNano, refundNano }
+}
+
+/** Rescales every card of the target by new/old Rates (amounts and balances). */
+export function rerate(ctx: MoneyCtx, target: Account, newRates: number) {
+  const r = rescale(ctx.cards.cardsOf(target.id), newRates / target.rates)
+  return { deltaNano: ctx.cards.apply(target.id, r.changes, 'rerate', ctx.ref, ctx.nowMs) }
+}
+
+export type DeletedAccount = { account: Account; balanceNano: number; refundNano: number }
+
+/**
+ * Deletes `subtree` (the top account and all its descendants), deepest first. Each account's
+ * live balance, converted to its parent's units, minus $0.20, becomes a parent card valid 180
+ * days; a closing ledger row takes the whole card total (expired money and debt too) off the
+ * deleted account, whose row is then removed (cards cascade). A parent inside the subtree is
+ * closed after its children, so their refunds flow up with it. Refunds into root leave the books.
+ */
+export function deleteSubtree(
+  ctx: MoneyCtx,
+  subtree: readonly Account[],
+  removeRow: (id: number) => void,
+  findParent: (id: number) => Account | null,
+): DeletedAccount[] {
+  const inside = new Map(subtree.map((a) => [a.id, a]))
+  const depth = (a: Account) => a.dna.length - a.dna.replaceAll('.', '').length
+  const order = [...subtree].sort((a, b) => depth(b) - depth(a) || b.id - a.id)
+  const out: DeletedAccount[] = []
+  for (const acc of order) {
+    const cards = ctx.cards.cardsOf(acc.id)
+    const balanceNano = balanceOf(cards, ctx.nowMs)
+    const totalNano = cards.reduce((s, c) => s + c.balanceNano, 0)
+    let refundNano = 0
+    const parent =
+      acc.parentId === null ? null : (inside.get(acc.parentId) ?? findParent(acc.parentId))
+    if (parent && !isRoot(parent)) {
+      refundNano = deleteRefund(balanceNano, acc.rates, parent.rates)
+      if (refundNano > 0) {
+        const got = grant(
+          ctx.cards.cardsOf(parent.id),
+          refundNano,
+          ctx.nowMs,
+          REFUND_CARD_DAYS,
+          `delete of ${acc.name}`,
+        )
+        ctx.cards.apply(parent.id, got.changes, 'delete_refund', ctx.ref, ctx.nowMs)
+      }
+    }
+    ctx.cards.ledger(acc.id, -totalNano, 'delete', ctx.ref, ctx.nowMs)
+    removeRow(acc.id)
+    out.push({ account: acc, balanceNano, refundNano })
+  }
+  return out
+}

@@ -1,0 +1,218 @@
+// The subaccount API's decisions: create, update (fields, re-rating, funding, deducting) and
+// delete, each one synchronous SQLite transaction (account, cards, ledger, operation log) after
+// the write-behind has been flushed, followed by the account events. Plain TypeScript.
+import type { Database } from 'bun:sqlite'
+import type { Config } from '../config'
+import type { Flusher } from '../db/flusher'
+import type { OpLogRepo } from '../logs/repo'
+import type { Clock } from '../shared/clock'
+import { AppError } from '../shared/errors'
+import type { AccountEvent, Events } from '../shared/events'
+import { generateKey, hashKey, isKeyFormat, newRequestId, partialKey } from '../shared/ids'
+import type { Logger } from '../shared/log'
+import { createAccess } from './access'
+import { createCardsRepo } from './cards-repo'
+import { createDirectory } from './directory'
+import { createEditor } from './editor'
+import { type AccountInput, buildPatch, firstPresent, inherit, ROOT_ONLY } from './fields'
+import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'
+import { createListing } from './listing'
+import { fund, isRoot, type MoneyCtx } from './money'
+import type { Account, AccountsRepo } from './repo'
+import { parentJson, storedFields } from './render'
+import { eventOf, type Tree } from './tree'
+
+export type AccountServiceDeps = {
+  db: Database
+  repo: AccountsRepo
+  oplog: OpLogRepo
+  tree: Tree
+  events: Events
+  flusher: Flusher
+  clock: Clock
+  config: Config
+  log: Logger
+}
+
+export type AccountService = ReturnType<typeof createAccountService>
+
+export function createAccountService(d: AccountServiceDeps) {
+  const now = () => d.clock.now()
+  const cards = createCardsRepo(d.db)
+  const directory = createDirectory(d.db)
+  const access = createAccess({
+    repo: d.repo,
+    cards,
+    tree: d.tree,
+    minApiBalanceUsd: d.config.USER_API_MIN_BALANCE,
+    now,
+  })
+  const listing = createListing({ repo: d.repo, cards, directory, access, now })
+
+  /** Publishes after commit; a subscriber's failure is logged, never turned into a failed write. */
+  const publish = (kind: 'changed' | 'deleted', accounts: AccountEvent[]) => {
+    for (const e of accounts) {
+      try {
+        if (kind === 'changed') d.events.accountChanged(e)
+        else d.events.accountDeleted(e)
+      } catch (err) {
+        d.log.error('account event handler failed', { id: e.id, error: (err as Error).message })
+      }
+    }
+  }
+
+  /** One immediate transaction with nothing awaited inside: concurrent writes serialize. */
+  const atomically = <T>(fn: () => T): T => d.db.transaction(fn).immediate()
+
+  const unique = (patch: Partial<Account>, selfId?: number) => {
+    const byName = patch.name === undefined ? null : d.repo.findByName(patch.name)
+    if (byName && byName.id !== selfId)
+      throw new AppError('conflict', `Name: '${patch.name}' is taken`, { param: 'Name' })
+    const byEmail = patch.email === undefined ? null : d.repo.findByEmail(patch.email)
+    if (byEmail && byEmail.id !== selfId)
+      throw new AppError('conflict', `Email: '${patch.email}' is taken`, { param: 'Email' })
+  }
+
+  const forbidRootOnly = (caller: Account, input: AccountInput) => {
+    const f = isRoot(caller) ? undefined : firstPresent(input, ROOT_ONLY)
+    if (f) throw new AppError('forbidden', `${f}: only root may set this field`, { param: f })
+  }
+
+  const ctxFor = (ref: string): MoneyCtx => ({ cards, nowMs: now(), ref })
+
+  /**
+   * POST /x-users: a direct child of the caller, funded by the caller. For the control API's
+   * AddUserOperation: `opts.key` gives the child a chosen key (else a fresh one is made) and
+   * `opts.noMinimum` lets it open without credit (CreditGranted 0, no USER_MIN_BALANCE).
+   */
+  function create(
+    caller: Account,
+    input: AccountInput,
+    opts: { ref?: string; key?: string; noMinimum?: boolean } = {},
+  ) {
+    const ref = opts.ref ?? newRequestId(now())
+    if (opts.key !== undefined && !isKeyFormat(opts.key))
+      throw bad('SecretKey', 'must be sk-Xvs and 45 letters or digits')
+    access.gate(caller)
+    forbidRootOnly(caller, input)
+    if (
+      input.Name === undefined ||
+      input.Email === undefined ||
+      input.CreditGranted === undefined
+    ) {
+      const f =
+        input.Name === undefined ? 'Name' : input.Email === undefined ? 'Email' : 'CreditGranted'
+      throw bad(f, 'is required')
+    }
+    const x = creditNano(input.CreditGranted, opts.noMinimum ? 0 : d.config.USER_MIN_BALANCE)
+    const days = checkDays(input.Days, x)
+    const patch = buildPatch(input, null, caller)
+    const hard = patch.hardLimitNano ?? Math.min(x * 10, limitNano(MAX_LIMIT_USD))
+    d.flusher.flushNow()
+    const out = atomically(() => {
+      const payer = d.repo.findById(caller.id)
+      if (!payer) throw new AppError('invalid_api_key', 'invalid API key')
+      if (payer.childLimit > 0 && d.repo.childCount(payer.id) >= payer.childLimit) {
+        throw new AppError(
+          'forbidden',
+          `ChildLimit: you may have at most ${payer.childLimit} direct children`,
+        )
+      }
+      unique(patch)
+      const key = opts.key ?? generateKey()
+      if (d.repo.findByKeyHash(hashKey(key)))
+        throw new AppError('conflict', 'SecretKey: already in use', { param: 'SecretKey' })
+      const t = now()
+      const child = d.repo.insert(
+        {
+          ...inherit(payer, patch),
+          id: d.repo.nextId(),
+          parentId: payer.id,
+          billingEmail: null,
+          status: true,
+          hardLimitNano: hard,
+          softLimitNano: Math.round(hard * 0.8),
+          allowIps: null,
+          allowModels: null,
+          allowLevels: null,
+          resources: null,
+          ...patch,
+          name: patch.name!,
+          email: patch.email!,
+          alias: patch.alias ?? patch.name!,
+          keyHash: hashKey(key),
+          keyTail: partialKey(key),
+          creditGrantedNano: x,
+          createdAt: t,
+          updatedAt: t,
+        } as Omit<Account, 'id' | 'dna'>,
+        payer.dna,
+      )
+      const { costNano } = x > 0 ? fund(ctxFor(ref), payer, child, x, days) : { costNano: 0 }
+      d.oplog.record(
+        {
+          action: 'add_user',
+          operatorId: payer.id,
+          operatorDna: payer.dna,
+          targetId: child.id,
+          targetDna: child.dna,
+          details: {
+            ref,
+            name: child.name,
+            credit: x / 1e9,
+            cost: costNano / 1e9,
+            days,
+            fields: storedFields(child),
+          },
+        },
+        t,
+      )
+      return { payer, child, key }
+    })
+    publish('changed', [eventOf(out.child), eventOf(out.payer)])
+    const nowMs = now()
+    const payerCards = cards.cardsOf(out.payer.id)
+    const { SecretKey: _s, ...updates } = listing.user(out.child, nowMs)
+    return {
+      Action: 'add' as const,
+      Parent: parentJson(out.payer, payerCards, nowMs),
+      User: { ID: out.child.id, Name: out.child.name, SecretKey: out.key, Updates: updates },
+    }
+  }
+
+  const editor = createEditor({
+    db: d.db,
+    repo: d.repo,
+    oplog: d.oplog,
+    cards,
+    directory,
+    access,
+    now,
+    atomically,
+    unique,
+    forbidRootOnly,
+    ctxFor,
+    flushNow: () => d.flusher.flushNow(),
+    publish,
+  })
+
+  return {
+    create,
+    update: editor.update,
+    remove: editor.remove,
+    /** GET lists: gated like the writes; the write-behind is flushed so balances are current. */
+    list(...args: Parameters<typeof listing.list>) {
+      access.gate(args[0])
+      d.flusher.flushNow()
+      return listing.list(...args)
+    },
+    user: (a: Account) => listing.user(a, now()),
+    gate: access.gate,
+    resolve: access.resolve,
+    cards,
+    directory,
+    /** Exposed for tests and `xgate check`: accounts whose cards differ from their ledger. */
+    invariantViolations: () => d.repo.invariantViolations(),
+    buildPatch,
+  }
+}

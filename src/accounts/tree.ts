@@ -1,0 +1,127 @@
+// The account tree in memory: accounts by id (LRU), their ancestors, whether an account may act
+// (it and every ancestor enabled), and the AccountView the proxy reads: effective access lists
+// and the chain of accounts whose limits cap a call. Kept fresh by the account events.
+import { LRUCache } from 'lru-cache'
+import type { AccountEvent, Events } from '../shared/events'
+import { compileEffective, type List } from './lists'
+import type { Account, AccountsRepo } from './repo'
+
+export type AccountView = {
+  account: Account
+  /** Root first … parent. */
+  ancestors: readonly Account[]
+  /** Enabled, and so is every ancestor: a disabled account disables its whole subtree. */
+  usable: boolean
+  /** The account's own lists narrowed by every ancestor's (global config not included). */
+  allows: {
+    ip(ip: string): boolean
+    model(model: string): boolean
+    level(level: number): boolean
+    resource(path: string): boolean
+  }
+  /** Whose RPM…TPD and ModelLimits count a call: the account, then each ancestor below root. */
+  limitChain: readonly Account[]
+}
+
+export type Tree = ReturnType<typeof createTree>
+
+/** The event payload naming an account. */
+export const eventOf = (a: Account): AccountEvent => ({ id: a.id, name: a.name, dna: a.dna })
+
+/** `.1.42.57.` → [1, 42, 57]. */
+export function idsOfDna(dna: string): number[] {
+  return dna.split('.').filter(Boolean).map(Number)
+}
+
+export function createTree(repo: AccountsRepo, events: Events, opts: { max?: number } = {}) {
+  const max = opts.max ?? 50_000
+  const accounts = new LRUCache<number, Account>({ max })
+  const views = new LRUCache<number, AccountView>({ max })
+
+  const get = (id: number): Account | null => {
+    const hit = accounts.get(id)
+    if (hit) return hit
+    const found = repo.findById(id)
+    if (found) accounts.set(id, found)
+    return found
+  }
+
+  events.onAccountChanged((e) => accounts.delete(e.id))
+  events.onAccountDeleted((e) => {
+    accounts.delete(e.id)
+    views.delete(e.id)
+  })
+
+  /** Root first … parent; shorter than the DNA says when an ancestor has just been deleted. */
+  const ancestorsOf = (id: number): Account[] => {
+    const self = get(id)
+    if (!self) return []
+    const out: Account[] = []
+    for (const aid of idsOfDna(self.dna).slice(0, -1)) {
+      const a = get(aid)
+      if (a) out.push(a)
+    }
+    return out
+  }
+
+  const chainUsable = (account: Account, ancestors: readonly Account[]) =>
+    account.status &&
+    ancestors.length === idsOfDna(account.dna).length - 1 &&
+    ancestors.every((a) => a.status)
+
+  const build = (account: Account): AccountView => {
+    const ancestors = ancestorsOf(account.id)
+    const chain = [...ancestors, account]
+    const lists = (pick: (a: Account) => List) => chain.map(pick)
+    return {
+      account,
+      ancestors,
+      usable: chainUsable(account, ancestors),
+      allows: {
+        ip: compileEffective(
+          lists((a) => a.allowIps),
+          'ips',
+        ),
+        model: compileEffective(
+          lists((a) => a.allowModels),
+          'models',
+        ),
+        level: compileEffective(
+          lists((a) => a.allowLevels?.map(String) ?? null),
+          'levels',
+        ),
+        resource: compileEffective(
+          lists((a) => a.resources),
+          'resources',
+        ),
+      },
+      limitChain: [account, ...ancestors.slice(1).reverse()],
+    }
+  }
+
+  return {
+    get,
+    ancestorsOf,
+    /** May this account act (admin API and proxy)? It and every ancestor must be enabled. */
+    isUsable(account: Account): boolean {
+      return chainUsable(account, ancestorsOf(account.id))
+    },
+    /**
+     * The proxy's view of an account, cached; a view is reused only while the account and each
+     * ancestor are the very objects it was built from (an event drops them from the cache).
+     */
+    view(id: number): AccountView | null {
+      const account = get(id)
+      if (!account) return null
+      const v = views.get(id)
+      if (v && v.account === account && v.ancestors.every((a) => get(a.id) === a)) return v
+      const fresh = build(account)
+      views.set(id, fresh)
+      return fresh
+    },
+    clear() {
+      accounts.clear()
+      views.clear()
+    },
+  }
+}

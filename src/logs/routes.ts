@@ -1,0 +1,58 @@
+// HTTP of the operation log: GET /dashboard/x-user-logs for any enabled account.
+import { Elysia, t } from 'elysia'
+import type { Deps } from '../deps'
+import { AppError } from '../shared/errors'
+import { createLogService, MAX_LOG_PAGE_SIZE } from './service'
+
+const LogQuery = t.Object({
+  page: t.Optional(t.Numeric({ description: 'from 1 (default 1)' })),
+  size: t.Optional(t.Numeric({ description: `1–${MAX_LOG_PAGE_SIZE} (default 24)` })),
+  action: t.Optional(
+    t.String({
+      maxLength: 32,
+      description: 'add_user, update_user, recharge, deduct, delete_user, …',
+    }),
+  ),
+  target_id: t.Optional(t.Numeric({ description: 'only operations on this account ID' })),
+  status: t.Optional(t.String({ maxLength: 16, description: 'success or failure' })),
+})
+
+const LogPage = t.Object({
+  logs: t.Array(
+    t.Object({
+      id: t.Integer(),
+      action: t.String(),
+      operator_id: t.Integer(),
+      target_id: t.Union([t.Integer(), t.Null()]),
+      details: t.Record(t.String(), t.Unknown()),
+      status: t.String(),
+      created_at: t.String(),
+    }),
+  ),
+  total: t.Integer(),
+  page: t.Integer(),
+  size: t.Integer(),
+  has_more: t.Boolean(),
+})
+
+export const logRoutes = (deps: Deps) => {
+  const logs = createLogService(deps.oplog)
+  return new Elysia({ name: 'logs' })
+    .derive(({ request }) => {
+      const caller = deps.accounts.auth.authenticate(request.headers)
+      const meta = deps.requestMeta.get(request)
+      if (meta) meta.accountId = caller.id
+      if (!deps.accounts.tree.isUsable(caller)) {
+        throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
+      }
+      return { caller }
+    })
+    .get('/dashboard/x-user-logs', ({ caller, query }) => logs.list(caller, query), {
+      query: LogQuery,
+      response: LogPage,
+      detail: {
+        summary: 'Operation log: what you did and what targeted your subtree, newest first',
+        tags: ['Dashboard'],
+      },
+    })
+}
