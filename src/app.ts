@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
+import { keysRoutes } from './keys/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -70,6 +71,7 @@ export function createApp(deps: Deps) {
     })
     .use(docsRoutes)
     .use(healthRoutes(deps))
+    .use(keysRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

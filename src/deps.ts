@@ -6,6 +6,7 @@ import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
+import { createKeys, type Keys } from './keys/service'
 import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
@@ -28,6 +29,8 @@ export type Deps = {
   inFlight: InFlight
   events: Events
   startedAtMs: number
+  /** Upstream keys: repo, in-memory pool, admin service. */
+  keys: Keys
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -39,6 +42,10 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const repo = createAccountsRepo(db)
   const events = createEvents()
   const auth = createAuthenticator(repo)
+  const oplog = createOpLogRepo(db)
+  // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
+  const keys = createKeys({ db, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: repo.count() === 0 })
+  flusher.register(keys.pool)
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   return {
@@ -49,10 +56,11 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     db,
     flusher,
     accounts: { repo, auth },
-    oplog: createOpLogRepo(db),
+    oplog,
     requestMeta: new WeakMap(),
     inFlight: createInFlight(),
     events,
     startedAtMs: clock.now(),
+    keys,
   }
 }
