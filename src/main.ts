@@ -25,6 +25,7 @@ async function serve(flags: Record<string, string>) {
       `xgate: created root account; its key (shown once, also in ${join(config.DATA_DIR, 'root.key')}):\n${gw.generatedRootKey}\n`,
     )
   }
+  process.stdout.write(`xgate: listening on http://${config.HOST}:${gw.port}\n`)
   gw.deps.log.info('listening', { url: `http://${config.HOST}:${gw.port}`, dataDir: config.DATA_DIR, version: VERSION })
   gw.deps.log.flush()
   const shutdown = (signal: string) => {

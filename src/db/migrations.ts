@@ -169,16 +169,16 @@ CREATE TABLE limit_windows (
   scope TEXT NOT NULL,
   kind TEXT NOT NULL,
   bucket_ms BIGINT NOT NULL,
-  requests BIGINT NOT NULL DEFAULT 0,
-  tokens BIGINT NOT NULL DEFAULT 0,
+  requests BIGINT NOT NULL,
+  tokens BIGINT NOT NULL,
   PRIMARY KEY (scope, kind, bucket_ms)
 );
 
-CREATE TABLE monthly_spend (
+CREATE TABLE month_spend (
   account_id BIGINT NOT NULL,
-  month TEXT NOT NULL,
-  spend_nano BIGINT NOT NULL DEFAULT 0,
-  PRIMARY KEY (account_id, month)
+  month_ms BIGINT NOT NULL,
+  spend_nano BIGINT NOT NULL,
+  PRIMARY KEY (account_id, month_ms)
 );
 
 CREATE TABLE alert_state (

@@ -1,0 +1,112 @@
+// GET /metrics: renders a plain snapshot of the gateway as Prometheus text exposition format
+// (version 0.0.4). Pure: the gateway builds the snapshot, this only formats it.
+
+import type { HistogramSnapshot } from './histogram'
+
+export type RequestOutcome = 'ok' | 'error' | 'ratelimited' | 'denied'
+export type KeyState = 'active' | 'sleeping' | 'disabled'
+const KEY_STATES: KeyState[] = ['active', 'sleeping', 'disabled']
+
+export type MetricsSnapshot = {
+  uptimeS: number
+  /** Proxied calls in flight. */
+  inFlight: number
+  /** Age of the oldest change not yet written by the flusher, ms (0 when all is written). */
+  flushLagMs: number
+  /** Changes waiting for the flusher. */
+  flushPending: number
+  requests: { surface: string; model: string; outcome: RequestOutcome; count: number }[]
+  tokens: {
+    surface: string
+    model: string
+    kind: 'prompt' | 'completion' | 'cached'
+    count: number
+  }[]
+  /** Charged cost per model, nano-USD (an integer, exact). */
+  cost: { model: string; nano: number }[]
+  /** Upstream latency (request sent to last byte) per provider type. */
+  upstreamLatency: { type: string; hist: HistogramSnapshot }[]
+  keys: { name: string; type: string; level: number; state: KeyState }[]
+}
+
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+
+type Labels = Record<string, string | number>
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+function formatValue(n: number): string {
+  if (Number.isNaN(n)) return 'NaN'
+  if (n === Infinity) return '+Inf'
+  if (n === -Infinity) return '-Inf'
+  return String(n)
+}
+
+function sample(name: string, labels: Labels, value: number): string {
+  const entries = Object.entries(labels)
+  const ls = entries.map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',')
+  return `${name}${entries.length ? `{${ls}}` : ''} ${formatValue(value)}`
+}
+
+function family(out: string[], name: string, type: string, help: string): void {
+  out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`)
+  out.push(`# TYPE ${name} ${type}`)
+}
+
+function histogram(out: string[], name: string, labels: Labels, h: HistogramSnapshot): void {
+  let cumulative = 0
+  h.boundsS.forEach((le, i) => {
+    cumulative += h.counts[i] ?? 0
+    out.push(sample(`${name}_bucket`, { ...labels, le: formatValue(le) }, cumulative))
+  })
+  cumulative += h.counts[h.boundsS.length] ?? 0
+  out.push(sample(`${name}_bucket`, { ...labels, le: '+Inf' }, cumulative))
+  out.push(sample(`${name}_sum`, labels, h.sumS))
+  out.push(sample(`${name}_count`, labels, cumulative))
+}
+
+export function renderMetrics(s: MetricsSnapshot): string {
+  const out: string[] = []
+  family(out, 'xgate_uptime_seconds', 'gauge', 'Seconds since the gateway started.')
+  out.push(sample('xgate_uptime_seconds', {}, s.uptimeS))
+  family(out, 'xgate_requests_in_flight', 'gauge', 'Proxied calls in flight.')
+  out.push(sample('xgate_requests_in_flight', {}, s.inFlight))
+  family(out, 'xgate_flush_lag_seconds', 'gauge', 'Age of the oldest change not yet flushed.')
+  out.push(sample('xgate_flush_lag_seconds', {}, s.flushLagMs / 1000))
+  family(out, 'xgate_flush_pending', 'gauge', 'Changes waiting for the write-behind flusher.')
+  out.push(sample('xgate_flush_pending', {}, s.flushPending))
+
+  family(out, 'xgate_requests_total', 'counter', 'Proxied calls by surface, model and outcome.')
+  for (const r of s.requests) {
+    out.push(
+      sample(
+        'xgate_requests_total',
+        { surface: r.surface, model: r.model, outcome: r.outcome },
+        r.count,
+      ),
+    )
+  }
+  family(out, 'xgate_tokens_total', 'counter', 'Tokens by surface, model and kind.')
+  for (const t of s.tokens) {
+    out.push(
+      sample('xgate_tokens_total', { surface: t.surface, model: t.model, kind: t.kind }, t.count),
+    )
+  }
+  family(out, 'xgate_cost_nanousd_total', 'counter', 'Charged cost in nano-USD (1e-9 USD).')
+  for (const c of s.cost) out.push(sample('xgate_cost_nanousd_total', { model: c.model }, c.nano))
+
+  const lat = 'xgate_upstream_latency_seconds'
+  family(out, lat, 'histogram', 'Upstream call latency, request sent to last byte.')
+  for (const l of s.upstreamLatency) histogram(out, lat, { type: l.type }, l.hist)
+
+  family(out, 'xgate_upstream_key_state', 'gauge', 'Upstream key state: 1 for the current one.')
+  for (const k of s.keys) {
+    for (const st of KEY_STATES) {
+      const labels = { key: k.name, type: k.type, level: k.level, state: st }
+      out.push(sample('xgate_upstream_key_state', labels, k.state === st ? 1 : 0))
+    }
+  }
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,106 @@
+// Feeds the control API's views from proxied calls: one recordCall() per settled call updates the
+// Xray-style counters (user/inbound/outbound/model) and the aggregates behind GET /metrics.
+// Views only: billing reads usage records, never these.
+import { createCounters, statName, type Counters } from './stats'
+import { createOnlineTracker, type OnlineTracker } from './online'
+import { createHistogram, type Histogram } from './histogram'
+import type { RequestOutcome } from './metrics'
+import type { Clock } from '../shared/clock'
+
+export type CallFacts = {
+  account: string
+  /** 'openai' | 'anthropic': the API surface (Xray's inbound). */
+  surface: string
+  /** Upstream key name (Xray's outbound); absent when no key was reached. */
+  keyName?: string
+  keyType?: string
+  model?: string
+  uplinkBytes: number
+  downlinkBytes: number
+  outcome: RequestOutcome
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: number
+  /** Request sent upstream to last byte, seconds; absent when no upstream call was made. */
+  upstreamLatencyS?: number
+}
+
+type Agg = Map<string, number>
+
+export type GatewayStats = ReturnType<typeof createGatewayStats>
+
+const bump = (m: Agg, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n)
+/** Bounds the label sets of /metrics: model names come from clients. */
+const MAX_SERIES = 5_000
+
+export function createGatewayStats(clock: Clock, counters: Counters = createCounters()) {
+  const online: OnlineTracker = createOnlineTracker(clock)
+  const requests: Agg = new Map()
+  const tokens: Agg = new Map()
+  const cost: Agg = new Map()
+  const latency = new Map<string, Histogram>()
+
+  const series = (m: Agg, k: string, n: number) => {
+    if (m.has(k) || m.size < MAX_SERIES) bump(m, k, n)
+  }
+
+  return {
+    counters,
+    online,
+    recordCall(f: CallFacts): void {
+      const scopes: Array<['user' | 'inbound' | 'outbound' | 'model', string | undefined]> = [
+        ['user', f.account],
+        ['inbound', f.surface],
+        ['outbound', f.keyName],
+        ['model', f.model],
+      ]
+      for (const [scope, id] of scopes) {
+        if (!id) continue
+        if (scope !== 'model') {
+          counters.add(statName.traffic(scope, id, 'uplink'), f.uplinkBytes)
+          counters.add(statName.traffic(scope, id, 'downlink'), f.downlinkBytes)
+        }
+        counters.add(statName.requests(scope, id, 'total'), 1)
+        if (f.outcome === 'error') counters.add(statName.requests(scope, id, 'errors'), 1)
+        if (f.outcome === 'ratelimited') counters.add(statName.requests(scope, id, 'ratelimited'), 1)
+        if (f.promptTokens) counters.add(statName.tokens(scope, id, 'prompt'), f.promptTokens)
+        if (f.completionTokens) counters.add(statName.tokens(scope, id, 'completion'), f.completionTokens)
+        if (f.cachedTokens) counters.add(statName.tokens(scope, id, 'cached'), f.cachedTokens)
+        if (f.costNano) counters.add(statName.cost(scope, id), f.costNano)
+      }
+      const model = f.model ?? ''
+      series(requests, `${f.surface}\u0000${model}\u0000${f.outcome}`, 1)
+      if (f.promptTokens) series(tokens, `${f.surface}\u0000${model}\u0000prompt`, f.promptTokens)
+      if (f.completionTokens) series(tokens, `${f.surface}\u0000${model}\u0000completion`, f.completionTokens)
+      if (f.cachedTokens) series(tokens, `${f.surface}\u0000${model}\u0000cached`, f.cachedTokens)
+      if (f.costNano) series(cost, model, f.costNano)
+      if (f.upstreamLatencyS !== undefined && f.keyType) {
+        let h = latency.get(f.keyType)
+        if (!h) latency.set(f.keyType, (h = createHistogram()))
+        h.observe(f.upstreamLatencyS)
+      }
+    },
+    /** Forget a deleted account's counters and online map. */
+    dropAccount(name: string): void {
+      counters.dropPrefix(statName.prefix('user', name))
+      online.dropUser(name)
+    },
+    /** The /metrics aggregates (copies). */
+    snapshot() {
+      const split = (k: string) => k.split('\u0000')
+      return {
+        requests: [...requests].map(([k, count]) => {
+          const [surface, model, outcome] = split(k)
+          return { surface: surface!, model: model!, outcome: outcome as RequestOutcome, count }
+        }),
+        tokens: [...tokens].map(([k, count]) => {
+          const [surface, model, kind] = split(k)
+          return { surface: surface!, model: model!, kind: kind as 'prompt' | 'completion' | 'cached', count }
+        }),
+        cost: [...cost].map(([model, nano]) => ({ model, nano })),
+        upstreamLatency: [...latency].map(([type, h]) => ({ type, hist: h.snapshot() })),
+      }
+    },
+  }
+}

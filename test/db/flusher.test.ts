@@ -1,0 +1,73 @@
+import { describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { createFlusher, type FlushSource } from '../../src/db/flusher'
+import { createMemoryLogger } from '../../src/shared/log'
+
+function setup() {
+  const db = new Database(':memory:')
+  db.exec('CREATE TABLE rows (v INTEGER NOT NULL CHECK (v >= 0))')
+  const insert = db.prepare('INSERT INTO rows (v) VALUES (?)')
+  let pending: number[] = []
+  const source: FlushSource<number> = {
+    name: 'numbers',
+    pending: () => pending.length,
+    drain: () => {
+      const out = pending
+      pending = []
+      return out
+    },
+    write: (rows) => rows.forEach((v) => insert.run(v)),
+    requeue: (rows) => {
+      pending = rows.concat(pending)
+    },
+  }
+  const log = createMemoryLogger()
+  const flusher = createFlusher({ db, intervalMs: 20, maxRows: 3, log })
+  flusher.register(source)
+  const count = () => (db.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n
+  return { db, flusher, push: (v: number) => pending.push(v), count, log, pendingCount: () => pending.length }
+}
+
+describe('flusher', () => {
+  test('flushNow writes everything pending in one transaction', () => {
+    const s = setup()
+    s.push(1)
+    s.push(2)
+    expect(s.flusher.pending()).toBe(2)
+    expect(s.flusher.flushNow()).toBe(2)
+    expect(s.count()).toBe(2)
+    expect(s.flusher.pending()).toBe(0)
+    expect(s.flusher.stats().flushes).toBe(1)
+  })
+
+  test('a failing batch is rolled back whole and requeued, then written on the next try', () => {
+    const s = setup()
+    s.push(1)
+    s.push(-1)
+    expect(s.flusher.flushNow()).toBe(0)
+    expect(s.count()).toBe(0)
+    expect(s.pendingCount()).toBe(2)
+    expect(s.log.lines.some((l) => l.level === 'error')).toBe(true)
+    s.flusher.flushNow()
+    expect(s.count()).toBe(0)
+  })
+
+  test('the interval flushes by itself, and poke() flushes early past the bound', async () => {
+    const s = setup()
+    s.flusher.start()
+    s.push(5)
+    await Bun.sleep(60)
+    expect(s.count()).toBe(1)
+    s.flusher.stop()
+    const t = setup()
+    t.flusher.start()
+    t.flusher.stop()
+    // poke only acts while running
+    t.flusher.start()
+    for (const v of [1, 2, 3, 4]) t.push(v)
+    t.flusher.poke()
+    await Bun.sleep(5)
+    expect(t.count()).toBe(4)
+    t.flusher.stop()
+  })
+})

@@ -1,0 +1,29 @@
+// makeTestApp(): the real app over an in-memory store, for route tests through app.handle().
+import { loadConfig } from '../../src/config'
+import { createApp } from '../../src/app'
+import { bootstrap } from '../../src/accounts/bootstrap'
+import { openMemoryStore } from '../../src/db/open'
+import { buildDeps, type DepsOverrides } from '../../src/deps'
+import { generateKey } from '../../src/shared/ids'
+import { createMemoryLogger } from '../../src/shared/log'
+
+export function makeTestApp(env: Record<string, string> = {}, overrides: DepsOverrides = {}) {
+  const rootKey = generateKey()
+  const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', INIT_USERS: `root::root@example.com::${rootKey}`, ...env })
+  const store = openMemoryStore()
+  const log = createMemoryLogger()
+  const deps = buildDeps(config, store.db, { log, ...overrides })
+  bootstrap(store.db, deps.accounts.repo, { initUsers: config.INIT_USERS, dataDir: config.DATA_DIR, nowMs: deps.clock.now() })
+  const app = createApp(deps)
+  const request = (method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const headers: Record<string, string> = { ...opts.headers }
+    if (opts.key) headers.authorization = `Bearer ${opts.key}`
+    let body: string | undefined
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json'
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+    }
+    return new Request(`http://localhost${path}`, { method, headers, body })
+  }
+  return { app, deps, rootKey, log, store, request, close: () => store.close() }
+}

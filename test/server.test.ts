@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'bun:test'
+import { Database } from 'bun:sqlite'
+import { join } from 'node:path'
+import { startTestGateway } from './helpers/gateway'
+
+describe('graceful stop', () => {
+  test('stop() flushes pending write-behind rows before closing the store', async () => {
+    const gw = await startTestGateway({ FLUSH_INTERVAL_MS: '60000' })
+    const insert = gw.deps.db.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)")
+    let pending = ['K1', 'K2', 'K3']
+    gw.deps.flusher.register<string>({
+      name: 'test',
+      pending: () => pending.length,
+      drain: () => {
+        const out = pending
+        pending = []
+        return out
+      },
+      write: (rows) => rows.forEach((k) => insert.run(k)),
+    })
+    await gw.stop()
+    const db = new Database(join(gw.dataDir, 'xgate.db'), { readonly: true })
+    expect(db.prepare("SELECT key FROM settings WHERE key LIKE 'K%' ORDER BY key").all()).toEqual([{ key: 'K1' }, { key: 'K2' }, { key: 'K3' }])
+    db.close()
+  })
+
+  test('stop() waits for calls in flight, then stops accepting', async () => {
+    const gw = await startTestGateway({ SHUTDOWN_GRACE_MS: '5000' })
+    const done = gw.deps.inFlight.begin()
+    let stopped = false
+    const stopping = gw.stop().then(() => (stopped = true))
+    await Bun.sleep(150)
+    expect(stopped).toBe(false)
+    done()
+    await stopping
+    expect(stopped).toBe(true)
+    await expect(fetch(`${gw.url}/healthz`)).rejects.toThrow()
+  })
+
+  test('the wait for calls in flight is bounded by SHUTDOWN_GRACE_MS', async () => {
+    const gw = await startTestGateway({ SHUTDOWN_GRACE_MS: '200' })
+    gw.deps.inFlight.begin()
+    const t0 = performance.now()
+    await gw.stop()
+    const waited = performance.now() - t0
+    expect(waited).toBeGreaterThanOrEqual(150)
+  })
+})
