@@ -1,0 +1,205 @@
+// Model prices: the embedded table (prices.json) merged with MODEL_PRICES overrides, wildcard lookup,
+// validation of a price object, and the exact nano-USD cost of one call.
+
+import { AppError } from '../shared/errors'
+import { NANO_PER_USD } from '../shared/money'
+import table from './prices.json'
+
+/** A price as written in prices.json and MODEL_PRICES: USD per million tokens, or USD per unit. */
+export type PriceEntry = {
+  input?: number
+  cached_input?: number
+  output?: number
+  per_image?: number
+  per_request?: number
+}
+
+/** Integer nano-USD per million tokens (token prices) or per unit (per_image, per_request). */
+export type NanoPrice = {
+  inputPerM: bigint
+  cachedInputPerM: bigint
+  outputPerM: bigint
+  perImage: bigint
+  perRequest: bigint
+}
+
+/** A looked-up price: the USD entry as configured, the key it came from, and its nano form. */
+export type ResolvedPrice = Readonly<PriceEntry> & {
+  readonly key: string
+  readonly nano: NanoPrice
+}
+
+export type Usage = {
+  promptTokens: number
+  completionTokens: number
+  /** Prompt tokens served from the provider's cache; part of promptTokens, not added to it. */
+  cachedTokens: number
+  images?: number
+  /** Defaults to 1: one proxied call is one request. */
+  requests?: number
+}
+
+export type Cost = { listNano: number; chargedNano: number }
+
+export type Pricing = {
+  lookup(model: string): ResolvedPrice | undefined
+  /** Exact (non-wildcard) model names that have a price, for GET /v1/models. */
+  models(): string[]
+  validatePrices(obj: unknown): string | null
+}
+
+const FIELDS = ['input', 'cached_input', 'output', 'per_image', 'per_request'] as const
+/** Upper bound for one price, so that nano-USD conversion stays far inside safe integers. */
+const MAX_PRICE_USD = 1_000_000
+const MAX_KEY_LENGTH = 200
+const TOKENS_PER_PRICE_UNIT = 1_000_000n
+const NANO = BigInt(NANO_PER_USD)
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Checks a MODEL_PRICES-shaped object. Returns null when valid, else one line naming the model and
+ * field at fault. Each entry needs at least one known field; every value a finite number ≥ 0.
+ */
+export function validatePrices(obj: unknown): string | null {
+  if (!isPlainObject(obj)) return 'MODEL_PRICES must be a JSON object keyed by model name'
+  for (const [model, entry] of Object.entries(obj)) {
+    if (model.trim() === '' || model.length > MAX_KEY_LENGTH) {
+      return `MODEL_PRICES: model name must be 1-${MAX_KEY_LENGTH} characters`
+    }
+    if (!isPlainObject(entry)) return `MODEL_PRICES["${model}"] must be an object of prices`
+    const fields = Object.keys(entry)
+    if (fields.length === 0) {
+      return `MODEL_PRICES["${model}"] needs at least one of ${FIELDS.join(', ')}`
+    }
+    for (const field of fields) {
+      if (!(FIELDS as readonly string[]).includes(field)) {
+        return `MODEL_PRICES["${model}"].${field} is not a known field (${FIELDS.join(', ')})`
+      }
+      const value = entry[field]
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+        return `MODEL_PRICES["${model}"].${field} must be a finite number >= 0`
+      }
+      if (value > MAX_PRICE_USD) {
+        return `MODEL_PRICES["${model}"].${field} must be at most ${MAX_PRICE_USD}`
+      }
+    }
+  }
+  return null
+}
+
+/** USD → integer nano-USD, rounded once; prices are bounded by validatePrices. */
+function toNano(usd: number | undefined): bigint {
+  return BigInt(Math.round((usd ?? 0) * NANO_PER_USD))
+}
+
+/** Converts a USD entry to its nano form once, at load. Assumes the entry passed validatePrices. */
+export function compilePrice(entry: PriceEntry, key = ''): ResolvedPrice {
+  const usd: PriceEntry = {}
+  for (const f of FIELDS) if (entry[f] !== undefined) usd[f] = entry[f]
+  const nano: NanoPrice = {
+    inputPerM: toNano(entry.input),
+    // Without a cached price, cached prompt tokens cost the full input price.
+    cachedInputPerM: toNano(entry.cached_input ?? entry.input),
+    outputPerM: toNano(entry.output),
+    perImage: toNano(entry.per_image),
+    perRequest: toNano(entry.per_request),
+  }
+  return Object.freeze({ ...usd, key, nano: Object.freeze(nano) })
+}
+
+type Pattern = { literalChars: number; key: string; re: RegExp; price: ResolvedPrice }
+
+function patternRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')
+  return new RegExp(`^${body}$`)
+}
+
+/**
+ * Builds the price book: the embedded table with `overrides` replacing whole entries by key.
+ * Throws AppError(bad_request) naming the bad entry when overrides are invalid.
+ */
+export function createPricing(overrides?: Record<string, PriceEntry>): Pricing {
+  const problem = validatePrices(overrides ?? {})
+  if (problem) throw new AppError('bad_request', problem, { param: 'MODEL_PRICES' })
+  const merged: Record<string, PriceEntry> = {
+    ...(table as Record<string, PriceEntry>),
+    ...overrides,
+  }
+
+  const exact = new Map<string, ResolvedPrice>()
+  const patterns: Pattern[] = []
+  for (const [key, entry] of Object.entries(merged)) {
+    const price = compilePrice(entry, key)
+    if (!key.includes('*')) exact.set(key, price)
+    else {
+      const literalChars = key.replaceAll('*', '').length
+      patterns.push({ literalChars, key, re: patternRegExp(key), price })
+    }
+  }
+  // Most specific first: more literal characters, then the longer pattern, then by name so the
+  // order never depends on object key order.
+  patterns.sort(
+    (a, b) =>
+      b.literalChars - a.literalChars ||
+      b.key.length - a.key.length ||
+      (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  )
+
+  return {
+    lookup(model) {
+      const hit = exact.get(model)
+      if (hit) return hit
+      for (const p of patterns) if (p.re.test(model)) return p.price
+      return undefined
+    },
+    models: () => [...exact.keys()].sort(),
+    validatePrices,
+  }
+}
+
+/** Clamps a reported count to a non-negative integer; garbage from upstream counts as 0. */
+function count(n: number | undefined): bigint {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n
+}
+
+/** Rounds num/den half up; both are non-negative. */
+function divRound(num: bigint, den: bigint): bigint {
+  return (num + den / 2n) / den
+}
+
+function toSafeNumber(n: bigint): number {
+  // An absurd usage report caps at the largest exact amount rather than throwing at settlement.
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n)
+}
+
+/**
+ * Exact cost of one call in nano-USD. The sum is kept in nano-USD × 10^6 (BigInt), so the list
+ * price and the charged price (× rates, given to 9 decimals) are each rounded once.
+ * Throws RangeError when rates is not a finite number ≥ 0.
+ */
+export function costNano(price: ResolvedPrice, usage: Usage, rates = 1): Cost {
+  if (typeof rates !== 'number' || !Number.isFinite(rates) || rates < 0) {
+    throw new RangeError('rates must be a finite number >= 0')
+  }
+  const { nano } = price
+  const prompt = count(usage.promptTokens)
+  const cachedRaw = count(usage.cachedTokens)
+  const cached = cachedRaw > prompt ? prompt : cachedRaw
+  const requests = usage.requests === undefined ? 1n : count(usage.requests)
+  const sum =
+    (prompt - cached) * nano.inputPerM +
+    cached * nano.cachedInputPerM +
+    count(usage.completionTokens) * nano.outputPerM +
+    (count(usage.images) * nano.perImage + requests * nano.perRequest) * TOKENS_PER_PRICE_UNIT
+  const ratesNano = BigInt(Math.round(rates * NANO_PER_USD))
+  return {
+    listNano: toSafeNumber(divRound(sum, TOKENS_PER_PRICE_UNIT)),
+    chargedNano: toSafeNumber(divRound(sum * ratesNano, TOKENS_PER_PRICE_UNIT * NANO)),
+  }
+}
