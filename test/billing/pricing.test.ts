@@ -7,44 +7,17 @@ import table from '../../src/billing/prices.json'
 import { compilePrice, costNano, createPricing, validatePrices } from '../../src/billing/pricing'
 import { AppError } from '../../src/shared/errors'
 
-const REQUIRED_MODELS = [
-  'gpt-4o',
-  'gpt-4o-mini',
-  'gpt-4.1',
-  'gpt-4.1-mini',
-  'gpt-4.1-nano',
-  'o1',
-  'o3',
-  'o3-mini',
-  'o4-mini',
-  'gpt-5',
-  'gpt-5-mini',
-  'gpt-5-nano',
-  'text-embedding-3-small',
-  'text-embedding-3-large',
-  'text-embedding-ada-002',
-  'whisper-1',
-  'tts-1',
-  'tts-1-hd',
-  'dall-e-2',
-  'dall-e-3',
-  'gpt-image-1',
-  'omni-moderation-latest',
-  'text-moderation-latest',
-  'gpt-3.5-turbo',
-  'gpt-3.5-turbo-instruct',
-  'claude-3-5-haiku-20241022',
-  'claude-3-5-haiku-latest',
-  'claude-3-5-sonnet-20241022',
-  'claude-3-7-sonnet-20250219',
-  'claude-sonnet-4-20250514',
-  'claude-sonnet-4-0',
-  'claude-sonnet-4-5',
-  'claude-sonnet-4-5-20250929',
-  'claude-opus-4-20250514',
-  'claude-opus-4-1-20250805',
-  'claude-haiku-4-5-20251001',
-]
+const REQUIRED_MODELS = `
+  gpt-4o gpt-4o-mini gpt-4.1 gpt-4.1-mini gpt-4.1-nano o1 o3 o3-mini o4-mini gpt-5 gpt-5-mini
+  gpt-5-nano text-embedding-3-small text-embedding-3-large text-embedding-ada-002 whisper-1
+  tts-1 tts-1-hd dall-e-2 dall-e-3 gpt-image-1 omni-moderation-latest text-moderation-latest
+  gpt-3.5-turbo gpt-3.5-turbo-instruct claude-3-5-haiku-20241022 claude-3-5-haiku-latest
+  claude-3-5-sonnet-20241022 claude-3-7-sonnet-20250219 claude-sonnet-4-20250514
+  claude-sonnet-4-0 claude-sonnet-4-5 claude-sonnet-4-5-20250929 claude-opus-4-20250514
+  claude-opus-4-1-20250805 claude-haiku-4-5-20251001
+`
+  .trim()
+  .split(/\s+/)
 
 describe('embedded table', () => {
   test('passes its own validation', () => {
