@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { keysRoutes } from './keys/routes'
+import { proxyRoutes } from './proxy/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -72,6 +73,7 @@ export function createApp(deps: Deps) {
     .use(docsRoutes)
     .use(healthRoutes(deps))
     .use(keysRoutes(deps))
+    .use(proxyRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -7,6 +7,8 @@ import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { createKeys, type Keys } from './keys/service'
+import { createMetering, type Metering } from './billing/metering'
+import { createProxyService, type ProxyService } from './proxy/service'
 import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
@@ -31,6 +33,10 @@ export type Deps = {
   startedAtMs: number
   /** Upstream keys: repo, in-memory pool, admin service. */
   keys: Keys
+  /** Prices, hot-path balances, usage records, settlement. */
+  billing: Metering
+  /** The proxied surfaces: rules, policies, limits gate, pipeline. */
+  proxy: ProxyService
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -46,21 +52,30 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
   const keys = createKeys({ db, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: repo.count() === 0 })
   flusher.register(keys.pool)
+  const billing = createMetering({ config, db, clock, log, flusher, events })
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
+  const inFlight = createInFlight()
+  const requestMeta = new WeakMap<Request, RequestMeta>()
+  const fetchFn = overrides.fetch ?? fetch
+  const proxy = createProxyService({
+    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta,
+  })
   return {
     config,
     clock,
-    fetch: overrides.fetch ?? fetch,
+    fetch: fetchFn,
     log,
     db,
     flusher,
     accounts: { repo, auth },
     oplog,
-    requestMeta: new WeakMap(),
-    inFlight: createInFlight(),
+    requestMeta,
+    inFlight,
     events,
     startedAtMs: clock.now(),
     keys,
+    billing,
+    proxy,
   }
 }

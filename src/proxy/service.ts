@@ -1,0 +1,92 @@
+// Wires the proxy: global rules (reloadable), per-account policies, the limits gate, the upstream
+// failover settings and the pipeline that routes.ts calls.
+import type { Authenticator } from '../accounts/auth'
+import type { AccountsRepo } from '../accounts/repo'
+import { countTokens, estimatePromptTokens } from '../billing/tokens'
+import type { Metering } from '../billing/metering'
+import type { Config } from '../config'
+import type { RequestMeta } from '../deps'
+import type { Pool } from '../keys/pool'
+import type { Clock } from '../shared/clock'
+import type { Events } from '../shared/events'
+import type { InFlight } from '../shared/inflight'
+import type { Logger } from '../shared/log'
+import { admitAll, type LimitsGate } from './gate'
+import { createPipeline } from './pipeline'
+import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
+import { compileRules, type RuleSource, type Rules } from './rules'
+
+export type ProxyService = {
+  handle: ReturnType<typeof createPipeline>
+  rules(): Rules
+  policies: Policies
+  /** Applies new MODEL_MAPPER / LEVEL_MAPPER / SWITCH_OVER / RESOURCES (from /x-config). */
+  reload(src: RuleSource): void
+  /** The limits feature installs its gate here. */
+  setGate(gate: LimitsGate): void
+  /** Points policy compilation at the accounts tree. */
+  setAncestors(fn: AncestorsOf): void
+}
+
+export function createProxyService(opts: {
+  config: Config
+  clock: Clock
+  fetch: typeof fetch
+  log: Logger
+  auth: Authenticator
+  accountsRepo: AccountsRepo
+  pool: Pool
+  metering: Metering
+  events: Events
+  inFlight: InFlight
+  requestMeta: WeakMap<Request, RequestMeta>
+}): ProxyService {
+  const { config } = opts
+  let rules = compileRules(config)
+  let gate: LimitsGate = admitAll
+  let ancestorsOf = ancestorsFromDna(opts.accountsRepo)
+  const policies = createPolicies({ rules: () => rules, ancestorsOf: (a) => ancestorsOf(a) })
+  opts.events.onAccountChanged(() => policies.clear())
+  opts.events.onAccountDeleted(() => policies.clear())
+  const handle = createPipeline({
+    config,
+    auth: opts.auth,
+    policies,
+    rules: () => rules,
+    pricing: opts.metering.pricing,
+    ledger: opts.metering.ledger,
+    gate: () => gate,
+    requestMeta: opts.requestMeta,
+    upstream: {
+      pool: opts.pool,
+      fetch: opts.fetch,
+      clock: opts.clock,
+      log: opts.log,
+      triesPerLevel: config.TRIES_PER_LEVEL,
+      firstByteTimeoutMs: config.FIRST_BYTE_TIMEOUT_MS,
+    },
+    call: {
+      clock: opts.clock,
+      inFlight: opts.inFlight,
+      settler: opts.metering.settler,
+      tokenizer: { count: countTokens, prompt: estimatePromptTokens },
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    },
+  })
+  return {
+    handle,
+    rules: () => rules,
+    policies,
+    reload(src) {
+      rules = compileRules({ ...config, ...src })
+      policies.clear()
+    },
+    setGate(g) {
+      gate = g
+    },
+    setAncestors(fn) {
+      ancestorsOf = fn
+      policies.clear()
+    },
+  }
+}
