@@ -19,10 +19,19 @@ const msgs = [{ role: 'user' as const, content: 'hi' }]
 beforeAll(async () => {
   up = await startFakeUpstream()
   gw = await startTestGateway(
-    { INIT_KEYS: `${A}::${up.url},${B}::${up.url}`, SWITCH_OVER: '1=2', FIRST_BYTE_TIMEOUT_MS: '300' },
+    {
+      INIT_KEYS: `${A}::${up.url},${B}::${up.url}`,
+      SWITCH_OVER: '1=2',
+      FIRST_BYTE_TIMEOUT_MS: '300',
+    },
     { clock },
   )
-  gw.deps.keys.service.add({ id: 1, dna: '.1.' } as any, { SecretKey: C, Provider: up.url, Level: 2, Name: 'levelTwo' })
+  gw.deps.keys.service.add({ id: 1, dna: '.1.' } as any, {
+    SecretKey: C,
+    Provider: up.url,
+    Level: 2,
+    Name: 'levelTwo',
+  })
   client = new OpenAI({ apiKey: addAccount(gw).key, baseURL: gw.url + '/v1', maxRetries: 0 })
 })
 afterAll(async () => {
@@ -38,7 +47,8 @@ afterEach(() => {
 })
 
 const keyNamed = (secret: string) => gw.deps.keys.pool.all().find((k) => k.secret === secret)!
-const failFor = (secret: string, reply: Record<string, unknown>) => up.setBehavior((r) => (r.key === secret ? reply : undefined))
+const failFor = (secret: string, reply: Record<string, unknown>) =>
+  up.setBehavior((r) => (r.key === secret ? reply : undefined))
 
 describe('failover across keys', () => {
   test('500 on one key: the client sees one success, the key counts an error', async () => {
@@ -49,14 +59,22 @@ describe('failover across keys', () => {
       expect(r.choices[0]!.message.content).toBeTruthy()
     }
     expect(keyNamed(A).errors).toBeGreaterThan(before)
-    expect(usageRows(gw).slice(-4).every((u) => u.status === 200 && u.key_id === keyNamed(B).id)).toBe(true)
+    expect(
+      usageRows(gw)
+        .slice(-4)
+        .every((u) => u.status === 200 && u.key_id === keyNamed(B).id),
+    ).toBe(true)
   })
 
   test('429 puts the key to sleep for Retry-After; it wakes when the clock passes it', async () => {
     failFor(A, { status: 429, retryAfter: 30 })
-    for (let i = 0; i < 2; i++) await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
+    for (let i = 0; i < 2; i++)
+      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
     const a = keyNamed(A)
-    expect(gw.deps.keys.pool.stateOf(a)).toEqual({ state: 'sleeping', untilMs: clock.now() + 30_000 })
+    expect(gw.deps.keys.pool.stateOf(a)).toEqual({
+      state: 'sleeping',
+      untilMs: clock.now() + 30_000,
+    })
     up.setBehavior(undefined)
     up.reset()
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
@@ -70,8 +88,11 @@ describe('failover across keys', () => {
 
   test('401 disables the key with the reason, visible in GET /x-keys', async () => {
     failFor(A, { status: 401, message: 'Incorrect API key provided' })
-    for (let i = 0; i < 2; i++) await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
-    const r = await fetch(`${gw.url}/x-keys/${keyNamed(A).id}`, { headers: { authorization: `Bearer ${gw.rootKey}` } })
+    for (let i = 0; i < 2; i++)
+      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
+    const r = await fetch(`${gw.url}/x-keys/${keyNamed(A).id}`, {
+      headers: { authorization: `Bearer ${gw.rootKey}` },
+    })
     const view = (await r.json()) as any
     expect(view.State).toBe('disabled')
     expect(view.DisabledReason).toContain('upstream 401: Incorrect API key provided')
@@ -88,7 +109,9 @@ describe('failover across keys', () => {
 
 describe('failover across levels and exhaustion', () => {
   test('every level-1 key failing (500, 529) switches over to level 2', async () => {
-    up.setBehavior((r) => (r.key === A ? { status: 500 } : r.key === B ? { status: 529 } : undefined))
+    up.setBehavior((r) =>
+      r.key === A ? { status: 500 } : r.key === B ? { status: 529 } : undefined,
+    )
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
     expect(r.choices.length).toBe(1)
     expect(usageRows(gw).at(-1).key_id).toBe(keyNamed(C).id)
@@ -97,7 +120,9 @@ describe('failover across levels and exhaustion', () => {
   test('all keys failing: the client gets the last upstream error, each key tried once', async () => {
     up.setBehavior(() => ({ status: 503, message: 'overloaded' }))
     up.reset()
-    const e = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs }).catch((x) => x)
+    const e = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: msgs })
+      .catch((x) => x)
     expect(e).toBeInstanceOf(OpenAI.InternalServerError)
     expect(e.status).toBe(503)
     expect(up.tally.requests).toBe(3)
@@ -106,15 +131,25 @@ describe('failover across levels and exhaustion', () => {
 
   test('no key for the surface → 503 no_available_key', async () => {
     for (const k of gw.deps.keys.pool.all()) k.disabledReason = 'test'
-    const e = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs }).catch((x) => x)
+    const e = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: msgs })
+      .catch((x) => x)
     expect(e.status).toBe(503)
     expect(e.code).toBe('no_available_key')
   })
 
   test('nothing is retried after the first byte: a cut stream ends, what was seen is billed', async () => {
-    up.setBehavior((r) => (r.key === A || r.key === B || r.key === C ? { disconnectAfterChunks: 2, chunks: 6 } : undefined))
+    up.setBehavior((r) =>
+      r.key === A || r.key === B || r.key === C
+        ? { disconnectAfterChunks: 2, chunks: 6 }
+        : undefined,
+    )
     up.reset()
-    const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs, stream: true })
+    const s = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: msgs,
+      stream: true,
+    })
     let text = ''
     const err = await (async () => {
       for await (const c of s) text += c.choices[0]?.delta?.content ?? ''

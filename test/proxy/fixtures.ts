@@ -4,7 +4,11 @@ import { baseAccount } from '../../src/accounts/bootstrap'
 import type { Account } from '../../src/accounts/repo'
 import { generateKey, hashKey, partialKey } from '../../src/shared/ids'
 import { usdToNano } from '../../src/shared/money'
-import { startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../helpers/fake-upstream'
+import {
+  startFakeUpstream,
+  type FakeUpstream,
+  type FakeUpstreamOptions,
+} from '../helpers/fake-upstream'
 import { startTestGateway, type TestGateway } from '../helpers/gateway'
 
 export type ProxyEnv = { up: FakeUpstream; gw: TestGateway; close(): Promise<void> }
@@ -12,7 +16,10 @@ export type ProxyEnv = { up: FakeUpstream; gw: TestGateway; close(): Promise<voi
 export const OPENAI_SECRET = 'sk-fake-openai-secret-0001'
 export const ANTHROPIC_SECRET = 'sk-fake-anthropic-secret-0002'
 
-export async function startProxyEnv(env: Record<string, string> = {}, fake: FakeUpstreamOptions = {}): Promise<ProxyEnv> {
+export async function startProxyEnv(
+  env: Record<string, string> = {},
+  fake: FakeUpstreamOptions = {},
+): Promise<ProxyEnv> {
   const up = await startFakeUpstream(fake)
   const gw = await startTestGateway({
     INIT_KEYS: `${OPENAI_SECRET}::${up.url},${ANTHROPIC_SECRET}::${up.url}::anthropic`,
@@ -65,14 +72,21 @@ export function addAccount(
 
 /** Sum of an account's card balances in SQLite, nano-USD. */
 export function cardsNano(gw: TestGateway, accountId: number): number {
-  const r = gw.deps.db.prepare('SELECT COALESCE(SUM(balance_nano), 0) AS n FROM cards WHERE account_id = ?').get(accountId) as { n: number }
+  const r = gw.deps.db
+    .prepare('SELECT COALESCE(SUM(balance_nano), 0) AS n FROM cards WHERE account_id = ?')
+    .get(accountId) as { n: number }
   return r.n
 }
 
 export function usageRows(gw: TestGateway, accountId?: number): any[] {
   gw.deps.flusher.flushNow()
-  const sql = accountId === undefined ? 'SELECT * FROM usage_records ORDER BY id' : 'SELECT * FROM usage_records WHERE account_id = ? ORDER BY id'
-  return (accountId === undefined ? gw.deps.db.prepare(sql).all() : gw.deps.db.prepare(sql).all(accountId)) as any[]
+  const sql =
+    accountId === undefined
+      ? 'SELECT * FROM usage_records ORDER BY id'
+      : 'SELECT * FROM usage_records WHERE account_id = ? ORDER BY id'
+  return (
+    accountId === undefined ? gw.deps.db.prepare(sql).all() : gw.deps.db.prepare(sql).all(accountId)
+  ) as any[]
 }
 
 /** Waits until `cond` holds (settlement of a stream runs after its last byte reached the client). */

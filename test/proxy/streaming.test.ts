@@ -24,7 +24,10 @@ describe('streaming', () => {
     env.up.setBehavior({ text: words, chunks: 200, chunkDelayMs: 5 })
     try {
       const ctrl = new AbortController()
-      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs, stream: true }, { signal: ctrl.signal })
+      const s = await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: msgs, stream: true },
+        { signal: ctrl.signal },
+      )
       let seen = 0
       await (async () => {
         for await (const c of s) {
@@ -50,7 +53,11 @@ describe('streaming', () => {
     const n = 10_000
     env.up.setBehavior({ text: 'abcdefgh'.repeat(n), chunks: n, chunkDelayMs: 0 })
     try {
-      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs, stream: true })
+      const s = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: msgs,
+        stream: true,
+      })
       let count = 0
       let chars = 0
       const heap: number[] = []
@@ -79,7 +86,11 @@ describe('streaming', () => {
     env.up.setBehavior({ chunks: 5, chunkDelayMs: 60 })
     try {
       const t0 = performance.now()
-      const s = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs, stream: true })
+      const s = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: msgs,
+        stream: true,
+      })
       const at: number[] = []
       for await (const c of s) if (c.choices[0]?.delta?.content) at.push(performance.now() - t0)
       expect(at.length).toBe(5)
