@@ -4,6 +4,7 @@ import type { Database } from 'bun:sqlite'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
+import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { createKeys, type Keys } from './keys/service'
@@ -30,6 +31,8 @@ export type Deps = {
   /** Calls in flight, streams included until their last byte. */
   inFlight: InFlight
   events: Events
+  /** Control API views (Xray-style counters, online IPs, /metrics aggregates). */
+  stats: GatewayStats
   startedAtMs: number
   /** Upstream keys: repo, in-memory pool, admin service. */
   keys: Keys
@@ -53,13 +56,15 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const keys = createKeys({ db, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: repo.count() === 0 })
   flusher.register(keys.pool)
   const billing = createMetering({ config, db, clock, log, flusher, events })
+  const stats = createGatewayStats(clock)
+  events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
   const proxy = createProxyService({
-    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta,
+    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
   })
   return {
     config,
@@ -73,6 +78,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     requestMeta,
     inFlight,
     events,
+    stats,
     startedAtMs: clock.now(),
     keys,
     billing,

@@ -70,6 +70,7 @@ export class Call {
   readonly meter: Meter
   private settled = false
   private readonly doneInFlight: () => void
+  private readonly offline: (() => void) | undefined
   private readonly timer: ReturnType<typeof setTimeout>
   private status = 0
   private keyId: number | null = null
@@ -84,6 +85,7 @@ export class Call {
   ) {
     this.meter = new Meter(deps.tokenizer)
     this.doneInFlight = deps.inFlight.begin()
+    this.offline = deps.online?.(f.account.name, f.clientIp)
     this.timer = setTimeout(() => this.ctrl.abort(), deps.timeoutMs)
     clientSignal?.addEventListener('abort', () => this.ctrl.abort(), { once: true })
   }
@@ -210,6 +212,7 @@ export class Call {
           costNano: record.costNano,
         })
     } finally {
+      this.offline?.()
       this.doneInFlight()
     }
   }

@@ -5,6 +5,7 @@ import type { AccountsRepo } from '../accounts/repo'
 import { countTokens, estimatePromptTokens } from '../billing/tokens'
 import type { Metering } from '../billing/metering'
 import type { Config } from '../config'
+import type { GatewayStats } from '../control/record'
 import type { RequestMeta } from '../deps'
 import type { Pool } from '../keys/pool'
 import type { Clock } from '../shared/clock'
@@ -40,6 +41,7 @@ export function createProxyService(opts: {
   events: Events
   inFlight: InFlight
   requestMeta: WeakMap<Request, RequestMeta>
+  stats?: GatewayStats
 }): ProxyService {
   const { config } = opts
   let rules = compileRules(config)
@@ -48,6 +50,26 @@ export function createProxyService(opts: {
   const policies = createPolicies({ rules: () => rules, ancestorsOf: (a) => ancestorsOf(a) })
   opts.events.onAccountChanged(() => policies.clear())
   opts.events.onAccountDeleted(() => policies.clear())
+  const stats = opts.stats
+  if (stats) {
+    opts.metering.settler.onSettled(({ record: r, summary: s }) =>
+      stats.recordCall({
+        account: s.account.name,
+        surface: s.surface,
+        keyName: s.keyName ?? undefined,
+        keyType: s.keyName ? s.surface : undefined,
+        model: r.mappedModel,
+        uplinkBytes: s.uplinkBytes,
+        downlinkBytes: s.downlinkBytes,
+        outcome: r.status < 400 ? 'ok' : r.status === 429 ? 'ratelimited' : 'error',
+        promptTokens: r.promptTokens,
+        completionTokens: r.completionTokens,
+        cachedTokens: r.cachedTokens,
+        costNano: r.costNano,
+        upstreamLatencyS: s.keyName ? r.latencyMs / 1000 : undefined,
+      }),
+    )
+  }
   const handle = createPipeline({
     config,
     auth: opts.auth,
@@ -71,6 +93,7 @@ export function createProxyService(opts: {
       settler: opts.metering.settler,
       tokenizer: { count: countTokens, prompt: estimatePromptTokens },
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
     },
   })
   return {

@@ -1,0 +1,64 @@
+// HTTP side of the control API on the public listener: the JSON mirror of the gRPC services for
+// root (POST /x-api/<Service>/<Method>) and GET /metrics in Prometheus text format.
+import { Elysia, t } from 'elysia'
+import { requireRoot } from '../accounts/auth'
+import type { Deps } from '../deps'
+import { AppError } from '../shared/errors'
+import type { ControlBackend } from './backend'
+import { ControlError, GrpcStatus } from './errors'
+import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics'
+import { callControl } from './mirror'
+import { metricsSnapshot, type KeyStateView } from './gateway'
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
+const STATUS_NAME = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k.toLowerCase()]))
+
+function controlErrorResponse(e: ControlError): Response {
+  const code = STATUS_NAME.get(e.grpcStatus) ?? 'unknown'
+  const body = { error: { message: e.message, type: 'control_error', code } }
+  return new Response(JSON.stringify(body), {
+    status: e.httpStatus,
+    headers: { 'content-type': 'application/json' },
+  })
+}
+
+export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => KeyStateView[]) =>
+  new Elysia({ name: 'control' })
+    .post(
+      '/x-api/:service/:method',
+      async ({ params, body, request }) => {
+        const caller = deps.accounts.auth.authenticate(request.headers)
+        requireRoot(caller)
+        const short = params.service.replace(/^.*\./, '')
+        if (!deps.config.API_SERVICES.includes(short)) {
+          throw new AppError('not_found', `control service ${short} is not enabled (API_SERVICES)`)
+        }
+        try {
+          return await callControl(backend, params.service, params.method, body ?? {}, (e) =>
+            deps.log.error('control call failed', { error: String(e) }),
+          )
+        } catch (e) {
+          if (e instanceof ControlError) return controlErrorResponse(e)
+          throw e
+        }
+      },
+      {
+        params: t.Object({ service: t.String(), method: t.String() }),
+        body: t.Optional(t.Unknown()),
+        detail: {
+          summary: 'Control API as JSON (root): the gRPC message as JSON, e.g. StatsService/QueryStats',
+          tags: ['Control'],
+        },
+      },
+    )
+    .get(
+      '/metrics',
+      ({ request }) => {
+        const ip = deps.requestMeta.get(request)?.ip ?? ''
+        if (!LOOPBACK.test(ip)) requireRoot(deps.accounts.auth.authenticate(request.headers))
+        return new Response(renderMetrics(metricsSnapshot(deps, keys)), {
+          headers: { 'content-type': METRICS_CONTENT_TYPE },
+        })
+      },
+      { detail: { summary: 'Prometheus metrics (root key, or any caller from loopback)', tags: ['Control'] } },
+    )
