@@ -24,6 +24,8 @@ export type CallDeps = {
   gate: LimitsGate
   tokenizer: Tokenizer
   timeoutMs: number
+  /** Marks the client address online for the account until the call settles. */
+  online?: (accountName: string, ip: string) => () => void
 }
 
 export type CallFacts = {
