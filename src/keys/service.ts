@@ -304,7 +304,7 @@ export function createKeys(opts: {
   emptyDatabase: boolean
 }): Keys {
   const repo = createKeysRepo(opts.db)
-  const vault = createVault(loadMasterKey(opts.dataDir))
+  const vault = createVault(() => loadMasterKey(opts.dataDir))
   const pool = createPool({ clock: opts.clock, persist: (rows) => repo.saveState(rows) })
   const service = createKeysService({
     repo,

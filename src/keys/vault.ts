@@ -25,12 +25,17 @@ export function loadMasterKey(dataDir: string): Buffer {
   return key
 }
 
-/** `v1:` + base64(iv ‖ tag ‖ ciphertext); a fresh random IV per secret. */
-export function createVault(masterKey: Buffer): Vault {
+/**
+ * `v1:` + base64(iv ‖ tag ‖ ciphertext); a fresh random IV per secret. A function for the key
+ * defers reading (or creating) master.key until the first secret is sealed or opened.
+ */
+export function createVault(master: Buffer | (() => Buffer)): Vault {
+  let key: Buffer | null = typeof master === 'function' ? null : master
+  const masterKey = () => (key ??= (master as () => Buffer)())
   return {
     encrypt(secret) {
       const iv = randomBytes(IV_BYTES)
-      const cipher = createCipheriv('aes-256-gcm', masterKey, iv)
+      const cipher = createCipheriv('aes-256-gcm', masterKey(), iv)
       const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()])
       return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`
     },
@@ -38,7 +43,7 @@ export function createVault(masterKey: Buffer): Vault {
       const [version, data] = sealed.split(':')
       if (version !== VERSION || !data) throw new Error('unknown secret encoding')
       const raw = Buffer.from(data, 'base64')
-      const decipher = createDecipheriv('aes-256-gcm', masterKey, raw.subarray(0, IV_BYTES))
+      const decipher = createDecipheriv('aes-256-gcm', masterKey(), raw.subarray(0, IV_BYTES))
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES))
       return Buffer.concat([
         decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)),
