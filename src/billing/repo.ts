@@ -25,6 +25,18 @@ export type UsageRecord = {
   clientIp: string
 }
 
+/** The usage_daily increment of a batch for one (day in TZ, account, mapped model). */
+export type DailyRow = {
+  day: string
+  accountId: number
+  model: string
+  requests: number
+  promptTokens: number
+  completionTokens: number
+  cachedTokens: number
+  costNano: number
+}
+
 export type BillingRepo = ReturnType<typeof createBillingRepo>
 
 export function createBillingRepo(db: Database) {
@@ -121,17 +133,8 @@ export function createBillingRepo(db: Database) {
         r.clientIp,
       )
     },
-    addDaily(day: string, r: UsageRecord): void {
-      upsertDaily.run(
-        day,
-        r.accountId,
-        r.mappedModel,
-        1,
-        r.promptTokens,
-        r.completionTokens,
-        r.cachedTokens,
-        r.costNano,
-      )
+    addDaily(d: DailyRow): void {
+      upsertDaily.run(d.day, d.accountId, d.model, d.requests, d.promptTokens, d.completionTokens, d.cachedTokens, d.costNano)
     },
   }
 }

@@ -1,9 +1,10 @@
 // What one call consumed, as the response flows by: the upstream's usage when it reports one, and
-// the generated text for an estimate when it does not (aborted streams). Memory stays bounded:
-// text is tokenized and dropped in slices once it passes SLICE_CHARS.
+// the generated text for an estimate when it does not (aborted streams). Memory stays bounded and
+// nothing is tokenized while the answer flows: up to KEEP_CHARS of text are kept, longer answers
+// are extrapolated from them by length at settlement.
 import type { Usage } from '../billing/pricing'
 
-const SLICE_CHARS = 64 * 1024
+const KEEP_CHARS = 64 * 1024
 
 export type Tokenizer = {
   /** Tokens of generated text. */
@@ -12,13 +13,22 @@ export type Tokenizer = {
   prompt(body: unknown): number
 }
 
+/** Loads the tokenizer (tens of MB of ranks) on the first estimate, not at start-up. */
+export function lazyTokenizer(load: () => Tokenizer): Tokenizer {
+  let t: Tokenizer | null = null
+  return {
+    count: (text) => (t ??= load()).count(text),
+    prompt: (body) => (t ??= load()).prompt(body),
+  }
+}
+
 export class Meter {
   /** Usage as reported upstream so far; `complete` once its final figures were seen. */
   usage: Usage | null = null
   complete = false
   private pieces: string[] = []
+  private kept = 0
   private chars = 0
-  private counted = 0
 
   constructor(private readonly tokenizer: Tokenizer) {}
 
@@ -29,18 +39,17 @@ export class Meter {
 
   addText(text: unknown): void {
     if (typeof text !== 'string' || text.length === 0) return
-    this.pieces.push(text)
     this.chars += text.length
-    if (this.chars >= SLICE_CHARS) {
-      this.counted += this.tokenizer.count(this.pieces.join(''))
-      this.pieces = []
-      this.chars = 0
-    }
+    if (this.kept >= KEEP_CHARS) return
+    this.pieces.push(text)
+    this.kept += text.length
   }
 
   /** Tokens of the text seen so far. */
   completionEstimate(): number {
-    return this.counted + (this.chars > 0 ? this.tokenizer.count(this.pieces.join('')) : 0)
+    if (this.kept === 0) return 0
+    const counted = this.tokenizer.count(this.pieces.join(''))
+    return this.chars === this.kept ? counted : Math.ceil((counted * this.chars) / this.kept)
   }
 
   /**

@@ -2,7 +2,6 @@
 // failover settings and the pipeline that routes.ts calls.
 import type { Authenticator } from '../accounts/auth'
 import type { AccountsRepo } from '../accounts/repo'
-import { countTokens, estimatePromptTokens } from '../billing/tokens'
 import type { Metering } from '../billing/metering'
 import type { Config } from '../config'
 import type { GatewayStats } from '../control/record'
@@ -13,6 +12,7 @@ import type { Events } from '../shared/events'
 import type { InFlight } from '../shared/inflight'
 import type { Logger } from '../shared/log'
 import { admitAll, type LimitsGate } from './gate'
+import { lazyTokenizer } from './meter'
 import { createPipeline } from './pipeline'
 import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
 import { compileRules, type RuleSource, type Rules } from './rules'
@@ -91,7 +91,11 @@ export function createProxyService(opts: {
       clock: opts.clock,
       inFlight: opts.inFlight,
       settler: opts.metering.settler,
-      tokenizer: { count: countTokens, prompt: estimatePromptTokens },
+      tokenizer: lazyTokenizer(() => {
+        // Loaded on the first call that needs an estimate: the ranks cost ~60 MB of memory.
+        const t = require('../billing/tokens') as typeof import('../billing/tokens')
+        return { count: t.countTokens, prompt: t.estimatePromptTokens }
+      }),
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
       online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
     },
