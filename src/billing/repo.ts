@@ -134,7 +134,16 @@ export function createBillingRepo(db: Database) {
       )
     },
     addDaily(d: DailyRow): void {
-      upsertDaily.run(d.day, d.accountId, d.model, d.requests, d.promptTokens, d.completionTokens, d.cachedTokens, d.costNano)
+      upsertDaily.run(
+        d.day,
+        d.accountId,
+        d.model,
+        d.requests,
+        d.promptTokens,
+        d.completionTokens,
+        d.cachedTokens,
+        d.costNano,
+      )
     },
   }
 }

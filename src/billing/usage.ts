@@ -27,7 +27,17 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
         const day = opts.calendar.day(r.createdAt).key
         const k = `${day}\u0000${r.accountId}\u0000${r.mappedModel}`
         const d = daily.get(k)
-        if (!d) daily.set(k, { day, accountId: r.accountId, model: r.mappedModel, requests: 1, promptTokens: r.promptTokens, completionTokens: r.completionTokens, cachedTokens: r.cachedTokens, costNano: r.costNano })
+        if (!d)
+          daily.set(k, {
+            day,
+            accountId: r.accountId,
+            model: r.mappedModel,
+            requests: 1,
+            promptTokens: r.promptTokens,
+            completionTokens: r.completionTokens,
+            cachedTokens: r.cachedTokens,
+            costNano: r.costNano,
+          })
         else {
           d.requests++
           d.promptTokens += r.promptTokens
