@@ -7,17 +7,10 @@ import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
 import { createPool, type LiveState, type Pool, type PoolKey } from './pool'
 import { createKeysRepo, type KeyFields, type KeyRow, type KeyType, type KeysRepo } from './repo'
+import { inferType, normalizeProvider, parseInitKeys, type KeyInput } from './input'
 import { createVault, loadMasterKey, maskSecret, secretHash, secretTail, type Vault } from './vault'
 
-export type KeyInput = {
-  SecretKey?: string
-  Name?: string
-  Level?: number
-  Provider?: string
-  Type?: KeyType
-  Status?: boolean
-  Weight?: number
-}
+export type { KeyInput } from './input'
 
 export type KeyFilter = { level?: number; provider?: string; status?: string }
 
@@ -39,41 +32,6 @@ export type KeyView = {
   Errors: number
   CreatedAt: string
   UpdatedAt: string
-}
-
-/** `https://api.openai.com/v1/` → `https://api.openai.com`: the proxy appends `/v1/...` itself. */
-export function normalizeProvider(raw: string): string | null {
-  let url: URL
-  try {
-    url = new URL(raw.trim())
-  } catch {
-    return null
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) return null
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '').replace(/\/v1$/, '')
-}
-
-export function inferType(provider: string): KeyType {
-  return new URL(provider).hostname.includes('anthropic') ? 'anthropic' : 'openai'
-}
-
-/** INIT_KEYS: `secret::providerURL[::type]`, comma-separated. Throws naming the bad entry. */
-export function parseInitKeys(raw: string): KeyInput[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry, i) => {
-      const [secret, provider, type, ...rest] = entry.split('::')
-      const where = `INIT_KEYS entry ${i + 1}`
-      if (!secret || !provider || rest.length)
-        throw new Error(`${where}: expected secret::providerURL[::type]`)
-      if (!normalizeProvider(provider)) throw new Error(`${where}: provider must be an http(s) URL`)
-      if (type !== undefined && type !== 'openai' && type !== 'anthropic') {
-        throw new Error(`${where}: type must be openai or anthropic`)
-      }
-      return { SecretKey: secret, Provider: provider, Type: type, Level: 1 }
-    })
 }
 
 export type KeysService = ReturnType<typeof createKeysService>
