@@ -45,14 +45,17 @@ export type CallFacts = {
 const PARSE_WHOLE_MAX = 256 * 1024
 const USAGE_KEY = Buffer.from('"usage"')
 const CLIENT_CLOSED = 499
+const decoder = new TextDecoder()
 
 /** The `"usage": {...}` object nearest the end of a JSON answer, without parsing the rest. */
 function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length)
   const at = b.lastIndexOf(USAGE_KEY)
   if (at < 0) return null
-  const open = b.indexOf(123, at)
-  if (open < 0) return null
+  // Only `"usage": {` counts; `"usage": null` must not borrow a later object.
+  let open = at + USAGE_KEY.length
+  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13)) open++
+  if (b[open] !== 123) return null
   let depth = 0
   for (let i = open; i < b.length; i++) {
     if (b[i] === 123) depth++
@@ -164,13 +167,15 @@ export class Call {
     return new Response(stream, { status: res.status, headers })
   }
 
+  /** The usage object near the end first (cheap); the whole body only to estimate without it. */
   private readJson(buf: Uint8Array): void {
-    let obj: Record<string, unknown> | null = null
-    try {
-      obj =
-        buf.length <= PARSE_WHOLE_MAX ? JSON.parse(new TextDecoder().decode(buf)) : tailUsage(buf)
-    } catch {
-      obj = null
+    let obj: Record<string, unknown> | null = tailUsage(buf)
+    if (!obj?.usage && buf.length <= PARSE_WHOLE_MAX) {
+      try {
+        obj = JSON.parse(decoder.decode(buf))
+      } catch {
+        obj = null
+      }
     }
     if (!obj || typeof obj !== 'object') return
     if (this.f.endpoint.type === 'anthropic') anthropicBody(obj, this.meter)
