@@ -54,7 +54,8 @@ function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
   if (at < 0) return null
   // Only `"usage": {` counts; `"usage": null` must not borrow a later object.
   let open = at + USAGE_KEY.length
-  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13)) open++
+  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13))
+    open++
   if (b[open] !== 123) return null
   let depth = 0
   for (let i = open; i < b.length; i++) {
@@ -188,7 +189,9 @@ export class Call {
     this.settled = true
     clearTimeout(this.timer)
     const f = this.f
-    const clientGone = how === 'cancel' || (how === 'error' && this.ctrl.signal.aborted)
+    // SDKs close the connection right after [DONE]: that is not a client leaving early.
+    const whole = this.meter.ended || this.meter.complete
+    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.ctrl.signal.aborted))
     const finalStatus = clientGone && status < 400 ? CLIENT_CLOSED : status
     const { usage, estimated } = this.usageOf(status)
     const summary: CallSummary = {

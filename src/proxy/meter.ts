@@ -26,6 +26,8 @@ export class Meter {
   /** Usage as reported upstream so far; `complete` once its final figures were seen. */
   usage: Usage | null = null
   complete = false
+  /** The stream's own end marker ([DONE], message_stop) went by: the answer was whole. */
+  ended = false
   private pieces: string[] = []
   private kept = 0
   private chars = 0

@@ -38,6 +38,9 @@ export function anthropicEvent(data: string, meter: Meter): boolean {
       meter.addText(d.text ?? d.partial_json ?? d.thinking)
       break
     }
+    case 'message_stop':
+      meter.ended = true
+      break
     case 'message_delta': {
       const u = obj.usage ?? {}
       const prev = meter.usage ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }

@@ -46,7 +46,11 @@ function collectChoiceText(choices: unknown, meter: Meter): void {
  * gateway requested and `hideUsage` is set: the client never asked for it, so it must not see it.
  */
 export function openaiEvent(data: string, meter: Meter, hideUsage: boolean): boolean {
-  if (data === '[DONE]' || data.charCodeAt(0) !== 123) return false
+  if (data === '[DONE]') {
+    meter.ended = true
+    return false
+  }
+  if (data.charCodeAt(0) !== 123) return false
   let obj: Obj
   try {
     obj = JSON.parse(data)
