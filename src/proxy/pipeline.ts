@@ -124,7 +124,7 @@ export function createPipeline(d: PipelineDeps) {
       : (
           (text: string) => () =>
             text
-        )(upstreamJson(body, mapped, ep.usageOption && body.stream && !body.clientWantsUsage))
+        )(upstreamJson(body, mapped, hideUsage))
     const call = new Call(
       { ...d.call, gate },
       {
