@@ -119,12 +119,8 @@ export function createPipeline(d: PipelineDeps) {
 
     // From here on the call is admitted: it settles exactly once, whatever happens.
     const hideUsage = ep.usageOption && body.stream && !body.clientWantsUsage
-    const upBody = body.multipart
-      ? upstreamMultipart(body.multipart, mapped, body.model)
-      : (
-          (text: string) => () =>
-            text
-        )(upstreamJson(body, mapped, hideUsage))
+    const json = body.multipart ? '' : upstreamJson(body, mapped, hideUsage)
+    const upBody = body.multipart ? upstreamMultipart(body.multipart, mapped, body.model) : () => json
     const call = new Call(
       { ...d.call, gate },
       {
