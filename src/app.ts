@@ -4,7 +4,9 @@ import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
+import { keysRoutes } from './keys/routes'
 import { logRoutes } from './logs/routes'
+import { proxyRoutes } from './proxy/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -74,6 +76,8 @@ export function createApp(deps: Deps) {
     .use(healthRoutes(deps))
     .use(accountRoutes(deps))
     .use(logRoutes(deps))
+    .use(keysRoutes(deps))
+    .use(proxyRoutes(deps))
 }
 
 export type App = ReturnType<typeof createApp>
