@@ -2,6 +2,8 @@
 // docs, and adds one `.use()` per feature.
 import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
+import { controlRoutes } from './control/routes'
+import { controlBackendOf, keyStatesOf } from './control/start'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { keysRoutes } from './keys/routes'
@@ -78,6 +80,7 @@ export function createApp(deps: Deps) {
     .use(logRoutes(deps))
     .use(keysRoutes(deps))
     .use(proxyRoutes(deps))
+    .use(controlRoutes(deps, controlBackendOf(deps), keyStatesOf(deps)))
 }
 
 export type App = ReturnType<typeof createApp>

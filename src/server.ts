@@ -4,6 +4,8 @@ import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
 import { createApp, errorResponse } from './app'
 import type { Config } from './config'
+import { startControl } from './control/start'
+import type { ControlServer } from './control/grpc'
 import { openStore, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides } from './deps'
 import { AppError } from './shared/errors'
@@ -16,6 +18,8 @@ export type Gateway = {
   server: Server<unknown>
   /** Set when bootstrap generated a root key (empty database, no INIT_USERS). */
   generatedRootKey?: string
+  /** The gRPC control listener, when API_SERVICES names any service. */
+  control: ControlServer | null
   /** Graceful stop: stop accepting, let in-flight calls finish (bounded), flush, checkpoint, close. */
   stop(): Promise<void>
 }
@@ -97,6 +101,15 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     },
   })
   deps.flusher.start()
+  let control: ControlServer | null = null
+  try {
+    control = await startControl(deps)
+  } catch (e) {
+    await server.stop(true)
+    deps.flusher.stop()
+    store.close()
+    throw e
+  }
 
   let stopping: Promise<void> | null = null
   const stop = () =>
@@ -107,6 +120,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       await Promise.race([deps.inFlight.idle(), grace])
       clearTimeout(timer)
       await server.stop(true)
+      await control?.stop()
       deps.flusher.stop()
       deps.flusher.flushNow()
       deps.log.flush()
@@ -119,6 +133,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     deps,
     server,
     generatedRootKey,
+    control,
     stop,
   }
 }
