@@ -9,6 +9,9 @@ import { createTree, type Tree } from './accounts/tree'
 import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
+import { createKeys, type Keys } from './keys/service'
+import { createMetering, type Metering } from './billing/metering'
+import { createProxyService, type ProxyService } from './proxy/service'
 import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
@@ -37,6 +40,12 @@ export type Deps = {
   /** Control API views (Xray-style counters, online IPs, /metrics aggregates). */
   stats: GatewayStats
   startedAtMs: number
+  /** Upstream keys: repo, in-memory pool, admin service. */
+  keys: Keys
+  /** Prices, hot-path balances, usage records, settlement. */
+  billing: Metering
+  /** The proxied surfaces: rules, policies, limits gate, pipeline. */
+  proxy: ProxyService
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -48,27 +57,41 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const repo = createAccountsRepo(db)
   const events = createEvents()
   const auth = createAuthenticator(repo)
+  const oplog = createOpLogRepo(db)
+  // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
+  const keys = createKeys({ db, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: repo.count() === 0 })
+  flusher.register(keys.pool)
+  const billing = createMetering({ config, db, clock, log, flusher, events })
   const stats = createGatewayStats(clock)
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   const tree = createTree(repo, events)
-  const oplog = createOpLogRepo(db)
   const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log })
+  const inFlight = createInFlight()
+  const requestMeta = new WeakMap<Request, RequestMeta>()
+  const fetchFn = overrides.fetch ?? fetch
+  const proxy = createProxyService({
+    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
+  })
+  proxy.setAncestors((a) => tree.ancestorsOf(a.id))
   return {
     config,
     clock,
-    fetch: overrides.fetch ?? fetch,
+    fetch: fetchFn,
     log,
     db,
     flusher,
     accounts: { repo, auth, tree, service },
     oplog,
-    requestMeta: new WeakMap(),
-    inFlight: createInFlight(),
+    requestMeta,
+    inFlight,
     events,
     settings: createSettings(config, createSettingsRepo(db), events, log),
     stats,
     startedAtMs: clock.now(),
+    keys,
+    billing,
+    proxy,
   }
 }

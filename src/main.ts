@@ -94,6 +94,7 @@ async function main() {
     }
   } catch (e) {
     if (e instanceof ConfigError || e instanceof InstanceLockedError) fail(e.message)
+    if (e instanceof Error && /^control API/.test(e.message)) fail(e.message)
     if (e instanceof Error && /INIT_USERS|INIT_KEYS/.test(e.message)) fail(e.message)
     throw e
   }

@@ -4,6 +4,8 @@ import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
 import { createApp, errorResponse } from './app'
 import type { Config } from './config'
+import { startControl } from './control/start'
+import type { ControlServer } from './control/grpc'
 import { openStore, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides } from './deps'
 import { startUsagePruning } from './reports/prune'
@@ -18,6 +20,8 @@ export type Gateway = {
   server: Server<unknown>
   /** Set when bootstrap generated a root key (empty database, no INIT_USERS). */
   generatedRootKey?: string
+  /** The gRPC control listener, when API_SERVICES names any service. */
+  control: ControlServer | null
   /** Graceful stop: stop accepting, let in-flight calls finish (bounded), flush, checkpoint, close. */
   stop(): Promise<void>
 }
@@ -99,6 +103,15 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     },
   })
   deps.flusher.start()
+  let control: ControlServer | null = null
+  try {
+    control = await startControl(deps)
+  } catch (e) {
+    await server.stop(true)
+    deps.flusher.stop()
+    store.close()
+    throw e
+  }
   const stopPruning = startUsagePruning({
     repo: createReportsRepo(store.db),
     clock: deps.clock,
@@ -116,6 +129,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       clearTimeout(timer)
       await server.stop(true)
       stopPruning()
+      await control?.stop()
       deps.flusher.stop()
       deps.flusher.flushNow()
       deps.log.flush()
@@ -128,6 +142,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     deps,
     server,
     generatedRootKey,
+    control,
     stop,
   }
 }

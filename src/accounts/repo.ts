@@ -135,6 +135,7 @@ export function createAccountsRepo(db: Database) {
   const byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?')
   const byDna = db.prepare('SELECT * FROM accounts WHERE dna = ?')
   const childCount = db.prepare('SELECT COUNT(*) AS n FROM accounts WHERE parent_id = ?')
+  const children = db.prepare('SELECT * FROM accounts WHERE parent_id = ? ORDER BY id LIMIT ?')
   const minChildRates = db.prepare('SELECT MIN(rates) AS r FROM accounts WHERE parent_id = ?')
   const remove = db.prepare('DELETE FROM accounts WHERE id = ?')
   const nextId = db.prepare(
@@ -196,6 +197,10 @@ export function createAccountsRepo(db: Database) {
     findByName: (name: string) => one(byName, name),
     findByEmail: (email: string) => one(byEmail, email),
     findByDna: (dna: string) => one(byDna, dna),
+    /** Direct children by ID, at most `limit` (index accounts_parent). */
+    childrenOf(id: number, limit: number): Account[] {
+      return (children.all(id, limit) as Row[]).map(rowToAccount)
+    },
     childCount(id: number): number {
       return (childCount.get(id) as { n: number }).n
     },

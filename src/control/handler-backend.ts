@@ -24,7 +24,29 @@ export function nameFromEmail(email: string): string {
   return base.padEnd(4, '_')
 }
 
-export function createHandlerBackend(deps: Deps, outbounds: OutboundOps): HandlerBackend {
+/** Upstream keys through the keys service: validated, encrypted, logged like POST /x-keys. */
+export function keysOutbounds(deps: Deps): OutboundOps {
+  const svc = deps.keys.service
+  return {
+    add(root, k) {
+      svc.add(root, { Name: k.tag, SecretKey: k.secret, Provider: k.provider, Level: k.level, Type: k.type, Weight: k.weight })
+    },
+    remove(root, name) {
+      svc.remove(root, name)
+    },
+    list: () =>
+      svc.list({}).map((v) => ({
+        tag: v.Name,
+        provider: v.Provider,
+        secretMasked: v.SecretKey,
+        level: v.Level,
+        type: v.Type,
+        weight: v.Weight,
+      })),
+  }
+}
+
+export function createHandlerBackend(deps: Deps, outbounds: OutboundOps = keysOutbounds(deps)): HandlerBackend {
   const svc = deps.accounts.service
   const root = (): Account => {
     const r = deps.accounts.repo.findById(1)

@@ -1,0 +1,222 @@
+// Proxy benchmark: the gateway (auth, limits gate, billing on, a normal account) against a bare
+// Bun.serve + fetch passthrough and against the fake provider called directly, with wrk at
+// concurrency 1 and 64; stream time-to-first-byte; server CPU per request; RSS over a
+// 10,000-chunk stream. Prints a Markdown table. `bun scripts/bench.ts [seconds]`
+import { spawn, type Subprocess } from 'bun'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKey } from '../src/shared/ids'
+
+const SECONDS = Number(process.argv[2] ?? 8)
+const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-'))
+const userKey = generateKey()
+const rootKey = generateKey()
+const BODY = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}'
+const STREAM_BODY =
+  '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello"}]}'
+const procs: Subprocess[] = []
+
+async function start(
+  name: string,
+  cmd: string[],
+  env: Record<string, string>,
+  port: number,
+): Promise<Subprocess> {
+  const p = spawn(cmd, { env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'inherit' })
+  procs.push(p)
+  for (let i = 0; i < 200; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/healthz`)
+      return p
+    } catch {
+      await Bun.sleep(50)
+    }
+  }
+  throw new Error(`${name} did not start`)
+}
+
+/** utime + stime of a process, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return Number(m![1]) / 1024
+}
+
+const lua = join(dir, 'post.lua')
+writeFileSync(
+  lua,
+  `wrk.method = "POST"
+wrk.body = os.getenv("BODY")
+wrk.headers["Content-Type"] = "application/json"
+if os.getenv("KEY") ~= "" then wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY") end
+done = function(s, lat, req)
+  local e = s.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", s.requests, s.duration, lat:percentile(50),
+    lat:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
+end
+`,
+)
+
+type Run = { rps: number; p50us: number; p99us: number; errors: number; cpuUsPerReq?: number }
+
+async function wrk(
+  port: number,
+  conns: number,
+  key: string,
+  body: string,
+  pid?: number,
+): Promise<Run> {
+  const cpu0 = pid ? cpuMs(pid) : 0
+  const p = spawn(
+    [
+      'wrk',
+      '-t1',
+      `-c${conns}`,
+      `-d${SECONDS}s`,
+      '-s',
+      lua,
+      `http://127.0.0.1:${port}/v1/chat/completions`,
+    ],
+    {
+      env: { ...process.env, KEY: key, BODY: body },
+      stdout: 'pipe',
+    },
+  )
+  const out = await new Response(p.stdout).text()
+  const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out)
+  if (!m) throw new Error(`wrk output: ${out}`)
+  const [requests, durUs, p50, p99, errors, non2xx] = m.slice(1).map(Number) as number[]
+  const run: Run = {
+    rps: (requests! * 1e6) / durUs!,
+    p50us: p50!,
+    p99us: p99!,
+    errors: errors! + non2xx!,
+  }
+  if (pid) run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
+  return run
+}
+
+/** Median time to the first body byte of a stream, sequential requests. */
+async function ttfb(port: number, key: string, n = 300): Promise<number> {
+  const times: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key}`,
+        'x-bench-chunks': '20',
+      },
+      body: STREAM_BODY,
+    })
+    const reader = res.body!.getReader()
+    await reader.read()
+    times.push(performance.now() - t0)
+    while (!(await reader.read()).done) {}
+  }
+  times.sort((a, b) => a - b)
+  return times[Math.floor(n / 2)]!
+}
+
+/** RSS of `pid` sampled while one 10,000-chunk stream flows through it. */
+async function longStream(
+  port: number,
+  key: string,
+  pid: number,
+): Promise<{ min: number; max: number; chunks: number }> {
+  const samples: number[] = []
+  const timer = setInterval(() => samples.push(rssMb(pid)), 20)
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${key}`,
+      'x-bench-chunks': '10000',
+    },
+    body: STREAM_BODY,
+  })
+  const text = await res.text()
+  clearInterval(timer)
+  samples.push(rssMb(pid))
+  return {
+    min: Math.min(...samples),
+    max: Math.max(...samples),
+    chunks: text.split('\n\n').length - 1,
+  }
+}
+
+try {
+  const [UP, PASS, GW] = [18431, 18432, 18433]
+  await start('upstream', [process.execPath, 'scripts/bench-upstream.ts'], { PORT: String(UP) }, UP)
+  const pass = await start(
+    'passthrough',
+    [process.execPath, 'scripts/passthrough.ts'],
+    { PORT: String(PASS), UPSTREAM: `http://127.0.0.1:${UP}` },
+    PASS,
+  )
+  const gw = await start(
+    'gateway',
+    [process.execPath, 'src/main.ts', 'serve'],
+    {
+      HOST: '127.0.0.1',
+      PORT: String(GW),
+      DATA_DIR: dir,
+      LOG_LEVEL: 'warn',
+      INIT_USERS: `root::root@bench.local::${rootKey},bench::bench@bench.local::${userKey}::1000000`,
+      INIT_KEYS: `sk-bench-upstream-key-0001::http://127.0.0.1:${UP}`,
+    },
+    GW,
+  )
+  const rows: Array<[string, Run, Run]> = []
+  // Warm up every path (JIT, connection pools, auth LRU, balance cache).
+  for (const port of [UP, PASS, GW]) await wrk(port, 8, userKey, BODY)
+  for (const [name, port, pid] of [
+    ['fake provider, direct', UP, undefined],
+    ['passthrough (20 lines)', PASS, pass.pid],
+    ['xgate (auth + billing)', GW, gw.pid],
+  ] as const) {
+    const c1 = await wrk(port, 1, userKey, BODY, pid)
+    const c64 = await wrk(port, 64, userKey, BODY, pid)
+    rows.push([name, c1, c64])
+  }
+  const ttfbPass = await ttfb(PASS, userKey)
+  const ttfbGw = await ttfb(GW, userKey)
+  const rssIdle = rssMb(gw.pid)
+  const long = await longStream(GW, userKey, gw.pid)
+
+  const f = (n: number, d = 0) => n.toFixed(d)
+  console.log(
+    `\n${SECONDS}s per run, wrk -t1, non-stream chat completion, ${new Date().toISOString()}\n`,
+  )
+  console.log(
+    '| target | c=1 req/s | c=1 p50 µs | c=1 p99 µs | c=64 req/s | c=64 p50 µs | c=64 p99 µs | CPU µs/req (c=64) | errors |',
+  )
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: |')
+  for (const [name, a, b] of rows) {
+    console.log(
+      `| ${name} | ${f(a.rps)} | ${a.p50us} | ${a.p99us} | ${f(b.rps)} | ${b.p50us} | ${b.p99us} | ${b.cpuUsPerReq ? f(b.cpuUsPerReq) : '—'} | ${a.errors + b.errors} |`,
+    )
+  }
+  const [, p1, p64] = rows[1]!
+  const [, g1, g64] = rows[2]!
+  console.log(
+    `\n- throughput at c=64: xgate / passthrough = ${(g64.rps / p64.rps).toFixed(2)} (target ≥ 0.85)`,
+  )
+  console.log(`- added p50 at c=1 over passthrough: ${g1.p50us - p1.p50us} µs (target < 300 µs)`)
+  console.log(
+    `- stream TTFB median: passthrough ${ttfbPass.toFixed(3)} ms, xgate ${ttfbGw.toFixed(3)} ms, Δ ${(ttfbGw - ttfbPass).toFixed(3)} ms (target < 1 ms)`,
+  )
+  console.log(
+    `- gateway RSS after the runs: ${f(rssIdle, 1)} MB; during a 10,000-chunk stream (${long.chunks} events relayed): ${f(long.min, 1)}–${f(long.max, 1)} MB (target < 150 MB, flat)`,
+  )
+} finally {
+  for (const p of procs) p.kill()
+  await Promise.all(procs.map((p) => p.exited))
+  rmSync(dir, { recursive: true, force: true })
+}

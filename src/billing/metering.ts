@@ -1,0 +1,68 @@
+// Wires metering: the price book (embedded table + MODEL_PRICES), the hot-path ledger, the usage
+// store and the settler, both stores registered with the write-behind flusher, cached balances
+// dropped on account events.
+import type { Database } from 'bun:sqlite'
+import { ConfigError, type Config } from '../config'
+import type { Flusher } from '../db/flusher'
+import { createCalendar } from '../limits/daykey'
+import type { Clock } from '../shared/clock'
+import type { Events } from '../shared/events'
+import type { Logger } from '../shared/log'
+import { createLedger, type Ledger } from './ledger'
+import { createPricing, type PriceEntry, type Pricing } from './pricing'
+import { createBillingRepo } from './repo'
+import { createSettler, type Settler } from './settle'
+import { createUsageStore, type UsageStore } from './usage'
+
+export type Metering = {
+  pricing(): Pricing
+  /** Applies a new MODEL_PRICES (from /x-config); throws AppError naming a bad entry. */
+  setPrices(overrides: Record<string, PriceEntry> | undefined): void
+  ledger: Ledger
+  usage: UsageStore
+  settler: Settler
+}
+
+export function parseModelPrices(raw: string | undefined): Record<string, PriceEntry> | undefined {
+  if (!raw || !raw.trim()) return undefined
+  try {
+    return JSON.parse(raw) as Record<string, PriceEntry>
+  } catch {
+    throw new ConfigError('invalid setting MODEL_PRICES: not a JSON object')
+  }
+}
+
+export function createMetering(opts: {
+  config: Config
+  db: Database
+  clock: Clock
+  log: Logger
+  flusher: Flusher
+  events: Events
+}): Metering {
+  const repo = createBillingRepo(opts.db)
+  let pricing: Pricing
+  try {
+    pricing = createPricing(parseModelPrices(opts.config.MODEL_PRICES))
+  } catch (e) {
+    if (e instanceof ConfigError) throw e
+    throw new ConfigError(`invalid setting ${(e as Error).message}`)
+  }
+  const ledger = createLedger({ repo, clock: opts.clock, log: opts.log })
+  const usage = createUsageStore({ repo, calendar: createCalendar(opts.config.TZ) })
+  const settler = createSettler({ ledger, usage, flusher: opts.flusher, clock: opts.clock })
+  // Usage rows before the charges: both land in the same transaction either way.
+  opts.flusher.register(usage)
+  opts.flusher.register(ledger)
+  opts.events.onAccountChanged((e) => ledger.forget(e.id))
+  opts.events.onAccountDeleted((e) => ledger.forget(e.id))
+  return {
+    pricing: () => pricing,
+    setPrices(overrides) {
+      pricing = createPricing(overrides)
+    },
+    ledger,
+    usage,
+    settler,
+  }
+}

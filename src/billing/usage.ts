@@ -1,0 +1,55 @@
+// Usage records of settled calls, held in memory until the write-behind flusher stores them with
+// their daily aggregate (day in TZ, account × mapped model). A kill -9 loses at most one interval.
+import type { FlushSource } from '../db/flusher'
+import type { Calendar } from '../limits/daykey'
+import type { BillingRepo, DailyRow, UsageRecord } from './repo'
+
+export type UsageStore = FlushSource<UsageRecord> & { add(record: UsageRecord): void }
+
+export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }): UsageStore {
+  let queue: UsageRecord[] = []
+  return {
+    name: 'usage',
+    add(record) {
+      queue.push(record)
+    },
+    pending: () => queue.length,
+    drain() {
+      const rows = queue
+      queue = []
+      return rows
+    },
+    write(rows) {
+      // One upsert per (day, account, model) of the batch, not one per call.
+      const daily = new Map<string, DailyRow>()
+      for (const r of rows) {
+        opts.repo.insertUsage(r)
+        const day = opts.calendar.day(r.createdAt).key
+        const k = `${day}\u0000${r.accountId}\u0000${r.mappedModel}`
+        const d = daily.get(k)
+        if (!d)
+          daily.set(k, {
+            day,
+            accountId: r.accountId,
+            model: r.mappedModel,
+            requests: 1,
+            promptTokens: r.promptTokens,
+            completionTokens: r.completionTokens,
+            cachedTokens: r.cachedTokens,
+            costNano: r.costNano,
+          })
+        else {
+          d.requests++
+          d.promptTokens += r.promptTokens
+          d.completionTokens += r.completionTokens
+          d.cachedTokens += r.cachedTokens
+          d.costNano += r.costNano
+        }
+      }
+      for (const d of daily.values()) opts.repo.addDaily(d)
+    },
+    requeue(rows) {
+      queue = rows.concat(queue)
+    },
+  }
+}

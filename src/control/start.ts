@@ -1,0 +1,33 @@
+// The control API of one running gateway: its backend (built once per Deps) and the gRPC listener
+// started from API_LISTEN / API_SERVICES / API_TOKEN.
+import type { Deps } from '../deps'
+import type { ControlBackend } from './backend'
+import { createControlBackend, type KeyStateView } from './gateway'
+import { startControlServer, type ControlServer } from './grpc'
+import { createHandlerBackend } from './handler-backend'
+
+const backends = new WeakMap<Deps, ControlBackend>()
+
+export function controlBackendOf(deps: Deps): ControlBackend {
+  let b = backends.get(deps)
+  if (!b) backends.set(deps, (b = createControlBackend(deps, createHandlerBackend(deps))))
+  return b
+}
+
+/** Live state of every upstream key, for /metrics. */
+export function keyStatesOf(deps: Deps): () => KeyStateView[] {
+  return () =>
+    deps.keys.service.list({}).map((v) => ({ name: v.Name, type: v.Type, level: v.Level, state: v.State }))
+}
+
+/** Starts the gRPC listener, or returns null when API_SERVICES is empty. */
+export function startControl(deps: Deps): Promise<ControlServer | null> {
+  const { config } = deps
+  return startControlServer({
+    listen: config.API_LISTEN,
+    services: config.API_SERVICES,
+    token: config.API_TOKEN,
+    backend: controlBackendOf(deps),
+    log: deps.log,
+  })
+}

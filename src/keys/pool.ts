@@ -1,0 +1,158 @@
+// The upstream key pool in memory: keys grouped by (level, type), picked by smooth weighted
+// round-robin, skipping sleeping and disabled keys. Live state and counters change here on the
+// hot path and reach SQLite through the write-behind flusher (a FlushSource of absolute values).
+import type { FlushSource } from '../db/flusher'
+import type { Clock } from '../shared/clock'
+import type { KeyStateRow, KeyType } from './repo'
+
+export type PoolKey = {
+  readonly id: number
+  name: string
+  /** The plaintext secret, only ever sent upstream. */
+  secret: string
+  tail: string
+  /** Base URL without a trailing slash; the upstream URL is provider + path. */
+  provider: string
+  type: KeyType
+  level: number
+  weight: number
+  /** The operator's switch (Status). */
+  status: boolean
+  /** Set when an upstream refused the key (401/403) or the operator disabled it. */
+  disabledReason: string | null
+  sleepUntilMs: number | null
+  requests: number
+  errors: number
+  /** Smooth weighted round-robin credit. */
+  current: number
+}
+
+export type LiveState =
+  | { state: 'active' }
+  | { state: 'sleeping'; untilMs: number }
+  | { state: 'disabled'; reason: string }
+
+export type Pool = FlushSource<KeyStateRow> & {
+  /** Replaces every key (start-up restore). */
+  load(keys: PoolKey[]): void
+  /** Adds or replaces one key; takes effect on the next pick. */
+  put(key: PoolKey): void
+  remove(id: number): void
+  get(id: number): PoolKey | undefined
+  all(): PoolKey[]
+  /** The next usable key of the group not in `exclude`, counted as one request; null if none. */
+  pick(level: number, type: KeyType, exclude?: ReadonlySet<number>): PoolKey | null
+  /** True when the group has a key that is not disabled (sleeping ones wake up). */
+  serves(level: number, type: KeyType): boolean
+  failed(key: PoolKey): void
+  sleep(key: PoolKey, ms: number): void
+  disable(key: PoolKey, reason: string): void
+  stateOf(key: PoolKey): LiveState
+}
+
+const groupOf = (level: number, type: KeyType) => `${level}:${type}`
+
+export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) => void }): Pool {
+  const byId = new Map<number, PoolKey>()
+  let groups = new Map<string, PoolKey[]>()
+  const dirty = new Set<number>()
+
+  const regroup = () => {
+    const next = new Map<string, PoolKey[]>()
+    for (const k of byId.values()) {
+      const g = groupOf(k.level, k.type)
+      const list = next.get(g)
+      if (list) list.push(k)
+      else next.set(g, [k])
+    }
+    groups = next
+  }
+
+  const usable = (k: PoolKey, nowMs: number) =>
+    k.status && k.disabledReason === null && (k.sleepUntilMs === null || k.sleepUntilMs <= nowMs)
+
+  return {
+    name: 'upstream-keys',
+    load(keys) {
+      byId.clear()
+      for (const k of keys) byId.set(k.id, k)
+      regroup()
+    },
+    put(key) {
+      byId.set(key.id, key)
+      regroup()
+    },
+    remove(id) {
+      byId.delete(id)
+      dirty.delete(id)
+      regroup()
+    },
+    get: (id) => byId.get(id),
+    all: () => [...byId.values()].sort((a, b) => a.id - b.id),
+    pick(level, type, exclude) {
+      const list = groups.get(groupOf(level, type))
+      if (!list) return null
+      const nowMs = opts.clock.now()
+      let best: PoolKey | null = null
+      let total = 0
+      for (const k of list) {
+        if (!usable(k, nowMs) || exclude?.has(k.id)) continue
+        k.current += k.weight
+        total += k.weight
+        if (!best || k.current > best.current) best = k
+      }
+      if (!best) return null
+      best.current -= total
+      best.requests++
+      dirty.add(best.id)
+      return best
+    },
+    serves(level, type) {
+      const list = groups.get(groupOf(level, type))
+      return !!list && list.some((k) => k.status && k.disabledReason === null)
+    },
+    failed(key) {
+      key.errors++
+      dirty.add(key.id)
+    },
+    sleep(key, ms) {
+      key.sleepUntilMs = opts.clock.now() + ms
+      dirty.add(key.id)
+    },
+    disable(key, reason) {
+      key.disabledReason = reason
+      dirty.add(key.id)
+    },
+    stateOf(key) {
+      if (!key.status)
+        return { state: 'disabled', reason: key.disabledReason ?? 'disabled by the operator' }
+      if (key.disabledReason !== null) return { state: 'disabled', reason: key.disabledReason }
+      if (key.sleepUntilMs !== null && key.sleepUntilMs > opts.clock.now()) {
+        return { state: 'sleeping', untilMs: key.sleepUntilMs }
+      }
+      return { state: 'active' }
+    },
+    pending: () => dirty.size,
+    drain() {
+      const rows: KeyStateRow[] = []
+      for (const id of dirty) {
+        const k = byId.get(id)
+        if (!k) continue
+        rows.push({
+          id,
+          status: k.status,
+          disabledReason: k.disabledReason,
+          sleepUntilMs: k.sleepUntilMs,
+          requests: k.requests,
+          errors: k.errors,
+        })
+      }
+      dirty.clear()
+      return rows
+    },
+    write: (rows) => opts.persist(rows),
+    requeue(rows) {
+      for (const r of rows) if (byId.has(r.id)) dirty.add(r.id)
+    },
+  }
+}

@@ -1,0 +1,70 @@
+// HTTP for upstream keys (root only): POST/PUT/DELETE/GET /x-keys and GET /x-gkey.
+import { Elysia } from 'elysia'
+import { adminAuth, requireRoot } from '../accounts/auth'
+import type { Deps } from '../deps'
+import { generateKey } from '../shared/ids'
+import {
+  GeneratedKey,
+  KeyAction,
+  KeyCreate,
+  KeyDeleted,
+  KeyIdent,
+  KeyList,
+  KeyQuery,
+  KeyUpdate,
+  KeyView,
+} from './model'
+
+const tags = ['Upstream keys']
+
+export const keysRoutes = (deps: Deps) => {
+  const keys = deps.keys.service
+  return new Elysia({ name: 'keys' })
+    .use(adminAuth(deps.accounts.auth))
+    .onBeforeHandle(({ caller }) => requireRoot(caller))
+    .get('/x-gkey', () => ({ key: generateKey() }), {
+      response: GeneratedKey,
+      detail: { summary: 'A fresh account key (not stored)', tags },
+    })
+    .post(
+      '/x-keys',
+      ({ caller, body }) => ({ Action: 'add' as const, Key: keys.add(caller, body) }),
+      {
+        body: KeyCreate,
+        response: KeyAction('add'),
+        detail: { summary: 'Add an upstream key to the pool', tags },
+      },
+    )
+    .put(
+      '/x-keys/:id',
+      ({ caller, body, params }) => ({
+        Action: 'update' as const,
+        Key: keys.update(caller, params.id, body),
+      }),
+      {
+        params: KeyIdent,
+        body: KeyUpdate,
+        response: KeyAction('update'),
+        detail: { summary: 'Update an upstream key (takes effect on the next request)', tags },
+      },
+    )
+    .delete(
+      '/x-keys/:id',
+      ({ caller, params }) => ({ Action: 'delete' as const, Key: keys.remove(caller, params.id) }),
+      {
+        params: KeyIdent,
+        response: KeyDeleted,
+        detail: { summary: 'Remove an upstream key', tags },
+      },
+    )
+    .get('/x-keys', ({ query }) => keys.list(query), {
+      query: KeyQuery,
+      response: KeyList,
+      detail: { summary: 'List upstream keys with live state (secrets masked)', tags },
+    })
+    .get('/x-keys/:id', ({ params }) => keys.get(params.id), {
+      params: KeyIdent,
+      response: KeyView,
+      detail: { summary: 'One upstream key with live state (secret masked)', tags },
+    })
+}

@@ -1,0 +1,252 @@
+// One admitted call from the upstream request to settlement: the whole-call timer, the client's
+// disconnect, the in-flight mark held until the last byte, the relay of the answer and exactly one
+// settlement whether the call ends, fails or is cancelled.
+import type { Account } from '../accounts/repo'
+import type { ResolvedPrice } from '../billing/pricing'
+import type { CallSummary, Settler } from '../billing/settle'
+import type { InFlight } from '../shared/inflight'
+import type { Clock } from '../shared/clock'
+import { AppError } from '../shared/errors'
+import type { ParsedBody } from './body'
+import type { Endpoint } from './endpoints'
+import type { LimitsGate, LimitTicket } from './gate'
+import { clientHeaders } from './headers'
+import { Meter, type Tokenizer } from './meter'
+import { anthropicBody, anthropicEvent } from './providers/anthropic'
+import { openaiBody, openaiEvent } from './providers/openai'
+import { relay, type RelayEnd } from './stream'
+import type { Upstream } from './upstream'
+
+export type CallDeps = {
+  clock: Clock
+  inFlight: InFlight
+  settler: Settler
+  gate: LimitsGate
+  tokenizer: Tokenizer
+  timeoutMs: number
+  /** Marks the client address online for the account until the call settles. */
+  online?: (accountName: string, ip: string) => () => void
+}
+
+export type CallFacts = {
+  requestId: string
+  clientIp: string
+  startedAtMs: number
+  account: Account
+  endpoint: Endpoint
+  body: ParsedBody
+  mappedModel: string
+  price: ResolvedPrice | undefined
+  ticket: LimitTicket
+  uplinkBytes: number
+}
+
+/** Bodies up to this size are parsed whole; above it only the usage object near the end is. */
+const PARSE_WHOLE_MAX = 256 * 1024
+const USAGE_KEY = Buffer.from('"usage"')
+const CLIENT_CLOSED = 499
+const decoder = new TextDecoder()
+
+/** The `"usage": {...}` object nearest the end of a JSON answer, without parsing the rest. */
+function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length)
+  const at = b.lastIndexOf(USAGE_KEY)
+  if (at < 0) return null
+  // Only `"usage": {` counts; `"usage": null` must not borrow a later object.
+  let open = at + USAGE_KEY.length
+  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13))
+    open++
+  if (b[open] !== 123) return null
+  let depth = 0
+  for (let i = open; i < b.length; i++) {
+    if (b[i] === 123) depth++
+    else if (b[i] === 125 && --depth === 0) {
+      try {
+        return { usage: JSON.parse(b.toString('utf8', open, i + 1)) }
+      } catch {
+        return null
+      }
+    }
+  }
+  return null
+}
+
+export class Call {
+  readonly ctrl = new AbortController()
+  readonly meter: Meter
+  private settled = false
+  private readonly doneInFlight: () => void
+  private readonly offline: (() => void) | undefined
+  private readonly timer: ReturnType<typeof setTimeout>
+  private status = 0
+  private keyId: number | null = null
+  private keyName: string | null = null
+  private ttfbMs: number | null = null
+  private hideUsage = false
+
+  constructor(
+    private readonly deps: CallDeps,
+    private readonly f: CallFacts,
+    clientSignal: AbortSignal | null,
+  ) {
+    this.meter = new Meter(deps.tokenizer)
+    this.doneInFlight = deps.inFlight.begin()
+    this.offline = deps.online?.(f.account.name, f.clientIp)
+    this.timer = setTimeout(() => this.ctrl.abort(), deps.timeoutMs)
+    clientSignal?.addEventListener('abort', () => this.ctrl.abort(), { once: true })
+  }
+
+  /** The answer the client gets when no upstream answered usefully; settles the call. */
+  fail(up: Extract<Upstream, { ok: false }>): Response {
+    if (up.key) {
+      this.keyId = up.key.id
+      this.keyName = up.key.name
+    }
+    if (this.ctrl.signal.aborted && !up.res && !up.error) {
+      this.settle(CLIENT_CLOSED, 'cancel', 0)
+      return new Response(null, { status: CLIENT_CLOSED })
+    }
+    if (up.res) {
+      this.settle(up.res.status, 'end', 0)
+      return new Response(up.res.body, {
+        status: up.res.status,
+        headers: clientHeaders(up.res.headers),
+      })
+    }
+    const err = up.error ?? new AppError('no_available_key', 'no upstream key available')
+    this.settle(err.status, 'end', 0, !up.key)
+    throw err
+  }
+
+  /** Relays the upstream answer; settlement happens at its last byte (or cancel, or error). */
+  async respond(up: Extract<Upstream, { ok: true }>, hideUsage: boolean): Promise<Response> {
+    const res = up.res
+    this.status = res.status
+    this.keyId = up.key.id
+    this.keyName = up.key.name
+    this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
+    this.hideUsage = hideUsage
+    const headers = clientHeaders(res.headers)
+    const type = res.headers.get('content-type') ?? ''
+    if (!res.body) {
+      this.settle(res.status, 'end', 0)
+      return new Response(null, { status: res.status, headers })
+    }
+    if (type.includes('text/event-stream')) {
+      const anthropic = this.f.endpoint.type === 'anthropic'
+      const stream = relay(
+        res.body,
+        {
+          onEvent: anthropic
+            ? (d) => anthropicEvent(d, this.meter)
+            : (d) => openaiEvent(d, this.meter, this.hideUsage),
+          canDrop: hideUsage,
+          onEnd: (how, bytes) => this.settle(this.status, how, bytes),
+        },
+        up.abort,
+      )
+      return new Response(stream, { status: res.status, headers })
+    }
+    if (type.includes('json')) {
+      let buf: Uint8Array
+      try {
+        buf = new Uint8Array(await res.arrayBuffer())
+      } catch {
+        const how: RelayEnd = this.ctrl.signal.aborted ? 'cancel' : 'error'
+        this.settle(this.status, how, 0)
+        throw new AppError('upstream_error', 'the upstream answer broke off')
+      }
+      if (res.status < 400) this.readJson(buf)
+      this.settle(res.status, 'end', buf.length)
+      return new Response(buf as unknown as BodyInit, { status: res.status, headers })
+    }
+    const stream = relay(
+      res.body,
+      { onEnd: (how, bytes) => this.settle(this.status, how, bytes) },
+      up.abort,
+    )
+    return new Response(stream, { status: res.status, headers })
+  }
+
+  /** The usage object near the end first (cheap); the whole body only to estimate without it. */
+  private readJson(buf: Uint8Array): void {
+    let obj: Record<string, unknown> | null = tailUsage(buf)
+    if (!obj?.usage && buf.length <= PARSE_WHOLE_MAX) {
+      try {
+        obj = JSON.parse(decoder.decode(buf))
+      } catch {
+        obj = null
+      }
+    }
+    if (!obj || typeof obj !== 'object') return
+    if (this.f.endpoint.type === 'anthropic') anthropicBody(obj, this.meter)
+    else openaiBody(obj, this.meter)
+  }
+
+  /** Exactly once per call. `release`: nothing reached a provider, so limits get it back. */
+  settle(status: number, how: RelayEnd, downlinkBytes: number, release = false): void {
+    if (this.settled) return
+    this.settled = true
+    clearTimeout(this.timer)
+    const f = this.f
+    // SDKs close the connection right after [DONE]: that is not a client leaving early.
+    const whole = this.meter.ended || this.meter.complete
+    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.ctrl.signal.aborted))
+    const finalStatus = clientGone && status < 400 ? CLIENT_CLOSED : status
+    const { usage, estimated } = this.usageOf(status)
+    const summary: CallSummary = {
+      requestId: f.requestId,
+      startedAtMs: f.startedAtMs,
+      account: f.account,
+      keyId: this.keyId,
+      keyName: this.keyName,
+      endpoint: f.endpoint.path,
+      surface: f.endpoint.type,
+      model: f.body.model,
+      mappedModel: f.mappedModel,
+      status: finalStatus,
+      ttfbMs: this.ttfbMs,
+      clientIp: f.clientIp,
+      price: f.price,
+      usage,
+      estimated,
+      uplinkBytes: f.uplinkBytes,
+      downlinkBytes,
+    }
+    try {
+      const record = this.deps.settler.settle(summary)
+      if (release) this.deps.gate.release(f.ticket)
+      else
+        this.deps.gate.settle(f.ticket, {
+          totalTokens: record.totalTokens,
+          costNano: record.costNano,
+        })
+    } finally {
+      this.offline?.()
+      this.doneInFlight()
+    }
+  }
+
+  /** Reported usage; for a successful call without it, an estimate when tokens are priced. */
+  private usageOf(status: number): { usage: CallSummary['usage']; estimated: boolean } {
+    const ep = this.f.endpoint
+    const images =
+      ep.kind === 'images' && status < 400 ? Number(this.f.body.json?.n ?? 1) || 1 : undefined
+    if (ep.free) return { usage: null, estimated: false }
+    const p = this.f.price?.nano
+    const tokenPriced = !p || p.inputPerM > 0n || p.outputPerM > 0n
+    if (status >= 400 || !tokenPriced) {
+      const u = this.meter.usage
+      return {
+        usage: u
+          ? { ...u, images }
+          : images
+            ? { promptTokens: 0, completionTokens: 0, cachedTokens: 0, images }
+            : null,
+        estimated: false,
+      }
+    }
+    const { usage, estimated } = this.meter.final(this.f.body.json)
+    return { usage: { ...usage, images }, estimated }
+  }
+}

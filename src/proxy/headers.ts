@@ -1,0 +1,105 @@
+// Header hygiene between client and upstream: hop-by-hop headers never cross, the client's
+// credentials are replaced by the upstream key's, encodings are negotiated away (bodies are relayed
+// as identity), and the upstream's account identifiers stay with the gateway.
+import type { PoolKey } from '../keys/pool'
+
+/** RFC 9110 §7.6.1 connection-specific headers, plus ones that describe a body we re-frame. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'accept-encoding',
+  'expect',
+])
+
+/** Client headers that describe the client's relation to xgate, not to the provider. */
+const CLIENT_ONLY = new Set([
+  'authorization',
+  'x-api-key',
+  'cookie',
+  'openai-organization',
+  'openai-project',
+  'x-forwarded-for',
+  'x-real-ip',
+  'forwarded',
+  'x-request-id',
+])
+
+/** Upstream answer headers that name the provider account or describe the original framing. */
+const UPSTREAM_ONLY = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-encoding',
+  'content-length',
+  'openai-organization',
+  'openai-project',
+  'set-cookie',
+  'x-request-id',
+  'alt-svc',
+])
+
+/** The request headers sent upstream: the client's, cleaned, with the key's credentials. */
+export function upstreamHeaders(
+  client: Headers,
+  key: PoolKey,
+  contentType: string | null,
+): Headers {
+  const out = new Headers()
+  // Headers named in `Connection:` are hop-by-hop too.
+  const named = client.get('connection')
+  const extra = named
+    ? new Set(
+        named
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim()),
+      )
+    : null
+  client.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || extra?.has(name)) return
+    out.set(name, value)
+  })
+  if (contentType) out.set('content-type', contentType)
+  out.set('accept-encoding', 'identity')
+  if (key.type === 'anthropic') {
+    out.set('x-api-key', key.secret)
+    if (!out.has('anthropic-version')) out.set('anthropic-version', '2023-06-01')
+  } else out.set('authorization', `Bearer ${key.secret}`)
+  return out
+}
+
+/** The answer headers the client sees: the upstream's, less framing and provider identities. */
+export function clientHeaders(upstream: Headers): Headers {
+  const out = new Headers()
+  upstream.forEach((value, name) => {
+    if (!UPSTREAM_ONLY.has(name)) out.set(name, value)
+  })
+  const rid = upstream.get('x-request-id') ?? upstream.get('request-id')
+  if (rid) out.set('x-upstream-request-id', rid)
+  return out
+}
+
+/** Retry-After in ms (seconds or an HTTP date; also `retry-after-ms`), or null. */
+export function retryAfterMs(h: Headers, nowMs: number): number | null {
+  const ms = h.get('retry-after-ms')
+  if (ms && Number(ms) > 0) return Math.ceil(Number(ms))
+  const ra = h.get('retry-after')
+  if (!ra) return null
+  if (/^\d+(\.\d+)?$/.test(ra.trim())) return Math.ceil(Number(ra) * 1000)
+  const at = Date.parse(ra)
+  return Number.isFinite(at) && at > nowMs ? at - nowMs : null
+}

@@ -1,0 +1,74 @@
+// What one call consumed, as the response flows by: the upstream's usage when it reports one, and
+// the generated text for an estimate when it does not (aborted streams). Memory stays bounded and
+// nothing is tokenized while the answer flows: up to KEEP_CHARS of text are kept, longer answers
+// are extrapolated from them by length at settlement.
+import type { Usage } from '../billing/pricing'
+
+const KEEP_CHARS = 64 * 1024
+
+export type Tokenizer = {
+  /** Tokens of generated text. */
+  count(text: string): number
+  /** Tokens of the prompt a request body carries. */
+  prompt(body: unknown): number
+}
+
+/** Loads the tokenizer (tens of MB of ranks) on the first estimate, not at start-up. */
+export function lazyTokenizer(load: () => Tokenizer): Tokenizer {
+  let t: Tokenizer | null = null
+  return {
+    count: (text) => (t ??= load()).count(text),
+    prompt: (body) => (t ??= load()).prompt(body),
+  }
+}
+
+export class Meter {
+  /** Usage as reported upstream so far; `complete` once its final figures were seen. */
+  usage: Usage | null = null
+  complete = false
+  /** The stream's own end marker ([DONE], message_stop) went by: the answer was whole. */
+  ended = false
+  private pieces: string[] = []
+  private kept = 0
+  private chars = 0
+
+  constructor(private readonly tokenizer: Tokenizer) {}
+
+  report(usage: Usage, complete: boolean): void {
+    this.usage = usage
+    this.complete = complete
+  }
+
+  addText(text: unknown): void {
+    if (typeof text !== 'string' || text.length === 0) return
+    this.chars += text.length
+    if (this.kept >= KEEP_CHARS) return
+    this.pieces.push(text)
+    this.kept += text.length
+  }
+
+  /** Tokens of the text seen so far. */
+  completionEstimate(): number {
+    if (this.kept === 0) return 0
+    const counted = this.tokenizer.count(this.pieces.join(''))
+    return this.chars === this.kept ? counted : Math.ceil((counted * this.chars) / this.kept)
+  }
+
+  /**
+   * Final usage: the upstream's when complete; else what it reported with the completion raised
+   * to the estimate of the text seen, prompt estimated from `body` when never reported.
+   */
+  final(body: unknown): { usage: Usage; estimated: boolean } {
+    if (this.usage && this.complete) return { usage: this.usage, estimated: false }
+    const completion = Math.max(this.usage?.completionTokens ?? 0, this.completionEstimate())
+    const promptTokens = this.usage ? this.usage.promptTokens : this.tokenizer.prompt(body)
+    return {
+      usage: {
+        promptTokens,
+        completionTokens: completion,
+        cachedTokens: this.usage?.cachedTokens ?? 0,
+      },
+      estimated: true,
+    }
+  }
+}

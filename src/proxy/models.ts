@@ -1,0 +1,64 @@
+// GET /v1/models: the models a caller may use — priced, allowed by its lists, and served by a key
+// level it can reach — in the OpenAI list format (or Anthropic's, for the Anthropic SDK).
+import type { Account } from '../accounts/repo'
+import type { Pricing } from '../billing/pricing'
+import type { Pool } from '../keys/pool'
+import type { KeyType } from '../keys/repo'
+import type { Policy } from './policy'
+import type { Rules } from './rules'
+
+export type ModelEntry = { id: string; ownedBy: KeyType }
+
+const anthropicName = (m: string) => m.startsWith('claude')
+
+/** Names a client may send: priced exact names, plus the exact sources of the mappers. */
+export function usableModels(
+  account: Account,
+  policy: Policy,
+  rules: Rules,
+  pricing: Pricing,
+  pool: Pool,
+): ModelEntry[] {
+  const names = new Set(pricing.models())
+  for (const k of Object.keys(account.modelMapper ?? {})) if (!k.includes('*')) names.add(k)
+  const out: ModelEntry[] = []
+  for (const name of names) {
+    if (!policy.modelAllowed(name)) continue
+    const mapped = policy.mapModel(name)
+    if (!pricing.lookup(mapped)) continue
+    const type: KeyType = anthropicName(mapped) ? 'anthropic' : 'openai'
+    const first = policy.levelFor(name, mapped)
+    const levels = [first]
+    for (
+      let n = rules.switchOver.get(first);
+      n !== undefined && !levels.includes(n);
+      n = rules.switchOver.get(n)
+    )
+      levels.push(n)
+    if (levels.some((l) => policy.levelAllowed(l) && pool.serves(l, type)))
+      out.push({ id: name, ownedBy: type })
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1))
+}
+
+export function openaiModelList(models: ModelEntry[], createdS: number) {
+  return {
+    object: 'list' as const,
+    data: models.map((m) => ({
+      id: m.id,
+      object: 'model' as const,
+      created: createdS,
+      owned_by: m.ownedBy,
+    })),
+  }
+}
+
+export function anthropicModelList(models: ModelEntry[], createdAt: string) {
+  const data = models.map((m) => ({
+    type: 'model' as const,
+    id: m.id,
+    display_name: m.id,
+    created_at: createdAt,
+  }))
+  return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
+}

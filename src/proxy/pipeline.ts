@@ -1,0 +1,158 @@
+// The order of one proxied call (§4), top to bottom, one pass: authenticate → account enabled →
+// source IP → resource → model allowed, then mapped → price known → balance → rate limits reserve
+// → key level → upstream with failover → relay back → settle (in call.ts) → write-behind.
+// Every step before the upstream fetch is synchronous and in memory; denials are values.
+import type { Account } from '../accounts/repo'
+import type { Authenticator } from '../accounts/auth'
+import type { Ledger } from '../billing/ledger'
+import type { Pricing, ResolvedPrice } from '../billing/pricing'
+import type { Config } from '../config'
+import type { RequestMeta } from '../deps'
+import { AppError, denialToError, type Denial } from '../shared/errors'
+import { newRequestId } from '../shared/ids'
+import { readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
+import { Call, type CallDeps } from './call'
+import type { Endpoint } from './endpoints'
+import type { LimitsGate } from './gate'
+import type { Policies, Policy } from './policy'
+import type { Rules } from './rules'
+import { forward, type UpstreamDeps } from './upstream'
+
+export type PipelineDeps = {
+  config: Config
+  auth: Authenticator
+  policies: Policies
+  rules: () => Rules
+  pricing: () => Pricing
+  ledger: Ledger
+  gate: () => LimitsGate
+  requestMeta: WeakMap<Request, RequestMeta>
+  upstream: UpstreamDeps
+  call: Omit<CallDeps, 'gate'>
+}
+
+const NANO_PER_USD = 1_000_000_000
+
+const deny = (code: Denial['code'], message: string): never => {
+  throw denialToError({ ok: false, code, message })
+}
+
+/** A denial value becomes the one AppError of the call. */
+function check(result: true | Denial): void {
+  if (result !== true) throw denialToError(result)
+}
+
+function priceStep(d: PipelineDeps, ep: Endpoint, mapped: string): ResolvedPrice | undefined {
+  if (ep.free) return undefined
+  const price = d.pricing().lookup(mapped)
+  if (!price && !d.config.ALLOW_UNPRICED_MODELS) {
+    deny(
+      'model_not_priced',
+      `model ${mapped} has no price; ask the operator to add it to MODEL_PRICES`,
+    )
+  }
+  return price
+}
+
+/** Balance ≥ CALL_MIN_BALANCE, in the account's book units (real value × Rates). Root: unlimited. */
+function balanceStep(d: PipelineDeps, account: Account): true | Denial {
+  if (account.id === 1) return true
+  const minNano = Math.round(d.config.CALL_MIN_BALANCE * NANO_PER_USD * account.rates)
+  const balance = d.ledger.balanceOf(account.id)
+  if (balance >= minNano && balance > 0) return true
+  return {
+    ok: false,
+    code: 'insufficient_balance',
+    message: `balance below the ${d.config.CALL_MIN_BALANCE} USD a call needs`,
+  }
+}
+
+/** The call's level and its SWITCH_OVER chain (each level once), within AllowLevels. */
+function levelsStep(rules: Rules, policy: Policy, body: ParsedBody, mapped: string): number[] {
+  const first = policy.levelFor(body.model, mapped)
+  if (!policy.levelAllowed(first))
+    deny('level_not_allowed', `key level ${first} is not allowed for this account`)
+  const levels = [first]
+  for (
+    let next = rules.switchOver.get(first);
+    next !== undefined && !levels.includes(next);
+    next = rules.switchOver.get(next)
+  ) {
+    if (policy.levelAllowed(next)) levels.push(next)
+  }
+  return levels
+}
+
+export function createPipeline(d: PipelineDeps) {
+  return async function handle(request: Request, ep: Endpoint): Promise<Response> {
+    const meta = d.requestMeta.get(request) ?? { id: newRequestId(d.call.clock.now()), ip: '' }
+    const startedAtMs = d.call.clock.now()
+    const account = d.auth.authenticate(request.headers)
+    meta.accountId = account.id
+    const policy = d.policies.of(account)
+    if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
+    if (!policy.ipAllowed(meta.ip))
+      deny('ip_not_allowed', `source address ${meta.ip} is not allowed`)
+    if (!policy.resourceAllowed(ep.path))
+      deny('resource_not_allowed', `${ep.path} is not allowed for this key`)
+    const body = await readBody(request, ep)
+    if (!policy.modelAllowed(body.model))
+      deny('model_not_allowed', `model ${body.model} is not allowed for this key`)
+    const mapped = policy.mapModel(body.model)
+    const price = priceStep(d, ep, mapped)
+    check(balanceStep(d, account))
+    const gate = d.gate()
+    const reserved = gate.reserve({
+      account,
+      model: body.model,
+      mappedModel: mapped,
+      body: body.json,
+    })
+    if (!reserved.ok) throw denialToError(reserved)
+    const rules = d.rules()
+    let levels: number[]
+    try {
+      levels = levelsStep(rules, policy, body, mapped)
+    } catch (e) {
+      gate.release(reserved.ticket)
+      throw e
+    }
+
+    // From here on the call is admitted: it settles exactly once, whatever happens.
+    const hideUsage = ep.usageOption && body.stream && !body.clientWantsUsage
+    const json = body.multipart ? '' : upstreamJson(body, mapped, hideUsage)
+    const upBody = body.multipart ? upstreamMultipart(body.multipart, mapped, body.model) : () => json
+    const call = new Call(
+      { ...d.call, gate },
+      {
+        requestId: meta.id,
+        clientIp: meta.ip,
+        startedAtMs,
+        account,
+        endpoint: ep,
+        body,
+        mappedModel: mapped,
+        price,
+        ticket: reserved.ticket,
+        uplinkBytes: body.text?.length ?? body.multipart?.head.length ?? 0,
+      },
+      request.signal,
+    )
+    let up
+    try {
+      up = await forward(d.upstream, {
+        endpoint: ep,
+        levels,
+        body: upBody,
+        contentType: body.contentType,
+        headers: request.headers,
+        signal: call.ctrl.signal,
+      })
+    } catch (e) {
+      call.settle(502, 'error', 0)
+      throw e
+    }
+    if (!up.ok) return call.fail(up)
+    return call.respond(up, hideUsage)
+  }
+}

@@ -1,0 +1,119 @@
+// Wires the proxy: global rules (reloadable), per-account policies, the limits gate, the upstream
+// failover settings and the pipeline that routes.ts calls.
+import type { Authenticator } from '../accounts/auth'
+import type { AccountsRepo } from '../accounts/repo'
+import type { Metering } from '../billing/metering'
+import type { Config } from '../config'
+import type { GatewayStats } from '../control/record'
+import type { RequestMeta } from '../deps'
+import type { Pool } from '../keys/pool'
+import type { Clock } from '../shared/clock'
+import type { Events } from '../shared/events'
+import type { InFlight } from '../shared/inflight'
+import type { Logger } from '../shared/log'
+import { admitAll, type LimitsGate } from './gate'
+import { lazyTokenizer } from './meter'
+import { createPipeline } from './pipeline'
+import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
+import { compileRules, type RuleSource, type Rules } from './rules'
+
+export type ProxyService = {
+  handle: ReturnType<typeof createPipeline>
+  rules(): Rules
+  policies: Policies
+  /** Applies new MODEL_MAPPER / LEVEL_MAPPER / SWITCH_OVER / RESOURCES (from /x-config). */
+  reload(src: RuleSource): void
+  /** The limits feature installs its gate here. */
+  setGate(gate: LimitsGate): void
+  /** Points policy compilation at the accounts tree. */
+  setAncestors(fn: AncestorsOf): void
+}
+
+export function createProxyService(opts: {
+  config: Config
+  clock: Clock
+  fetch: typeof fetch
+  log: Logger
+  auth: Authenticator
+  accountsRepo: AccountsRepo
+  pool: Pool
+  metering: Metering
+  events: Events
+  inFlight: InFlight
+  requestMeta: WeakMap<Request, RequestMeta>
+  stats?: GatewayStats
+}): ProxyService {
+  const { config } = opts
+  let rules = compileRules(config)
+  let gate: LimitsGate = admitAll
+  let ancestorsOf = ancestorsFromDna(opts.accountsRepo)
+  const policies = createPolicies({ rules: () => rules, ancestorsOf: (a) => ancestorsOf(a) })
+  opts.events.onAccountChanged(() => policies.clear())
+  opts.events.onAccountDeleted(() => policies.clear())
+  const stats = opts.stats
+  if (stats) {
+    opts.metering.settler.onSettled(({ record: r, summary: s }) =>
+      stats.recordCall({
+        account: s.account.name,
+        surface: s.surface,
+        keyName: s.keyName ?? undefined,
+        keyType: s.keyName ? s.surface : undefined,
+        model: r.mappedModel,
+        uplinkBytes: s.uplinkBytes,
+        downlinkBytes: s.downlinkBytes,
+        outcome: r.status < 400 ? 'ok' : r.status === 429 ? 'ratelimited' : 'error',
+        promptTokens: r.promptTokens,
+        completionTokens: r.completionTokens,
+        cachedTokens: r.cachedTokens,
+        costNano: r.costNano,
+        upstreamLatencyS: s.keyName ? r.latencyMs / 1000 : undefined,
+      }),
+    )
+  }
+  const handle = createPipeline({
+    config,
+    auth: opts.auth,
+    policies,
+    rules: () => rules,
+    pricing: opts.metering.pricing,
+    ledger: opts.metering.ledger,
+    gate: () => gate,
+    requestMeta: opts.requestMeta,
+    upstream: {
+      pool: opts.pool,
+      fetch: opts.fetch,
+      clock: opts.clock,
+      log: opts.log,
+      triesPerLevel: config.TRIES_PER_LEVEL,
+      firstByteTimeoutMs: config.FIRST_BYTE_TIMEOUT_MS,
+    },
+    call: {
+      clock: opts.clock,
+      inFlight: opts.inFlight,
+      settler: opts.metering.settler,
+      tokenizer: lazyTokenizer(() => {
+        // Loaded on the first call that needs an estimate: the ranks cost ~60 MB of memory.
+        const t = require('../billing/tokens') as typeof import('../billing/tokens')
+        return { count: t.countTokens, prompt: t.estimatePromptTokens }
+      }),
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
+    },
+  })
+  return {
+    handle,
+    rules: () => rules,
+    policies,
+    reload(src) {
+      rules = compileRules({ ...config, ...src })
+      policies.clear()
+    },
+    setGate(g) {
+      gate = g
+    },
+    setAncestors(fn) {
+      ancestorsOf = fn
+      policies.clear()
+    },
+  }
+}

@@ -1,0 +1,165 @@
+// One call toward the providers, with failover before the first byte: keys of the level by
+// weighted round-robin (TRIES_PER_LEVEL of them), then the SWITCH_OVER levels. 429 puts a key to
+// sleep, 401/403 disables it, 5xx/529/network errors/timeouts count against it; other answers,
+// 4xx included, go back to the client as they are.
+import type { Clock } from '../shared/clock'
+import { AppError } from '../shared/errors'
+import type { Logger } from '../shared/log'
+import type { Pool, PoolKey } from '../keys/pool'
+import type { Endpoint } from './endpoints'
+import { retryAfterMs, upstreamHeaders } from './headers'
+
+const DEFAULT_SLEEP_MS = 60_000
+const ERROR_BODY_MAX = 64 * 1024
+
+export type UpstreamDeps = {
+  pool: Pool
+  fetch: typeof fetch
+  clock: Clock
+  log: Logger
+  triesPerLevel: number
+  firstByteTimeoutMs: number
+}
+
+export type UpstreamPlan = {
+  endpoint: Endpoint
+  /** Levels in the order to try: the call's level, then its SWITCH_OVER chain. */
+  levels: number[]
+  /** The body for one attempt (a stream can be given only once: later attempts get null). */
+  body: (attempt: number) => BodyInit | null
+  contentType: string | null
+  headers: Headers
+  /** Aborts when the client leaves or the whole-call limit passes. */
+  signal: AbortSignal
+}
+
+export type Upstream =
+  | { ok: true; res: Response; key: PoolKey; abort: () => void }
+  | { ok: false; error: AppError | null; res: Response | null; key: PoolKey | null }
+
+/** Reads at most `max` bytes of an error answer and releases the connection. */
+async function readCapped(res: Response, max: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0)
+  const reader = res.body.getReader()
+  const parts: Uint8Array[] = []
+  let n = 0
+  try {
+    for (;;) {
+      const r = await reader.read()
+      if (r.done) break
+      parts.push(r.value)
+      n += r.value.length
+      if (n >= max) break
+    }
+  } catch {
+    // A broken error body still leaves its status.
+  } finally {
+    reader.cancel().catch(() => {})
+  }
+  const out = new Uint8Array(Math.min(n, max))
+  let at = 0
+  for (const p of parts) {
+    const take = Math.min(p.length, out.length - at)
+    out.set(p.subarray(0, take), at)
+    at += take
+  }
+  return out
+}
+
+function reasonOf(status: number, body: Uint8Array): string {
+  let msg = ''
+  try {
+    const j = JSON.parse(new TextDecoder().decode(body))
+    msg = String(j?.error?.message ?? j?.message ?? '')
+  } catch {
+    msg = ''
+  }
+  return `upstream ${status}${msg ? `: ${msg.slice(0, 200)}` : ''}`
+}
+
+export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<Upstream> {
+  let last: { res: Response | null; error: AppError | null; key: PoolKey | null } = {
+    res: null,
+    error: null,
+    key: null,
+  }
+  let attempt = 0
+  for (const level of plan.levels) {
+    const tried = new Set<number>()
+    for (let t = 0; t < deps.triesPerLevel; t++) {
+      if (plan.signal.aborted) return { ok: false, error: null, res: null, key: last.key }
+      const key = deps.pool.pick(level, plan.endpoint.type, tried)
+      if (!key) break
+      tried.add(key.id)
+      const body = plan.body(attempt++)
+      if (body === null && attempt > 1) return { ok: false, ...last }
+      const ctrl = new AbortController()
+      const onAbort = () => ctrl.abort()
+      plan.signal.addEventListener('abort', onAbort, { once: true })
+      let timedOut = false
+      const timer = setTimeout(() => {
+        timedOut = true
+        ctrl.abort()
+      }, deps.firstByteTimeoutMs)
+      let res: Response
+      try {
+        res = await deps.fetch(key.provider + plan.endpoint.path, {
+          method: 'POST',
+          headers: upstreamHeaders(plan.headers, key, plan.contentType),
+          body,
+          signal: ctrl.signal,
+          redirect: 'manual',
+          // @ts-ignore Bun: a streamed request body
+          duplex: 'half',
+        })
+      } catch (e) {
+        clearTimeout(timer)
+        plan.signal.removeEventListener('abort', onAbort)
+        if (plan.signal.aborted) return { ok: false, error: null, res: null, key }
+        deps.pool.failed(key)
+        const why = timedOut ? 'no answer in time' : (e as Error).message
+        deps.log.warn('upstream attempt failed', { key: key.name, level, error: why })
+        last = {
+          key,
+          res: null,
+          error: timedOut
+            ? new AppError('upstream_timeout', 'the upstream provider did not answer in time')
+            : new AppError('upstream_error', 'the upstream provider could not be reached'),
+        }
+        continue
+      }
+      clearTimeout(timer)
+      const s = res.status
+      if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
+        return { ok: true, res, key, abort: onAbort }
+      }
+      plan.signal.removeEventListener('abort', onAbort)
+      const errBody = await readCapped(res, ERROR_BODY_MAX)
+      deps.pool.failed(key)
+      if (s === 429)
+        deps.pool.sleep(key, retryAfterMs(res.headers, deps.clock.now()) ?? DEFAULT_SLEEP_MS)
+      if (s === 401 || s === 403) {
+        deps.pool.disable(key, reasonOf(s, errBody))
+        // The client's own key is fine: an upstream refusal of ours is a gateway error to it.
+        last = {
+          key,
+          res: null,
+          error: new AppError('upstream_error', 'the upstream provider refused the gateway key'),
+        }
+      } else
+        last = {
+          key,
+          res: new Response(errBody as unknown as BodyInit, { status: s, headers: res.headers }),
+          error: null,
+        }
+      deps.log.warn('upstream attempt failed', { key: key.name, level, status: s })
+    }
+  }
+  if (!last.res && !last.error) {
+    last.error = new AppError(
+      'no_available_key',
+      `no upstream key available for ${plan.endpoint.type} at level ${plan.levels[0]}`,
+    )
+  }
+  return { ok: false, ...last }
+}

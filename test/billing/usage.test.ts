@@ -1,0 +1,64 @@
+// Usage records: queued in memory, written with the daily aggregate (day in TZ) by the flusher.
+import { expect, test } from 'bun:test'
+import { createBillingRepo, type UsageRecord } from '../../src/billing/repo'
+import { createUsageStore } from '../../src/billing/usage'
+import { openMemoryStore } from '../../src/db/open'
+import { createCalendar } from '../../src/limits/daykey'
+
+const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
+  requestId: id,
+  createdAt: at,
+  accountId: 7,
+  keyId: 1,
+  endpoint: '/v1/chat/completions',
+  model: 'm',
+  mappedModel: 'gpt-4o-mini',
+  promptTokens: 10,
+  completionTokens: 5,
+  cachedTokens: 2,
+  totalTokens: 15,
+  listNano: 100,
+  costNano: 150,
+  status: 200,
+  latencyMs: 12,
+  ttfbMs: 3,
+  estimated: false,
+  clientIp: '127.0.0.1',
+  ...over,
+})
+
+test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', () => {
+  const store = openMemoryStore()
+  const usage = createUsageStore({
+    repo: createBillingRepo(store.db),
+    calendar: createCalendar('America/New_York'),
+  })
+  // 03:00 UTC on Jan 16 is still Jan 15 in New York.
+  const t = Date.UTC(2026, 0, 16, 3, 0, 0)
+  usage.add(rec('r1', t))
+  usage.add(rec('r2', t + 1000, { estimated: true, costNano: 50 }))
+  const rows = usage.drain()
+  usage.requeue!(rows)
+  expect(usage.pending()).toBe(2)
+  store.db.transaction(() => usage.write(usage.drain()))()
+  const saved = store.db
+    .prepare('SELECT request_id, estimated, cost_nano FROM usage_records ORDER BY id')
+    .all()
+  expect(saved).toEqual([
+    { request_id: 'r1', estimated: 0, cost_nano: 150 },
+    { request_id: 'r2', estimated: 1, cost_nano: 50 },
+  ])
+  const daily = store.db.prepare('SELECT * FROM usage_daily').all()
+  expect(daily).toEqual([
+    {
+      day: '2026-01-15',
+      account_id: 7,
+      model: 'gpt-4o-mini',
+      requests: 2,
+      prompt_tokens: 20,
+      completion_tokens: 10,
+      cached_tokens: 4,
+      cost_nano: 200,
+    },
+  ])
+})

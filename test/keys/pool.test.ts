@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'bun:test'
+import { createPool, type PoolKey } from '../../src/keys/pool'
+import { createVault, secretTail } from '../../src/keys/vault'
+import { randomBytes } from 'node:crypto'
+import { createFakeClock } from '../../src/shared/clock'
+import { openMemoryStore } from '../../src/db/open'
+import { createKeysRepo, type KeyStateRow } from '../../src/keys/repo'
+
+const key = (id: number, over: Partial<PoolKey> = {}): PoolKey => ({
+  id,
+  name: `k${id}`,
+  secret: `s${id}`,
+  tail: '',
+  provider: 'http://127.0.0.1:1',
+  type: 'openai',
+  level: 1,
+  weight: 1,
+  status: true,
+  disabledReason: null,
+  sleepUntilMs: null,
+  requests: 0,
+  errors: 0,
+  current: 0,
+  ...over,
+})
+
+describe('pool', () => {
+  test('smooth weighted round-robin follows the weights and interleaves', () => {
+    const pool = createPool({ clock: createFakeClock(), persist: () => {} })
+    pool.load([key(1, { weight: 3 }), key(2, { weight: 1 }), key(3, { level: 2 })])
+    const seq = Array.from({ length: 8 }, () => pool.pick(1, 'openai')!.id)
+    expect(seq.filter((i) => i === 1).length).toBe(6)
+    expect(seq.filter((i) => i === 2).length).toBe(2)
+    expect(seq.slice(0, 4)).not.toEqual([1, 1, 1, 2])
+    expect(pool.pick(1, 'anthropic')).toBeNull()
+    expect(pool.pick(2, 'openai')!.id).toBe(3)
+  })
+
+  test('skips sleeping, disabled, switched-off and excluded keys; sleep ends on time', () => {
+    const clock = createFakeClock()
+    const pool = createPool({ clock, persist: () => {} })
+    pool.load([key(1), key(2), key(3, { status: false })])
+    pool.sleep(pool.get(1)!, 60_000)
+    expect(pool.stateOf(pool.get(1)!)).toEqual({ state: 'sleeping', untilMs: clock.now() + 60_000 })
+    expect(pool.pick(1, 'openai')!.id).toBe(2)
+    expect(pool.pick(1, 'openai', new Set([2]))).toBeNull()
+    pool.disable(pool.get(2)!, 'upstream 401: invalid key')
+    expect(pool.pick(1, 'openai')).toBeNull()
+    expect(pool.serves(1, 'openai')).toBe(true)
+    clock.advance(60_000)
+    expect(pool.pick(1, 'openai')!.id).toBe(1)
+    expect(pool.stateOf(pool.get(2)!)).toEqual({
+      state: 'disabled',
+      reason: 'upstream 401: invalid key',
+    })
+  })
+
+  test('drain hands absolute state to SQLite; requeue keeps it after a failed flush', () => {
+    const store = openMemoryStore()
+    const repo = createKeysRepo(store.db)
+    const now = Date.now()
+    const id = repo.insert({
+      name: 'a',
+      secretEnc: 'v1:x',
+      secretHash: 'h',
+      secretTail: '',
+      level: 1,
+      provider: 'http://x',
+      type: 'openai',
+      status: true,
+      weight: 1,
+      disabledReason: null,
+      sleepUntilMs: null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    const pool = createPool({ clock: createFakeClock(), persist: (rows) => repo.saveState(rows) })
+    pool.load([key(id)])
+    const k = pool.pick(1, 'openai')!
+    pool.failed(k)
+    pool.disable(k, 'upstream 403')
+    expect(pool.pending()).toBe(1)
+    const rows: KeyStateRow[] = pool.drain()
+    expect(pool.pending()).toBe(0)
+    pool.requeue!(rows)
+    expect(pool.pending()).toBe(1)
+    pool.write(pool.drain())
+    const saved = repo.findById(id)!
+    expect([saved.requests, saved.errors, saved.disabledReason]).toEqual([1, 1, 'upstream 403'])
+    store.close()
+  })
+})
+
+describe('vault', () => {
+  test('round-trips, uses a fresh IV, and refuses a tampered secret', () => {
+    const vault = createVault(randomBytes(32))
+    const a = vault.encrypt('sk-proj-secret-value')
+    expect(a).not.toBe(vault.encrypt('sk-proj-secret-value'))
+    expect(vault.decrypt(a)).toBe('sk-proj-secret-value')
+    const raw = Buffer.from(a.slice(3), 'base64')
+    raw[raw.length - 1]! ^= 1
+    expect(() => vault.decrypt('v1:' + raw.toString('base64'))).toThrow()
+    expect(() => createVault(randomBytes(32)).decrypt(a)).toThrow()
+    expect(secretTail('short')).toBe('')
+  })
+})
