@@ -75,6 +75,14 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
   })
   proxy.setAncestors((a) => tree.ancestorsOf(a.id))
+  // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
+  const settings = createSettings(config, createSettingsRepo(db), events, log)
+  const applySettings = () => {
+    proxy.reload(settings.ruleSource())
+    billing.setPrices(settings.modelPrices())
+  }
+  applySettings()
+  events.onSettingsChanged(applySettings)
   return {
     config,
     clock,
@@ -87,7 +95,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     requestMeta,
     inFlight,
     events,
-    settings: createSettings(config, createSettingsRepo(db), events, log),
+    settings,
     stats,
     startedAtMs: clock.now(),
     keys,

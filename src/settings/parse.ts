@@ -65,11 +65,18 @@ const modelPattern = (p: string): string | null => {
   return c.ok ? null : `'${p}' ${c.why}`
 }
 
-/** Exact names first, then wildcards in the order given: the first entry that matches wins. */
-const exactFirst = <E extends { pattern: string }>(list: E[]) => [
-  ...list.filter((e) => !e.pattern.includes('*')),
-  ...list.filter((e) => e.pattern.includes('*')),
-]
+/**
+ * The order in which the proxy's mapper tries entries: exact names, then `*` patterns with the
+ * most literal characters first (ties by pattern); the first entry that matches wins.
+ */
+const byPrecedence = <E extends { pattern: string }>(list: E[]) => {
+  const literal = (p: string) => p.replaceAll('*', '').length
+  const wild = list.filter((e) => e.pattern.includes('*'))
+  wild.sort((a, b) => literal(b.pattern) - literal(a.pattern) || (a.pattern < b.pattern ? -1 : 1))
+  return [...list.filter((e) => !e.pattern.includes('*')), ...wild]
+}
+
+const stars = (s: string) => s.split('*').length - 1
 
 export function parseModelMapper(v: unknown): Parsed<MapperEntry[]> {
   const p = pairs(v)
@@ -79,12 +86,14 @@ export function parseModelMapper(v: unknown): Parsed<MapperEntry[]> {
   for (const [pattern, target] of p.value) {
     const bad = modelPattern(pattern)
     if (bad) return no(bad)
-    if (typeof target !== 'string' || target.includes('*') || modelPattern(target)) {
-      return no(`'${pattern}' must map to a model name without '*'`)
+    // One `*` in the target takes what the pattern's one `*` matched: claude-*=vendor/claude-*.
+    const substitutes = typeof target === 'string' && stars(target) === 1 && stars(pattern) === 1
+    if (typeof target !== 'string' || modelPattern(target) || (stars(target) > 0 && !substitutes)) {
+      return no(`'${pattern}' must map to a model name ('*' only as one-for-one substitution)`)
     }
     out.push({ pattern, target, re: compileWildcard(pattern) })
   }
-  return ok(exactFirst(out))
+  return ok(byPrecedence(out))
 }
 
 const level = (v: unknown): number | null => {
@@ -104,7 +113,7 @@ export function parseLevelMapper(v: unknown): Parsed<LevelEntry[]> {
     if (n === null) return no(`'${pattern}' must map to a level from 0 to 10`)
     out.push({ pattern, level: n, re: compileWildcard(pattern) })
   }
-  return ok(exactFirst(out))
+  return ok(byPrecedence(out))
 }
 
 export function parseSwitchOver(v: unknown): Parsed<Map<number, number>> {

@@ -124,6 +124,24 @@ export function createSettings(config: Config, repo: SettingsRepo, events: Event
       }
     },
 
+    /** The proxy's rule keys as text (`from=to` pairs or JSON), for its rule compiler. */
+    ruleSource(): Partial<
+      Record<'MODEL_MAPPER' | 'LEVEL_MAPPER' | 'SWITCH_OVER' | 'RESOURCES', string>
+    > {
+      const text = (key: SettingKey): string | undefined => {
+        const raw = live.get(key)!.raw
+        if (raw === null || raw === undefined) return undefined
+        if (typeof raw === 'string') return raw
+        return Array.isArray(raw) ? raw.join(' ') : JSON.stringify(raw)
+      }
+      return {
+        MODEL_MAPPER: text('MODEL_MAPPER'),
+        LEVEL_MAPPER: text('LEVEL_MAPPER'),
+        SWITCH_OVER: text('SWITCH_OVER'),
+        RESOURCES: text('RESOURCES'),
+      }
+    },
+
     /** Every key as set (secrets masked) and where its value comes from. */
     view(): { configs: Record<string, unknown>; sources: Record<string, Source> } {
       const configs: Record<string, unknown> = {}
