@@ -66,19 +66,24 @@ function toAppError(code: string | number, error: unknown): AppError {
   return new AppError('internal_error', 'internal error')
 }
 
+/** Renders anything thrown on a route; unexpected errors are logged with their stack, never shown. */
+export function renderThrown(deps: Deps, code: string | number, error: unknown, path: string, requestId?: string): Response {
+  const err = toAppError(code, error)
+  if (err.code === 'internal_error') {
+    deps.log.error('unhandled error', {
+      path,
+      error: error instanceof Error ? error.message : String(error),
+      stack: error instanceof Error ? error.stack : undefined,
+    })
+  }
+  return errorResponse(err, path, requestId)
+}
+
 export function createApp(deps: Deps) {
   return new Elysia({ name: 'xgate' })
-    .onError({ as: 'global' }, ({ code, error, request, path }) => {
-      const err = toAppError(code, error)
-      if (err.code === 'internal_error') {
-        deps.log.error('unhandled error', {
-          path,
-          error: error instanceof Error ? error.message : String(error),
-          stack: error instanceof Error ? error.stack : undefined,
-        })
-      }
-      return errorResponse(err, path, deps.requestMeta.get(request)?.id)
-    })
+    .onError({ as: 'global' }, ({ code, error, request, path }) =>
+      renderThrown(deps, code, error, path, deps.requestMeta.get(request)?.id),
+    )
     .use(docsRoutes)
     .use(healthRoutes(deps))
     .use(accountRoutes(deps))

@@ -2,7 +2,8 @@
 // main.ts adds the signal handling; tests call startGateway() directly on port 0.
 import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
-import { createApp, errorResponse } from './app'
+import { createApp, errorResponse, renderThrown } from './app'
+import { ENDPOINTS, type Endpoint } from './proxy/endpoints'
 import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
@@ -27,6 +28,16 @@ export type Gateway = {
 }
 
 const ADMIN_BODY_PATHS = /^\/(x-|dashboard)/
+/** Proxied POST paths skip the framework's router: one Map lookup, then the pipeline. */
+const PROXY_PATHS = new Map<string, Endpoint>(ENDPOINTS.map((ep) => [ep.path, ep]))
+
+/** The path of a request URL without building a URL object (`http://host:port/p?q` → `/p`). */
+export function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2)
+  if (start < 0) return '/'
+  const q = url.indexOf('?', start)
+  return q < 0 ? url.slice(start) : url.slice(start, q)
+}
 
 export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
   const store: Store = openStore(config.DATA_DIR)
@@ -59,17 +70,26 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     idleTimeout: 255,
     async fetch(req, srv) {
       const started = performance.now()
-      const url = new URL(req.url)
+      const path = pathOf(req.url)
       const meta = { id: newRequestId(deps.clock.now()), ip: srv.requestIP(req)?.address ?? '' }
       deps.requestMeta.set(req, meta)
       const done = deps.inFlight.begin()
       let res: Response
       try {
-        const len = Number(req.headers.get('content-length') ?? 0)
-        if (ADMIN_BODY_PATHS.test(url.pathname) && len > config.ADMIN_MAX_BODY_BYTES) {
+        const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
+        if (ep) {
+          try {
+            res = await deps.proxy.handle(req, ep)
+          } catch (e) {
+            res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
+          }
+        } else if (
+          ADMIN_BODY_PATHS.test(path) &&
+          Number(req.headers.get('content-length') ?? 0) > config.ADMIN_MAX_BODY_BYTES
+        ) {
           res = errorResponse(
             new AppError('payload_too_large', `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`),
-            url.pathname,
+            path,
             meta.id,
           )
         } else res = await handle(req)
@@ -85,7 +105,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       deps.log.info('request', {
         requestId: meta.id,
         method: req.method,
-        path: url.pathname,
+        path,
         status: res.status,
         accountId: (meta as { accountId?: number }).accountId,
         ip: meta.ip,

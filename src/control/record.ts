@@ -1,7 +1,7 @@
 // Feeds the control API's views from proxied calls: one recordCall() per settled call updates the
 // Xray-style counters (user/inbound/outbound/model) and the aggregates behind GET /metrics.
 // Views only: billing reads usage records, never these.
-import { createCounters, statName, type Counters } from './stats'
+import { createCounters, statName, type Cell, type Counters } from './stats'
 import { createOnlineTracker, type OnlineTracker } from './online'
 import { createHistogram, type Histogram } from './histogram'
 import type { RequestOutcome } from './metrics'
@@ -27,6 +27,23 @@ export type CallFacts = {
 }
 
 type Agg = Map<string, number>
+type Scope = 'user' | 'inbound' | 'outbound' | 'model'
+
+/** The cells of one scope and ID, fetched once; a call then adds to them directly. */
+type Bundle = {
+  up: Cell | null
+  down: Cell | null
+  total: Cell
+  errors: Cell
+  ratelimited: Cell
+  prompt: Cell
+  completion: Cell
+  cached: Cell
+  cost: Cell
+}
+
+/** Bundles cached at most; past it the cache starts afresh (cells live on in the registry). */
+const MAX_BUNDLES = 20_000
 
 export type GatewayStats = ReturnType<typeof createGatewayStats>
 
@@ -45,11 +62,37 @@ export function createGatewayStats(clock: Clock, counters: Counters = createCoun
     if (m.has(k) || m.size < MAX_SERIES) bump(m, k, n)
   }
 
+  let bundles = new Map<string, Bundle>()
+  let epoch = counters.epoch()
+  const bundleOf = (scope: Scope, id: string): Bundle => {
+    if (epoch !== counters.epoch() || bundles.size >= MAX_BUNDLES) {
+      bundles = new Map()
+      epoch = counters.epoch()
+    }
+    const k = scope + '\u0000' + id
+    let b = bundles.get(k)
+    if (b) return b
+    const c = counters.cell
+    b = {
+      up: scope === 'model' ? null : c(statName.traffic(scope, id, 'uplink')),
+      down: scope === 'model' ? null : c(statName.traffic(scope, id, 'downlink')),
+      total: c(statName.requests(scope, id, 'total')),
+      errors: c(statName.requests(scope, id, 'errors')),
+      ratelimited: c(statName.requests(scope, id, 'ratelimited')),
+      prompt: c(statName.tokens(scope, id, 'prompt')),
+      completion: c(statName.tokens(scope, id, 'completion')),
+      cached: c(statName.tokens(scope, id, 'cached')),
+      cost: c(statName.cost(scope, id)),
+    }
+    bundles.set(k, b)
+    return b
+  }
+
   return {
     counters,
     online,
     recordCall(f: CallFacts): void {
-      const scopes: Array<['user' | 'inbound' | 'outbound' | 'model', string | undefined]> = [
+      const scopes: Array<[Scope, string | undefined]> = [
         ['user', f.account],
         ['inbound', f.surface],
         ['outbound', f.keyName],
@@ -57,17 +100,16 @@ export function createGatewayStats(clock: Clock, counters: Counters = createCoun
       ]
       for (const [scope, id] of scopes) {
         if (!id) continue
-        if (scope !== 'model') {
-          counters.add(statName.traffic(scope, id, 'uplink'), f.uplinkBytes)
-          counters.add(statName.traffic(scope, id, 'downlink'), f.downlinkBytes)
-        }
-        counters.add(statName.requests(scope, id, 'total'), 1)
-        if (f.outcome === 'error') counters.add(statName.requests(scope, id, 'errors'), 1)
-        if (f.outcome === 'ratelimited') counters.add(statName.requests(scope, id, 'ratelimited'), 1)
-        if (f.promptTokens) counters.add(statName.tokens(scope, id, 'prompt'), f.promptTokens)
-        if (f.completionTokens) counters.add(statName.tokens(scope, id, 'completion'), f.completionTokens)
-        if (f.cachedTokens) counters.add(statName.tokens(scope, id, 'cached'), f.cachedTokens)
-        if (f.costNano) counters.add(statName.cost(scope, id), f.costNano)
+        const b = bundleOf(scope, id)
+        if (b.up) b.up.v += f.uplinkBytes
+        if (b.down) b.down.v += f.downlinkBytes
+        b.total.v++
+        if (f.outcome === 'error') b.errors.v++
+        else if (f.outcome === 'ratelimited') b.ratelimited.v++
+        b.prompt.v += f.promptTokens
+        b.completion.v += f.completionTokens
+        b.cached.v += f.cachedTokens
+        b.cost.v += f.costNano
       }
       const model = f.model ?? ''
       series(requests, `${f.surface}\u0000${model}\u0000${f.outcome}`, 1)

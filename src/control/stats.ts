@@ -12,7 +12,18 @@ export type StatsQuery = {
   reset?: boolean
 }
 
+/** A counter's storage: holders of a cell add to it directly, with no name lookup. */
+export type Cell = { v: number }
+
 export interface Counters {
+  /**
+   * The cell behind a name, created at 0 if new. Once the registry is full a detached cell is
+   * returned (counted as refused) so callers never need to check. A dropped name's old cell is
+   * detached from the registry: holders must fetch cells again after dropPrefix (see epoch()).
+   */
+  cell(name: string): Cell
+  /** Changes whenever dropPrefix removes counters, so cached cells can be refreshed. */
+  epoch(): number
   /** Adds n (an integer; bytes, requests, tokens or nano-USD) and creates the counter if new. */
   add(name: string, n: number): void
   /** The value, or undefined for a name never added (GetStats answers NOT_FOUND). */
@@ -36,8 +47,9 @@ export interface Counters {
  */
 export function createCounters(opts: { maxCounters?: number } = {}): Counters {
   const max = opts.maxCounters ?? 200_000
-  const values = new Map<string, number>()
+  const values = new Map<string, Cell>()
   let refusedNames = 0
+  let epoch = 0
 
   function matcher(q: StatsQuery): (name: string) => boolean {
     const list = [...(q.patterns ?? [])]
@@ -51,30 +63,36 @@ export function createCounters(opts: { maxCounters?: number } = {}): Counters {
     return (name) => list.some((p) => name.includes(p))
   }
 
+  const cell = (name: string): Cell => {
+    let c = values.get(name)
+    if (c) return c
+    c = { v: 0 }
+    if (values.size < max) values.set(name, c)
+    else refusedNames++
+    return c
+  }
+
   return {
+    cell,
+    epoch: () => epoch,
     add(name, n) {
-      const old = values.get(name)
-      if (old !== undefined) {
-        values.set(name, old + n)
-      } else if (values.size < max) {
-        values.set(name, n)
-      } else {
-        refusedNames++
-      }
+      cell(name).v += n
     },
-    get: (name) => values.get(name),
+    get: (name) => values.get(name)?.v,
     reset(name) {
-      const old = values.get(name)
-      if (old !== undefined) values.set(name, 0)
+      const c = values.get(name)
+      if (!c) return undefined
+      const old = c.v
+      c.v = 0
       return old
     },
     query(q) {
       const match = matcher(q)
       const out: Stat[] = []
-      for (const [name, value] of values) {
+      for (const [name, c] of values) {
         if (!match(name)) continue
-        if (q.reset) values.set(name, 0)
-        out.push({ name, value })
+        out.push({ name, value: c.v })
+        if (q.reset) c.v = 0
       }
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     },
@@ -86,6 +104,7 @@ export function createCounters(opts: { maxCounters?: number } = {}): Counters {
           n++
         }
       }
+      if (n) epoch++
       return n
     },
     size: () => values.size,
