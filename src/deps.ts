@@ -10,6 +10,7 @@ import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { createKeys, type Keys } from './keys/service'
+import { createLimits, type Limits } from './limits/service'
 import { createMetering, type Metering } from './billing/metering'
 import { createProxyService, type ProxyService } from './proxy/service'
 import { systemClock, type Clock } from './shared/clock'
@@ -42,6 +43,8 @@ export type Deps = {
   billing: Metering
   /** The proxied surfaces: rules, policies, limits gate, pipeline. */
   proxy: ProxyService
+  /** Rate-limit windows, monthly spend, the gate, alert mails (§5, §6). */
+  limits: Limits
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -71,6 +74,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
   })
   proxy.setAncestors((a) => tree.ancestorsOf(a.id))
+  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing })
+  proxy.setGate(limits.gate)
   return {
     config,
     clock,
@@ -88,5 +93,6 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     keys,
     billing,
     proxy,
+    limits,
   }
 }

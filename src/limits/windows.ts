@@ -174,6 +174,11 @@ export class LimitWindows {
     this.dirty.delete(scope)
   }
 
+  /** Scopes written since the last drain (the write-behind's backlog signal). */
+  pending(): number {
+    return this.dirty.size
+  }
+
   /** The buckets written since the last drain, for the write-behind; clears the dirty marks. */
   drain(): WindowRow[] {
     const rows: WindowRow[] = []
