@@ -43,8 +43,7 @@ function labelOf(depth: number): string {
 
 const hasTokens = (s: ScopeLimits) =>
   (s.limits.tpm ?? 0) > 0 || (s.limits.tph ?? 0) > 0 || (s.limits.tpd ?? 0) > 0
-const hasAny = (s: ScopeLimits) =>
-  Object.values(s.limits).some((v) => v !== undefined && v > 0)
+const hasAny = (s: ScopeLimits) => Object.values(s.limits).some((v) => v !== undefined && v > 0)
 
 export function createLimitsGate(opts: GateOptions): LimitsGate {
   const { windows, monthly, clock } = opts
@@ -68,7 +67,11 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     chain.forEach((a, depth) => {
       if (a.id === ROOT_ID) return
       const { rpm, rph, rpd, tpm, tph, tpd } = a
-      const s = { key: `a:${a.id}`, limits: { rpm, rph, rpd, tpm, tph, tpd }, label: labelOf(depth) }
+      const s = {
+        key: `a:${a.id}`,
+        limits: { rpm, rph, rpd, tpm, tph, tpd },
+        label: labelOf(depth),
+      }
       if (hasAny(s)) accounts.push(s)
     })
     const lookups = chain.map((a) => compileModelLimits(a.modelLimits))

@@ -112,7 +112,8 @@ export function createLimits(d: LimitsDeps): Limits {
     const a = d.tree.get(e.id)
     if (!a) return
     const balance = billing.ledger.balanceOf(a.id)
-    if (balance >= Math.round(emailBalanceNano() * a.rates)) alerts.onBalance(alertAccount(a), balance)
+    if (balance >= Math.round(emailBalanceNano() * a.rates))
+      alerts.onBalance(alertAccount(a), balance)
   })
   d.events.onAccountDeleted((e) => {
     windows.forget(`a:${e.id}`)
