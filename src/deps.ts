@@ -65,7 +65,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
-  const tree = createTree(repo, events)
+  // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
+  const tree = createTree(repo, events, { max: 100_000 })
   const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()

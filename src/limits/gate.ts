@@ -9,7 +9,7 @@ import { formatUsd } from '../alerts/texts'
 import { reserveTokens, type PromptCounter } from './estimate'
 import { compileModelLimits, overlay, type ModelLookup, type ModelMatch } from './models'
 import type { MonthlySpend } from './monthly'
-import type { LimitWindows, Reservation, ScopeLimits } from './windows'
+import type { Limits, LimitWindows, Reservation, ScopeLimits } from './windows'
 
 export type GateOptions = {
   windows: LimitWindows
@@ -25,11 +25,15 @@ export type GateOptions = {
 /** Scopes for one requested model, and whether any of them limits tokens (then we estimate). */
 type ModelPlan = { scopes: ScopeLimits[]; tokens: boolean }
 /** What a chain of accounts imposes, built once per chain (a changed account makes a new chain). */
-type Plan = {
-  accounts: ScopeLimits[]
-  global: ModelLimits
-  lookups: ModelLookup[]
-  byModel: Map<string, ModelPlan>
+type Plan = { accounts: ScopeLimits[]; global: ModelLimits; byModel: Map<string, ModelPlan> }
+/**
+ * One account's own limits, shared by every chain it is in: the store sees the same limits
+ * objects call after call and skips normalizing them. Dropped with the account object.
+ */
+type Own = {
+  limits: Partial<Limits>
+  lookup: ModelLookup
+  byPattern: Map<string, Partial<Limits>>
 }
 
 /** Distinct requested models remembered per chain; more start the memo afresh. */
@@ -43,11 +47,16 @@ function labelOf(depth: number): string {
 
 const hasTokens = (s: ScopeLimits) =>
   (s.limits.tpm ?? 0) > 0 || (s.limits.tph ?? 0) > 0 || (s.limits.tpd ?? 0) > 0
-const hasAny = (s: ScopeLimits) => Object.values(s.limits).some((v) => v !== undefined && v > 0)
+const hasAny = (l: Partial<Limits>) => Object.values(l).some((v) => v !== undefined && v > 0)
+const modelLimits = (m: ModelMatch): Partial<Limits> => ({
+  rpm: m.limit.rpm ?? 0,
+  tpm: m.limit.tpm ?? 0,
+})
 
 export function createLimitsGate(opts: GateOptions): LimitsGate {
   const { windows, monthly, clock } = opts
   const plans = new WeakMap<readonly Account[], Plan>()
+  const owns = new WeakMap<Account, Own>()
   let globalTable: ModelLimits | null = null
   let globalLookup: ModelLookup = () => undefined
 
@@ -59,25 +68,54 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     return globalLookup
   }
 
+  const ownOf = (a: Account): Own => {
+    let own = owns.get(a)
+    if (!own) {
+      const { rpm, rph, rpd, tpm, tph, tpd } = a
+      own = {
+        limits: { rpm, rph, rpd, tpm, tph, tpd },
+        lookup: compileModelLimits(a.modelLimits),
+        byPattern: new Map(),
+      }
+      owns.set(a, own)
+    }
+    return own
+  }
+
   const planOf = (chain: readonly Account[]): Plan => {
     const global = opts.modelLimits()
     let plan = plans.get(chain)
     if (plan && plan.global === global) return plan
     const accounts: ScopeLimits[] = []
     chain.forEach((a, depth) => {
-      if (a.id === ROOT_ID) return
-      const { rpm, rph, rpd, tpm, tph, tpd } = a
-      const s = {
-        key: `a:${a.id}`,
-        limits: { rpm, rph, rpd, tpm, tph, tpd },
-        label: labelOf(depth),
-      }
-      if (hasAny(s)) accounts.push(s)
+      const { limits } = ownOf(a)
+      if (a.id !== ROOT_ID && hasAny(limits))
+        accounts.push({ key: `a:${a.id}`, limits, label: labelOf(depth) })
     })
-    const lookups = chain.map((a) => compileModelLimits(a.modelLimits))
-    plan = { accounts, global, lookups, byModel: new Map() }
+    plan = { accounts, global, byModel: new Map() }
     plans.set(chain, plan)
     return plan
+  }
+
+  /** MODEL_LIMITS is a per-account default for the caller; ancestors' own entries cap subtrees. */
+  const modelScope = (plan: Plan, a: Account, depth: number, model: string) => {
+    const own = ownOf(a)
+    let m: ModelMatch | undefined
+    let limits: Partial<Limits> | undefined
+    if (depth === 0) {
+      // The merged entry is this account's alone and is kept by the plan's memo.
+      m = overlay(own.lookup(model), globalOf(plan.global)(model))
+      if (m) limits = modelLimits(m)
+    } else {
+      m = own.lookup(model)
+      if (m) {
+        limits = own.byPattern.get(m.pattern)
+        if (!limits) own.byPattern.set(m.pattern, (limits = modelLimits(m)))
+      }
+    }
+    if (!m || !limits || !hasAny(limits)) return undefined
+    const label = `${labelOf(depth)}, model ${m.pattern}`
+    return { key: `a:${a.id}:m:${m.pattern}`, limits, label }
   }
 
   const modelPlan = (plan: Plan, chain: readonly Account[], model: string): ModelPlan => {
@@ -85,18 +123,8 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     if (mp) return mp
     const scopes = [...plan.accounts]
     chain.forEach((a, depth) => {
-      if (a.id === ROOT_ID) return
-      // MODEL_LIMITS is a per-account default for the caller; ancestors' own entries cap subtrees.
-      const own = plan.lookups[depth]!(model)
-      const m: ModelMatch | undefined =
-        depth === 0 ? overlay(own, globalOf(plan.global)(model)) : own
-      if (!m) return
-      const s: ScopeLimits = {
-        key: `a:${a.id}:m:${m.pattern}`,
-        limits: { rpm: m.limit.rpm ?? 0, tpm: m.limit.tpm ?? 0 },
-        label: `${labelOf(depth)}, model ${m.pattern}`,
-      }
-      if (hasAny(s)) scopes.push(s)
+      const s = a.id === ROOT_ID ? undefined : modelScope(plan, a, depth, model)
+      if (s) scopes.push(s)
     })
     if (plan.byModel.size >= MODELS_PER_PLAN) plan.byModel.clear()
     mp = { scopes, tokens: scopes.some(hasTokens) }
