@@ -1,9 +1,12 @@
 // Smoke test of the compiled binary: start it on a free port with a temporary DATA_DIR, check
-// /healthz and /swagger/json, then stop it with SIGTERM and check the exit status.
+// /healthz and /swagger/json, make one proxied call to a fake upstream with the official OpenAI
+// SDK and see it charged, then stop it with SIGTERM and check the exit status.
 // usage: bun scripts/smoke.ts dist/xgate
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import OpenAI from 'openai'
+import { startFakeUpstream } from '../test/helpers/fake-upstream'
 
 const bin = resolve(process.argv[2] ?? 'dist/xgate')
 const dataDir = mkdtempSync(join(tmpdir(), 'xgate-smoke-'))
@@ -14,9 +17,14 @@ function fail(msg: string): never {
   process.exit(1)
 }
 
+const up = await startFakeUpstream({ promptTokens: 10, completionTokens: 5 })
 const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
   cwd,
-  env: { PATH: process.env.PATH ?? '' },
+  env: {
+    PATH: process.env.PATH ?? '',
+    INIT_KEYS: `sk-smoke-upstream::${up.url}`,
+    FLUSH_INTERVAL_MS: '20',
+  },
   stdout: 'pipe',
   stderr: 'inherit',
 })
@@ -44,11 +52,29 @@ const sj = (await spec.json()) as { openapi?: string; paths?: Record<string, unk
 if (spec.status !== 200 || !sj.openapi || !sj.paths?.['/healthz']) fail(`/swagger/json ${spec.status}`)
 const ui = await fetch(`${base}/swagger-assets/scalar.js`)
 if (ui.status !== 200 || (await ui.arrayBuffer()).byteLength < 100_000) fail('embedded Scalar bundle missing')
+const created = await fetch(`${base}/x-users`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ Name: 'smoketest', Email: 'smoke@example.com', CreditGranted: 25 }),
+})
+const cj = (await created.json()) as { User?: { SecretKey?: string } }
+const key = cj.User?.SecretKey
+if (created.status !== 200 || !key) fail(`POST /x-users ${created.status} ${JSON.stringify(cj)}`)
+const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 })
+const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+if (!answer.choices[0]?.message?.content || up.tally.requests !== 1) fail('proxied call did not reach the fake upstream')
+await Bun.sleep(100)
+const me = await fetch(`${base}/x-users/smoketest`, { headers: { authorization: `Bearer ${rootKey}` } })
+const mine = (await me.json()) as Array<{ Balance?: number }>
+// gpt-4o-mini: 10 × 0.15 + 5 × 0.6 USD per million = 4.5 µUSD charged from the 25 USD card
+if (mine[0]?.Balance !== 25 - 0.0000045) fail(`balance after one call: ${JSON.stringify(mine[0])}`)
 console.log(`smoke: healthz ok (version ${hb.version}), swagger/json ${Object.keys(sj.paths).length} paths, UI bundle embedded`)
 
 proc.kill('SIGTERM')
 const code = await proc.exited
 if (code !== 0) fail(`exit status after SIGTERM was ${code}`)
+console.log('smoke: one proxied chat completion through the binary, charged 4.5 µUSD')
 console.log('smoke: SIGTERM → exit 0')
+await up.stop()
 rmSync(dataDir, { recursive: true, force: true })
 rmSync(cwd, { recursive: true, force: true })

@@ -19,15 +19,17 @@ function fail(message: string, code = 1): never {
 
 async function serve(flags: Record<string, string>) {
   const config = configFromProcess(flags)
-  const gw = await startGateway(config)
-  if (gw.generatedRootKey) {
-    process.stdout.write(
-      `xgate: created root account; its key (shown once, also in ${join(config.DATA_DIR, 'root.key')}):\n${gw.generatedRootKey}\n`,
-    )
+  let gw: Awaited<ReturnType<typeof startGateway>>
+  try {
+    gw = await startGateway(config)
+  } catch (e) {
+    const msg = (e as Error).message ?? ''
+    if (/Failed to start server|EADDRINUSE|address already in use/i.test(msg)) {
+      fail(`cannot listen on ${config.HOST}:${config.PORT}: the port is in use or not permitted`)
+    }
+    throw e
   }
-  process.stdout.write(`xgate: listening on http://${config.HOST}:${gw.port}\n`)
-  gw.deps.log.info('listening', { url: `http://${config.HOST}:${gw.port}`, dataDir: config.DATA_DIR, version: VERSION })
-  gw.deps.log.flush()
+  // Signals are handled before the port is announced: whoever reads it may stop us at once.
   const shutdown = (signal: string) => {
     gw.deps.log.info('stopping', { signal })
     gw.stop().then(
@@ -40,6 +42,14 @@ async function serve(flags: Record<string, string>) {
   const reopen = () => gw.deps.log.reopen()
   process.on('SIGHUP', reopen)
   process.on('SIGUSR1', reopen)
+  if (gw.generatedRootKey) {
+    process.stdout.write(
+      `xgate: created root account; its key (shown once, also in ${join(config.DATA_DIR, 'root.key')}):\n${gw.generatedRootKey}\n`,
+    )
+  }
+  process.stdout.write(`xgate: listening on http://${config.HOST}:${gw.port}\n`)
+  gw.deps.log.info('listening', { url: `http://${config.HOST}:${gw.port}`, dataDir: config.DATA_DIR, version: VERSION })
+  gw.deps.log.flush()
 }
 
 function check(flags: Record<string, string>) {

@@ -3,7 +3,7 @@
 import type { Database } from 'bun:sqlite'
 import type { Account } from '../accounts/repo'
 import type { Tree } from '../accounts/tree'
-import { createMailer, mailSettingsFrom, type Mailer } from '../alerts/mailer'
+import { createMailer, type MailSettings, type Mailer } from '../alerts/mailer'
 import { createAlertsRepo } from '../alerts/repo'
 import { createAlerts, type AlertAccount, type Alerts } from '../alerts/service'
 import { ROOT_ID } from '../billing/ledger'
@@ -15,9 +15,9 @@ import type { Clock } from '../shared/clock'
 import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
 import { usdToNano } from '../shared/money'
+import type { Settings } from '../settings/service'
 import { lazyPromptCounter } from './estimate'
 import { createLimitsGate } from './gate'
-import { parseModelLimits } from './models'
 import { createMonthlySpend, type MonthlySpend } from './monthly'
 import { monthSource, windowsSource } from './persist'
 import { createMonthSpendRepo, createWindowsRepo } from './repo'
@@ -48,6 +48,21 @@ export type LimitsDeps = {
   tree: Tree
   events: Events
   billing: Metering
+  /** The live /x-config values: MODEL_LIMITS, EMAIL_*, XAI_MAIL, EMAIL_BALANCE. */
+  settings: Pick<Settings, 'modelLimits' | 'mail'>
+}
+
+/** The settings' mail keys as the mailer reads them, anew for every mail. */
+export function mailSettingsOf(m: ReturnType<Settings['mail']>): MailSettings {
+  return {
+    smtp: m.smtp,
+    port: m.port,
+    user: m.auth,
+    pass: m.pass,
+    sender: m.sender,
+    tls: m.tls,
+    bcc: m.xaiMail?.join(', '),
+  }
 }
 
 const alertAccount = (a: Account): AlertAccount => ({
@@ -72,8 +87,8 @@ export function createLimits(d: LimitsDeps): Limits {
   flusher.register(windowsSource(windows, windowsRepo, clock))
   flusher.register(monthSource(monthly, monthRepo))
 
-  const mailer = createMailer(() => mailSettingsFrom(config), d.log, clock)
-  const emailBalanceNano = () => usdToNano(config.EMAIL_BALANCE)
+  const mailer = createMailer(() => mailSettingsOf(d.settings.mail()), d.log, clock)
+  const emailBalanceNano = () => usdToNano(d.settings.mail().balanceUsd)
   const alerts = createAlerts({
     mailer,
     clock,
@@ -84,14 +99,12 @@ export function createLimits(d: LimitsDeps): Limits {
   alerts.restore()
   flusher.register(alerts)
 
-  // Until /x-config's settings store serves MODEL_LIMITS, the environment's value is the setting.
-  const globalModelLimits = parseModelLimits(config.MODEL_LIMITS)
   const gate = createLimitsGate({
     windows,
     monthly,
     clock,
     limitChain: (a) => d.tree.view(a.id)?.limitChain ?? [a],
-    modelLimits: () => globalModelLimits,
+    modelLimits: () => d.settings.modelLimits(),
     prompt: lazyPromptCounter(),
   })
 

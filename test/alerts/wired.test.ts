@@ -105,6 +105,34 @@ describe('low balance', () => {
   })
 })
 
+describe('SMTP settings through /x-config', () => {
+  test('EMAIL_* POSTed at run time are used for the next alert', async () => {
+    const smtp = await startSmtp()
+    cleanup.push(() => smtp.stop())
+    const up = await startFakeUpstream()
+    cleanup.push(() => up.stop())
+    const gw = await startTestGateway(keysEnv(up))
+    cleanup.push(() => gw.close())
+    const set = await call(gw, 'POST', '/x-config', {
+      key: gw.rootKey,
+      body: {
+        EMAIL_SMTP: '127.0.0.1',
+        EMAIL_PORT: smtp.port,
+        EMAIL_SENDER: 'ops@xgate.example',
+        XAI_MAIL: 'copy@xgate.example',
+      },
+    })
+    expect(set.status, set.text).toBe(200)
+    const { key } = addUnder(gw, null, { name: 'livedelta', softLimitNano: 1 })
+    expect(await statuses(gw, key, 2)).toEqual([200, 200])
+    await waitFor('the soft-limit mail', () => smtp.received.length >= 1)
+    expect(await gw.deps.limits.mailer.flush(5_000)).toBe(true)
+    expect(smtp.received.length).toBe(1)
+    expect(smtp.received[0]!.from).toBe('ops@xgate.example')
+    expect(smtp.received[0]!.rcptTo.sort()).toEqual(['copy@xgate.example', 'livedelta@example.com'])
+  })
+})
+
 describe('without SMTP', () => {
   test('the alert is a log line and nothing is sent', async () => {
     const up = await startFakeUpstream()

@@ -125,3 +125,16 @@ describe('xgate CLI', () => {
     }
   })
 })
+
+describe('start-up failures', () => {
+  test('a port in use is one clear line, not a stack trace', async () => {
+    const blocker = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('x') })
+    try {
+      const r = await runCli(['serve', '--host', '127.0.0.1', '--port', String(blocker.port)], { DATA_DIR: tempDir() })
+      expect(r.code).toBe(1)
+      expect(r.stderr.trim()).toBe(`xgate: cannot listen on 127.0.0.1:${blocker.port}: the port is in use or not permitted`)
+    } finally {
+      blocker.stop(true)
+    }
+  })
+})

@@ -135,3 +135,25 @@ describe('limits changed through the admin API', () => {
     expect(denied.headers.get('x-ratelimit-limit-requests')).toBe('2')
   })
 })
+
+describe('MODEL_LIMITS through /x-config', () => {
+  test('a POSTed value applies to the next call; DELETE brings back the environment default', async () => {
+    const a = addUnder(env.gw, null)
+    const set = await call(env.gw, 'POST', '/x-config', {
+      key: env.gw.rootKey,
+      body: { MODEL_LIMITS: { 'gpt-4o': { rpm: 1 } } },
+    })
+    expect(set.status, set.text).toBe(200)
+    expect(await statuses(env.gw, a.key, 2, { model: 'gpt-4o' })).toEqual([200, 429])
+    // The environment's gpt-4o-mini entry is gone while the stored value holds.
+    expect(await statuses(env.gw, a.key, 3)).toEqual([200, 200, 200])
+    const del = await call(env.gw, 'DELETE', '/x-config', {
+      key: env.gw.rootKey,
+      body: { keys: ['MODEL_LIMITS'] },
+    })
+    expect(del.status, del.text).toBe(200)
+    const b = addUnder(env.gw, null)
+    expect(await statuses(env.gw, b.key, 2, { model: 'gpt-4o' })).toEqual([200, 200])
+    expect(await statuses(env.gw, b.key, 3)).toEqual([200, 200, 429])
+  })
+})

@@ -1,16 +1,14 @@
 // The gate without HTTP: the tokenizer is asked only when a token limit applies, the estimate's
-// parts and cap, a live MODEL_LIMITS change, and MODEL_LIMITS validation.
+// parts and cap, a live MODEL_LIMITS change, the HardLimit denial.
 import { describe, expect, test } from 'bun:test'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import type { Account, ModelLimits } from '../../src/accounts/repo'
-import { ConfigError } from '../../src/config'
 import {
   COMPLETION_RESERVE_CAP,
   requestedCompletion,
   reserveTokens,
 } from '../../src/limits/estimate'
 import { createLimitsGate } from '../../src/limits/gate'
-import { parseModelLimits } from '../../src/limits/models'
 import { createMonthlySpend } from '../../src/limits/monthly'
 import { createLimitWindows } from '../../src/limits/windows'
 import { createFakeClock } from '../../src/shared/clock'
@@ -110,24 +108,5 @@ describe('estimate', () => {
     expect(requestedCompletion({ max_tokens: 'x', max_output_tokens: -1 })).toBe(0)
     expect(reserveTokens({ max_tokens: 1e9 }, () => 3)).toBe(3 + COMPLETION_RESERVE_CAP)
     expect(reserveTokens(null, () => 3)).toBe(0)
-  })
-})
-
-describe('MODEL_LIMITS', () => {
-  test('a JSON object of rpm/tpm whole numbers; anything else is a ConfigError', () => {
-    expect(parseModelLimits(undefined)).toEqual({})
-    expect(parseModelLimits('{"gpt-4o": {"rpm": 60, "tpm": 0}}')).toEqual({
-      'gpt-4o': { rpm: 60, tpm: 0 },
-    })
-    for (const bad of [
-      'gpt-4o=60',
-      '[1]',
-      '{"m": 5}',
-      '{"m": {"rpd": 1}}',
-      '{"m": {"rpm": 1.5}}',
-    ]) {
-      expect(() => parseModelLimits(bad), bad).toThrow(ConfigError)
-    }
-    expect(() => parseModelLimits('{"m": {"rpm": -1}}')).toThrow(/MODEL_LIMITS/)
   })
 })
