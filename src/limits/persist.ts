@@ -7,8 +7,11 @@ import type { MonthlySpend, MonthRow } from './monthly'
 import type { MonthSpendRepo, WindowsRepo } from './repo'
 import type { LimitWindows, WindowRow } from './windows'
 
-/** Expired bucket rows are deleted at most this often (and once at start). */
-export const PRUNE_EVERY_MS = 10 * 60_000
+/**
+ * Expired bucket rows are deleted at most this often (and once at start): a range delete at the
+ * left of each kind's keys, so a minute's worth of dead minute buckets never piles up for long.
+ */
+export const PRUNE_EVERY_MS = 60_000
 
 /**
  * Rows handed back after a failed write, newest per key. Every row carries an absolute value, so
