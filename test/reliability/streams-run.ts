@@ -16,6 +16,8 @@ export type StreamsOptions = {
   /** Content chunks per stream and the upstream's pause before each: a stream lasts their product. */
   chunks: number
   chunkDelayMs: number
+  /** Characters of content per chunk (default 8). */
+  charsPerChunk?: number
   /** Accounts the streams are spread over (children of root). */
   accounts: number
   /** All streams are started within this time. */
@@ -57,7 +59,7 @@ export async function runStreams(o: StreamsOptions): Promise<StreamsFigures> {
   if (openFilesLimit() < needed) {
     throw new Error(`open-files limit below ${needed}: run under ulimit -n ${needed} or more`)
   }
-  const text = 'abcdefgh'.repeat(o.chunks)
+  const text = 'abcdefgh'.repeat(Math.ceil(((o.charsPerChunk ?? 8) * o.chunks) / 8))
   const dir = tempDir('xgate-streams-')
   const keys = Array.from({ length: o.accounts }, () => generateKey())
   let upstream: FakeUpstream | null = null
