@@ -119,6 +119,23 @@ const policies = deps.proxy.policies
 const accountOf = (m: Member): Account => auth.authenticate(headersOf(m))
 const headersOf = (m: Member) => new Headers({ authorization: `Bearer ${m.key}` })
 
+const gate = deps.limits.gate
+const chat = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] }
+
+/** The limits step: reserve (HardLimit, each limited account's windows, token estimate), settle. */
+function limitCheck(a: Account): void {
+  const r = gate.reserve({
+    account: a,
+    model: 'gpt-4o-mini',
+    mappedModel: 'gpt-4o-mini',
+    body: chat,
+  })
+  if (!r.ok) throw new Error(`account ${a.id} limited: ${r.message}`)
+  gate.settle(r.ticket, { totalTokens: 30, costNano: 10_000 })
+  // 10,000 calls a second of simulated traffic, so the windows slide as they would.
+  clock.advance(0.1)
+}
+
 /** The pipeline's steps before the upstream call, after authentication (src/proxy/pipeline.ts). */
 function accessChecks(a: Account): void {
   const p = policies.of(a)
@@ -134,12 +151,17 @@ say('## Per call, by depth of the calling account')
 say()
 say(
   `Median (p99) in µs over ${fmt(SAMPLES)} calls per depth. Cold authentication: the key's ` +
-    'entry dropped from the LRU first (one SQLite read by key hash). Cold access checks: policy ' +
-    'and tree caches cleared first (the account chain read from SQLite and compiled).',
+    'entry dropped from the LRU first (one SQLite read by key hash). Access checks: enabled ' +
+    'chain, IP, resource, model, mappers, balance and the tree view; cold = policy and tree ' +
+    'caches cleared first (the account chain read from SQLite and compiled). Limits: ' +
+    'deps.limits.gate reserve + settle over the account and each ancestor below root (RPM and ' +
+    'RPH at every depth, TPM at depth 1, so the prompt is estimated).',
 )
 say()
-say('| depth | accounts | auth cold | auth warm | access cold | access warm |')
-say('| --: | --: | --: | --: | --: | --: |')
+say('| depth | accounts | auth cold | auth warm | access cold | access warm | limits |')
+say('| --: | --: | --: | --: | --: | --: | --: |')
+// The tokenizer loads on the first estimate (~1 s): not part of any figure.
+limitCheck(accountOf(tree.byDepth[1]![0]!))
 for (let d = 1; d < tree.byDepth.length; d++) {
   const sample = pick(tree.byDepth[d]!, SAMPLES)
   const headers = sample.map(headersOf)
@@ -156,10 +178,11 @@ for (let d = 1; d < tree.byDepth.length; d++) {
   })
   for (const a of accounts) accessChecks(a)
   const accessWarm = timeEach(accounts, accessChecks)
+  const limits = timeEach(accounts, limitCheck)
   const cell = (xs: number[]) => `${us(median(xs))} (${us(p99(xs))})`
   say(
     `| ${d} | ${fmt(tree.byDepth[d]!.length)} | ${cell(cold)} | ${cell(warm)} | ` +
-      `${cell(accessCold)} | ${cell(accessWarm)} |`,
+      `${cell(accessCold)} | ${cell(accessWarm)} | ${cell(limits)} |`,
   )
 }
 say()
@@ -246,8 +269,16 @@ say(
 )
 say()
 
-const count = (table: string) =>
-  (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n
+/** One ad hoc statement, finalized at once (an open one would block the closing checkpoint). */
+function once<T>(sql: string, params: Record<string, string> = {}): T[] {
+  const st = store.db.prepare(sql)
+  try {
+    return st.all(params) as T[]
+  } finally {
+    st.finalize()
+  }
+}
+const count = (table: string) => once<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)[0]!.n
 say(
   `Rows: usage_records ${fmt(count('usage_records'))}, ledger ${fmt(count('ledger'))}, ` +
     `usage_daily ${fmt(count('usage_daily'))}, usage_cum ${fmt(count('usage_cum'))}, ` +
@@ -264,9 +295,7 @@ const plans = [
   'SELECT day FROM usage_tree_daily WHERE ancestor_id = $a AND day BETWEEN $b AND $b',
   'SELECT day FROM usage_daily WHERE account_id = $a AND day BETWEEN $b AND $b',
 ].map((sql) => {
-  const rows = store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ a: '1', b: '2' }) as Array<{
-    detail: string
-  }>
+  const rows = once<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, { a: '1', b: '2' })
   return { sql, plan: rows.map((r) => r.detail).join('; ') }
 })
 say()

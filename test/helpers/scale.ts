@@ -34,10 +34,13 @@ export const SHAPES = {
   small: { total: 5_000, fanouts: [3, 3, 3, 3, 3] },
 } satisfies Record<string, TreeShape>
 
-/** What each depth carries: RPM/RPH caps (never above the parent's) and narrowed lists. */
+/**
+ * What each depth carries: RPM/RPH caps at every level (never above the parent's), a token limit
+ * at depth 1 (so every call's prompt is estimated), and lists narrowed at depths 1–3.
+ */
 function extras(depth: number): Partial<Account> {
   const out: Partial<Account> = { rpm: 100_000, rph: 1_000_000, gear: depth }
-  if (depth === 1) out.allowModels = ['gpt-*', 'claude-*']
+  if (depth === 1) Object.assign(out, { tpm: 100_000_000, allowModels: ['gpt-*', 'claude-*'] })
   if (depth === 2) out.allowIps = ['127.0.0.0/8', '10.0.0.0/8', '::1']
   if (depth === 3) out.resources = ['/v1/*']
   return out
