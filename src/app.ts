@@ -84,7 +84,7 @@ export function createApp(deps: Deps) {
     .onError({ as: 'global' }, ({ code, error, request, path }) =>
       renderThrown(deps, code, error, path, deps.requestMeta.get(request)?.id),
     )
-    .use(docsRoutes)
+    .use(docsRoutes())
     .use(healthRoutes(deps))
     .use(accountRoutes(deps))
     .use(logRoutes(deps))
