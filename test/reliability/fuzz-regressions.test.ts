@@ -15,3 +15,31 @@ describe('a second app in one process after /swagger was served', () => {
     second.close()
   })
 })
+
+describe('GET /v1/models under a disabled ancestor', () => {
+  test('answers 401 account_disabled, as every proxied call does', async () => {
+    const t = makeTestApp({ USER_API_MIN_BALANCE: '0' })
+    const send = async (method: string, path: string, key: string, body?: unknown) => {
+      const res = await t.app.handle(t.request(method, path, { key, body }))
+      return { status: res.status, text: await res.text() }
+    }
+    const add = async (key: string, name: string) => {
+      const r = await send('POST', '/x-users', key, {
+        Name: name,
+        Email: `${name}@example.com`,
+        CreditGranted: 50,
+      })
+      expect(r.status, r.text).toBe(200)
+      return JSON.parse(r.text).User as { ID: number; SecretKey: string }
+    }
+    const parent = await add(t.rootKey, 'models-parent')
+    const child = await add(parent.SecretKey, 'models-child')
+    expect((await send('GET', '/v1/models', child.SecretKey)).status).toBe(200)
+    const off = await send('PUT', `/x-users/${parent.ID}`, t.rootKey, { Status: false })
+    expect(off.status, off.text).toBe(200)
+    const r = await send('GET', '/v1/models', child.SecretKey)
+    expect(r.status, r.text).toBe(401)
+    expect(JSON.parse(r.text).error.code, r.text).toBe('account_disabled')
+    t.close()
+  })
+})
