@@ -43,3 +43,37 @@ describe('GET /v1/models under a disabled ancestor', () => {
     t.close()
   })
 })
+
+describe('root-only routes called from under a disabled ancestor', () => {
+  test('answer 401 account_disabled, not 403, like every other admin route', async () => {
+    const t = makeTestApp({ USER_API_MIN_BALANCE: '0', API_SERVICES: 'StatsService' })
+    const send = async (method: string, path: string, key: string, body?: unknown) => {
+      const res = await t.app.handle(t.request(method, path, { key, body }))
+      return { status: res.status, text: await res.text() }
+    }
+    const made: Array<{ ID: number; SecretKey: string }> = []
+    for (const [i, name] of ['rootonly-parent', 'rootonly-child'].entries()) {
+      const key = i === 0 ? t.rootKey : made[0]!.SecretKey
+      const r = await send('POST', '/x-users', key, {
+        Name: name,
+        Email: `${name}@example.com`,
+        CreditGranted: 50,
+      })
+      expect(r.status, r.text).toBe(200)
+      made.push(JSON.parse(r.text).User)
+    }
+    const off = await send('PUT', `/x-users/${made[0]!.ID}`, t.rootKey, { Status: false })
+    expect(off.status, off.text).toBe(200)
+    for (const [method, path] of [
+      ['GET', '/x-keys'],
+      ['GET', '/x-gkey'],
+      ['GET', '/metrics'],
+      ['POST', '/x-api/StatsService/QueryStats'],
+    ] as const) {
+      const r = await send(method, path, made[1]!.SecretKey, method === 'POST' ? {} : undefined)
+      expect(r.status, `${method} ${path}: ${r.text}`).toBe(401)
+      expect(JSON.parse(r.text).error.code, r.text).toBe('account_disabled')
+    }
+    t.close()
+  })
+})
