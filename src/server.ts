@@ -39,7 +39,35 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q)
 }
 
-export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
+/**
+ * The request with its body within `limit` bytes, or null when it is larger. A declared length
+ * is trusted (HTTP framing holds the sender to it); a chunked body is read up to the limit and
+ * handed on as bytes, so no body without a length slips past the limit.
+ */
+export async function withinLimit(req: Request, limit: number): Promise<Request | null> {
+  const declared = req.headers.get('content-length')
+  if (declared !== null) return Number(declared) > limit ? null : req
+  if (!req.body) return req
+  const reader = req.body.getReader()
+  const parts: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      void reader.cancel()
+      return null
+    }
+    parts.push(value)
+  }
+  return new Request(req, { body: Buffer.concat(parts) })
+}
+
+export async function startGateway(
+  config: Config,
+  overrides: DepsOverrides = {},
+): Promise<Gateway> {
   const store: Store = openStore(config.DATA_DIR)
   let deps: Deps
   try {
@@ -66,7 +94,9 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
-    maxRequestBodySize: config.MAX_BODY_BYTES,
+    // The limits are enforced in fetch() (withinLimit): Bun's own refusal is a bare 413 without
+    // xgate's error shape, so it only stops what no limit of ours allows.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 255,
     async fetch(req, srv) {
       const started = performance.now()
@@ -76,23 +106,25 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       const done = deps.inFlight.begin()
       let res: Response
       try {
+        const limit = ADMIN_BODY_PATHS.test(path)
+          ? config.ADMIN_MAX_BODY_BYTES
+          : config.MAX_BODY_BYTES
+        const sized = await withinLimit(req, limit)
+        if (sized && sized !== req) deps.requestMeta.set(sized, meta)
         const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
-        if (ep) {
-          try {
-            res = await deps.proxy.handle(req, ep)
-          } catch (e) {
-            res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
-          }
-        } else if (
-          ADMIN_BODY_PATHS.test(path) &&
-          Number(req.headers.get('content-length') ?? 0) > config.ADMIN_MAX_BODY_BYTES
-        ) {
+        if (!sized) {
           res = errorResponse(
-            new AppError('payload_too_large', `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`),
+            new AppError('payload_too_large', `request body over ${limit} bytes`),
             path,
             meta.id,
           )
-        } else res = await handle(req)
+        } else if (ep) {
+          try {
+            res = await deps.proxy.handle(sized, ep)
+          } catch (e) {
+            res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
+          }
+        } else res = await handle(sized)
       } finally {
         // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
         done()

@@ -2,6 +2,7 @@
 // `describe` per bug, each small enough to read without the property that found it.
 import { describe, expect, test } from 'bun:test'
 import { makeTestApp } from '../helpers/app'
+import { startTestGateway } from '../helpers/gateway'
 
 describe('a second app in one process after /swagger was served', () => {
   test('builds and serves /swagger again', async () => {
@@ -75,5 +76,66 @@ describe('root-only routes called from under a disabled ancestor', () => {
       expect(JSON.parse(r.text).error.code, r.text).toBe('account_disabled')
     }
     t.close()
+  })
+})
+
+describe('bodies over the limit', () => {
+  /** A body sent with Transfer-Encoding: chunked (no Content-Length), 4 KiB at a time. */
+  const chunked = (text: string) => {
+    const bytes = new TextEncoder().encode(text)
+    let at = 0
+    return new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at >= bytes.length) return c.close()
+        c.enqueue(bytes.slice(at, (at += 4096)))
+      },
+    })
+  }
+
+  test('413 in the error shape on every surface, with or without a declared length', async () => {
+    const gw = await startTestGateway({ ADMIN_MAX_BODY_BYTES: '16384', MAX_BODY_BYTES: '65536' })
+    const post = async (path: string, body: BodyInit) => {
+      const res = await fetch(gw.url + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gw.rootKey}`, 'content-type': 'application/json' },
+        body,
+        duplex: 'half',
+      } as RequestInit)
+      const text = await res.text()
+      return { status: res.status, text, type: res.headers.get('content-type') }
+    }
+    try {
+      const user = (alias: string) =>
+        JSON.stringify({
+          Name: 'limit-user',
+          Email: 'limit@example.com',
+          CreditGranted: 5,
+          Alias: alias,
+        })
+      const admin = user('a'.repeat(40_000))
+      const chat = JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'a'.repeat(80_000) }],
+      })
+      for (const [path, text, shape] of [
+        ['/x-users', admin, 'openai'],
+        ['/v1/chat/completions', chat, 'openai'],
+        ['/v1/messages', chat, 'anthropic'],
+      ] as const) {
+        for (const body of [text, chunked(text)]) {
+          const r = await post(path, body)
+          const what = `${path} ${typeof body === 'string' ? 'with a length' : 'chunked'}: ${r.text}`
+          expect(r.status, what).toBe(413)
+          expect(r.type, what).toContain('application/json')
+          const parsed = JSON.parse(r.text)
+          if (shape === 'anthropic') expect(parsed.error.type, what).toBe('request_too_large')
+          else expect(parsed.error.code, what).toBe('payload_too_large')
+        }
+      }
+      const small = await post('/x-users', chunked(user('fits')))
+      expect(small.status, small.text).toBe(200)
+    } finally {
+      await gw.close()
+    }
   })
 })
