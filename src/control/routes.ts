@@ -8,7 +8,7 @@ import { AppError } from '../shared/errors'
 import type { ControlBackend } from './backend'
 import { ControlError, GrpcStatus } from './errors'
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics'
-import { callControl } from './mirror'
+import { callControl, hasMethod } from './mirror'
 import { metricsSnapshot, type KeyStateView } from './gateway'
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
@@ -41,6 +41,10 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
         const short = params.service.replace(/^.*\./, '')
         if (!deps.config.API_SERVICES.includes(short)) {
           throw new AppError('not_found', `control service ${short} is not enabled (API_SERVICES)`)
+        }
+        // Over HTTP a method that does not exist is an unknown route (404), not a server fault.
+        if (!hasMethod(params.service, params.method)) {
+          throw new AppError('not_found', `no control method ${params.service}/${params.method}`)
         }
         try {
           return await callControl(backend, params.service, params.method, body ?? {}, (e) =>

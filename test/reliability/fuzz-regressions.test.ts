@@ -139,3 +139,24 @@ describe('bodies over the limit', () => {
     }
   })
 })
+
+describe('/x-api with a method that does not exist', () => {
+  test('answers 404 not_found, not 501: an unknown route is the caller error', async () => {
+    const t = makeTestApp({ API_SERVICES: 'StatsService,HandlerService' })
+    for (const path of [
+      '/x-api/StatsService/NoSuch',
+      '/x-api/StatsService/%00',
+      '/x-api/foo.StatsService/QueryStats',
+    ]) {
+      const res = await t.app.handle(t.request('POST', path, { key: t.rootKey, body: {} }))
+      const text = await res.text()
+      expect(res.status, `${path}: ${text}`).toBe(404)
+      expect(JSON.parse(text).error.code, text).toBe('not_found')
+    }
+    const known = await t.app.handle(
+      t.request('POST', '/x-api/HandlerService/AddInbound', { key: t.rootKey, body: {} }),
+    )
+    expect(known.status, 'AddInbound stays UNIMPLEMENTED (§9)').toBe(501)
+    t.close()
+  })
+})
