@@ -160,3 +160,31 @@ describe('/x-api with a method that does not exist', () => {
     t.close()
   })
 })
+
+describe('deeply nested JSON in an admin body', () => {
+  test('is a 400 naming the body, not a 500 from the validator running out of stack', async () => {
+    const t = makeTestApp()
+    for (const [method, path, field, open, close] of [
+      ['POST', '/x-users', 'Name', '[', ']'],
+      ['POST', '/x-users', 'Name', '{"a":', '}'],
+      ['PUT', '/x-users/1', 'AllowIPs', '[', ']'],
+      ['POST', '/x-config', 'MODEL_LIMITS', '{"a":', '}'],
+    ] as const) {
+      const n = 5000
+      const inner = open === '[' ? '' : '1'
+      const body = `{"${field}":${open.repeat(n)}${inner}${close.repeat(n)}}`
+      const res = await t.app.handle(t.request(method, path, { key: t.rootKey, body }))
+      const text = await res.text()
+      expect(res.status, `${method} ${path} ${field}: ${text}`).toBe(400)
+      expect(JSON.parse(text).error.code, text).toBe('bad_request')
+    }
+    const ok = await t.app.handle(
+      t.request('POST', '/x-config', {
+        key: t.rootKey,
+        body: { MODEL_LIMITS: { 'gpt-4o-mini': { rpm: 5, tpm: 1000 } } },
+      }),
+    )
+    expect(ok.status, await ok.text()).toBe(200)
+    t.close()
+  })
+})
