@@ -16,7 +16,7 @@ import { rotationRoutes } from './rotation/routes'
 import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
-import { MAX_JSON_DEPTH, nestedDeeperThan } from './shared/json'
+import { bodyShapeProblem } from './shared/json'
 
 /** Anthropic's surface answers errors in its own shape. */
 export function isAnthropicPath(path: string): boolean {
@@ -86,11 +86,8 @@ export function createApp(deps: Deps) {
       renderThrown(deps, code, error, path, deps.requestMeta.get(request)?.id),
     )
     .onTransform({ as: 'global' }, ({ body }) => {
-      if (nestedDeeperThan(body, MAX_JSON_DEPTH)) {
-        throw new AppError('bad_request', `body: nested deeper than ${MAX_JSON_DEPTH} levels`, {
-          param: 'body',
-        })
-      }
+      const problem = bodyShapeProblem(body)
+      if (problem) throw new AppError('bad_request', `body: ${problem}`, { param: 'body' })
     })
     .use(docsRoutes())
     .use(healthRoutes(deps))

@@ -188,3 +188,21 @@ describe('deeply nested JSON in an admin body', () => {
     t.close()
   })
 })
+
+describe('a body key JavaScript gives a meaning (toString, __proto__)', () => {
+  test('is a 400, not a 500 from the validator printing the value', async () => {
+    const t = makeTestApp()
+    for (const [method, path, body] of [
+      ['POST', '/x-news', '{"title":{"toString":0},"content":"c"}'],
+      ['POST', '/x-users', '{"Name":[{"toString":1}],"Email":"a@example.com","CreditGranted":5}'],
+      ['POST', '/x-keys', '{"SecretKey":{"valueOf":{}},"Provider":"https://api.openai.com"}'],
+      ['PUT', '/x-users/1', '{"__proto__":{"Level":1}}'],
+    ] as const) {
+      const res = await t.app.handle(t.request(method, path, { key: t.rootKey, body }))
+      const text = await res.text()
+      expect(res.status, `${method} ${path} ${body}: ${text}`).toBe(400)
+      expect(JSON.parse(text).error.code, text).toBe('bad_request')
+    }
+    t.close()
+  })
+})
