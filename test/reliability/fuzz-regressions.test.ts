@@ -2,7 +2,8 @@
 // `describe` per bug, each small enough to read without the property that found it.
 import { describe, expect, test } from 'bun:test'
 import { makeTestApp } from '../helpers/app'
-import { startTestGateway } from '../helpers/gateway'
+import { call, startTestGateway } from '../helpers/gateway'
+import { addAccount, cardsNano, startProxyEnv, until, usageRows } from '../proxy/fixtures'
 
 describe('a second app in one process after /swagger was served', () => {
   test('builds and serves /swagger again', async () => {
@@ -204,5 +205,35 @@ describe('a body key JavaScript gives a meaning (toString, __proto__)', () => {
       expect(JSON.parse(text).error.code, text).toBe('bad_request')
     }
     t.close()
+  })
+})
+
+describe('an image call with an absurd n', () => {
+  test('is billed for at most 10 images (the provider limit), and at least 1', async () => {
+    const env = await startProxyEnv()
+    try {
+      const { key, account } = addAccount(env.gw, { creditUsd: 100 })
+      const perImageNano = 20_000_000 // dall-e-2: 0.02 USD per image
+      for (const [n, billed] of [
+        [1e300, 10],
+        [11, 10],
+        [1e-9, 1],
+        [-5, 1],
+        [3, 3],
+      ] as const) {
+        const before = cardsNano(env.gw, account.id)
+        const rows = usageRows(env.gw, account.id).length
+        const r = await call(env.gw, 'POST', '/v1/images/generations', {
+          key,
+          body: { model: 'dall-e-2', prompt: 'a cat', n },
+        })
+        expect(r.status, `n=${n}: ${r.text}`).toBe(200)
+        await until(() => usageRows(env.gw, account.id).length > rows)
+        env.gw.deps.flusher.flushNow()
+        expect(before - cardsNano(env.gw, account.id), `n=${n}`).toBe(billed * perImageNano)
+      }
+    } finally {
+      await env.close()
+    }
   })
 })
