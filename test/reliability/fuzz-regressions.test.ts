@@ -3,7 +3,14 @@
 import { describe, expect, test } from 'bun:test'
 import { makeTestApp } from '../helpers/app'
 import { call, startTestGateway } from '../helpers/gateway'
-import { addAccount, cardsNano, startProxyEnv, until, usageRows } from '../proxy/fixtures'
+import {
+  addAccount,
+  cardsNano,
+  OPENAI_SECRET,
+  startProxyEnv,
+  until,
+  usageRows,
+} from '../proxy/fixtures'
 
 describe('a second app in one process after /swagger was served', () => {
   test('builds and serves /swagger again', async () => {
@@ -232,6 +239,40 @@ describe('an image call with an absurd n', () => {
         env.gw.deps.flusher.flushNow()
         expect(before - cardsNano(env.gw, account.id), `n=${n}`).toBe(billed * perImageNano)
       }
+    } finally {
+      await env.close()
+    }
+  })
+})
+
+describe('a provider refusing a key and quoting it', () => {
+  test('the key is disabled with the quote masked: not in GET /x-keys, not in the database', async () => {
+    const env = await startProxyEnv(
+      {},
+      {
+        behavior: (r) =>
+          r.path === '/v1/chat/completions'
+            ? {
+                status: 401,
+                message: `Incorrect API key provided: ${r.key} (${r.key.slice(0, 14)}…)`,
+              }
+            : undefined,
+      },
+    )
+    try {
+      const { key } = addAccount(env.gw)
+      const r = await call(env.gw, 'POST', '/v1/chat/completions', {
+        key,
+        body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+      })
+      expect(r.status, r.text).toBe(502)
+      const keys = await call(env.gw, 'GET', '/x-keys', { key: env.gw.rootKey })
+      const refused = keys.body.find((k: any) => k.State === 'disabled')
+      expect(refused?.DisabledReason, keys.text).toContain('Incorrect API key provided: ***')
+      expect(keys.text).not.toContain(OPENAI_SECRET.slice(0, 14))
+      env.gw.deps.flusher.flushNow()
+      const rows = JSON.stringify(env.gw.deps.db.prepare('SELECT * FROM upstream_keys').all())
+      expect(rows).not.toContain(OPENAI_SECRET.slice(0, 14))
     } finally {
       await env.close()
     }
