@@ -1,6 +1,9 @@
 // Regression tests for the bugs the reliability tests (authz, fuzz, secrets) found in xgate, one
 // `describe` per bug, each small enough to read without the property that found it.
 import { describe, expect, test } from 'bun:test'
+import { createSettingsRepo } from '../../src/settings/repo'
+import { createSettings } from '../../src/settings/service'
+import { createEvents } from '../../src/shared/events'
 import { makeTestApp } from '../helpers/app'
 import { call, startTestGateway } from '../helpers/gateway'
 import {
@@ -276,5 +279,22 @@ describe('a provider refusing a key and quoting it', () => {
     } finally {
       await env.close()
     }
+  })
+})
+
+describe('EMAIL_PASS set through /x-config', () => {
+  test('is sealed in the database and still read back after a restart of the settings', async () => {
+    const t = makeTestApp()
+    const pass = 'smtp-pass-5a1e7c9d'
+    const r = await t.app.handle(
+      t.request('POST', '/x-config', { key: t.rootKey, body: { EMAIL_PASS: pass } }),
+    )
+    expect(r.status, await r.text()).toBe(200)
+    const rows = JSON.stringify(t.store.db.prepare('SELECT * FROM settings').all())
+    expect(rows).toContain('EMAIL_PASS')
+    expect(rows).not.toContain(pass)
+    const again = createSettings(t.deps.config, createSettingsRepo(t.store.db), createEvents())
+    expect(again.mail().pass).toBe(pass)
+    t.close()
   })
 })
