@@ -91,6 +91,23 @@ export async function startGateway(
   const app = createApp(deps)
   const handle = app.fetch
 
+  /**
+   * Every admin path needs a valid key, checked before the framework parses the body: a bad key is
+   * 401 whatever the body holds, and an oversize body is 413 before it is read. Null = go on.
+   */
+  const admitAdmin = (req: Request, path: string, id: string): Response | null => {
+    try {
+      deps.accounts.auth.authenticate(req.headers)
+    } catch (e) {
+      return renderThrown(deps, 'UNKNOWN', e, path, id)
+    }
+    if (Number(req.headers.get('content-length') ?? 0) > config.ADMIN_MAX_BODY_BYTES) {
+      const msg = `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`
+      return errorResponse(new AppError('payload_too_large', msg), path, id)
+    }
+    return null
+  }
+
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
@@ -106,19 +123,19 @@ export async function startGateway(
       const done = deps.inFlight.begin()
       let res: Response
       try {
-        const limit = ADMIN_BODY_PATHS.test(path)
-          ? config.ADMIN_MAX_BODY_BYTES
-          : config.MAX_BODY_BYTES
-        const sized = await withinLimit(req, limit)
-        if (sized && sized !== req) deps.requestMeta.set(sized, meta)
+        const admin = ADMIN_BODY_PATHS.test(path)
+        const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
         const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
-        if (!sized) {
-          res = errorResponse(
-            new AppError('payload_too_large', `request body over ${limit} bytes`),
-            path,
-            meta.id,
-          )
-        } else if (ep) {
+        // Admin paths check the key first (admitAdmin); then every body is held to its limit.
+        const refused = admin ? admitAdmin(req, path, meta.id) : null
+        const sized = refused ? null : await withinLimit(req, limit)
+        if (sized && sized !== req) deps.requestMeta.set(sized, meta)
+        if (refused) res = refused
+        else if (!sized) {
+          const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
+          res = errorResponse(err, path, meta.id)
+        }
+        else if (ep) {
           try {
             res = await deps.proxy.handle(sized, ep)
           } catch (e) {

@@ -154,7 +154,7 @@ export function createSettings(
     /** The proxy's rule keys as text (`from=to` pairs or JSON), for its rule compiler. */
     ruleSource(): Partial<
       Record<'MODEL_MAPPER' | 'LEVEL_MAPPER' | 'SWITCH_OVER' | 'RESOURCES', string>
-    > {
+    > & { ALLOW_UNPRICED_MODELS?: boolean } {
       const text = (key: SettingKey): string | undefined => {
         const raw = live.get(key)!.raw
         if (raw === null || raw === undefined) return undefined
@@ -165,6 +165,7 @@ export function createSettings(
         MODEL_MAPPER: text('MODEL_MAPPER'),
         LEVEL_MAPPER: text('LEVEL_MAPPER'),
         SWITCH_OVER: text('SWITCH_OVER'),
+        ALLOW_UNPRICED_MODELS: get<boolean>('ALLOW_UNPRICED_MODELS'),
         RESOURCES: text('RESOURCES'),
       }
     },

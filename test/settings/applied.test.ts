@@ -44,3 +44,13 @@ test('stored settings are applied at start, and DELETE restores the environment 
   expect(rules().resourceAllowed('/v1/embeddings')).toBe(true)
   expect(t.deps.billing.pricing().lookup('house-model')).toBeUndefined()
 })
+
+test('ALLOW_UNPRICED_MODELS set through /x-config reaches the proxy at once and DELETE undoes it', async () => {
+  expect(rules().allowUnpriced).toBe(false)
+  const on = await call(t, 'POST', '/x-config', { key: t.rootKey, body: { ALLOW_UNPRICED_MODELS: true } })
+  expect(on.status, on.text).toBe(200)
+  expect(rules().allowUnpriced).toBe(true)
+  const off = await call(t, 'DELETE', '/x-config', { key: t.rootKey, body: { keys: ['ALLOW_UNPRICED_MODELS'] } })
+  expect(off.status, off.text).toBe(200)
+  expect(rules().allowUnpriced).toBe(false)
+})
