@@ -1,6 +1,5 @@
-// Limits on the shape of a parsed JSON body, checked before schema validation. Deep nesting costs
-// the validator's error report stack and time (a 10 KB body once took a 500), and keys such as
-// `toString` broke that report (a 500); no admin field is named like a JavaScript internal.
+// Limits on a parsed JSON body, checked before schema validation: deep nesting and keys such as
+// `toString` made the validator's error report fail (500) or spin; no admin body needs either.
 
 export const MAX_JSON_DEPTH = 32
 

@@ -1,6 +1,5 @@
-// The authorization matrix: every route of the running app × every kind of caller × every kind of
-// target gets exactly the status SPEC §2.1/§3/§8 implies, in the error shape, and a refusal
-// changes nothing in the database. Routes come from the app itself (test/helpers/routes.ts).
+// Authorization matrix: every route of the running app × every kind of caller × every kind of
+// target gets the status SPEC §2.1/§3/§8 implies, in the error shape; refusals change nothing.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { makeTestApp } from '../helpers/app'

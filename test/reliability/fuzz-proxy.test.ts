@@ -1,6 +1,5 @@
-// Property tests over the proxied surfaces (/v1/*, through the server's fast path): generated JSON
-// bodies, multipart garbage, key headers and oversize bodies never get a 5xx of the gateway's
-// own, never a leak, always the dialect's error shape, and a refusal changes no row.
+// Fuzz of the proxied surfaces (/v1/*, server fast path): JSON, multipart, key headers, oversize
+// bodies; no 5xx of the gateway's own, no leak, the dialect's error shape, refusals change nothing.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { ENDPOINTS } from '../../src/proxy/endpoints'

@@ -1,6 +1,5 @@
-// Property tests over every admin route of the running app (routes from test/helpers/routes.ts):
-// generated bodies, path identifiers, query strings, list edits and oversize bodies never get a
-// 5xx or a leak, always get the error shape, and a 4xx never changes a row of the database.
+// Fuzz of every admin route of the running app: bodies, one-field mutations, path identifiers,
+// queries, list edits, oversize bodies; no 5xx, no leak, error shape, a 4xx changes no row.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { SETTING_KEYS } from '../../src/settings/service'

@@ -1,7 +1,5 @@
-// Secrets never leak: a whole scenario (accounts, upstream keys, proxied calls with failures and a
-// provider quoting a key, rotation, settings, the control mirror) is run with a file logger, then
-// the log file, every list answer and error body, and the database files are searched for every
-// account key, upstream secret and SMTP password used. Non-http(s) providers are refused.
+// Secrets never leak: a whole scenario run with a file logger, then log, answers and database files
+// searched for every key and secret used; non-http(s) upstream providers are refused.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync } from 'node:fs'
