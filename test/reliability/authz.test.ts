@@ -336,7 +336,8 @@ describe('authorization matrix', () => {
           const changes = diffSnapshots(before, snapshot(w.t.store.db))
           const want = expected(w, route, c, target)
           cells++
-          const cell = `${c} → ${target ?? '-'}: ${route.method} ${path} ${JSON.stringify(body) ?? ''}`
+          const sentBody = JSON.stringify(body) ?? ''
+          const cell = `${c} → ${target ?? '-'}: ${route.method} ${path} ${sentBody}`
           if (!statusOk(want.status, r.status)) {
             problems.push(
               `${cell}: status ${r.status}, want ${want.status}: ${r.text.slice(0, 300)}`,

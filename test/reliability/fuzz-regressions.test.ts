@@ -135,7 +135,8 @@ describe('bodies over the limit', () => {
       ] as const) {
         for (const body of [text, chunked(text)]) {
           const r = await post(path, body)
-          const what = `${path} ${typeof body === 'string' ? 'with a length' : 'chunked'}: ${r.text}`
+          const how = typeof body === 'string' ? 'with a length' : 'chunked'
+          const what = `${path} ${how}: ${r.text}`
           expect(r.status, what).toBe(413)
           expect(r.type, what).toContain('application/json')
           const parsed = JSON.parse(r.text)
@@ -249,7 +250,7 @@ describe('an image call with an absurd n', () => {
 })
 
 describe('a provider refusing a key and quoting it', () => {
-  test('the key is disabled with the quote masked: not in GET /x-keys, not in the database', async () => {
+  test('the key is disabled with the quote masked, in GET /x-keys and the database', async () => {
     const env = await startProxyEnv(
       {},
       {
@@ -283,7 +284,7 @@ describe('a provider refusing a key and quoting it', () => {
 })
 
 describe('EMAIL_PASS set through /x-config', () => {
-  test('is sealed in the database and still read back after a restart of the settings', async () => {
+  test('is sealed in the database and read back after a restart of the settings', async () => {
     const t = makeTestApp()
     const pass = 'smtp-pass-5a1e7c9d'
     const r = await t.app.handle(

@@ -400,9 +400,10 @@ export type Sent = {
 export type Got = { status: number; text: string; contentType: string | null }
 
 export function describeSent(s: Sent): string {
+  const cut = (t: string) => (t.length > 400 ? `${t.slice(0, 400)}…(${t.length})` : t)
   const body =
     typeof s.body === 'string'
-      ? JSON.stringify(s.body.length > 400 ? `${s.body.slice(0, 400)}…(${s.body.length})` : s.body)
+      ? JSON.stringify(cut(s.body))
       : s.body instanceof Uint8Array
         ? `bytes ${Buffer.from(s.body).toString('hex').slice(0, 200)}`
         : s.body
@@ -471,7 +472,8 @@ export function verdict(
   if (got.status >= 400 && changed.length) problems.push(`changed ${changed.join('; ')}`)
   if (problems.length) {
     throw new Error(
-      `${problems.join(', ')}\n  request: ${describeSent(sent)}\n  answer: ${got.status} ${got.text.slice(0, 600)}`,
+      `${problems.join(', ')}\n  request: ${describeSent(sent)}\n` +
+        `  answer: ${got.status} ${got.text.slice(0, 600)}`,
     )
   }
 }
