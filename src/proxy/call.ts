@@ -15,7 +15,7 @@ import { Meter, type Tokenizer } from './meter'
 import { anthropicBody, anthropicEvent } from './providers/anthropic'
 import { openaiBody, openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
-import type { Upstream } from './upstream'
+import type { Cancel, Upstream } from './upstream'
 
 export type CallDeps = {
   clock: Clock
@@ -71,8 +71,22 @@ function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
   return null
 }
 
-export class Call {
-  readonly ctrl = new AbortController()
+/** OpenAI makes at most 10 images per call; a larger `n` is refused there, never made. */
+export const MAX_IMAGES_PER_CALL = 10
+
+/**
+ * The images a call is billed for: the requested `n` as a whole number from 1 to 10. Billing a
+ * raw `n` let one request with `n: 1e300` put its account millions of dollars in debt.
+ */
+export function imagesAsked(n: unknown): number {
+  const v = Math.floor(Number(n ?? 1))
+  return Number.isFinite(v) ? Math.min(MAX_IMAGES_PER_CALL, Math.max(1, v)) : 1
+}
+
+export class Call implements Cancel {
+  /** The client left or the whole-call limit passed; `attempt` is the upstream fetch to stop. */
+  aborted = false
+  attempt: AbortController | null = null
   readonly meter: Meter
   private settled = false
   private readonly doneInFlight: () => void
@@ -92,8 +106,16 @@ export class Call {
     this.meter = new Meter(deps.tokenizer)
     this.doneInFlight = deps.inFlight.begin()
     this.offline = deps.online?.(f.account.name, f.clientIp)
-    this.timer = setTimeout(() => this.ctrl.abort(), deps.timeoutMs)
-    clientSignal?.addEventListener('abort', () => this.ctrl.abort(), { once: true })
+    this.timer = setTimeout(() => this.abort(), deps.timeoutMs)
+    // The signal is the client's own request's: nothing else handles its abort event.
+    if (clientSignal) clientSignal.onabort = () => this.abort()
+  }
+
+  /** Stops the call: the upstream fetch (or its body) in flight is aborted. */
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.attempt?.abort()
   }
 
   /** The answer the client gets when no upstream answered usefully; settles the call. */
@@ -102,7 +124,7 @@ export class Call {
       this.keyId = up.key.id
       this.keyName = up.key.name
     }
-    if (this.ctrl.signal.aborted && !up.res && !up.error) {
+    if (this.aborted && !up.res && !up.error) {
       this.settle(CLIENT_CLOSED, 'cancel', 0)
       return new Response(null, { status: CLIENT_CLOSED })
     }
@@ -143,16 +165,16 @@ export class Call {
           canDrop: hideUsage,
           onEnd: (how, bytes) => this.settle(this.status, how, bytes),
         },
-        up.abort,
+        () => this.attempt?.abort(),
       )
       return new Response(stream, { status: res.status, headers })
     }
     if (type.includes('json')) {
       let buf: Uint8Array
       try {
-        buf = new Uint8Array(await res.arrayBuffer())
+        buf = await res.bytes()
       } catch {
-        const how: RelayEnd = this.ctrl.signal.aborted ? 'cancel' : 'error'
+        const how: RelayEnd = this.aborted ? 'cancel' : 'error'
         this.settle(this.status, how, 0)
         throw new AppError('upstream_error', 'the upstream answer broke off')
       }
@@ -163,7 +185,7 @@ export class Call {
     const stream = relay(
       res.body,
       { onEnd: (how, bytes) => this.settle(this.status, how, bytes) },
-      up.abort,
+      () => this.attempt?.abort(),
     )
     return new Response(stream, { status: res.status, headers })
   }
@@ -191,7 +213,7 @@ export class Call {
     const f = this.f
     // SDKs close the connection right after [DONE]: that is not a client leaving early.
     const whole = this.meter.ended || this.meter.complete
-    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.ctrl.signal.aborted))
+    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.aborted))
     const finalStatus = clientGone && status < 400 ? CLIENT_CLOSED : status
     const { usage, estimated } = this.usageOf(status)
     const summary: CallSummary = {
@@ -231,7 +253,7 @@ export class Call {
   private usageOf(status: number): { usage: CallSummary['usage']; estimated: boolean } {
     const ep = this.f.endpoint
     const images =
-      ep.kind === 'images' && status < 400 ? Number(this.f.body.json?.n ?? 1) || 1 : undefined
+      ep.kind === 'images' && status < 400 ? imagesAsked(this.f.body.json?.n) : undefined
     if (ep.free) return { usage: null, estimated: false }
     const p = this.f.price?.nano
     const tokenPriced = !p || p.inputPerM > 0n || p.outputPerM > 0n

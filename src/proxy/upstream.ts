@@ -29,12 +29,18 @@ export type UpstreamPlan = {
   body: (attempt: number) => BodyInit | null
   contentType: string | null
   headers: Headers
-  /** Aborts when the client leaves or the whole-call limit passes. */
-  signal: AbortSignal
+  /** The call's cancellation: the client left or the whole-call limit passed. */
+  cancel: Cancel
 }
 
+/**
+ * Cancellation shared by a call and its attempts, without event listeners: the call sets
+ * `aborted` and aborts the attempt registered here (the fetch in flight, then its body).
+ */
+export type Cancel = { readonly aborted: boolean; attempt: AbortController | null }
+
 export type Upstream =
-  | { ok: true; res: Response; key: PoolKey; abort: () => void }
+  | { ok: true; res: Response; key: PoolKey }
   | { ok: false; error: AppError | null; res: Response | null; key: PoolKey | null }
 
 /** Reads at most `max` bytes of an error answer and releases the connection. */
@@ -66,7 +72,12 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   return out
 }
 
-function reasonOf(status: number, body: Uint8Array): string {
+/**
+ * The provider's words for refusing a key, kept as the key's DisabledReason (shown by GET /x-keys,
+ * stored, logged). Providers quote the key they refused: the secret, and any run of 8 or more of
+ * its characters, is masked before anything is kept.
+ */
+export function reasonOf(status: number, body: Uint8Array, secret: string): string {
   let msg = ''
   try {
     const j = JSON.parse(new TextDecoder().decode(body))
@@ -74,6 +85,10 @@ function reasonOf(status: number, body: Uint8Array): string {
   } catch {
     msg = ''
   }
+  msg = msg
+    .split(secret)
+    .join('***')
+    .replace(/[A-Za-z0-9_.-]{8,}/g, (t) => (secret.includes(t) ? '***' : t))
   return `upstream ${status}${msg ? `: ${msg.slice(0, 200)}` : ''}`
 }
 
@@ -84,18 +99,18 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
     key: null,
   }
   let attempt = 0
+  const cancel = plan.cancel
   for (const level of plan.levels) {
     const tried = new Set<number>()
     for (let t = 0; t < deps.triesPerLevel; t++) {
-      if (plan.signal.aborted) return { ok: false, error: null, res: null, key: last.key }
+      if (cancel.aborted) return { ok: false, error: null, res: null, key: last.key }
       const key = deps.pool.pick(level, plan.endpoint.type, tried)
       if (!key) break
       tried.add(key.id)
       const body = plan.body(attempt++)
       if (body === null && attempt > 1) return { ok: false, ...last }
       const ctrl = new AbortController()
-      const onAbort = () => ctrl.abort()
-      plan.signal.addEventListener('abort', onAbort, { once: true })
+      cancel.attempt = ctrl
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
@@ -114,8 +129,8 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         })
       } catch (e) {
         clearTimeout(timer)
-        plan.signal.removeEventListener('abort', onAbort)
-        if (plan.signal.aborted) return { ok: false, error: null, res: null, key }
+        cancel.attempt = null
+        if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
         const why = timedOut ? 'no answer in time' : (e as Error).message
         deps.log.warn('upstream attempt failed', { key: key.name, level, error: why })
@@ -130,16 +145,15 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       }
       clearTimeout(timer)
       const s = res.status
-      if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
-        return { ok: true, res, key, abort: onAbort }
-      }
-      plan.signal.removeEventListener('abort', onAbort)
+      // The answer's body still flows under this attempt's controller: it stays registered.
+      if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) return { ok: true, res, key }
+      cancel.attempt = null
       const errBody = await readCapped(res, ERROR_BODY_MAX)
       deps.pool.failed(key)
       if (s === 429)
         deps.pool.sleep(key, retryAfterMs(res.headers, deps.clock.now()) ?? DEFAULT_SLEEP_MS)
       if (s === 401 || s === 403) {
-        deps.pool.disable(key, reasonOf(s, errBody))
+        deps.pool.disable(key, reasonOf(s, errBody, key.secret))
         // The client's own key is fine: an upstream refusal of ours is a gateway error to it.
         last = {
           key,
