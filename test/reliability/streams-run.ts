@@ -13,7 +13,7 @@ import type { StreamOutcome } from './stream-clients'
 
 export type StreamsOptions = {
   streams: number
-  /** Content chunks per stream and the upstream's pause before each: a stream lasts their product. */
+  /** Content chunks per stream, and the upstream's pause before each (ms). */
   chunks: number
   chunkDelayMs: number
   /** Characters of content per chunk (default 8). */
