@@ -66,6 +66,25 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   return out
 }
 
+const isJson = (res: Response) => {
+  const type = res.headers.get('content-type') ?? ''
+  return type.includes('json') && !type.includes('text/event-stream')
+}
+
+/** The answer with its body read to the end, or null when the connection broke first. */
+async function readWhole(res: Response): Promise<Response | null> {
+  try {
+    const body = await res.arrayBuffer()
+    return new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    })
+  } catch {
+    return null
+  }
+}
+
 function reasonOf(status: number, body: Uint8Array): string {
   let msg = ''
   try {
@@ -131,7 +150,24 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       clearTimeout(timer)
       const s = res.status
       if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
-        return { ok: true, res, key, abort: onAbort }
+        // A JSON answer is relayed only once whole, so one that breaks off has sent the client
+        // nothing yet: a network error before the first byte, like any other (next key).
+        const whole = isJson(res) ? await readWhole(res) : res
+        if (whole) return { ok: true, res: whole, key, abort: onAbort }
+        plan.signal.removeEventListener('abort', onAbort)
+        if (plan.signal.aborted) return { ok: false, error: null, res: null, key }
+        deps.pool.failed(key)
+        deps.log.warn('upstream attempt failed', {
+          key: key.name,
+          level,
+          error: 'answer broke off',
+        })
+        last = {
+          key,
+          res: null,
+          error: new AppError('upstream_error', 'the upstream answer broke off'),
+        }
+        continue
       }
       plan.signal.removeEventListener('abort', onAbort)
       const errBody = await readCapped(res, ERROR_BODY_MAX)
