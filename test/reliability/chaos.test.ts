@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream'
 import { startTestGateway, type TestGateway } from '../helpers/gateway'
 import { chat } from '../helpers/load'
+import { runChaos } from './chaos-run'
 import { addAccount, usageRows } from '../proxy/fixtures'
 
 const BROKEN = 'sk-chaos-breaks-off-0000000001'
@@ -39,4 +40,17 @@ test('a JSON answer that breaks off mid-body fails over to the next key and is b
   expect(rows.map((u) => [u.request_id, u.key_id, u.status, u.estimated, u.cost_nano])).toEqual(
     results.map((r) => [r.requestId, steady.id, 200, 0, 12 * 150 + 8 * 600]),
   )
+})
+
+test('chaos: 300 calls over faulty keys; non-streams never fail, broken streams billed as estimated, nobody billed twice', async () => {
+  // A fixed plan by default (faults derive from seed, call and attempt); XGATE_CHAOS_SEED varies it.
+  const seed = Number(process.env.XGATE_CHAOS_SEED ?? 8)
+  const f = await runChaos({ calls: 300, concurrency: 6, seed })
+  console.log(`chaos: ${JSON.stringify(f)}`)
+  const kinds = `every kind of fault happened (seed ${seed}): ${JSON.stringify(f.faults)}`
+  expect(
+    Math.min(f.faults['500'], f.faults['429'], f.faults.break, f.faults.hang),
+    kinds,
+  ).toBeGreaterThan(0)
+  expect(f.brokenStreams, `streams cut after the first byte (seed ${seed})`).toBeGreaterThan(0)
 })
