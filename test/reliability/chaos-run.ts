@@ -5,7 +5,7 @@
 // client outcome and usage record can be checked against what the upstream actually did.
 import { expect } from 'bun:test'
 import type { Clock } from '../../src/shared/clock'
-import { startFakeUpstream, type FakeReply } from '../helpers/fake-upstream'
+import { startFakeUpstream, type FakeReply, type FakeRequestInfo } from '../helpers/fake-upstream'
 import { call, startTestGateway } from '../helpers/gateway'
 import { chat, seeded, startLoad, type CallResult } from '../helpers/load'
 import { dbFacts, expectBooksBalanced, type UsageRow } from './books'
@@ -56,6 +56,8 @@ export type ChaosFigures = {
   /** Streams cut after their first byte: billed from what was seen, estimated. */
   brokenStreams: number
   failedNonStream: number
+  /** Answers the upstream would have given but the gateway gave up on (first-byte timeout). */
+  retriedAnswers: number
   keysSeenSleeping: string[]
   elapsedMs: number
 }
@@ -63,14 +65,15 @@ export type ChaosFigures = {
 type Attempt = { call: number; key: string; fault: Fault; stream: boolean }
 
 /**
- * Real time plus an offset a test may advance. During the load it runs 3× fast, so a 1 s
- * Retry-After passes by itself in about a third of a second and faulty keys keep taking traffic.
+ * Real time plus an offset a test may advance. During the load it runs 6× fast, so a 1 s
+ * Retry-After passes by itself in about 170 ms and faulty keys keep taking most of the traffic.
  */
 function offsetClock(): Clock & { advance(ms: number): void } {
   let offset = 0
   return { now: () => Date.now() + offset, advance: (ms) => (offset += ms) }
 }
-const CLOCK_TICK_MS = 50
+const CLOCK_TICK_MS = 25
+const CLOCK_SPEED = 6
 
 function expectPriced(u: UsageRow, what: string) {
   expect(u.cost_nano, `${what}: cost of ${JSON.stringify(u)}`).toBe(
@@ -82,23 +85,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   const started = Date.now()
   const attempts: Attempt[] = []
   const triesOf = new Map<number, number>()
-  const up = await startFakeUpstream({
-    // About 60 ms a stream: the load lasts several Retry-After periods.
-    chunks: 6,
-    chunkDelayMs: 10,
-    maxCalls: 0,
-    behavior: (r) => {
-      const body = r.body as { stream?: boolean; messages?: Array<{ content: string }> }
-      const n = Number(/chaos call (\d+)/.exec(body.messages?.[0]?.content ?? '')?.[1] ?? -1)
-      const stream = body.stream === true
-      // The fault depends on the seed, the call and its attempt number, not on arrival order.
-      const tries = triesOf.get(n) ?? 0
-      triesOf.set(n, tries + 1)
-      const fault = r.key === STEADY ? 'ok' : roll(seeded(opts.seed * 7919 + n * 17 + tries)())
-      attempts.push({ call: n, key: r.key, fault, stream })
-      return replyFor(fault, stream)
-    },
-  })
+  const chaos = (r: FakeRequestInfo): FakeReply | undefined => {
+    const body = r.body as { stream?: boolean; messages?: Array<{ content: string }> }
+    const n = Number(/chaos call (\d+)/.exec(body.messages?.[0]?.content ?? '')?.[1] ?? -1)
+    const stream = body.stream === true
+    // The fault depends on the seed, the call and its attempt number, not on arrival order.
+    const tries = triesOf.get(n) ?? 0
+    triesOf.set(n, tries + 1)
+    const fault = r.key === STEADY ? 'ok' : roll(seeded(opts.seed * 7919 + n * 17 + tries)())
+    attempts.push({ call: n, key: r.key, fault, stream })
+    return replyFor(fault, stream)
+  }
+  // About 60 ms a stream: the load lasts several Retry-After periods.
+  const up = await startFakeUpstream({ chunks: 6, chunkDelayMs: 10, maxCalls: 0 })
   const clock = offsetClock()
   const gw = await startTestGateway(
     {
@@ -148,10 +147,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
           states.add(k.State)
           seen.set(k.Name, states)
         }
-        await Bun.sleep(40)
+        await Bun.sleep(20)
       }
     })()
-    fastClock = setInterval(() => clock.advance(2 * CLOCK_TICK_MS), CLOCK_TICK_MS)
+    fastClock = setInterval(() => clock.advance((CLOCK_SPEED - 1) * CLOCK_TICK_MS), CLOCK_TICK_MS)
+
+    // The first estimate loads the tokenizer (about a second with the event loop held): do it
+    // before the load, with a stream cut after its first byte, billed as an estimate.
+    up.setBehavior((r) => (r.key === STEADY ? { disconnectAfterChunks: 3 } : { status: 500 }))
+    const warm = await chat(gw.url, accounts[0]!.key, { stream: true, content: 'warm up' })
+    expect([warm.status, warm.sawDone], warm.error ?? '').toEqual([200, false])
+    up.setBehavior(chaos)
+    attempts.length = 0
 
     const load = startLoad({
       concurrency: opts.concurrency,
@@ -166,6 +173,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       },
     })
     const results = await load.finished
+    const tally = { ...up.tally }
     clearInterval(fastClock)
     sampling = false
     await sampler
@@ -179,9 +187,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       list.push(a)
       byCall.set(a.call, list)
     }
-    // One usage record per call, under the request id its client saw; nothing else recorded.
-    expect(facts.usage.length, 'usage records vs calls').toBe(results.length)
+    // One usage record per call (and the warm-up's), under the request id its client saw.
+    expect(facts.usage.length, 'usage records vs calls').toBe(results.length + 1)
+    expect(facts.byRequest.get(warm.requestId!)?.estimated, 'the warm-up stream').toBe(1)
     const figures = checkCalls(results, byCall, facts.byRequest)
+    const hangs = attempts.filter((a) => a.fault === 'hang').length
+    expect(
+      figures.retriedAnswers,
+      `answers retried although the upstream gave them (hangs ${hangs}, upstream aborts ${tally.aborted})`,
+    ).toBeLessThanOrEqual(tally.aborted - hangs)
 
     // Keys that answered 429 were seen asleep in GET /x-keys and came back by themselves.
     const limited = new Set(attempts.filter((a) => a.fault === '429').map((a) => a.key))
@@ -232,9 +246,10 @@ function checkCalls(
   results: CallResult[],
   byCall: Map<number, Attempt[]>,
   byRequest: Map<string, UsageRow>,
-): Pick<ChaosFigures, 'brokenStreams' | 'failedNonStream'> {
+): Pick<ChaosFigures, 'brokenStreams' | 'failedNonStream' | 'retriedAnswers'> {
   let brokenStreams = 0
   let failedNonStream = 0
+  let retriedAnswers = 0
   for (const r of results) {
     const n = Number(r.label)
     const tried = byCall.get(n) ?? []
@@ -245,10 +260,11 @@ function checkCalls(
     expectPriced(u!, what)
     const last = tried.at(-1)
     expect(last, what).toBeDefined()
-    expect(
-      tried.slice(0, -1).every((t) => t.fault !== 'ok' && !(t.fault === 'break' && t.stream)),
-      `${what}: only faults before the first byte lead to another try`,
-    ).toBe(true)
+    // An answer the upstream meant to give may still be retried: when it came later than the
+    // first-byte timeout. Those are counted here and checked against the upstream's aborts.
+    retriedAnswers += tried
+      .slice(0, -1)
+      .filter((t) => t.fault === 'ok' || (t.fault === 'break' && t.stream)).length
     expect(r.status, `${what}: ${r.error}`).toBe(200)
     if (r.kind === 'chat') {
       if (!r.complete) failedNonStream++
@@ -265,12 +281,13 @@ function checkCalls(
       expect(r.sawDone, `${what}: a stream cut after its first byte cannot end with [DONE]`).toBe(
         false,
       )
-      expect(r.text.length, `${what}: the client saw the first chunks`).toBeGreaterThan(0)
+      // The cut may take the last chunks with it (a reset drops unread bytes): what the client
+      // saw is a prefix of the answer, and what the gateway billed covers it.
       expect(FULL_TEXT.startsWith(r.text), `${what}: saw ${r.text}`).toBe(true)
       expect(u!.estimated, `${what}: billed from what was seen, marked estimated`).toBe(1)
-      expect(u!.completion_tokens, what).toBeGreaterThan(0)
+      if (r.text.length > 0) expect(u!.completion_tokens, what).toBeGreaterThan(0)
       expect(u!.completion_tokens, what).toBeLessThan(8)
-      expect(u!.cost_nano, what).toBeGreaterThan(0)
+      expect(u!.prompt_tokens, `${what}: the prompt is billed by estimate`).toBeGreaterThan(0)
     } else {
       expect(last!.fault, what).toBe('ok')
       expect(r.complete, `${what}: ${r.error}`).toBe(true)
@@ -280,7 +297,7 @@ function checkCalls(
       ])
     }
   }
-  return { brokenStreams, failedNonStream }
+  return { brokenStreams, failedNonStream, retriedAnswers }
 }
 
 /**
