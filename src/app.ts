@@ -4,11 +4,16 @@ import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
 import { controlRoutes } from './control/routes'
 import { controlBackendOf, keyStatesOf } from './control/start'
+import { dashboardRoutes } from './dashboard/routes'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { keysRoutes } from './keys/routes'
 import { logRoutes } from './logs/routes'
+import { newsRoutes } from './news/routes'
 import { proxyRoutes } from './proxy/routes'
+import { reportRoutes } from './reports/routes'
+import { rotationRoutes } from './rotation/routes'
+import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 
@@ -84,6 +89,11 @@ export function createApp(deps: Deps) {
     .use(accountRoutes(deps))
     .use(logRoutes(deps))
     .use(keysRoutes(deps))
+    .use(reportRoutes(deps))
+    .use(settingsRoutes(deps))
+    .use(newsRoutes(deps))
+    .use(rotationRoutes(deps))
+    .use(dashboardRoutes(deps))
     .use(proxyRoutes(deps))
     .use(controlRoutes(deps, controlBackendOf(deps), keyStatesOf(deps)))
 }

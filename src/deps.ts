@@ -16,6 +16,8 @@ import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
 import { createLogger, type Logger } from './shared/log'
+import { createSettingsRepo } from './settings/repo'
+import { createSettings, type Settings } from './settings/service'
 
 /** Per-request facts gathered along the way, for the access log. */
 export type RequestMeta = { id: string; ip: string; accountId?: number }
@@ -33,6 +35,8 @@ export type Deps = {
   /** Calls in flight, streams included until their last byte. */
   inFlight: InFlight
   events: Events
+  /** Global settings (/x-config) over their environment defaults, parsed once. */
+  settings: Settings
   /** Control API views (Xray-style counters, online IPs, /metrics aggregates). */
   stats: GatewayStats
   startedAtMs: number
@@ -71,6 +75,14 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
   })
   proxy.setAncestors((a) => tree.ancestorsOf(a.id))
+  // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
+  const settings = createSettings(config, createSettingsRepo(db), events, log)
+  const applySettings = () => {
+    proxy.reload(settings.ruleSource())
+    billing.setPrices(settings.modelPrices())
+  }
+  applySettings()
+  events.onSettingsChanged(applySettings)
   return {
     config,
     clock,
@@ -83,6 +95,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     requestMeta,
     inFlight,
     events,
+    settings,
     stats,
     startedAtMs: clock.now(),
     keys,

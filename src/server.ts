@@ -9,6 +9,8 @@ import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
 import { openStore, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides } from './deps'
+import { startUsagePruning } from './reports/prune'
+import { createReportsRepo } from './reports/repo'
 import { AppError } from './shared/errors'
 import { newRequestId } from './shared/ids'
 
@@ -61,6 +63,23 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
   const app = createApp(deps)
   const handle = app.fetch
 
+  /**
+   * Every admin path needs a valid key, checked before the framework parses the body: a bad key is
+   * 401 whatever the body holds, and an oversize body is 413 before it is read. Null = go on.
+   */
+  const admitAdmin = (req: Request, path: string, id: string): Response | null => {
+    try {
+      deps.accounts.auth.authenticate(req.headers)
+    } catch (e) {
+      return renderThrown(deps, 'UNKNOWN', e, path, id)
+    }
+    if (Number(req.headers.get('content-length') ?? 0) > config.ADMIN_MAX_BODY_BYTES) {
+      const msg = `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`
+      return errorResponse(new AppError('payload_too_large', msg), path, id)
+    }
+    return null
+  }
+
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
@@ -81,15 +100,8 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
           } catch (e) {
             res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
           }
-        } else if (
-          ADMIN_BODY_PATHS.test(path) &&
-          Number(req.headers.get('content-length') ?? 0) > config.ADMIN_MAX_BODY_BYTES
-        ) {
-          res = errorResponse(
-            new AppError('payload_too_large', `request body over ${config.ADMIN_MAX_BODY_BYTES} bytes`),
-            path,
-            meta.id,
-          )
+        } else if (ADMIN_BODY_PATHS.test(path)) {
+          res = admitAdmin(req, path, meta.id) ?? (await handle(req))
         } else res = await handle(req)
       } finally {
         // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
@@ -130,6 +142,12 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     store.close()
     throw e
   }
+  const stopPruning = startUsagePruning({
+    repo: createReportsRepo(store.db),
+    clock: deps.clock,
+    log: deps.log,
+    retentionDays: config.USAGE_RETENTION_DAYS,
+  })
 
   let stopping: Promise<void> | null = null
   const stop = () =>
@@ -140,6 +158,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       await Promise.race([deps.inFlight.idle(), grace])
       clearTimeout(timer)
       await server.stop(true)
+      stopPruning()
       await control?.stop()
       deps.flusher.stop()
       deps.flusher.flushNow()

@@ -65,9 +65,9 @@ export function createAuthenticator(repo: AccountsRepo, opts: { max?: number } =
   }
 }
 
-/** Admin routes: resolves `caller` from the key, or answers 401 in the error shape. */
+/** Admin routes: derives `caller` from the key before the body is validated, so a bad key is 401 whatever the body. */
 export const adminAuth = (auth: Authenticator) =>
-  new Elysia({ name: 'admin-auth' }).resolve({ as: 'scoped' }, ({ request }) => ({
+  new Elysia({ name: 'admin-auth' }).derive({ as: 'scoped' }, ({ request }) => ({
     caller: auth.authenticate(request.headers),
   }))
 

@@ -1,9 +1,13 @@
 // SQL for the operation log (op_logs): one row per admin write, append-only.
 import type { Database } from 'bun:sqlite'
 
-export type OpAction =
-  | 'add_user' | 'update_user' | 'recharge' | 'deduct' | 'delete_user' | 'rotate_self' | 'rotate_root'
-  | 'add_key' | 'update_key' | 'delete_key' | 'set_config' | 'delete_config' | 'add_news' | 'delete_news'
+/** Every operation the log records (SPEC §7.3). */
+export const OP_ACTIONS = [
+  'add_user', 'update_user', 'recharge', 'deduct', 'delete_user', 'rotate_self', 'rotate_root',
+  'add_key', 'update_key', 'delete_key', 'set_config', 'delete_config', 'add_news', 'delete_news',
+] as const
+
+export type OpAction = (typeof OP_ACTIONS)[number]
 
 export type OpLogInput = {
   action: OpAction

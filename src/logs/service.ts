@@ -1,24 +1,9 @@
 // Reading the operation log (§7.3): an account sees the operations it did and those that targeted
 // its subtree, newest first, page by page. Plain TypeScript over the op_logs repository.
 import { AppError } from '../shared/errors'
-import type { OpAction, OpLogRepo } from './repo'
+import { OP_ACTIONS, type OpAction, type OpLogRepo } from './repo'
 
-export const ACTIONS: readonly OpAction[] = [
-  'add_user',
-  'update_user',
-  'recharge',
-  'deduct',
-  'delete_user',
-  'rotate_self',
-  'rotate_root',
-  'add_key',
-  'update_key',
-  'delete_key',
-  'set_config',
-  'delete_config',
-  'add_news',
-  'delete_news',
-]
+export const ACTIONS: readonly OpAction[] = OP_ACTIONS
 export const STATUSES = ['success', 'failure'] as const
 export const DEFAULT_LOG_PAGE_SIZE = 24
 export const MAX_LOG_PAGE_SIZE = 100

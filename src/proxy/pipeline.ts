@@ -45,7 +45,7 @@ function check(result: true | Denial): void {
 function priceStep(d: PipelineDeps, ep: Endpoint, mapped: string): ResolvedPrice | undefined {
   if (ep.free) return undefined
   const price = d.pricing().lookup(mapped)
-  if (!price && !d.config.ALLOW_UNPRICED_MODELS) {
+  if (!price && !d.rules().allowUnpriced) {
     deny(
       'model_not_priced',
       `model ${mapped} has no price; ask the operator to add it to MODEL_PRICES`,

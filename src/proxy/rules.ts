@@ -13,6 +13,8 @@ export type Rules = {
   resourceAllowed: (path: string) => boolean
   /** The RESOURCES list itself (null = unrestricted), for narrowing with accounts. */
   resources: readonly string[] | null
+  /** ALLOW_UNPRICED_MODELS: models without a price are forwarded (and cost nothing). */
+  allowUnpriced: boolean
 }
 
 export type RuleSource = {
@@ -20,6 +22,7 @@ export type RuleSource = {
   LEVEL_MAPPER?: string
   SWITCH_OVER?: string
   RESOURCES?: string
+  ALLOW_UNPRICED_MODELS?: boolean
 }
 
 /**
@@ -116,6 +119,7 @@ export function compileRules(src: RuleSource): Rules {
     mapModel: compileMapper(parsePairs('MODEL_MAPPER', src.MODEL_MAPPER, toModel)),
     mapLevel: compileMapper(parsePairs('LEVEL_MAPPER', src.LEVEL_MAPPER, toLevel)),
     switchOver,
+    allowUnpriced: src.ALLOW_UNPRICED_MODELS === true,
     resourceAllowed: compilePathList(resources),
     resources,
   }

@@ -1,0 +1,113 @@
+// Key rotation (§3): POST /x-self rotates the caller's own key, POST /x-root (root) rotates root's
+// or a named account's key, optionally to a given key. The confirm string carries today's date
+// (TZ, or UTC). The new key is shown once; the old one fails from the next request on.
+import type { Account } from '../accounts/repo'
+import type { Authenticator } from '../accounts/auth'
+import type { OpLogRepo } from '../logs/repo'
+import { dayKey } from '../reports/days'
+import { resolveInSubtree, type AccountLookup } from '../reports/ident'
+import type { Clock } from '../shared/clock'
+import { AppError } from '../shared/errors'
+import type { Events } from '../shared/events'
+import { generateKey, hashKey, isKeyFormat, partialKey } from '../shared/ids'
+import type { RotationRepo } from './repo'
+
+export type Rotated = {
+  success: true
+  message: string
+  rotate: {
+    action: 'rotate_self' | 'rotate_root'
+    id: number
+    name: string
+    key: string
+    timestamp: string
+  }
+}
+
+export type RotationService = ReturnType<typeof createRotationService>
+
+export function createRotationService(d: {
+  repo: RotationRepo
+  lookup: AccountLookup
+  auth: Authenticator
+  oplog: OpLogRepo
+  events: Events
+  clock: Clock
+  timeZone: string
+}) {
+  /** Accepts `YYYY-MM-DD-SUFFIX` for today in TZ or in UTC; else a 400 showing the form. */
+  const checkConfirm = (confirm: string, suffix: string, nowMs: number) => {
+    const local = `${dayKey(nowMs, d.timeZone)}-${suffix}`
+    const utc = `${dayKey(nowMs, 'UTC')}-${suffix}`
+    if (confirm.trim() === local || confirm.trim() === utc) return
+    throw new AppError(
+      'bad_request',
+      `confirm: must be "${local}" (today's date in ${d.timeZone}, or in UTC, then -${suffix})`,
+      { param: 'confirm' },
+    )
+  }
+
+  const rotate = (
+    actor: Account,
+    target: Account,
+    action: Rotated['rotate']['action'],
+    given?: string,
+  ): Rotated => {
+    const now = d.clock.now()
+    if (given !== undefined && !isKeyFormat(given)) {
+      throw new AppError('bad_request', 'key: must be sk-Xvs followed by 45 letters or digits', {
+        param: 'key',
+      })
+    }
+    const key = given ?? generateKey()
+    const hash = hashKey(key)
+    d.repo.transaction(() => {
+      if (d.repo.keyTaken(hash)) throw new AppError('conflict', 'key: already in use')
+      if (!d.repo.swapKey(target.id, target.keyHash, hash, partialKey(key), now)) {
+        throw new AppError('conflict', 'the key changed meanwhile; try again')
+      }
+      d.oplog.record(
+        {
+          action,
+          operatorId: actor.id,
+          operatorDna: actor.dna,
+          targetId: target.id,
+          targetDna: target.dna,
+          details: { name: target.name, partial_key: partialKey(key), given: given !== undefined },
+        },
+        now,
+      )
+    })
+    // The old key fails at once; the new one may sit in the cache as unknown if it was tried.
+    d.auth.invalidate(target.id)
+    d.auth.invalidateHash(target.keyHash)
+    d.auth.invalidateHash(hash)
+    d.events.accountChanged({ id: target.id, name: target.name, dna: target.dna })
+    return {
+      success: true,
+      message:
+        'key rotated: the old key no longer works; keep the new one now, it is not shown again',
+      rotate: {
+        action,
+        id: target.id,
+        name: target.name,
+        key,
+        timestamp: new Date(now).toISOString(),
+      },
+    }
+  }
+
+  return {
+    self(caller: Account, body: { confirm: string }): Rotated {
+      checkConfirm(body.confirm, 'ROTATE-SELF', d.clock.now())
+      return rotate(caller, caller, 'rotate_self')
+    },
+    root(caller: Account, body: { confirm: string; name?: string; key?: string }): Rotated {
+      if (caller.id !== 1) throw new AppError('forbidden', 'only root may do this')
+      checkConfirm(body.confirm, 'ROTATE-ROOT', d.clock.now())
+      const target =
+        body.name === undefined ? caller : resolveInSubtree(d.lookup, caller, body.name, 'name')
+      return rotate(caller, target, 'rotate_root', body.key)
+    },
+  }
+}

@@ -1,0 +1,216 @@
+// The live global settings (§7.5): each key's value parsed once, from the environment default or
+// a value stored through /x-config (stored wins), read by the proxy through typed getters on
+// every call. Writes are validated key by key, stored with their op log row in one transaction,
+// then applied at once and announced with settingsChanged.
+import type { Account } from '../accounts/repo'
+import { ConfigError, type Config } from '../config'
+import type { OpLogRepo } from '../logs/repo'
+import { AppError } from '../shared/errors'
+import type { Events } from '../shared/events'
+import type { Logger } from '../shared/log'
+import * as p from './parse'
+import type { SettingsRepo } from './repo'
+
+type Spec = { parse: (v: unknown) => p.Parsed<unknown>; unset: unknown; secret?: boolean }
+
+const SPECS = {
+  MODEL_MAPPER: { parse: p.parseModelMapper, unset: [] },
+  LEVEL_MAPPER: { parse: p.parseLevelMapper, unset: [] },
+  SWITCH_OVER: { parse: p.parseSwitchOver, unset: new Map() },
+  RESOURCES: { parse: p.parseResources, unset: null },
+  MODEL_LIMITS: { parse: p.parseModelLimits, unset: {} },
+  MODEL_PRICES: { parse: p.parseModelPrices, unset: {} },
+  ALLOW_UNPRICED_MODELS: { parse: p.parseBool, unset: false },
+  XAI_MAIL: { parse: p.parseAddresses, unset: [] },
+  EMAIL_SMTP: { parse: p.parseHost, unset: undefined },
+  EMAIL_PORT: { parse: p.parsePort, unset: undefined },
+  EMAIL_AUTH: { parse: p.parseText(256), unset: undefined },
+  EMAIL_PASS: { parse: p.parseText(256), unset: undefined, secret: true },
+  EMAIL_SENDER: { parse: p.parseSender, unset: undefined },
+  EMAIL_TLS: { parse: p.parseBool, unset: undefined },
+  EMAIL_BALANCE: { parse: p.parseUsd, unset: 3 },
+} satisfies Record<string, Spec>
+
+export type SettingKey = keyof typeof SPECS
+export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[]
+export const MASK = '***'
+
+export type Source = 'stored' | 'env' | 'unset'
+type Entry = { raw: unknown; value: unknown; source: Source }
+
+export type MailSettings = {
+  smtp?: string
+  port?: number
+  auth?: string
+  pass?: string
+  sender?: string
+  tls?: boolean
+  /** Addresses that get a copy of every alert. */
+  xaiMail?: string[]
+  /** Low-balance alert threshold (EMAIL_BALANCE). */
+  balanceUsd: number
+}
+
+export type WriteContext = { actor: Account; oplog: OpLogRepo; nowMs: number }
+export type Settings = ReturnType<typeof createSettings>
+
+const isKey = (k: string): k is SettingKey => k in SPECS
+const spec = (k: SettingKey): Spec => SPECS[k]
+
+export function createSettings(config: Config, repo: SettingsRepo, events: Events, log?: Logger) {
+  const env = new Map<SettingKey, Entry>()
+  const live = new Map<SettingKey, Entry>()
+  for (const key of SETTING_KEYS) {
+    const raw = (config as Record<string, unknown>)[key]
+    if (raw === undefined) {
+      env.set(key, { raw: null, value: spec(key).unset, source: 'unset' })
+      continue
+    }
+    const r = spec(key).parse(raw)
+    if (!r.ok) throw new ConfigError(`invalid setting ${key}=${JSON.stringify(raw)}: ${r.why}`)
+    env.set(key, { raw, value: r.value, source: 'env' })
+  }
+  for (const key of SETTING_KEYS) live.set(key, env.get(key)!)
+  for (const row of repo.all()) {
+    if (!isKey(row.key)) continue
+    const r = spec(row.key).parse(row.value)
+    if (r.ok) live.set(row.key, { raw: row.value, value: r.value, source: 'stored' })
+    else log?.warn('stored setting ignored', { key: row.key, reason: r.why })
+  }
+
+  const get = <T>(key: SettingKey) => live.get(key)!.value as T
+  const shown = (key: SettingKey, raw: unknown) =>
+    spec(key).secret && raw !== null && raw !== '' ? MASK : raw
+
+  /** The checked keys of a request body, or a 400 naming every bad key and why. */
+  const validate = (values: Record<string, unknown>): Map<SettingKey, Entry> => {
+    const out = new Map<SettingKey, Entry>()
+    const errors: string[] = []
+    for (const [key, raw] of Object.entries(values)) {
+      if (!isKey(key)) errors.push(`${key}: not a setting (${SETTING_KEYS.join(', ')})`)
+      else if (raw === null || raw === undefined) errors.push(`${key}: null; use DELETE /x-config`)
+      else {
+        const r = spec(key).parse(raw)
+        if (r.ok) out.set(key, { raw, value: r.value, source: 'stored' })
+        else errors.push(`${key}: ${r.why}`)
+      }
+    }
+    if (errors.length > 0) {
+      throw new AppError('bad_request', errors.join('; '), { param: errors[0]!.split(':')[0] })
+    }
+    if (out.size === 0) throw new AppError('bad_request', 'no settings given', { param: 'body' })
+    return out
+  }
+
+  return {
+    modelMapper: () => get<p.MapperEntry[]>('MODEL_MAPPER'),
+    levelMapper: () => get<p.LevelEntry[]>('LEVEL_MAPPER'),
+    switchOver: () => get<Map<number, number>>('SWITCH_OVER'),
+    resources: () => get<string[] | null>('RESOURCES'),
+    modelLimits: () => get<Record<string, p.ModelLimit>>('MODEL_LIMITS'),
+    modelPrices: () => get<Record<string, p.PriceEntry>>('MODEL_PRICES'),
+    allowUnpricedModels: () => get<boolean>('ALLOW_UNPRICED_MODELS'),
+    mail(): MailSettings {
+      const xai = get<string[]>('XAI_MAIL')
+      return {
+        smtp: get<string | undefined>('EMAIL_SMTP'),
+        port: get<number | undefined>('EMAIL_PORT'),
+        auth: get<string | undefined>('EMAIL_AUTH'),
+        pass: get<string | undefined>('EMAIL_PASS'),
+        sender: get<string | undefined>('EMAIL_SENDER'),
+        tls: get<boolean | undefined>('EMAIL_TLS'),
+        xaiMail: xai.length > 0 ? xai : undefined,
+        balanceUsd: get<number>('EMAIL_BALANCE'),
+      }
+    },
+
+    /** The proxy's rule keys as text (`from=to` pairs or JSON), for its rule compiler. */
+    ruleSource(): Partial<
+      Record<'MODEL_MAPPER' | 'LEVEL_MAPPER' | 'SWITCH_OVER' | 'RESOURCES', string>
+    > & { ALLOW_UNPRICED_MODELS?: boolean } {
+      const text = (key: SettingKey): string | undefined => {
+        const raw = live.get(key)!.raw
+        if (raw === null || raw === undefined) return undefined
+        if (typeof raw === 'string') return raw
+        return Array.isArray(raw) ? raw.join(' ') : JSON.stringify(raw)
+      }
+      return {
+        MODEL_MAPPER: text('MODEL_MAPPER'),
+        LEVEL_MAPPER: text('LEVEL_MAPPER'),
+        SWITCH_OVER: text('SWITCH_OVER'),
+        ALLOW_UNPRICED_MODELS: get<boolean>('ALLOW_UNPRICED_MODELS'),
+        RESOURCES: text('RESOURCES'),
+      }
+    },
+
+    /** Every key as set (secrets masked) and where its value comes from. */
+    view(): { configs: Record<string, unknown>; sources: Record<string, Source> } {
+      const configs: Record<string, unknown> = {}
+      const sources: Record<string, Source> = {}
+      for (const key of SETTING_KEYS) {
+        const e = live.get(key)!
+        configs[key] = shown(key, e.raw)
+        sources[key] = e.source
+      }
+      return { configs, sources }
+    },
+
+    /** Validates every key, stores them with one `set_config` op log row, applies them. */
+    set(values: Record<string, unknown>, ctx: WriteContext): SettingKey[] {
+      const checked = validate(values)
+      const keys = [...checked.keys()]
+      const details = Object.fromEntries(keys.map((k) => [k, shown(k, checked.get(k)!.raw)]))
+      repo.transaction(() => {
+        for (const [key, e] of checked) repo.put(key, e.raw, ctx.nowMs)
+        ctx.oplog.record(
+          {
+            action: 'set_config',
+            operatorId: ctx.actor.id,
+            operatorDna: ctx.actor.dna,
+            details: { keys, values: details },
+          },
+          ctx.nowMs,
+        )
+      })
+      for (const [key, e] of checked) live.set(key, e)
+      events.settingsChanged({ keys })
+      return keys
+    },
+
+    /** Drops the stored values of `keys` (back to the environment default); one op log row. */
+    reset(keys: unknown, ctx: WriteContext): { keys: SettingKey[]; removed: SettingKey[] } {
+      if (!Array.isArray(keys) || keys.length === 0) {
+        throw new AppError('bad_request', 'keys: must be a non-empty array of setting names', {
+          param: 'keys',
+        })
+      }
+      const bad = keys.filter((k) => typeof k !== 'string' || !isKey(k))
+      if (bad.length > 0) {
+        throw new AppError(
+          'bad_request',
+          `keys: ${bad.map(String).join(', ')} not a setting (${SETTING_KEYS.join(', ')})`,
+          {
+            param: 'keys',
+          },
+        )
+      }
+      const list = [...new Set(keys as SettingKey[])]
+      const removed = repo.transaction(() => {
+        const gone = list.filter((k) => repo.remove(k))
+        ctx.oplog.record(
+          {
+            action: 'delete_config',
+            operatorId: ctx.actor.id,
+            operatorDna: ctx.actor.dna,
+            details: { keys: list, removed: gone },
+          },
+          ctx.nowMs,
+        )
+        return gone
+      })
+      for (const key of list) live.set(key, env.get(key)!)
+      events.settingsChanged({ keys: list })
+      return { keys: list, removed }
+    },
+  }
+}

@@ -1,0 +1,142 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import fc from 'fast-check'
+import { createReportsRepo } from '../../src/reports/repo'
+import { pruneUsage } from '../../src/reports/prune'
+import { percentages } from '../../src/reports/service'
+import { addAccount, addUsage, makeApp } from './fixtures'
+
+const t = makeApp()
+afterAll(() => t.close())
+const a = addAccount(t, null)
+const b = addAccount(t, a.account)
+const c = addAccount(t, b.account)
+const d = addAccount(t, a.account)
+const ids = [a, b, c, d].map((x) => x.account.id)
+const repo = createReportsRepo(t.deps.db)
+const DAYS = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05']
+
+type Row = {
+  day: string
+  model: string
+  requests: number
+  cost_nano: number
+  prompt_tokens: number
+}
+
+/** Straight from usage_daily: what the rollups must always agree with. */
+function direct(dnaPrefix: string, strict: string | null, s: string, e: string) {
+  const rows = t.deps.db
+    .prepare(
+      `SELECT u.day, u.model, SUM(u.requests) AS requests, SUM(u.cost_nano) AS cost_nano,
+        SUM(u.prompt_tokens) AS prompt_tokens
+      FROM usage_daily u JOIN accounts x ON x.id = u.account_id
+      WHERE x.dna LIKE ? AND x.dna <> ? AND u.day BETWEEN ? AND ? GROUP BY u.day, u.model`,
+    )
+    .all(`${dnaPrefix}%`, strict ?? '', s, e) as Row[]
+  return rows.filter((r) => r.requests !== 0 || r.cost_nano !== 0 || r.prompt_tokens !== 0)
+}
+
+const norm = (rows: Row[]) =>
+  rows
+    .filter((r) => r.requests !== 0 || r.cost_nano !== 0 || r.prompt_tokens !== 0)
+    .map((r) => `${r.day} ${r.model} ${r.requests} ${r.cost_nano} ${r.prompt_tokens}`)
+    .sort()
+
+describe('usage rollups follow usage_daily through inserts, updates and deletes', () => {
+  test('random writes in any day order', () => {
+    const op = fc.record({
+      kind: fc.constantFrom('add', 'add', 'add', 'delete'),
+      day: fc.constantFrom(...DAYS),
+      account: fc.constantFrom(...ids),
+      model: fc.constantFrom('m1', 'm2'),
+      requests: fc.integer({ min: 1, max: 9 }),
+      cost: fc.integer({ min: 0, max: 5_000_000 }),
+    })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            addUsage(t, o.day, o.account, o.model, {
+              requests: o.requests,
+              costNano: o.cost,
+              prompt: o.requests * 3,
+            })
+          } else {
+            t.deps.db
+              .prepare('DELETE FROM usage_daily WHERE day = ? AND account_id = ? AND model = ?')
+              .run(o.day, o.account, o.model)
+          }
+        }
+        const [s, e] = ['2026-01-02', '2026-01-04']
+        for (const top of [a.account, b.account]) {
+          const desc = repo.series({ kind: 'descendants', ancestor: top }, s, e)
+          expect(norm(desc)).toEqual(norm(direct(top.dna, top.dna, s, e)))
+        }
+        // Totals from running sums equal the direct sums per account.
+        const totals = repo.totals({ kind: 'subtree', top: a.account }, s, e)
+        for (const id of ids) {
+          const want = t.deps.db
+            .prepare(
+              `SELECT COALESCE(SUM(requests), 0) AS r, COALESCE(SUM(cost_nano), 0) AS c FROM usage_daily
+              WHERE account_id = ? AND day BETWEEN ? AND ?`,
+            )
+            .get(id, s, e) as { r: number; c: number }
+          const got = totals.find((x) => x.id === id)
+          expect({ r: got?.requests ?? 0, c: got?.cost_nano ?? 0 }).toEqual(want)
+        }
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  test('an update that moves a row to another key moves its usage', () => {
+    t.deps.db.prepare('DELETE FROM usage_daily').run()
+    addUsage(t, '2026-01-02', c.account.id, 'm1', { requests: 5, costNano: 50 })
+    t.deps.db
+      .prepare("UPDATE usage_daily SET day = '2026-01-03', model = 'm2' WHERE account_id = ?")
+      .run(c.account.id)
+    const rows = norm(
+      repo.series({ kind: 'descendants', ancestor: a.account }, '2026-01-01', '2026-01-05'),
+    )
+    expect(rows).toEqual(['2026-01-03 m2 5 50 100'])
+  })
+})
+
+describe('percentages', () => {
+  test('two decimals that sum to exactly 100 by largest remainder', () => {
+    expect(percentages([1, 1, 1])).toEqual([33.34, 33.33, 33.33])
+    expect(percentages([5, 2, 4])).toEqual([45.46, 18.18, 36.36])
+    expect(percentages([7])).toEqual([100])
+    expect(percentages([0, 0])).toEqual([0, 0])
+    expect(percentages([])).toEqual([])
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** 50 }), { minLength: 1, maxLength: 50 }),
+        (xs) => {
+          const p = percentages(xs)
+          const hundredths = p.reduce((s, x) => s + Math.round(x * 100), 0)
+          expect(hundredths).toBe(xs.some((x) => x > 0) ? 10_000 : 0)
+          for (const x of p) expect(x).toBeGreaterThanOrEqual(0)
+        },
+      ),
+    )
+  })
+})
+
+describe('usage record retention', () => {
+  test('records older than USAGE_RETENTION_DAYS go, newer ones stay', () => {
+    const now = t.deps.clock.now()
+    const ins = t.deps.db.prepare(
+      'INSERT INTO usage_records (request_id, created_at, account_id, endpoint, status) VALUES (?, ?, ?, ?, 200)',
+    )
+    for (let i = 0; i < 12_000; i++)
+      ins.run(`old${i}`, now - 91 * 86_400_000 - i, ids[0]!, '/v1/chat/completions')
+    ins.run('fresh', now - 89 * 86_400_000, ids[0]!, '/v1/chat/completions')
+    expect(pruneUsage(repo, now, 90)).toBe(12_000)
+    const left = t.deps.db.prepare('SELECT request_id FROM usage_records').all() as Array<{
+      request_id: string
+    }>
+    expect(left.map((r) => r.request_id)).toEqual(['fresh'])
+    expect(pruneUsage(repo, now, 90)).toBe(0)
+  })
+})
