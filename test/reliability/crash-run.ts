@@ -14,6 +14,13 @@ import { runCli, startServe, type Child } from '../helpers/process'
 import { dbFacts, expectBooksBalanced, type DbFacts } from './books'
 
 export const FLUSH_INTERVAL_MS = 200
+/**
+ * The flusher's timer runs late when the machine is busy: on a loaded two-core machine a kill that
+ * fell just after a tick was due, before it ran, lost calls up to ~215 ms old. The window the
+ * assertions allow is one interval plus this much scheduling lag; figures report the strict one.
+ */
+export const TIMER_LAG_ALLOWANCE_MS = 100
+const LOSS_WINDOW_MS = FLUSH_INTERVAL_MS + TIMER_LAG_ALLOWANCE_MS
 const NANO = 1_000_000_000
 const SECRET = 'sk-fake-crash-upstream-0001'
 
@@ -209,36 +216,35 @@ function expectAdminWrites(db: Database, writes: AdminWrite[]) {
 }
 
 /**
- * Usage after a kill at `killAtMs`: each call the client saw complete more than one flush
- * interval before the kill has its record; the records of the cycle are what the upstream
- * finished, less at most what it finished in the last interval.
+ * Usage after a kill at `killAtMs`: each call the client saw complete before the loss window
+ * (one flush interval plus the timer-lag allowance) has its record; the records of the cycle are
+ * what the upstream finished, less at most what it finished within the window.
  */
 function expectUsageKept(
   facts: DbFacts,
   before: Set<string>,
   results: CallResult[],
   killAtMs: number,
-  upstream: { okAtKill: number; okAtIntervalStart: number; requestsAtKill: number },
+  upstream: { okAtKill: number; okAtWindowStart: number; requestsAtKill: number },
 ): Pick<CycleFigures, 'records' | 'lost' | 'lastInterval' | 'completed' | 'oldestLossMs'> {
-  const cutoff = killAtMs - FLUSH_INTERVAL_MS
   const completed = results.filter((r) => r.kind !== 'admin' && r.complete)
-  const old = completed.filter((r) => r.endedAtMs <= cutoff)
+  const old = completed.filter((r) => r.endedAtMs <= killAtMs - LOSS_WINDOW_MS)
   const missingOld = old.filter((r) => !facts.usageIds.has(r.requestId!))
   expect(
     missingOld.map((r) => `${r.requestId} ended ${killAtMs - r.endedAtMs} ms before the kill`),
-    'calls completed before the last flush interval lost their usage record',
+    `calls completed more than ${LOSS_WINDOW_MS} ms before the kill lost their usage record`,
   ).toEqual([])
-  const lastInterval = completed.length - old.length
   const missingCalls = completed.filter((r) => !facts.usageIds.has(r.requestId!))
-  expect(missingCalls.length).toBeLessThanOrEqual(lastInterval)
+  expect(missingCalls.length).toBeLessThanOrEqual(completed.length - old.length)
   const oldestLossMs = Math.max(0, ...missingCalls.map((r) => killAtMs - r.endedAtMs))
+  const lastInterval = completed.filter((r) => r.endedAtMs > killAtMs - FLUSH_INTERVAL_MS).length
 
   const records = [...facts.usageIds].filter((id) => !before.has(id)).length
   const lost = upstream.okAtKill - records
-  const detail = `records ${records}, upstream finished ${upstream.okAtKill} (of ${upstream.requestsAtKill} received), ${upstream.okAtKill - upstream.okAtIntervalStart} of them in the last ${FLUSH_INTERVAL_MS} ms`
-  // A record exists only for a call the upstream finished; the kill may cost the last interval.
+  const detail = `records ${records}, upstream finished ${upstream.okAtKill} (of ${upstream.requestsAtKill} received), ${upstream.okAtKill - upstream.okAtWindowStart} of them in the last ${LOSS_WINDOW_MS} ms`
+  // A record exists only for a call the upstream finished; the kill may cost the last window.
   expect(records, detail).toBeLessThanOrEqual(upstream.okAtKill)
-  expect(lost, detail).toBeLessThanOrEqual(upstream.okAtKill - upstream.okAtIntervalStart)
+  expect(lost, detail).toBeLessThanOrEqual(upstream.okAtKill - upstream.okAtWindowStart)
   return { records, lost, lastInterval, oldestLossMs, completed: completed.length }
 }
 
@@ -284,7 +290,8 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
           return chat(url, a.key, { stream: n % 2 === 0, label: a.name, timeoutMs: 15_000 })
         },
       })
-      await Bun.sleep(opts.loadMs)
+      // A random phase against the flusher's ticks, so kills also land just before one.
+      await Bun.sleep(opts.loadMs + Math.floor(Math.random() * FLUSH_INTERVAL_MS))
       const okAtKill = up.tally.ok
       const requestsAtKill = up.tally.requests
       const killAtMs = Date.now()
@@ -293,7 +300,7 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
       child = null
       const results = await load.stop()
       sampler.stop()
-      const okAtIntervalStart = sampler.okAt(killAtMs - FLUSH_INTERVAL_MS)
+      const okAtWindowStart = sampler.okAt(killAtMs - LOSS_WINDOW_MS)
 
       const admin200 = results.filter((r) => r.kind === 'admin' && r.status === 200).length
       expect(admin200, 'admin writes answered 200 during the load').toBeGreaterThan(0)
@@ -311,7 +318,7 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
       }
       const usage = expectUsageKept(facts, before, results, killAtMs, {
         okAtKill,
-        okAtIntervalStart,
+        okAtWindowStart,
         requestsAtKill,
       })
       before = facts.usageIds
