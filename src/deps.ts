@@ -10,6 +10,7 @@ import { createGatewayStats, type GatewayStats } from './control/record'
 import { createOpLogRepo, type OpLogRepo } from './logs/repo'
 import { createFlusher, type Flusher } from './db/flusher'
 import { createKeys, type Keys } from './keys/service'
+import { createLimits, type Limits } from './limits/service'
 import { createMetering, type Metering } from './billing/metering'
 import { createProxyService, type ProxyService } from './proxy/service'
 import { systemClock, type Clock } from './shared/clock'
@@ -46,6 +47,8 @@ export type Deps = {
   billing: Metering
   /** The proxied surfaces: rules, policies, limits gate, pipeline. */
   proxy: ProxyService
+  /** Rate-limit windows, monthly spend, the gate, alert mails (§5, §6). */
+  limits: Limits
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -66,7 +69,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
   events.onAccountDeleted((e) => auth.invalidate(e.id))
-  const tree = createTree(repo, events)
+  // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
+  const tree = createTree(repo, events, { max: 100_000 })
   const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
@@ -83,6 +87,8 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   }
   applySettings()
   events.onSettingsChanged(applySettings)
+  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings })
+  proxy.setGate(limits.gate)
   return {
     config,
     clock,
@@ -101,5 +107,6 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     keys,
     billing,
     proxy,
+    limits,
   }
 }

@@ -4,6 +4,7 @@ import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
 import { createApp, errorResponse, renderThrown } from './app'
 import { ENDPOINTS, type Endpoint } from './proxy/endpoints'
+import { clientIp, trustedProxies } from './proxy/clientip'
 import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
@@ -40,6 +41,7 @@ export function pathOf(url: string): string {
 }
 
 export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
+  const trusted = trustedProxies(config.TRUST_PROXY)
   const store: Store = openStore(config.DATA_DIR)
   let deps: Deps
   try {
@@ -88,7 +90,9 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     async fetch(req, srv) {
       const started = performance.now()
       const path = pathOf(req.url)
-      const meta = { id: newRequestId(deps.clock.now()), ip: srv.requestIP(req)?.address ?? '' }
+      const socketIp = srv.requestIP(req)?.address ?? ''
+      const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
+      const meta = { id: newRequestId(deps.clock.now()), ip }
       deps.requestMeta.set(req, meta)
       const done = deps.inFlight.begin()
       let res: Response
@@ -160,6 +164,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       await server.stop(true)
       stopPruning()
       await control?.stop()
+      await deps.limits.stop(config.SHUTDOWN_GRACE_MS)
       deps.flusher.stop()
       deps.flusher.flushNow()
       deps.log.flush()

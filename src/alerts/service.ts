@@ -14,7 +14,10 @@ export type AlertsOptions = {
   clock: Clock
   /** IANA zone of the business month (the TZ setting); the system zone when absent. */
   timeZone?: string
-  /** EMAIL_BALANCE in nano-USD, read on every check since /x-config may change it. */
+  /**
+   * EMAIL_BALANCE in nano-USD, read on every check since /x-config may change it. Balances are
+   * compared in the account's book units (threshold × Rates), as CALL_MIN_BALANCE is.
+   */
   emailBalanceNano: () => number
   repo: AlertsRepo
 }
@@ -57,7 +60,7 @@ export function createAlerts(opts: AlertsOptions): Alerts {
 
   const onBalance = (account: AlertAccount, balanceNano: number) => {
     const state = states.get(account.id)
-    const thresholdNano = opts.emailBalanceNano()
+    const thresholdNano = Math.round(opts.emailBalanceNano() * (account.rates ?? 1))
     if (balanceNano < thresholdNano) {
       if (state?.lowBalance) return
       change(account.id, { softLimitMonth: state?.softLimitMonth ?? null, lowBalance: true })

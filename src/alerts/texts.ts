@@ -8,6 +8,8 @@ export type AlertAccount = {
   email: string
   billingEmail: string | null
   softLimitNano: number
+  /** Book units per USD (Rates): the EMAIL_BALANCE threshold is scaled by it, as balances are. */
+  rates?: number
 }
 
 export type MailText = { subject: string; text: string }

@@ -119,7 +119,7 @@ export function createLedger(opts: {
         const spent = spend(repo.cardsOf(accountId), total, nowMs, { allowDebt: true })
         if (!spent.ok) throw new Error(`spend with debt refused for account ${accountId}`)
         repo.applyCardChanges(accountId, spent.changes)
-        for (const c of charges) repo.addUsageLedger(accountId, -c.costNano, c.requestId, c.atMs)
+        repo.addUsageLedgers(accountId, charges)
         // The cache only sums balances, so cards without their new row ids serve it well.
         refresh(e, spent.cards, nowMs)
       }

@@ -39,6 +39,60 @@ export type DailyRow = {
 
 export type BillingRepo = ReturnType<typeof createBillingRepo>
 
+/**
+ * Rows per multi-row INSERT: a flush writes a batch of thousands, and one statement step per 64
+ * rows costs far less than one per row. The remainder goes 8 and then 1 at a time.
+ */
+const CHUNKS = [64, 8, 1] as const
+
+/** Prepared `INSERT … VALUES (row), (row), …` for each chunk size. */
+function chunked(db: Database, head: string, row: string) {
+  return CHUNKS.map((n) => ({ n, stmt: db.prepare(head + Array(n).fill(row).join(', ')) }))
+}
+
+/** Runs the chunked insert over all rows; `bind` appends one row's values to `args`. */
+function insertAll<T>(
+  stmts: ReturnType<typeof chunked>,
+  rows: readonly T[],
+  bind: (args: unknown[], row: T) => void,
+): void {
+  let i = 0
+  const args: unknown[] = []
+  for (const { n, stmt } of stmts) {
+    for (; i + n <= rows.length; i += n) {
+      args.length = 0
+      for (let j = i; j < i + n; j++) bind(args, rows[j]!)
+      stmt.run(...(args as never[]))
+    }
+  }
+}
+
+const bindUsage = (a: unknown[], r: UsageRecord) => {
+  a.push(
+    r.requestId,
+    r.createdAt,
+    r.accountId,
+    r.keyId,
+    r.endpoint,
+    r.model,
+    r.mappedModel,
+    r.promptTokens,
+    r.completionTokens,
+    r.cachedTokens,
+    r.totalTokens,
+    r.listNano,
+    r.costNano,
+    r.status,
+    r.latencyMs,
+    r.ttfbMs,
+    r.estimated ? 1 : 0,
+    r.clientIp,
+  )
+}
+
+/** One usage ledger row: the charge of one call. */
+export type LedgerCharge = { costNano: number; requestId: string; atMs: number }
+
 export function createBillingRepo(db: Database) {
   const cards = db.prepare(
     'SELECT id, amount_nano, balance_nano, granted_at, expires_at, reference FROM cards WHERE account_id = ? ORDER BY id',
@@ -54,11 +108,19 @@ export function createBillingRepo(db: Database) {
   const insertLedger = db.prepare(
     "INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, 'usage', ?, ?)",
   )
-  const insertUsage = db.prepare(`INSERT OR IGNORE INTO usage_records
+  const insertUsage = chunked(
+    db,
+    `INSERT OR IGNORE INTO usage_records
     (request_id, created_at, account_id, key_id, endpoint, model, mapped_model, prompt_tokens,
      completion_tokens, cached_tokens, total_tokens, list_nano, cost_nano, status, latency_ms,
-     ttfb_ms, estimated, client_ip)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+     ttfb_ms, estimated, client_ip) VALUES `,
+    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  )
+  const insertLedgerMany = chunked(
+    db,
+    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES ',
+    "(?, ?, 'usage', ?, ?)",
+  )
   const upsertDaily = db.prepare(`INSERT INTO usage_daily
     (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cost_nano)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -111,27 +173,14 @@ export function createBillingRepo(db: Database) {
     addUsageLedger(accountId: number, deltaNano: number, requestId: string, atMs: number): void {
       insertLedger.run(accountId, deltaNano, requestId, atMs)
     },
-    insertUsage(r: UsageRecord): void {
-      insertUsage.run(
-        r.requestId,
-        r.createdAt,
-        r.accountId,
-        r.keyId,
-        r.endpoint,
-        r.model,
-        r.mappedModel,
-        r.promptTokens,
-        r.completionTokens,
-        r.cachedTokens,
-        r.totalTokens,
-        r.listNano,
-        r.costNano,
-        r.status,
-        r.latencyMs,
-        r.ttfbMs,
-        r.estimated ? 1 : 0,
-        r.clientIp,
-      )
+    /** One ledger row per charge (delta = −cost), in order. */
+    addUsageLedgers(accountId: number, charges: readonly LedgerCharge[]): void {
+      insertAll(insertLedgerMany, charges, (a, c) => {
+        a.push(accountId, -c.costNano, c.requestId, c.atMs)
+      })
+    },
+    insertUsage(rows: readonly UsageRecord[]): void {
+      insertAll(insertUsage, rows, bindUsage)
     },
     addDaily(d: DailyRow): void {
       upsertDaily.run(

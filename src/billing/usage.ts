@@ -21,9 +21,9 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
     },
     write(rows) {
       // One upsert per (day, account, model) of the batch, not one per call.
+      opts.repo.insertUsage(rows)
       const daily = new Map<string, DailyRow>()
       for (const r of rows) {
-        opts.repo.insertUsage(r)
         const day = opts.calendar.day(r.createdAt).key
         const k = `${day}\u0000${r.accountId}\u0000${r.mappedModel}`
         const d = daily.get(k)

@@ -47,6 +47,29 @@ const MAX_BUNDLES = 20_000
 
 export type GatewayStats = ReturnType<typeof createGatewayStats>
 
+/** The /metrics series keys of one surface and model, built once. */
+type SeriesKeys = Record<RequestOutcome | 'prompt' | 'completion' | 'cached', string>
+
+const newBundleMaps = (): Record<Scope, Map<string, Bundle>> => ({
+  user: new Map(),
+  inbound: new Map(),
+  outbound: new Map(),
+  model: new Map(),
+})
+
+/** One call's figures added to the cells of one scope and ID. */
+function add(b: Bundle, f: CallFacts): void {
+  if (b.up) b.up.v += f.uplinkBytes
+  if (b.down) b.down.v += f.downlinkBytes
+  b.total.v++
+  if (f.outcome === 'error') b.errors.v++
+  else if (f.outcome === 'ratelimited') b.ratelimited.v++
+  b.prompt.v += f.promptTokens
+  b.completion.v += f.completionTokens
+  b.cached.v += f.cachedTokens
+  b.cost.v += f.costNano
+}
+
 const bump = (m: Agg, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n)
 /** Bounds the label sets of /metrics: model names come from clients. */
 const MAX_SERIES = 5_000
@@ -62,15 +85,41 @@ export function createGatewayStats(clock: Clock, counters: Counters = createCoun
     if (m.has(k) || m.size < MAX_SERIES) bump(m, k, n)
   }
 
-  let bundles = new Map<string, Bundle>()
+  // One map per scope, by ID, and series keys per surface and model: a call builds no strings.
+  let bundles = newBundleMaps()
+  let seriesKeys = new Map<string, Map<string, SeriesKeys>>()
+  let cached = 0
   let epoch = counters.epoch()
-  const bundleOf = (scope: Scope, id: string): Bundle => {
-    if (epoch !== counters.epoch() || bundles.size >= MAX_BUNDLES) {
-      bundles = new Map()
-      epoch = counters.epoch()
+  /** Drops cached cells when counters were removed (or the caches are full). */
+  const refresh = () => {
+    if (epoch === counters.epoch() && cached < MAX_BUNDLES) return
+    bundles = newBundleMaps()
+    seriesKeys = new Map()
+    cached = 0
+    epoch = counters.epoch()
+  }
+  const keysOf = (surface: string, model: string): SeriesKeys => {
+    let bySurface = seriesKeys.get(surface)
+    if (!bySurface) seriesKeys.set(surface, (bySurface = new Map()))
+    let k = bySurface.get(model)
+    if (k) return k
+    const p = `${surface}\u0000${model}\u0000`
+    k = {
+      ok: p + 'ok',
+      error: p + 'error',
+      ratelimited: p + 'ratelimited',
+      denied: p + 'denied',
+      prompt: p + 'prompt',
+      completion: p + 'completion',
+      cached: p + 'cached',
     }
-    const k = scope + '\u0000' + id
-    let b = bundles.get(k)
+    bySurface.set(model, k)
+    cached++
+    return k
+  }
+  const bundleOf = (scope: Scope, id: string): Bundle => {
+    const m = bundles[scope]
+    let b = m.get(id)
     if (b) return b
     const c = counters.cell
     b = {
@@ -84,7 +133,8 @@ export function createGatewayStats(clock: Clock, counters: Counters = createCoun
       cached: c(statName.tokens(scope, id, 'cached')),
       cost: c(statName.cost(scope, id)),
     }
-    bundles.set(k, b)
+    m.set(id, b)
+    cached++
     return b
   }
 
@@ -92,30 +142,17 @@ export function createGatewayStats(clock: Clock, counters: Counters = createCoun
     counters,
     online,
     recordCall(f: CallFacts): void {
-      const scopes: Array<[Scope, string | undefined]> = [
-        ['user', f.account],
-        ['inbound', f.surface],
-        ['outbound', f.keyName],
-        ['model', f.model],
-      ]
-      for (const [scope, id] of scopes) {
-        if (!id) continue
-        const b = bundleOf(scope, id)
-        if (b.up) b.up.v += f.uplinkBytes
-        if (b.down) b.down.v += f.downlinkBytes
-        b.total.v++
-        if (f.outcome === 'error') b.errors.v++
-        else if (f.outcome === 'ratelimited') b.ratelimited.v++
-        b.prompt.v += f.promptTokens
-        b.completion.v += f.completionTokens
-        b.cached.v += f.cachedTokens
-        b.cost.v += f.costNano
-      }
+      refresh()
+      if (f.account) add(bundleOf('user', f.account), f)
+      if (f.surface) add(bundleOf('inbound', f.surface), f)
+      if (f.keyName) add(bundleOf('outbound', f.keyName), f)
+      if (f.model) add(bundleOf('model', f.model), f)
       const model = f.model ?? ''
-      series(requests, `${f.surface}\u0000${model}\u0000${f.outcome}`, 1)
-      if (f.promptTokens) series(tokens, `${f.surface}\u0000${model}\u0000prompt`, f.promptTokens)
-      if (f.completionTokens) series(tokens, `${f.surface}\u0000${model}\u0000completion`, f.completionTokens)
-      if (f.cachedTokens) series(tokens, `${f.surface}\u0000${model}\u0000cached`, f.cachedTokens)
+      const k = keysOf(f.surface, model)
+      series(requests, k[f.outcome], 1)
+      if (f.promptTokens) series(tokens, k.prompt, f.promptTokens)
+      if (f.completionTokens) series(tokens, k.completion, f.completionTokens)
+      if (f.cachedTokens) series(tokens, k.cached, f.cachedTokens)
       if (f.costNano) series(cost, model, f.costNano)
       if (f.upstreamLatencyS !== undefined && f.keyType) {
         let h = latency.get(f.keyType)

@@ -9,7 +9,7 @@ export type MonthRow = { accountId: number; monthMs: number; spendNano: number }
 
 export type MonthlySpendOptions = { clock: Clock; timeZone?: string }
 
-type Entry = { spendNano: number; dirty: boolean }
+type Entry = { spendNano: number }
 
 /**
  * Memory: one small entry per account that spent this month, all dropped at the month's end, so
@@ -20,8 +20,10 @@ export class MonthlySpend {
   readonly calendar: Calendar
   private monthMs: number
   private readonly spend = new Map<number, Entry>()
+  /** Accounts whose spend changed since the last drain. */
+  private readonly dirty = new Set<number>()
   /** Final rows of the month that just ended, not yet drained. */
-  private pending: MonthRow[] = []
+  private ended: MonthRow[] = []
 
   constructor(opts: MonthlySpendOptions) {
     this.clock = opts.clock
@@ -33,10 +35,10 @@ export class MonthlySpend {
   add(accountId: number, nano: number): void {
     if (!Number.isFinite(nano) || nano === 0) return
     this.roll()
-    const e = this.spend.get(accountId) ?? { spendNano: 0, dirty: false }
+    const e = this.spend.get(accountId) ?? { spendNano: 0 }
     e.spendNano = Math.max(0, e.spendNano + Math.round(nano))
-    e.dirty = true
     this.spend.set(accountId, e)
+    this.dirty.add(accountId)
   }
 
   /** This month's spend so far in nano-USD; 0 at the start of every local month. */
@@ -48,6 +50,12 @@ export class MonthlySpend {
   /** Drops a deleted account. */
   forget(accountId: number): void {
     this.spend.delete(accountId)
+    this.dirty.delete(accountId)
+  }
+
+  /** Rows waiting for the write-behind. */
+  pending(): number {
+    return this.dirty.size + this.ended.length
   }
 
   get size(): number {
@@ -57,13 +65,13 @@ export class MonthlySpend {
   /** Accounts whose spend changed since the last drain, as rows; clears the dirty marks. */
   drain(): MonthRow[] {
     this.roll()
-    const rows = this.pending
-    this.pending = []
-    for (const [accountId, e] of this.spend) {
-      if (!e.dirty) continue
-      e.dirty = false
-      rows.push({ accountId, monthMs: this.monthMs, spendNano: e.spendNano })
+    const rows = this.ended
+    this.ended = []
+    for (const accountId of this.dirty) {
+      const e = this.spend.get(accountId)
+      if (e) rows.push({ accountId, monthMs: this.monthMs, spendNano: e.spendNano })
     }
+    this.dirty.clear()
     return rows
   }
 
@@ -73,7 +81,7 @@ export class MonthlySpend {
     if (month > this.monthMs) this.roll(nowMs)
     for (const r of rows) {
       if (r.monthMs !== this.monthMs || !(r.spendNano > 0)) continue
-      const e = this.spend.get(r.accountId) ?? { spendNano: 0, dirty: false }
+      const e = this.spend.get(r.accountId) ?? { spendNano: 0 }
       e.spendNano += Math.round(r.spendNano)
       this.spend.set(r.accountId, e)
     }
@@ -84,9 +92,11 @@ export class MonthlySpend {
     const month = this.calendar.month(nowMs).startMs
     // Only forward: a clock stepping back keeps the newer month.
     if (month <= this.monthMs) return
-    for (const [accountId, e] of this.spend) {
-      if (e.dirty) this.pending.push({ accountId, monthMs: this.monthMs, spendNano: e.spendNano })
+    for (const accountId of this.dirty) {
+      const e = this.spend.get(accountId)
+      if (e) this.ended.push({ accountId, monthMs: this.monthMs, spendNano: e.spendNano })
     }
+    this.dirty.clear()
     this.spend.clear()
     this.monthMs = month
   }

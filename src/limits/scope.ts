@@ -26,7 +26,15 @@ export type WindowRow = {
 
 type DayCount = { startMs: number; counts: [number, number]; dirty: boolean }
 /** Windows are created when a limit first needs them and kept until the scope is evicted. */
-export type Scope = { key: string; limits: Limits; minute?: Ring; hour?: Ring; day?: DayCount }
+export type Scope = {
+  key: string
+  limits: Limits
+  /** The caller's object `limits` was normalized from, to skip that work when it comes again. */
+  source?: Partial<Limits>
+  minute?: Ring
+  hour?: Ring
+  day?: DayCount
+}
 /** Where one reservation was written in one scope: bucket indices (NaN: none) and day start. */
 export type Hold = { scope: Scope; minute: number; hour: number; dayMs: number }
 
@@ -86,11 +94,13 @@ export function holdAt(scope: Scope, now: number): Hold {
 export function write(h: Hold, requests: number, tokens: number, now: number): boolean {
   const { scope } = h
   let wrote = false
-  for (const kind of ['minute', 'hour'] as const) {
-    const ring = scope[kind]
-    if (!ring || Number.isNaN(h[kind])) continue
-    ring.advance(now)
-    wrote = ring.add(h[kind], requests, tokens) || wrote
+  if (scope.minute && !Number.isNaN(h.minute)) {
+    scope.minute.advance(now)
+    wrote = scope.minute.add(h.minute, requests, tokens)
+  }
+  if (scope.hour && !Number.isNaN(h.hour)) {
+    scope.hour.advance(now)
+    wrote = scope.hour.add(h.hour, requests, tokens) || wrote
   }
   const d = scope.day
   if (d && d.startMs === h.dayMs) {

@@ -44,7 +44,20 @@ export type LimitWindowsOptions = { clock: Clock; timeZone?: string; maxScopes?:
  */
 export const DEFAULT_MAX_SCOPES = 20_000
 
-type Held = { holds: Hold[]; tokens: number }
+/**
+ * A reservation carries what it wrote where, so no side table grows with the calls in flight.
+ * `holds` is null once released; a hold on a scope another store owns is never written.
+ */
+class Held implements Reservation {
+  constructor(
+    readonly atMs: number,
+    readonly estTokens: number,
+    public holds: Hold[] | null,
+    public tokens: number,
+  ) {}
+}
+
+const heldOf = (r: Reservation): Held | null => (r instanceof Held && r.holds ? r : null)
 
 export class LimitWindows {
   private readonly clock: Clock
@@ -52,7 +65,6 @@ export class LimitWindows {
   private readonly scopes: LRUCache<string, Scope>
   /** Scopes written since the last drain; one evicted meanwhile is still drained once. */
   private readonly dirty = new Set<Scope>()
-  private readonly held = new WeakMap<Reservation, Held>()
 
   constructor(opts: LimitWindowsOptions) {
     this.clock = opts.clock
@@ -75,8 +87,9 @@ export class LimitWindows {
     const picked: Scope[] = []
     let worst: DenialFacts | undefined
     for (const input of inputs) {
-      const limits = normalize(input.limits)
       let scope = this.scopes.get(input.key)
+      // Callers that keep their limits objects (the gate does) skip normalizing them per call.
+      const limits = scope?.source === input.limits ? scope.limits : normalize(input.limits)
       if (!scope) {
         if (isUnlimited(limits)) continue
         scope = { key: input.key, limits }
@@ -84,6 +97,7 @@ export class LimitWindows {
       }
       if (picked.includes(scope)) continue
       scope.limits = limits
+      scope.source = input.limits
       prepare(scope, now, day)
       picked.push(scope)
       for (const w of WINDOWS) {
@@ -109,9 +123,7 @@ export class LimitWindows {
 
     const holds = picked.map((scope) => holdAt(scope, now))
     for (const h of holds) this.apply(h, 1, est, now)
-    const reservation: Reservation = { atMs: now, estTokens: est }
-    this.held.set(reservation, { holds, tokens: est })
-    return { ok: true, reservation }
+    return { ok: true, reservation: new Held(now, est, holds, est) }
   }
 
   /**
@@ -119,22 +131,23 @@ export class LimitWindows {
    * A bucket that has left its window keeps no difference. Calling again replaces again.
    */
   settle(r: Reservation, actualTokens: number): void {
-    const held = this.held.get(r)
+    const held = heldOf(r)
     if (!held) return
     const actual = wholeCount(actualTokens)
     const delta = actual - held.tokens
     held.tokens = actual
     const now = this.clock.now()
-    if (delta !== 0) for (const h of held.holds) this.apply(h, 0, delta, now)
+    if (delta !== 0) for (const h of held.holds!) this.apply(h, 0, delta, now)
   }
 
   /** Takes back the request and tokens of a call that never reached upstream. Idempotent. */
   release(r: Reservation): void {
-    const held = this.held.get(r)
+    const held = heldOf(r)
     if (!held) return
-    this.held.delete(r)
+    const holds = held.holds!
+    held.holds = null
     const now = this.clock.now()
-    for (const h of held.holds) this.apply(h, -1, -held.tokens, now)
+    for (const h of holds) this.apply(h, -1, -held.tokens, now)
   }
 
   /** Current count of every window the scope tracks (0 for untracked windows or scopes). */
@@ -172,6 +185,11 @@ export class LimitWindows {
     if (!scope) return
     this.scopes.delete(scopeKey)
     this.dirty.delete(scope)
+  }
+
+  /** Scopes written since the last drain (the write-behind's backlog signal). */
+  pending(): number {
+    return this.dirty.size
   }
 
   /** The buckets written since the last drain, for the write-behind; clears the dirty marks. */

@@ -15,7 +15,7 @@ import { Meter, type Tokenizer } from './meter'
 import { anthropicBody, anthropicEvent } from './providers/anthropic'
 import { openaiBody, openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
-import type { Upstream } from './upstream'
+import type { Cancel, Upstream } from './upstream'
 
 export type CallDeps = {
   clock: Clock
@@ -71,8 +71,10 @@ function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
   return null
 }
 
-export class Call {
-  readonly ctrl = new AbortController()
+export class Call implements Cancel {
+  /** The client left or the whole-call limit passed; `attempt` is the upstream fetch to stop. */
+  aborted = false
+  attempt: AbortController | null = null
   readonly meter: Meter
   private settled = false
   private readonly doneInFlight: () => void
@@ -92,8 +94,16 @@ export class Call {
     this.meter = new Meter(deps.tokenizer)
     this.doneInFlight = deps.inFlight.begin()
     this.offline = deps.online?.(f.account.name, f.clientIp)
-    this.timer = setTimeout(() => this.ctrl.abort(), deps.timeoutMs)
-    clientSignal?.addEventListener('abort', () => this.ctrl.abort(), { once: true })
+    this.timer = setTimeout(() => this.abort(), deps.timeoutMs)
+    // The signal is the client's own request's: nothing else handles its abort event.
+    if (clientSignal) clientSignal.onabort = () => this.abort()
+  }
+
+  /** Stops the call: the upstream fetch (or its body) in flight is aborted. */
+  abort(): void {
+    if (this.aborted) return
+    this.aborted = true
+    this.attempt?.abort()
   }
 
   /** The answer the client gets when no upstream answered usefully; settles the call. */
@@ -102,7 +112,7 @@ export class Call {
       this.keyId = up.key.id
       this.keyName = up.key.name
     }
-    if (this.ctrl.signal.aborted && !up.res && !up.error) {
+    if (this.aborted && !up.res && !up.error) {
       this.settle(CLIENT_CLOSED, 'cancel', 0)
       return new Response(null, { status: CLIENT_CLOSED })
     }
@@ -143,16 +153,16 @@ export class Call {
           canDrop: hideUsage,
           onEnd: (how, bytes) => this.settle(this.status, how, bytes),
         },
-        up.abort,
+        () => this.attempt?.abort(),
       )
       return new Response(stream, { status: res.status, headers })
     }
     if (type.includes('json')) {
       let buf: Uint8Array
       try {
-        buf = new Uint8Array(await res.arrayBuffer())
+        buf = await res.bytes()
       } catch {
-        const how: RelayEnd = this.ctrl.signal.aborted ? 'cancel' : 'error'
+        const how: RelayEnd = this.aborted ? 'cancel' : 'error'
         this.settle(this.status, how, 0)
         throw new AppError('upstream_error', 'the upstream answer broke off')
       }
@@ -163,7 +173,7 @@ export class Call {
     const stream = relay(
       res.body,
       { onEnd: (how, bytes) => this.settle(this.status, how, bytes) },
-      up.abort,
+      () => this.attempt?.abort(),
     )
     return new Response(stream, { status: res.status, headers })
   }
@@ -191,7 +201,7 @@ export class Call {
     const f = this.f
     // SDKs close the connection right after [DONE]: that is not a client leaving early.
     const whole = this.meter.ended || this.meter.complete
-    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.ctrl.signal.aborted))
+    const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.aborted))
     const finalStatus = clientGone && status < 400 ? CLIENT_CLOSED : status
     const { usage, estimated } = this.usageOf(status)
     const summary: CallSummary = {

@@ -52,13 +52,17 @@ const UPSTREAM_ONLY = new Set([
   'alt-svc',
 ])
 
-/** The request headers sent upstream: the client's, cleaned, with the key's credentials. */
+/**
+ * The request headers sent upstream: the client's, cleaned, with the key's credentials. A plain
+ * object (no prototype, so any header name is just a key): fetch() takes it in one native step,
+ * cheaper than building a Headers one set() at a time.
+ */
 export function upstreamHeaders(
   client: Headers,
   key: PoolKey,
   contentType: string | null,
-): Headers {
-  const out = new Headers()
+): Record<string, string> {
+  const out: Record<string, string> = Object.create(null)
   // Headers named in `Connection:` are hop-by-hop too.
   const named = client.get('connection')
   const extra = named
@@ -69,16 +73,16 @@ export function upstreamHeaders(
           .map((s) => s.trim()),
       )
     : null
-  client.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || extra?.has(name)) return
-    out.set(name, value)
-  })
-  if (contentType) out.set('content-type', contentType)
-  out.set('accept-encoding', 'identity')
+  for (const [name, value] of client as unknown as Iterable<[string, string]>) {
+    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || extra?.has(name)) continue
+    out[name] = value
+  }
+  if (contentType) out['content-type'] = contentType
+  out['accept-encoding'] = 'identity'
   if (key.type === 'anthropic') {
-    out.set('x-api-key', key.secret)
-    if (!out.has('anthropic-version')) out.set('anthropic-version', '2023-06-01')
-  } else out.set('authorization', `Bearer ${key.secret}`)
+    out['x-api-key'] = key.secret
+    if (out['anthropic-version'] === undefined) out['anthropic-version'] = '2023-06-01'
+  } else out.authorization = `Bearer ${key.secret}`
   return out
 }
 

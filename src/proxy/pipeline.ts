@@ -146,7 +146,7 @@ export function createPipeline(d: PipelineDeps) {
         body: upBody,
         contentType: body.contentType,
         headers: request.headers,
-        signal: call.ctrl.signal,
+        cancel: call,
       })
     } catch (e) {
       call.settle(502, 'error', 0)

@@ -29,12 +29,18 @@ export type UpstreamPlan = {
   body: (attempt: number) => BodyInit | null
   contentType: string | null
   headers: Headers
-  /** Aborts when the client leaves or the whole-call limit passes. */
-  signal: AbortSignal
+  /** The call's cancellation: the client left or the whole-call limit passed. */
+  cancel: Cancel
 }
 
+/**
+ * Cancellation shared by a call and its attempts, without event listeners: the call sets
+ * `aborted` and aborts the attempt registered here (the fetch in flight, then its body).
+ */
+export type Cancel = { readonly aborted: boolean; attempt: AbortController | null }
+
 export type Upstream =
-  | { ok: true; res: Response; key: PoolKey; abort: () => void }
+  | { ok: true; res: Response; key: PoolKey }
   | { ok: false; error: AppError | null; res: Response | null; key: PoolKey | null }
 
 /** Reads at most `max` bytes of an error answer and releases the connection. */
@@ -103,18 +109,18 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
     key: null,
   }
   let attempt = 0
+  const cancel = plan.cancel
   for (const level of plan.levels) {
     const tried = new Set<number>()
     for (let t = 0; t < deps.triesPerLevel; t++) {
-      if (plan.signal.aborted) return { ok: false, error: null, res: null, key: last.key }
+      if (cancel.aborted) return { ok: false, error: null, res: null, key: last.key }
       const key = deps.pool.pick(level, plan.endpoint.type, tried)
       if (!key) break
       tried.add(key.id)
       const body = plan.body(attempt++)
       if (body === null && attempt > 1) return { ok: false, ...last }
       const ctrl = new AbortController()
-      const onAbort = () => ctrl.abort()
-      plan.signal.addEventListener('abort', onAbort, { once: true })
+      cancel.attempt = ctrl
       let timedOut = false
       const timer = setTimeout(() => {
         timedOut = true
@@ -133,8 +139,8 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         })
       } catch (e) {
         clearTimeout(timer)
-        plan.signal.removeEventListener('abort', onAbort)
-        if (plan.signal.aborted) return { ok: false, error: null, res: null, key }
+        cancel.attempt = null
+        if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
         const why = timedOut ? 'no answer in time' : (e as Error).message
         deps.log.warn('upstream attempt failed', { key: key.name, level, error: why })
@@ -150,12 +156,14 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       clearTimeout(timer)
       const s = res.status
       if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
+        // The answer's body still flows under this attempt's controller: it stays registered.
+        if (!isJson(res)) return { ok: true, res, key }
         // A JSON answer is relayed only once whole, so one that breaks off has sent the client
         // nothing yet: a network error before the first byte, like any other (next key).
-        const whole = isJson(res) ? await readWhole(res) : res
-        if (whole) return { ok: true, res: whole, key, abort: onAbort }
-        plan.signal.removeEventListener('abort', onAbort)
-        if (plan.signal.aborted) return { ok: false, error: null, res: null, key }
+        const whole = await readWhole(res)
+        if (whole) return { ok: true, res: whole, key }
+        cancel.attempt = null
+        if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
         deps.log.warn('upstream attempt failed', {
           key: key.name,
@@ -169,7 +177,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         }
         continue
       }
-      plan.signal.removeEventListener('abort', onAbort)
+      cancel.attempt = null
       const errBody = await readCapped(res, ERROR_BODY_MAX)
       deps.pool.failed(key)
       if (s === 429)

@@ -62,3 +62,64 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
     },
   ])
 })
+
+test('a batch of any size is stored whole, in order, field for field; a repeated id is ignored', () => {
+  const store = openMemoryStore()
+  const repo = createBillingRepo(store.db)
+  const usage = createUsageStore({ repo, calendar: createCalendar('UTC') })
+  const t = Date.UTC(2026, 0, 16, 12, 0, 0)
+  // 64 + 8 + 1 + a remainder: every chunk size of the multi-row insert, then single rows.
+  const n = 64 * 2 + 8 * 3 + 5
+  for (let i = 0; i < n; i++)
+    usage.add(
+      rec(`r${i}`, t + i, {
+        keyId: i % 7 === 0 ? null : i,
+        ttfbMs: i % 5 === 0 ? null : i,
+        estimated: i % 2 === 0,
+        costNano: i,
+        clientIp: `10.0.0.${i % 250}`,
+      }),
+    )
+  usage.add(rec('r3', t, { costNano: 999_999 }))
+  store.db.transaction(() => usage.write(usage.drain()))()
+  const saved = store.db
+    .prepare(
+      'SELECT request_id, created_at, key_id, ttfb_ms, estimated, cost_nano, client_ip FROM usage_records ORDER BY id',
+    )
+    .all() as any[]
+  expect(saved.length).toBe(n)
+  for (let i = 0; i < n; i++) {
+    expect(saved[i]).toEqual({
+      request_id: `r${i}`,
+      created_at: t + i,
+      key_id: i % 7 === 0 ? null : i,
+      ttfb_ms: i % 5 === 0 ? null : i,
+      estimated: i % 2 === 0 ? 1 : 0,
+      cost_nano: i,
+      client_ip: `10.0.0.${i % 250}`,
+    })
+  }
+})
+
+test('ledger rows of a batch: one per charge, in order, for every chunk size', () => {
+  const store = openMemoryStore()
+  const repo = createBillingRepo(store.db)
+  const charges = Array.from({ length: 64 + 8 * 2 + 3 }, (_, i) => ({
+    costNano: 1000 + i,
+    requestId: `req_${i}`,
+    atMs: 5_000 + i,
+  }))
+  store.db.transaction(() => repo.addUsageLedgers(9, charges))()
+  const rows = store.db
+    .prepare('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id')
+    .all()
+  expect(rows).toEqual(
+    charges.map((c) => ({
+      account_id: 9,
+      delta_nano: -c.costNano,
+      reason: 'usage',
+      ref: c.requestId,
+      created_at: c.atMs,
+    })),
+  )
+})

@@ -165,9 +165,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       async pull(controller) {
         if (sent > 0 && reply.chunkDelayMs > 0) await Bun.sleep(reply.chunkDelayMs)
         if (cutAfter !== undefined && sent >= cutAfter) {
-          // Let the written chunks reach the socket first; error() without a reason closes it
-          // abruptly (no terminating chunk) and quietly.
-          await Bun.sleep(5)
+          // Let the written chunks reach the socket first (generously: a loaded machine flushes
+          // late); error() without a reason closes it abruptly (no terminating chunk), quietly.
+          await Bun.sleep(30)
           finish('disconnected')
           controller.error()
           return

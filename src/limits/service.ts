@@ -1,0 +1,138 @@
+// Wires limits and alerts into a gateway: the windows and monthly spend restored at start and
+// written behind, the gate the proxy calls, spend and alerts fed from settled calls.
+import type { Database } from 'bun:sqlite'
+import type { Account } from '../accounts/repo'
+import type { Tree } from '../accounts/tree'
+import { createMailer, type MailSettings, type Mailer } from '../alerts/mailer'
+import { createAlertsRepo } from '../alerts/repo'
+import { createAlerts, type AlertAccount, type Alerts } from '../alerts/service'
+import { ROOT_ID } from '../billing/ledger'
+import type { Metering } from '../billing/metering'
+import type { Config } from '../config'
+import type { Flusher } from '../db/flusher'
+import type { LimitsGate } from '../proxy/gate'
+import type { Clock } from '../shared/clock'
+import type { Events } from '../shared/events'
+import type { Logger } from '../shared/log'
+import { usdToNano } from '../shared/money'
+import type { Settings } from '../settings/service'
+import { lazyPromptCounter } from './estimate'
+import { createLimitsGate } from './gate'
+import { createMonthlySpend, type MonthlySpend } from './monthly'
+import { monthSource, windowsSource } from './persist'
+import { createMonthSpendRepo, createWindowsRepo } from './repo'
+import { createLimitWindows, type LimitWindows } from './windows'
+
+/**
+ * Limit scopes held in memory (LRU). One per limited account plus one per limited account × model
+ * pattern; 1.8–3.3 KB each (fixed rings), so about 0.5–0.8 GB if every slot were ever in use.
+ */
+export const MAX_LIMIT_SCOPES = 250_000
+
+export type Limits = {
+  windows: LimitWindows
+  monthly: MonthlySpend
+  gate: LimitsGate
+  alerts: Alerts
+  mailer: Mailer
+  /** Sends what the mailer holds (bounded by `ms`) and closes SMTP; for graceful stop. */
+  stop(ms: number): Promise<void>
+}
+
+export type LimitsDeps = {
+  config: Config
+  db: Database
+  clock: Clock
+  log: Logger
+  flusher: Flusher
+  tree: Tree
+  events: Events
+  billing: Metering
+  /** The live /x-config values: MODEL_LIMITS, EMAIL_*, XAI_MAIL, EMAIL_BALANCE. */
+  settings: Pick<Settings, 'modelLimits' | 'mail'>
+}
+
+/** The settings' mail keys as the mailer reads them, anew for every mail. */
+export function mailSettingsOf(m: ReturnType<Settings['mail']>): MailSettings {
+  return {
+    smtp: m.smtp,
+    port: m.port,
+    user: m.auth,
+    pass: m.pass,
+    sender: m.sender,
+    tls: m.tls,
+    bcc: m.xaiMail?.join(', '),
+  }
+}
+
+const alertAccount = (a: Account): AlertAccount => ({
+  id: a.id,
+  name: a.name,
+  email: a.email,
+  billingEmail: a.billingEmail,
+  softLimitNano: a.softLimitNano,
+  rates: a.rates,
+})
+
+export function createLimits(d: LimitsDeps): Limits {
+  const { config, db, clock, flusher, billing } = d
+  const windows = createLimitWindows({ clock, timeZone: config.TZ, maxScopes: MAX_LIMIT_SCOPES })
+  const monthly = createMonthlySpend({ clock, timeZone: config.TZ })
+  const windowsRepo = createWindowsRepo(db)
+  const monthRepo = createMonthSpendRepo(db)
+  const now = clock.now()
+  windowsRepo.prune(now)
+  windows.restore(windowsRepo.loadAll(), now)
+  monthly.restore(monthRepo.loadSince(monthly.calendar.month(now).startMs), now)
+  flusher.register(windowsSource(windows, windowsRepo, clock))
+  flusher.register(monthSource(monthly, monthRepo))
+
+  const mailer = createMailer(() => mailSettingsOf(d.settings.mail()), d.log, clock)
+  const emailBalanceNano = () => usdToNano(d.settings.mail().balanceUsd)
+  const alerts = createAlerts({
+    mailer,
+    clock,
+    timeZone: config.TZ,
+    emailBalanceNano,
+    repo: createAlertsRepo(db),
+  })
+  alerts.restore()
+  flusher.register(alerts)
+
+  const gate = createLimitsGate({
+    windows,
+    monthly,
+    clock,
+    limitChain: (a) => d.tree.view(a.id)?.limitChain ?? [a],
+    modelLimits: () => d.settings.modelLimits(),
+    prompt: lazyPromptCounter(),
+  })
+
+  // Settlement runs once per call, after the ledger charge: spend first, so alerts see it.
+  billing.settler.onSettled(({ record, summary }) => {
+    const a = summary.account
+    if (record.costNano > 0) monthly.add(a.id, record.costNano)
+    if (a.id === ROOT_ID) return
+    try {
+      alerts.onSpend(alertAccount(a), monthly.get(a.id), billing.ledger.balanceOf(a.id))
+    } catch (e) {
+      d.log.error('alert check failed', { accountId: a.id, error: (e as Error).message })
+    }
+  })
+  // A top-up above EMAIL_BALANCE re-arms the low-balance mail; a drop is mailed by the next call.
+  d.events.onAccountChanged((e) => {
+    if (e.id === ROOT_ID) return
+    const a = d.tree.get(e.id)
+    if (!a) return
+    const balance = billing.ledger.balanceOf(a.id)
+    if (balance >= Math.round(emailBalanceNano() * a.rates))
+      alerts.onBalance(alertAccount(a), balance)
+  })
+  d.events.onAccountDeleted((e) => {
+    windows.forget(`a:${e.id}`)
+    monthly.forget(e.id)
+    alerts.forget(e.id)
+  })
+
+  return { windows, monthly, gate, alerts, mailer, stop: (ms) => mailer.stop(ms) }
+}

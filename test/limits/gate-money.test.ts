@@ -1,0 +1,80 @@
+// The money rules in front of the upstream, through HTTP: the monthly HardLimit (429
+// hard_limit_reached until the month turns in TZ) and CALL_MIN_BALANCE (402). Denied calls never
+// reach the upstream and are never charged.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { cardsNano, usageRows } from '../proxy/fixtures'
+import { addUnder, chat, startLimitEnv, statuses, type LimitEnv } from './gatekit'
+
+let env: LimitEnv
+beforeAll(async () => {
+  env = await startLimitEnv({ TZ: 'Europe/Berlin' })
+})
+afterAll(() => env.close())
+
+// gpt-4o-mini: 12 × 0.15 + 8 × 0.6 USD per million tokens = 6,600 nano-USD a call at Rates 1.
+const CALL_NANO = 6_600
+
+describe('HardLimit', () => {
+  test('spend reaching HardLimit → 429 hard_limit_reached, no upstream call, no charge', async () => {
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 2 * CALL_NANO - 1 })
+    expect(await statuses(env.gw, key, 2)).toEqual([200, 200])
+    expect(env.gw.deps.limits.monthly.get(account.id)).toBe(2 * CALL_NANO)
+    env.gw.deps.flusher.flushNow()
+    const cards = cardsNano(env.gw, account.id)
+    const upstream = env.up.tally.requests
+
+    const denied = await chat(env.gw, key)
+    expect(denied.status, denied.text).toBe(429)
+    expect(denied.body.error.code, denied.text).toBe('hard_limit_reached')
+    const month = env.gw.deps.limits.monthly.calendar.month(env.clock.now())
+    const resetAt = new Date(month.endMs).toISOString()
+    expect(denied.body.error.message, denied.text).toContain(resetAt)
+    expect(denied.headers.get('x-ratelimit-reset-month')).toBe(resetAt)
+    const retry = Number(denied.headers.get('retry-after'))
+    expect(retry).toBe(Math.ceil((month.endMs - env.clock.now()) / 1000))
+
+    expect(env.up.tally.requests).toBe(upstream)
+    expect(cardsNano(env.gw, account.id)).toBe(cards)
+    expect(usageRows(env.gw, account.id).length).toBe(2)
+  })
+
+  test('the next local month starts from zero spend', async () => {
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 1 })
+    expect(await statuses(env.gw, key, 2)).toEqual([200, 429])
+    const month = env.gw.deps.limits.monthly.calendar.month(env.clock.now())
+    env.clock.set(month.endMs)
+    expect(env.gw.deps.limits.monthly.get(account.id)).toBe(0)
+    expect(await statuses(env.gw, key, 2)).toEqual([200, 429])
+  })
+
+  test('HardLimit 0 means no monthly cap', async () => {
+    const { key } = addUnder(env.gw, null, { hardLimitNano: 0 })
+    expect(await statuses(env.gw, key, 3)).toEqual([200, 200, 200])
+  })
+})
+
+describe('CALL_MIN_BALANCE', () => {
+  test('a balance under 1 USD → 402 insufficient_balance, no upstream call, no usage row', async () => {
+    const { key, account } = addUnder(env.gw, null, { creditUsd: 0.5 })
+    const upstream = env.up.tally.requests
+    const r = await chat(env.gw, key)
+    expect(r.status, r.text).toBe(402)
+    expect(r.body.error.code, r.text).toBe('insufficient_balance')
+    expect(env.up.tally.requests).toBe(upstream)
+    expect(usageRows(env.gw, account.id).length).toBe(0)
+    expect(cardsNano(env.gw, account.id)).toBe(500_000_000)
+  })
+
+  test('at Rates 2 the floor is 2 book units: 1.5 is refused, 2.5 passes', async () => {
+    const low = addUnder(env.gw, null, { creditUsd: 1.5, rates: 2 })
+    const ok = addUnder(env.gw, null, { creditUsd: 2.5, rates: 2 })
+    expect((await chat(env.gw, low.key)).status).toBe(402)
+    expect((await chat(env.gw, ok.key)).status).toBe(200)
+  })
+
+  test('a denied call leaves the rate windows untouched', async () => {
+    const { key, account } = addUnder(env.gw, null, { creditUsd: 0.5, rpm: 5 })
+    expect(await statuses(env.gw, key, 3)).toEqual([402, 402, 402])
+    expect(env.gw.deps.limits.windows.usage(`a:${account.id}`).rpm).toBe(0)
+  })
+})

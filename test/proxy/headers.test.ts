@@ -1,0 +1,87 @@
+// Header hygiene both ways: hop-by-hop and client-only headers never reach the provider, the pool
+// key's credentials replace the client's, and the provider's identities stay with the gateway.
+import { describe, expect, test } from 'bun:test'
+import type { PoolKey } from '../../src/keys/pool'
+import { clientHeaders, upstreamHeaders } from '../../src/proxy/headers'
+
+const openaiKey = { type: 'openai', secret: 'sk-pool-openai' } as PoolKey
+const anthropicKey = { type: 'anthropic', secret: 'sk-pool-anthropic' } as PoolKey
+
+describe('upstreamHeaders', () => {
+  const client = new Headers({
+    host: 'gateway.local',
+    connection: 'keep-alive, x-hop',
+    'x-hop': 'dropped because Connection names it',
+    'keep-alive': 'timeout=5',
+    'transfer-encoding': 'chunked',
+    'content-length': '74',
+    'content-type': 'text/plain',
+    'accept-encoding': 'gzip, br',
+    authorization: 'Bearer sk-Xvs-client-key',
+    'x-api-key': 'sk-Xvs-client-key',
+    cookie: 'a=b',
+    'x-forwarded-for': '10.0.0.1',
+    'openai-organization': 'org-client',
+    'user-agent': 'OpenAI/JS 5.0',
+    'x-stainless-lang': 'js',
+    'anthropic-beta': 'tools-2024',
+  })
+
+  test('openai key: client headers cleaned, Bearer of the pool key, identity encoding', () => {
+    const h = upstreamHeaders(client, openaiKey, 'application/json')
+    expect({ ...h }).toEqual({
+      'user-agent': 'OpenAI/JS 5.0',
+      'x-stainless-lang': 'js',
+      'anthropic-beta': 'tools-2024',
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+      authorization: 'Bearer sk-pool-openai',
+    })
+    expect(new Headers(h).get('authorization')).toBe('Bearer sk-pool-openai')
+  })
+
+  test('anthropic key: x-api-key, a default anthropic-version unless the client sent one', () => {
+    const h = upstreamHeaders(client, anthropicKey, null)
+    expect(h['x-api-key']).toBe('sk-pool-anthropic')
+    expect(h.authorization).toBeUndefined()
+    expect(h['anthropic-version']).toBe('2023-06-01')
+    expect(h['content-type']).toBe('text/plain')
+    const own = new Headers({ 'anthropic-version': '2024-01-01' })
+    expect(upstreamHeaders(own, anthropicKey, null)['anthropic-version']).toBe('2024-01-01')
+  })
+
+  test('any header name is an ordinary key (no prototype tricks)', () => {
+    const h = upstreamHeaders(
+      new Headers([
+        ['__proto__', 'x'],
+        ['constructor', 'y'],
+      ]),
+      openaiKey,
+      null,
+    )
+    expect(h.__proto__).toBe('x')
+    expect(h.constructor as unknown).toBe('y')
+    expect(new Headers(h).get('__proto__')).toBe('x')
+  })
+})
+
+describe('clientHeaders', () => {
+  test('framing and provider identities dropped; the upstream request id kept under a new name', () => {
+    const up = new Headers({
+      'content-type': 'application/json',
+      'content-length': '300',
+      'content-encoding': 'gzip',
+      'transfer-encoding': 'chunked',
+      'openai-organization': 'org-gateway',
+      'set-cookie': 'a=b',
+      'x-request-id': 'req_up_1',
+      'x-ratelimit-remaining-requests': '99',
+    })
+    const h = clientHeaders(up)
+    expect(Object.fromEntries((h as any).entries())).toEqual({
+      'content-type': 'application/json',
+      'x-ratelimit-remaining-requests': '99',
+      'x-upstream-request-id': 'req_up_1',
+    })
+  })
+})
