@@ -15,9 +15,10 @@ test('soak: 5 × kill -9 under load, restart on the same DATA_DIR; books and adm
   })
   console.log(`soak crash: ${JSON.stringify(f)}`)
   const lost = f.cycles.reduce((n, c) => n + c.lost, 0)
-  const window = f.cycles.reduce((n, c) => n + c.lastInterval, 0)
+  const lastInterval = f.cycles.reduce((n, c) => n + c.lastInterval, 0)
+  const oldest = Math.max(...f.cycles.map((c) => c.oldestLossMs))
   console.log(
-    `soak crash: ${f.cycles.reduce((n, c) => n + c.calls, 0)} calls, ${f.cycles.length} kills, ${lost} usage records lost (bound ${window}), ${f.elapsedMs} ms`,
+    `soak crash: ${f.cycles.reduce((n, c) => n + c.calls, 0)} calls, ${f.cycles.length} kills, ${lost} usage records lost; ${lastInterval} calls completed in the last 200 ms before the kills; oldest loss ${oldest} ms before its kill; ${f.elapsedMs} ms`,
   )
   expect(f.cycles).toHaveLength(5)
   for (const c of f.cycles) expect(c.completed, JSON.stringify(c)).toBeGreaterThan(200)
