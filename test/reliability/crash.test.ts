@@ -1,5 +1,7 @@
 // kill -9 under load (SPEC §10): the real server, a fake upstream, chat calls streamed and not
-// from several accounts with admin writes in parallel; one kill, restart on the same DATA_DIR.
+// from several accounts with admin writes in parallel; one kill, restart on the same DATA_DIR,
+// where the books, the admin writes, the usage (less the last flush window), the limit windows
+// and the monthly spend must all be found again.
 // The longer version (5 kill/restart cycles) is test/soak/crash.test.ts.
 import { expect, test } from 'bun:test'
 import { runCrashCycles } from './crash-run'
