@@ -16,6 +16,7 @@ import { rotationRoutes } from './rotation/routes'
 import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
+import { bodyShapeProblem } from './shared/json'
 
 /** Anthropic's surface answers errors in its own shape. */
 export function isAnthropicPath(path: string): boolean {
@@ -84,7 +85,11 @@ export function createApp(deps: Deps) {
     .onError({ as: 'global' }, ({ code, error, request, path }) =>
       renderThrown(deps, code, error, path, deps.requestMeta.get(request)?.id),
     )
-    .use(docsRoutes)
+    .onTransform({ as: 'global' }, ({ body }) => {
+      const problem = bodyShapeProblem(body)
+      if (problem) throw new AppError('bad_request', `body: ${problem}`, { param: 'body' })
+    })
+    .use(docsRoutes())
     .use(healthRoutes(deps))
     .use(accountRoutes(deps))
     .use(logRoutes(deps))

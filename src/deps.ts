@@ -80,7 +80,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   })
   proxy.setAncestors((a) => tree.ancestorsOf(a.id))
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
-  const settings = createSettings(config, createSettingsRepo(db), events, log)
+  const settings = createSettings(config, createSettingsRepo(db), events, log, keys.vault)
   const applySettings = () => {
     proxy.reload(settings.ruleSource())
     billing.setPrices(settings.modelPrices())

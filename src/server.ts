@@ -40,6 +40,31 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q)
 }
 
+/**
+ * The request with its body within `limit` bytes, or null when it is larger. A declared length
+ * is trusted (HTTP framing holds the sender to it); a chunked body is read up to the limit and
+ * handed on as bytes, so no body without a length slips past the limit.
+ */
+export async function withinLimit(req: Request, limit: number): Promise<Request | null> {
+  const declared = req.headers.get('content-length')
+  if (declared !== null) return Number(declared) > limit ? null : req
+  if (!req.body) return req
+  const reader = req.body.getReader()
+  const parts: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      void reader.cancel()
+      return null
+    }
+    parts.push(value)
+  }
+  return new Request(req, { body: Buffer.concat(parts) })
+}
+
 export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
   const trusted = trustedProxies(config.TRUST_PROXY)
   const store: Store = openStore(config.DATA_DIR)
@@ -85,7 +110,9 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
-    maxRequestBodySize: config.MAX_BODY_BYTES,
+    // The limits are enforced in fetch() (withinLimit): Bun's own refusal is a bare 413 without
+    // xgate's error shape, so it only stops what no limit of ours allows.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 255,
     async fetch(req, srv) {
       const started = performance.now()
@@ -97,16 +124,24 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       const done = deps.inFlight.begin()
       let res: Response
       try {
+        const admin = ADMIN_BODY_PATHS.test(path)
+        const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
         const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
-        if (ep) {
+        // Admin paths check the key first (admitAdmin); then every body is held to its limit.
+        const refused = admin ? admitAdmin(req, path, meta.id) : null
+        const sized = refused ? null : await withinLimit(req, limit)
+        if (sized && sized !== req) deps.requestMeta.set(sized, meta)
+        if (refused) res = refused
+        else if (!sized) {
+          const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
+          res = errorResponse(err, path, meta.id)
+        } else if (ep) {
           try {
-            res = await deps.proxy.handle(req, ep)
+            res = await deps.proxy.handle(sized, ep)
           } catch (e) {
             res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
           }
-        } else if (ADMIN_BODY_PATHS.test(path)) {
-          res = admitAdmin(req, path, meta.id) ?? (await handle(req))
-        } else res = await handle(req)
+        } else res = await handle(sized)
       } finally {
         // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
         done()

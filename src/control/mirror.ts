@@ -15,6 +15,15 @@ function serviceOf(name: string): ServiceName {
   return short
 }
 
+/** Is `service/method` a method of the control API (either service name form)? */
+export function hasMethod(service: string, method: string): boolean {
+  try {
+    return methodsOf(serviceOf(service)).some((m) => m.name === method)
+  } catch {
+    return false
+  }
+}
+
 /**
  * Runs one control method from a JSON body. Returns the response message as JSON; throws a
  * ControlError (its `httpStatus` is the answer's status). Errors that are not the caller's

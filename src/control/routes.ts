@@ -3,15 +3,18 @@
 import { Elysia, t } from 'elysia'
 import { requireRoot } from '../accounts/auth'
 import type { Deps } from '../deps'
+import { gateCaller } from '../reports/ident'
 import { AppError } from '../shared/errors'
 import type { ControlBackend } from './backend'
 import { ControlError, GrpcStatus } from './errors'
 import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics'
-import { callControl } from './mirror'
+import { callControl, hasMethod } from './mirror'
 import { metricsSnapshot, type KeyStateView } from './gateway'
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
-const STATUS_NAME = new Map<number, string>(Object.entries(GrpcStatus).map(([k, v]) => [v, k.toLowerCase()]))
+const STATUS_NAME = new Map<number, string>(
+  Object.entries(GrpcStatus).map(([k, v]) => [v, k.toLowerCase()]),
+)
 
 function controlErrorResponse(e: ControlError): Response {
   const code = STATUS_NAME.get(e.grpcStatus) ?? 'unknown'
@@ -22,16 +25,26 @@ function controlErrorResponse(e: ControlError): Response {
   })
 }
 
-export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => KeyStateView[]) =>
-  new Elysia({ name: 'control' })
+export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => KeyStateView[]) => {
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+  /** The key's account, refused as disabled (401) under a disabled ancestor. */
+  const usableCaller = (request: Request) => {
+    const caller = deps.accounts.auth.authenticate(request.headers)
+    gateCaller(gate, request, caller)
+    return caller
+  }
+  return new Elysia({ name: 'control' })
     .post(
       '/x-api/:service/:method',
       async ({ params, body, request }) => {
-        const caller = deps.accounts.auth.authenticate(request.headers)
-        requireRoot(caller)
+        requireRoot(usableCaller(request))
         const short = params.service.replace(/^.*\./, '')
         if (!deps.config.API_SERVICES.includes(short)) {
           throw new AppError('not_found', `control service ${short} is not enabled (API_SERVICES)`)
+        }
+        // Over HTTP a method that does not exist is an unknown route (404), not a server fault.
+        if (!hasMethod(params.service, params.method)) {
+          throw new AppError('not_found', `no control method ${params.service}/${params.method}`)
         }
         try {
           return await callControl(backend, params.service, params.method, body ?? {}, (e) =>
@@ -46,7 +59,8 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
         params: t.Object({ service: t.String(), method: t.String() }),
         body: t.Optional(t.Unknown()),
         detail: {
-          summary: 'Control API as JSON (root): the gRPC message as JSON, e.g. StatsService/QueryStats',
+          summary:
+            'Control API as JSON (root): the gRPC message as JSON, e.g. StatsService/QueryStats',
           tags: ['Control'],
         },
       },
@@ -55,10 +69,16 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
       '/metrics',
       ({ request }) => {
         const ip = deps.requestMeta.get(request)?.ip ?? ''
-        if (!LOOPBACK.test(ip)) requireRoot(deps.accounts.auth.authenticate(request.headers))
+        if (!LOOPBACK.test(ip)) requireRoot(usableCaller(request))
         return new Response(renderMetrics(metricsSnapshot(deps, keys)), {
           headers: { 'content-type': METRICS_CONTENT_TYPE },
         })
       },
-      { detail: { summary: 'Prometheus metrics (root key, or any caller from loopback)', tags: ['Control'] } },
+      {
+        detail: {
+          summary: 'Prometheus metrics (root key, or any caller from loopback)',
+          tags: ['Control'],
+        },
+      },
     )
+}

@@ -2,6 +2,7 @@
 import { Elysia } from 'elysia'
 import { adminAuth, requireRoot } from '../accounts/auth'
 import type { Deps } from '../deps'
+import { gateCaller } from '../reports/ident'
 import { generateKey } from '../shared/ids'
 import {
   GeneratedKey,
@@ -19,9 +20,14 @@ const tags = ['Upstream keys']
 
 export const keysRoutes = (deps: Deps) => {
   const keys = deps.keys.service
+  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'keys' })
     .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller }) => requireRoot(caller))
+    .onBeforeHandle(({ caller, request }) => {
+      // A caller under a disabled ancestor is refused as disabled (401) before the root check.
+      gateCaller(gate, request, caller)
+      requireRoot(caller)
+    })
     .get('/x-gkey', () => ({ key: generateKey() }), {
       response: GeneratedKey,
       detail: { summary: 'A fresh account key (not stored)', tags },

@@ -250,7 +250,7 @@ function matchesStatus(v: KeyView, status: string | undefined): boolean {
   return v.State === status
 }
 
-export type Keys = { repo: KeysRepo; pool: Pool; service: KeysService }
+export type Keys = { repo: KeysRepo; pool: Pool; service: KeysService; vault: Vault }
 
 /** Wires the key feature: vault from DATA_DIR, repo, pool (restored), INIT_KEYS on a new database. */
 export function createKeys(opts: {
@@ -277,5 +277,5 @@ export function createKeys(opts: {
     const inputs = parseInitKeys(opts.initKeys)
     if (inputs.length) service.seed(opts.initKeys)
   }
-  return { repo, pool, service }
+  return { repo, pool, service, vault }
 }

@@ -71,6 +71,18 @@ function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
   return null
 }
 
+/** OpenAI makes at most 10 images per call; a larger `n` is refused there, never made. */
+export const MAX_IMAGES_PER_CALL = 10
+
+/**
+ * The images a call is billed for: the requested `n` as a whole number from 1 to 10. Billing a
+ * raw `n` let one request with `n: 1e300` put its account millions of dollars in debt.
+ */
+export function imagesAsked(n: unknown): number {
+  const v = Math.floor(Number(n ?? 1))
+  return Number.isFinite(v) ? Math.min(MAX_IMAGES_PER_CALL, Math.max(1, v)) : 1
+}
+
 export class Call implements Cancel {
   /** The client left or the whole-call limit passed; `attempt` is the upstream fetch to stop. */
   aborted = false
@@ -241,7 +253,7 @@ export class Call implements Cancel {
   private usageOf(status: number): { usage: CallSummary['usage']; estimated: boolean } {
     const ep = this.f.endpoint
     const images =
-      ep.kind === 'images' && status < 400 ? Number(this.f.body.json?.n ?? 1) || 1 : undefined
+      ep.kind === 'images' && status < 400 ? imagesAsked(this.f.body.json?.n) : undefined
     if (ep.free) return { usage: null, estimated: false }
     const p = this.f.price?.nano
     const tokenPriced = !p || p.inputPerM > 0n || p.outputPerM > 0n

@@ -2,6 +2,7 @@
 // by the framework: the pipeline reads it once), and GET /v1/models.
 import { Elysia, t } from 'elysia'
 import type { Deps } from '../deps'
+import { AppError } from '../shared/errors'
 import { ENDPOINTS } from './endpoints'
 import { anthropicModelList, openaiModelList, usableModels } from './models'
 
@@ -31,9 +32,12 @@ export const proxyRoutes = (deps: Deps) => {
     ({ request }) => {
       const account = deps.accounts.auth.authenticate(request.headers)
       const p = deps.proxy
+      const policy = p.policies.of(account)
+      // As on every proxied call: a disabled ancestor disables its whole subtree.
+      if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
       const models = usableModels(
         account,
-        p.policies.of(account),
+        policy,
         p.rules(),
         deps.billing.pricing(),
         deps.keys.pool,

@@ -91,7 +91,12 @@ async function readWhole(res: Response): Promise<Response | null> {
   }
 }
 
-function reasonOf(status: number, body: Uint8Array): string {
+/**
+ * The provider's words for refusing a key, kept as the key's DisabledReason (shown by GET /x-keys,
+ * stored, logged). Providers quote the key they refused: the secret, and any run of 8 or more of
+ * its characters, is masked before anything is kept.
+ */
+export function reasonOf(status: number, body: Uint8Array, secret: string): string {
   let msg = ''
   try {
     const j = JSON.parse(new TextDecoder().decode(body))
@@ -99,6 +104,10 @@ function reasonOf(status: number, body: Uint8Array): string {
   } catch {
     msg = ''
   }
+  msg = msg
+    .split(secret)
+    .join('***')
+    .replace(/[A-Za-z0-9_.-]{8,}/g, (t) => (secret.includes(t) ? '***' : t))
   return `upstream ${status}${msg ? `: ${msg.slice(0, 200)}` : ''}`
 }
 
@@ -183,7 +192,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       if (s === 429)
         deps.pool.sleep(key, retryAfterMs(res.headers, deps.clock.now()) ?? DEFAULT_SLEEP_MS)
       if (s === 401 || s === 403) {
-        deps.pool.disable(key, reasonOf(s, errBody))
+        deps.pool.disable(key, reasonOf(s, errBody, key.secret))
         // The client's own key is fine: an upstream refusal of ours is a gateway error to it.
         last = {
           key,

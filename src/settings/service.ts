@@ -8,6 +8,7 @@ import type { OpLogRepo } from '../logs/repo'
 import { AppError } from '../shared/errors'
 import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
+import { createVault, loadMasterKey, type Vault } from '../keys/vault'
 import * as p from './parse'
 import type { SettingsRepo } from './repo'
 
@@ -57,7 +58,32 @@ export type Settings = ReturnType<typeof createSettings>
 const isKey = (k: string): k is SettingKey => k in SPECS
 const spec = (k: SettingKey): Spec => SPECS[k]
 
-export function createSettings(config: Config, repo: SettingsRepo, events: Events, log?: Logger) {
+/**
+ * Secret settings (EMAIL_PASS) are stored sealed by the upstream keys' vault, so the database
+ * file and its backups never hold them in the clear. Rows written before read as they are.
+ */
+function sealing(vault: Vault) {
+  return {
+    seal: (raw: unknown) => vault.encrypt(JSON.stringify(raw)),
+    open(stored: unknown): unknown {
+      if (typeof stored !== 'string' || !stored.startsWith('v1:')) return stored
+      try {
+        return JSON.parse(vault.decrypt(stored))
+      } catch {
+        return stored
+      }
+    },
+  }
+}
+
+export function createSettings(
+  config: Config,
+  repo: SettingsRepo,
+  events: Events,
+  log?: Logger,
+  vault: Vault = createVault(() => loadMasterKey(config.DATA_DIR)),
+) {
+  const sealed = sealing(vault)
   const env = new Map<SettingKey, Entry>()
   const live = new Map<SettingKey, Entry>()
   for (const key of SETTING_KEYS) {
@@ -73,8 +99,9 @@ export function createSettings(config: Config, repo: SettingsRepo, events: Event
   for (const key of SETTING_KEYS) live.set(key, env.get(key)!)
   for (const row of repo.all()) {
     if (!isKey(row.key)) continue
-    const r = spec(row.key).parse(row.value)
-    if (r.ok) live.set(row.key, { raw: row.value, value: r.value, source: 'stored' })
+    const raw = spec(row.key).secret ? sealed.open(row.value) : row.value
+    const r = spec(row.key).parse(raw)
+    if (r.ok) live.set(row.key, { raw, value: r.value, source: 'stored' })
     else log?.warn('stored setting ignored', { key: row.key, reason: r.why })
   }
 
@@ -161,7 +188,8 @@ export function createSettings(config: Config, repo: SettingsRepo, events: Event
       const keys = [...checked.keys()]
       const details = Object.fromEntries(keys.map((k) => [k, shown(k, checked.get(k)!.raw)]))
       repo.transaction(() => {
-        for (const [key, e] of checked) repo.put(key, e.raw, ctx.nowMs)
+        for (const [key, e] of checked)
+          repo.put(key, spec(key).secret ? sealed.seal(e.raw) : e.raw, ctx.nowMs)
         ctx.oplog.record(
           {
             action: 'set_config',

@@ -155,7 +155,8 @@ describe('JSON mirror, metrics and the logger', () => {
     const anon = await call(gw, 'POST', '/x-api/StatsService/QueryStats', { body: {} })
     expect(anon.status).toBe(401)
     const unknown = await call(gw, 'POST', '/x-api/StatsService/NoSuch', { key: gw.rootKey, body: {} })
-    expect(unknown.status).toBe(501)
+    expect(unknown.status, unknown.text).toBe(404)
+    expect(unknown.body.error.code).toBe('not_found')
   })
 
   test('/metrics is Prometheus text with requests, tokens, cost, latency, key states, flush lag', async () => {

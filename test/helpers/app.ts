@@ -1,4 +1,7 @@
 // makeTestApp(): the real app over an in-memory store, for route tests through app.handle().
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import { createApp } from '../../src/app'
 import { bootstrap } from '../../src/accounts/bootstrap'
@@ -9,7 +12,9 @@ import { createMemoryLogger } from '../../src/shared/log'
 
 export function makeTestApp(env: Record<string, string> = {}, overrides: DepsOverrides = {}) {
   const rootKey = generateKey()
-  const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', INIT_USERS: `root::root@example.com::${rootKey}`, ...env })
+  // A DATA_DIR of its own (removed by close) for master.key, which seals secrets at rest.
+  const dataDir = env.DATA_DIR ? null : mkdtempSync(join(tmpdir(), 'xgate-app-'))
+  const config = loadConfig({}, { DATA_DIR: dataDir ?? env.DATA_DIR!, TZ: 'UTC', INIT_USERS: `root::root@example.com::${rootKey}`, ...env })
   const store = openMemoryStore()
   const log = createMemoryLogger()
   const deps = buildDeps(config, store.db, { log, ...overrides })
@@ -25,5 +30,9 @@ export function makeTestApp(env: Record<string, string> = {}, overrides: DepsOve
     }
     return new Request(`http://localhost${path}`, { method, headers, body })
   }
-  return { app, deps, rootKey, log, store, request, close: () => store.close() }
+  const close = () => {
+    store.close()
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+  }
+  return { app, deps, rootKey, log, store, request, close }
 }

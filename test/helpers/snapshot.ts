@@ -1,0 +1,46 @@
+// A digest of every row of every table of an xgate database, to prove that a refused request
+// changed nothing (op_logs and the write-behind's tables included), and a readable difference.
+import type { Database } from 'bun:sqlite'
+import { createHash } from 'node:crypto'
+
+/** Per table: row count and a SHA-256 over its rows in a stable order. */
+export type Snapshot = Map<string, { rows: number; hash: string }>
+
+function tablesOf(db: Database): string[] {
+  const rows = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all() as Array<{ name: string }>
+  return rows.map((r) => r.name)
+}
+
+/** Blobs (Uint8Array) become hex so the row text is stable. */
+function rowText(row: unknown): string {
+  return JSON.stringify(row, (_k, v) =>
+    v instanceof Uint8Array ? `blob:${Buffer.from(v).toString('hex')}` : v,
+  )
+}
+
+/** Every table, sqlite_sequence included; rows sorted by their text, so no ORDER BY is needed. */
+export function snapshot(db: Database): Snapshot {
+  const out: Snapshot = new Map()
+  for (const name of tablesOf(db)) {
+    const rows = (db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all() as unknown[])
+      .map(rowText)
+      .sort()
+    const hash = createHash('sha256')
+    for (const r of rows) hash.update(r).update('\n')
+    out.set(name, { rows: rows.length, hash: hash.digest('hex') })
+  }
+  return out
+}
+
+/** Tables whose rows differ, as `table: rows a → b`; empty when the snapshots are equal. */
+export function diffSnapshots(a: Snapshot, b: Snapshot): string[] {
+  const out: string[] = []
+  for (const name of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(name)
+    const y = b.get(name)
+    if (x?.hash !== y?.hash) out.push(`${name}: rows ${x?.rows ?? '-'} → ${y?.rows ?? '-'}`)
+  }
+  return out
+}
