@@ -1,6 +1,5 @@
-// A load generator for the reliability tests: workers that keep calling a gateway (chat calls,
-// streamed or not, and admin writes) and a record of every call — what the client got and when —
-// so a test can compare it with the usage records and the fake upstream's own tally.
+// Load generator of the reliability tests: workers calling a gateway (chat, streams, admin writes)
+// and a record of what each client got and when, to hold against usage records and upstream tally.
 
 export type CallKind = 'chat' | 'stream' | 'admin'
 

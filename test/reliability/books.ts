@@ -1,6 +1,5 @@
-// Checks of the books shared by the reliability tests, read straight from SQLite: the database is
-// sound, each call is recorded and charged at most once, charges and records agree, and every
-// account's cards equal the sum of its ledger.
+// Book checks shared by the reliability tests, read from SQLite: integrity, one record and one
+// charge per call, charges == records, cards == ledger for every account, aggregates == records.
 import type { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 
@@ -23,7 +22,8 @@ export type DbFacts = {
 export function dbFacts(db: Database): DbFacts {
   const usage = db
     .prepare(
-      'SELECT request_id, account_id, cost_nano, status, estimated, prompt_tokens, completion_tokens FROM usage_records',
+      `SELECT request_id, account_id, cost_nano, status, estimated, prompt_tokens,
+        completion_tokens FROM usage_records`,
     )
     .all() as UsageRow[]
   return {
@@ -77,7 +77,8 @@ export function expectBooksBalanced(db: Database, facts: DbFacts): void {
 
   const daily = db
     .prepare(
-      `SELECT d.account_id, d.requests, d.cost_nano, r.requests AS rec_requests, r.cost_nano AS rec_cost
+      `SELECT d.account_id, d.requests, d.cost_nano,
+         r.requests AS rec_requests, r.cost_nano AS rec_cost
        FROM (SELECT account_id, SUM(requests) AS requests, SUM(cost_nano) AS cost_nano
              FROM usage_daily GROUP BY account_id) d
        LEFT JOIN (SELECT account_id, COUNT(*) AS requests, SUM(cost_nano) AS cost_nano

@@ -1,8 +1,5 @@
-// The upstream-chaos scenario shared by the quick test and the soak. Three faulty upstream keys
-// (two at level 1, one at level 2, SWITCH_OVER 1=2) and one steady key at level 2; the faulty ones
-// answer 30 % 500, 10 % 429 (Retry-After 1 s), 5 % break off mid-answer, 2 % hang past the
-// first-byte timeout. Every upstream attempt is logged with the call it belongs to, so each
-// client outcome and usage record can be checked against what the upstream actually did.
+// The upstream-chaos scenario of the quick test and the soak: faulty keys at two levels and a
+// steady one; each client outcome and usage record checked against the upstream's attempts.
 import { expect } from 'bun:test'
 import type { Clock } from '../../src/shared/clock'
 import { startFakeUpstream, type FakeReply, type FakeRequestInfo } from '../helpers/fake-upstream'
@@ -18,6 +15,10 @@ const FAULTY = ['sk-chaos-faulty-one-00000000001', 'sk-chaos-faulty-two-00000000
 const FAULTY_L2 = 'sk-chaos-faulty-three-000000003'
 const STEADY = 'sk-chaos-steady-four-0000000004'
 
+/**
+ * Three faulty keys (two at level 1, one at level 2, SWITCH_OVER 1=2) and one steady key at
+ * level 2. Every upstream attempt is logged with the call it belongs to and its fault.
+ */
 export type Fault = 'ok' | '500' | '429' | 'break' | 'hang'
 
 /** Upstream faults of a faulty key, cumulative: 30 % 500, 10 % 429, 5 % break off, 2 % hang. */
@@ -201,7 +202,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     const hangs = attempts.filter((a) => a.fault === 'hang').length
     expect(
       figures.retriedAnswers,
-      `answers retried although the upstream gave them (hangs ${hangs}, upstream aborts ${tally.aborted})`,
+      `answers retried although given (hangs ${hangs}, upstream aborts ${tally.aborted})`,
     ).toBeLessThanOrEqual(tally.aborted - hangs)
 
     // Keys that answered 429 were seen asleep in GET /x-keys and came back by themselves.
@@ -212,12 +213,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
         'sleeping',
       )
       const first429 = attempts.findIndex((a) => a.key === secret && a.fault === '429')
+      const mine = attempts.filter((a) => a.key === secret)
       expect(
         attempts.slice(first429 + 1).some((a) => a.key === secret),
-        `${name} was used again after its first 429 (attempt ${first429} of ${attempts.length}: ${attempts
-          .filter((a) => a.key === secret)
-          .map((a) => a.fault)
-          .join(',')})`,
+        `${name} was used again after its first 429: ${describe(mine)}`,
       ).toBe(true)
     }
     expect(woke.size, 'keys seen going from sleeping back to active').toBeGreaterThan(0)

@@ -1,6 +1,5 @@
-// Checks of the kill -9 scenario (crash-run.ts) on the database a kill left behind: the CLI
-// check, admin writes answered 200, usage lost only from the last flush window, and the limit
-// windows and monthly spend written with the usage they count, then restored on a restart.
+// Checks of the database a kill -9 left (crash-run.ts): CLI check, admin writes, usage lost only
+// from the last flush window, limit windows and monthly spend consistent and restored.
 import type { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 import { admin, chat, type CallResult } from '../helpers/load'
@@ -92,7 +91,10 @@ export function expectUsageKept(
 
   const records = [...facts.usageIds].filter((id) => !before.has(id)).length
   const lost = upstream.okAtKill - records
-  const detail = `records ${records}, upstream finished ${upstream.okAtKill} (of ${upstream.requestsAtKill} received), ${upstream.okAtKill - upstream.okAtWindowStart} of them in the last ${LOSS_WINDOW_MS} ms`
+  const detail =
+    `records ${records}, upstream finished ${upstream.okAtKill} ` +
+    `(of ${upstream.requestsAtKill} received), ` +
+    `${upstream.okAtKill - upstream.okAtWindowStart} of them in the last ${LOSS_WINDOW_MS} ms`
   // A record exists only for a call the upstream finished; the kill may cost the last window.
   expect(records, detail).toBeLessThanOrEqual(upstream.okAtKill)
   expect(lost, detail).toBeLessThanOrEqual(upstream.okAtKill - upstream.okAtWindowStart)
@@ -113,12 +115,14 @@ export type LimitFacts = {
 export function limitFacts(db: Database, accountId: number): LimitFacts {
   const day = db
     .prepare(
-      "SELECT bucket_ms, requests FROM limit_windows WHERE scope = ? AND kind = 'day' ORDER BY bucket_ms DESC LIMIT 1",
+      `SELECT bucket_ms, requests FROM limit_windows WHERE scope = ? AND kind = 'day'
+       ORDER BY bucket_ms DESC LIMIT 1`,
     )
     .get(`a:${accountId}`) as { bucket_ms: number; requests: number } | null
   const month = db
     .prepare(
-      'SELECT month_ms, spend_nano FROM month_spend WHERE account_id = ? ORDER BY month_ms DESC LIMIT 1',
+      `SELECT month_ms, spend_nano FROM month_spend WHERE account_id = ?
+       ORDER BY month_ms DESC LIMIT 1`,
     )
     .get(accountId) as { month_ms: number; spend_nano: number } | null
   expect(day, `day window of account ${accountId} on disk`).not.toBeNull()
@@ -146,7 +150,8 @@ export function expectLimitsPersisted(
     'SELECT COUNT(*) AS n FROM usage_records WHERE account_id = ? AND created_at >= ?',
   )
   const cost = db.prepare(
-    'SELECT COALESCE(SUM(cost_nano), 0) AS c FROM usage_records WHERE account_id = ? AND created_at >= ?',
+    `SELECT COALESCE(SUM(cost_nano), 0) AS c FROM usage_records
+     WHERE account_id = ? AND created_at >= ?`,
   )
   for (const a of accounts) {
     const f = limitFacts(db, a.id)

@@ -1,7 +1,5 @@
-// The kill -9 scenario shared by the quick test (test/reliability) and the soak (test/soak): the
-// real `xgate serve` as a child process in front of a fake upstream, steady load (chat calls,
-// streamed and not, from several accounts, plus admin writes), kill -9 mid-load, restart on the
-// same DATA_DIR, and the durability promises of SPEC §10 checked after every kill.
+// The kill -9 scenario of the quick test and the soak: `xgate serve` as a child process under load
+// with admin writes, killed, restarted on the same DATA_DIR, SPEC §10 checked after every kill.
 import { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'

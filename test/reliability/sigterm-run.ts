@@ -1,7 +1,5 @@
-// The SIGTERM scenario shared by the quick test and the soak: the real `xgate serve` under load
-// with long streams in flight gets SIGTERM; it must let them finish, record every call that
-// reached the upstream, and exit 0. The timer flush is set far away (60 s) so that what is on
-// disk afterwards was written by the graceful stop itself.
+// The SIGTERM scenario of the quick test and the soak: `xgate serve` under load with long streams
+// in flight; they finish, every call that reached the upstream is recorded, exit 0.
 import { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -109,6 +107,7 @@ export async function runSigtermCycles(opts: SigtermOptions): Promise<SigtermFig
     DATA_DIR: dir,
     INIT_USERS: `root::root@example.com::${rootKey}`,
     INIT_KEYS: `${SECRET}::${up.url}`,
+    // Far away: what is on disk afterwards was written by the graceful stop itself.
     FLUSH_INTERVAL_MS: '60000',
     SHUTDOWN_GRACE_MS: '20000',
     LOG_LEVEL: 'error',
@@ -194,7 +193,8 @@ export async function runSigtermCycles(opts: SigtermOptions): Promise<SigtermFig
       ).toEqual([])
       const mine = facts.usage.filter((u) => !before.has(u.request_id))
       const t = up.tally
-      const detail = `records ${mine.length}; upstream ${JSON.stringify({ ...t, byKey: undefined, byPath: undefined })}`
+      const { byKey: _k, byPath: _p, ...counts } = t
+      const detail = `records ${mine.length}; upstream ${JSON.stringify(counts)}`
       // Every call that reached the upstream finished there and has exactly one record.
       expect(t.ok, detail).toBe(t.requests)
       expect(mine.length, detail).toBe(t.requests)

@@ -2,7 +2,7 @@
 import { expect, test } from 'bun:test'
 import { runSigtermCycles } from '../reliability/sigterm-run'
 
-test('soak: 3 × SIGTERM under load; nothing missing, every stream in flight finishes, exit 0', async () => {
+test('soak: 3 × SIGTERM under load, nothing missing, streams finish, exit 0', async () => {
   const f = await runSigtermCycles({
     cycles: 3,
     loadMs: 4000,
