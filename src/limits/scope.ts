@@ -34,6 +34,8 @@ export type Scope = {
   minute?: Ring
   hour?: Ring
   day?: DayCount
+  /** Used since the scope table's eviction pass last went by (CLOCK). */
+  used?: boolean
 }
 /** Where one reservation was written in one scope: bucket indices (NaN: none) and day start. */
 export type Hold = { scope: Scope; minute: number; hour: number; dayMs: number }

@@ -24,7 +24,7 @@ import { createMonthSpendRepo, createWindowsRepo } from './repo'
 import { createLimitWindows, type LimitWindows } from './windows'
 
 /**
- * Limit scopes held in memory (LRU). One per limited account plus one per limited account × model
+ * Limit scopes held in memory (least recently used evicted first). One per limited account plus one per limited account × model
  * pattern; 1.8–3.3 KB each (fixed rings), so about 0.5–0.8 GB if every slot were ever in use.
  */
 export const MAX_LIMIT_SCOPES = 250_000

@@ -1,9 +1,9 @@
-// The in-memory limit store of xgate: scopes in a bounded LRU, one synchronous check-and-reserve
-// across every scope a call counts against, settle/release, reports, and drain/restore.
+// The in-memory limit store of xgate: scopes in a bounded table (CLOCK eviction), one synchronous
+// check-and-reserve across every scope a call counts against, settle/release, drain/restore.
 
-import { LRUCache } from 'lru-cache'
 import type { Clock } from '../shared/clock'
 import { createCalendar, type Calendar } from './daykey'
+import { ScopeTable } from './table'
 import { limitDenial, type DenialFacts, type LimitDenial } from './headers'
 import {
   WINDOWS,
@@ -39,8 +39,8 @@ export type ReserveResult = { ok: true; reservation: Reservation } | LimitDenial
 export type LimitWindowsOptions = { clock: Clock; timeZone?: string; maxScopes?: number }
 
 /**
- * Scopes kept at most (least recently used evicted first). Measured: about 3.3 KB per scope with
- * minute, hour and day windows, 1.8 KB with a minute ring only: at worst about 66 MB.
+ * Scopes kept at most (the least recently used go first, by CLOCK). Measured: about 3.3 KB per
+ * scope with minute, hour and day windows, 1.8 KB with a minute ring only: at worst about 66 MB.
  */
 export const DEFAULT_MAX_SCOPES = 20_000
 
@@ -62,14 +62,14 @@ const heldOf = (r: Reservation): Held | null => (r instanceof Held && r.holds ? 
 export class LimitWindows {
   private readonly clock: Clock
   readonly calendar: Calendar
-  private readonly scopes: LRUCache<string, Scope>
+  private readonly scopes: ScopeTable
   /** Scopes written since the last drain; one evicted meanwhile is still drained once. */
   private readonly dirty = new Set<Scope>()
 
   constructor(opts: LimitWindowsOptions) {
     this.clock = opts.clock
     this.calendar = createCalendar(opts.timeZone)
-    this.scopes = new LRUCache({ max: Math.max(16, opts.maxScopes ?? DEFAULT_MAX_SCOPES) })
+    this.scopes = new ScopeTable(Math.max(16, opts.maxScopes ?? DEFAULT_MAX_SCOPES))
   }
 
   /**

@@ -30,7 +30,7 @@ test('a million calls across 100 scopes keep 123 bucket slots per scope', () => 
   expect(w.drain()).toEqual([])
 })
 
-test('scopes are held in a bounded LRU; an evicted idle scope starts empty', () => {
+test('scopes are held in a bounded table; an evicted idle scope starts empty', () => {
   const clock = createFakeClock()
   const w = createLimitWindows({ clock, timeZone: 'UTC', maxScopes: 100 })
   const first = [{ key: 'a:first', limits: { rpm: 1 } }]
