@@ -8,7 +8,7 @@ import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
 import { openStore, type Store } from './db/open'
-import { buildDeps, type Deps, type DepsOverrides } from './deps'
+import { buildDeps, type Deps, type DepsOverrides, type RequestMeta } from './deps'
 import { AppError } from './shared/errors'
 import { newRequestId } from './shared/ids'
 
@@ -61,6 +61,8 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
   const app = createApp(deps)
   const handle = app.fetch
 
+  // The access line is info: below that level its fields are not even built.
+  const logRequests = config.LOG_LEVEL === 'info' || config.LOG_LEVEL === 'debug'
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
@@ -69,15 +71,19 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     async fetch(req, srv) {
       const started = performance.now()
       const path = pathOf(req.url)
-      const meta = { id: newRequestId(deps.clock.now()), ip: srv.requestIP(req)?.address ?? '' }
-      deps.requestMeta.set(req, meta)
+      const meta: RequestMeta = {
+        id: newRequestId(deps.clock.now()),
+        ip: srv.requestIP(req)?.address ?? '',
+      }
+      const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
+      // The pipeline gets the meta directly; only framework routes look it up by request.
+      if (!ep) deps.requestMeta.set(req, meta)
       const done = deps.inFlight.begin()
       let res: Response
       try {
-        const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
         if (ep) {
           try {
-            res = await deps.proxy.handle(req, ep)
+            res = await deps.proxy.handle(req, ep, meta)
           } catch (e) {
             res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
           }
@@ -100,15 +106,16 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       } catch {
         // Some responses have immutable headers; the id is then only in the log.
       }
-      deps.log.info('request', {
-        requestId: meta.id,
-        method: req.method,
-        path,
-        status: res.status,
-        accountId: (meta as { accountId?: number }).accountId,
-        ip: meta.ip,
-        latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      })
+      if (logRequests)
+        deps.log.info('request', {
+          requestId: meta.id,
+          method: req.method,
+          path,
+          status: res.status,
+          accountId: meta.accountId,
+          ip: meta.ip,
+          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+        })
       return res
     },
     error(err) {

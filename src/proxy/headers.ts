@@ -88,10 +88,11 @@ export function upstreamHeaders(
 
 /** The answer headers the client sees: the upstream's, less framing and provider identities. */
 export function clientHeaders(upstream: Headers): Headers {
-  const out = new Headers()
-  upstream.forEach((value, name) => {
-    if (!UPSTREAM_ONLY.has(name)) out.set(name, value)
-  })
+  // A native copy, then only the names present are removed: cheaper than one set() per header.
+  const out = new Headers(upstream)
+  for (const [name] of upstream as unknown as Iterable<[string, string]>) {
+    if (UPSTREAM_ONLY.has(name)) out.delete(name)
+  }
   const rid = upstream.get('x-request-id') ?? upstream.get('request-id')
   if (rid) out.set('x-upstream-request-id', rid)
   return out
