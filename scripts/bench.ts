@@ -63,7 +63,22 @@ end
 `,
 )
 
-type Run = { rps: number; p50us: number; p99us: number; errors: number; cpuUsPerReq?: number }
+/** Busy CPU of the whole machine (all processes), in ms. */
+function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
+  return (f[1]! + f[2]! + f[3]! + f[6]! + f[7]!) * 10
+}
+
+/** CPU of this script and of the servers it started, in ms. */
+function ownCpuMs(): number {
+  const self = process.cpuUsage()
+  return procs.reduce((n, p) => n + cpuMs(p.pid), (self.user + self.system) / 1000)
+}
+
+/** `otherCores`: cores used meanwhile by processes this benchmark did not start. */
+type Run = { rps: number; p50us: number; p99us: number; errors: number; otherCores: number } & {
+  cpuUsPerReq?: number
+}
 
 async function wrk(
   port: number,
@@ -73,6 +88,7 @@ async function wrk(
   pid?: number,
 ): Promise<Run> {
   const cpu0 = pid ? cpuMs(pid) : 0
+  const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()]
   const p = spawn(
     [
       'wrk',
@@ -89,6 +105,9 @@ async function wrk(
     },
   )
   const out = await new Response(p.stdout).text()
+  await p.exited
+  const wrkMs = Number(p.resourceUsage()!.cpuTime.total) / 1000
+  const other = machineBusyMs() - busy0 - (ownCpuMs() - own0) - wrkMs
   const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out)
   if (!m) throw new Error(`wrk output: ${out}`)
   const [requests, durUs, p50, p99, errors, non2xx] = m.slice(1).map(Number) as number[]
@@ -97,6 +116,7 @@ async function wrk(
     p50us: p50!,
     p99us: p99!,
     errors: errors! + non2xx!,
+    otherCores: Math.max(0, other / (performance.now() - t0)),
   }
   if (pid) run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
   return run
@@ -205,12 +225,12 @@ try {
     `\n${SECONDS}s per run, wrk -t1, non-stream chat completion, ${new Date().toISOString()}\n`,
   )
   console.log(
-    '| target | c=1 req/s | c=1 p50 µs | c=1 p99 µs | c=64 req/s | c=64 p50 µs | c=64 p99 µs | CPU µs/req (c=64) | errors |',
+    '| target | c=1 req/s | c=1 p50 µs | c=1 p99 µs | c=64 req/s | c=64 p50 µs | c=64 p99 µs | CPU µs/req (c=64) | errors | other load, cores (c=64) |',
   )
-  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: |')
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |')
   for (const [name, a, b] of rows) {
     console.log(
-      `| ${name} | ${f(a.rps)} | ${a.p50us} | ${a.p99us} | ${f(b.rps)} | ${b.p50us} | ${b.p99us} | ${b.cpuUsPerReq ? f(b.cpuUsPerReq) : '—'} | ${a.errors + b.errors} |`,
+      `| ${name} | ${f(a.rps)} | ${a.p50us} | ${a.p99us} | ${f(b.rps)} | ${b.p50us} | ${b.p99us} | ${b.cpuUsPerReq ? f(b.cpuUsPerReq) : '—'} | ${a.errors + b.errors} | ${f(b.otherCores, 2)} |`,
     )
   }
   const [, p1, p64] = rows[1]!
