@@ -164,6 +164,23 @@ export function configFromProcess(flags: Record<string, string>): Config {
   return loadConfig(flags, process.env)
 }
 
+/**
+ * Upstream calls a process may have in flight. Bun queues any fetch beyond
+ * BUN_CONFIG_MAX_HTTP_REQUESTS (default 256), and reads that variable only when the process
+ * starts; every proxied call is one upstream fetch, so a gateway left at 256 would hold stream
+ * 257 back until a slot frees (or its first-byte limit fires). A value the operator set is kept.
+ */
+export const UPSTREAM_FETCH_LIMIT = 16_384
+
+/** The environment `serve` must restart itself with to lift Bun's fetch limit, or null. */
+export function fetchLimitEnv(): Record<string, string> | null {
+  if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) return null
+  return {
+    ...(process.env as Record<string, string>),
+    BUN_CONFIG_MAX_HTTP_REQUESTS: String(UPSTREAM_FETCH_LIMIT),
+  }
+}
+
 /** Version information baked in at build time (scripts/build.ts defines these), else from package.json. */
 export const VERSION = process.env.XGATE_VERSION ?? '0.1.0'
 export const COMMIT = process.env.XGATE_COMMIT ?? 'dev'

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { createAccountsRepo } from './accounts/repo'
-import { COMMIT, ConfigError, VERSION, configFromProcess, parseArgs } from './config'
+import { COMMIT, ConfigError, VERSION, configFromProcess, fetchLimitEnv, parseArgs } from './config'
 import { backupTo, InstanceLockedError } from './db/open'
 import { migrate } from './db/migrations'
 import { generateKey } from './shared/ids'
@@ -15,6 +15,28 @@ const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check] [--port N]
 function fail(message: string, code = 1): never {
   process.stderr.write(`xgate: ${message}\n`)
   process.exit(code)
+}
+
+/**
+ * Replaces this process (same PID, descriptors and parent: systemd, signals and kill -9 see no
+ * difference) with itself under an environment that lifts Bun's limit of 256 fetches in flight
+ * (see UPSTREAM_FETCH_LIMIT). Runs before anything is opened; without process.execve, or if it
+ * fails, serving goes on at the lower limit.
+ */
+function liftFetchLimit(): void {
+  const env = fetchLimitEnv()
+  if (!env || typeof process.execve !== 'function') return
+  // A compiled binary puts its embedded entry in argv[1] itself; `bun src/main.ts` needs it passed.
+  const standalone = Bun.main.startsWith('/$bunfs/')
+  const argv = standalone
+    ? [process.execPath, ...process.argv.slice(2)]
+    : [process.execPath, ...process.execArgv, ...process.argv.slice(1)]
+  try {
+    process.execve(process.execPath, argv, env)
+  } catch (e) {
+    const why = (e as Error).message
+    process.stderr.write(`xgate: serving with at most 256 upstream calls in flight: ${why}\n`)
+  }
 }
 
 async function serve(flags: Record<string, string>) {
@@ -80,6 +102,7 @@ async function main() {
   try {
     switch (command) {
       case 'serve':
+        liftFetchLimit()
         return await serve(flags)
       case 'version':
         process.stdout.write(`xgate ${VERSION} (commit ${COMMIT}, bun ${Bun.version})\n`)
