@@ -1,7 +1,7 @@
 // Versioned schema migrations, applied in order at start inside one transaction each.
 // SQL stays portable to PostgreSQL where that costs nothing: BIGINT for nano-USD and unix-ms
-// columns, TEXT for JSON, no SQLite-only functions. (`INTEGER PRIMARY KEY` is SQLite's rowid
-// alias; the PostgreSQL variant will spell it as an identity column.)
+// columns, TEXT for JSON. SQLite-specific, to be spelled anew for PostgreSQL: `INTEGER PRIMARY
+// KEY` (rowid alias → identity column), v4's report triggers (json_each), v5's WITHOUT ROWID.
 import type { Database } from 'bun:sqlite'
 import { v1 } from './schema/v1'
 import { v2 } from './schema/v2'
