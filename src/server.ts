@@ -9,7 +9,7 @@ import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
 import { openStore, type Store } from './db/open'
-import { buildDeps, type Deps, type DepsOverrides } from './deps'
+import { buildDeps, type Deps, type DepsOverrides, type RequestMeta } from './deps'
 import { startUsagePruning } from './reports/prune'
 import { createReportsRepo } from './reports/repo'
 import { AppError } from './shared/errors'
@@ -107,6 +107,8 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     return null
   }
 
+  // The access line is info: below that level its fields are not even built.
+  const logRequests = config.LOG_LEVEL === 'info' || config.LOG_LEVEL === 'debug'
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
@@ -119,25 +121,26 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       const path = pathOf(req.url)
       const socketIp = srv.requestIP(req)?.address ?? ''
       const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
-      const meta = { id: newRequestId(deps.clock.now()), ip }
-      deps.requestMeta.set(req, meta)
+      const meta: RequestMeta = { id: newRequestId(deps.clock.now()), ip }
+      const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
+      // The pipeline gets the meta directly; only framework routes look it up by request.
+      if (!ep) deps.requestMeta.set(req, meta)
       const done = deps.inFlight.begin()
       let res: Response
       try {
         const admin = ADMIN_BODY_PATHS.test(path)
         const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
-        const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
         // Admin paths check the key first (admitAdmin); then every body is held to its limit.
         const refused = admin ? admitAdmin(req, path, meta.id) : null
         const sized = refused ? null : await withinLimit(req, limit)
-        if (sized && sized !== req) deps.requestMeta.set(sized, meta)
+        if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
         if (refused) res = refused
         else if (!sized) {
           const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
           res = errorResponse(err, path, meta.id)
         } else if (ep) {
           try {
-            res = await deps.proxy.handle(sized, ep)
+            res = await deps.proxy.handle(sized, ep, meta)
           } catch (e) {
             res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
           }
@@ -151,15 +154,16 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       } catch {
         // Some responses have immutable headers; the id is then only in the log.
       }
-      deps.log.info('request', {
-        requestId: meta.id,
-        method: req.method,
-        path,
-        status: res.status,
-        accountId: (meta as { accountId?: number }).accountId,
-        ip: meta.ip,
-        latencyMs: Math.round((performance.now() - started) * 100) / 100,
-      })
+      if (logRequests)
+        deps.log.info('request', {
+          requestId: meta.id,
+          method: req.method,
+          path,
+          status: res.status,
+          accountId: meta.accountId,
+          ip: meta.ip,
+          latencyMs: Math.round((performance.now() - started) * 100) / 100,
+        })
       return res
     },
     error(err) {

@@ -54,7 +54,13 @@ export function createSettler(opts: {
       const cost = s.price
         ? costNano(
             s.price,
-            { ...u, requests: ok ? 1 : 0, images: ok ? (u.images ?? 0) : 0 },
+            {
+              promptTokens: u.promptTokens,
+              completionTokens: u.completionTokens,
+              cachedTokens: u.cachedTokens,
+              requests: ok ? 1 : 0,
+              images: ok ? (u.images ?? 0) : 0,
+            },
             s.account.rates,
           )
         : { listNano: 0, chargedNano: 0 }

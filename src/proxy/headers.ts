@@ -52,46 +52,45 @@ const UPSTREAM_ONLY = new Set([
   'alt-svc',
 ])
 
+/** Every name upstreamHeaders() removes, deleted from a copy without looking first. */
+const NOT_FORWARDED = [...HOP_BY_HOP, ...CLIENT_ONLY]
+const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
+
 /**
- * The request headers sent upstream: the client's, cleaned, with the key's credentials. A plain
- * object (no prototype, so any header name is just a key): fetch() takes it in one native step,
- * cheaper than building a Headers one set() at a time.
+ * The request headers sent upstream: the client's, cleaned, with the key's credentials. Built as
+ * a native copy less the names that must not cross: cheaper than one set() per header.
  */
 export function upstreamHeaders(
   client: Headers,
   key: PoolKey,
   contentType: string | null,
-): Record<string, string> {
-  const out: Record<string, string> = Object.create(null)
+): Headers {
+  const out = new Headers(client)
   // Headers named in `Connection:` are hop-by-hop too.
   const named = client.get('connection')
-  const extra = named
-    ? new Set(
-        named
-          .toLowerCase()
-          .split(',')
-          .map((s) => s.trim()),
-      )
-    : null
-  for (const [name, value] of client as unknown as Iterable<[string, string]>) {
-    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || extra?.has(name)) continue
-    out[name] = value
+  if (named) {
+    for (const n of named.toLowerCase().split(',')) {
+      const name = n.trim()
+      if (TOKEN.test(name)) out.delete(name)
+    }
   }
-  if (contentType) out['content-type'] = contentType
-  out['accept-encoding'] = 'identity'
+  for (const name of NOT_FORWARDED) out.delete(name)
+  if (contentType) out.set('content-type', contentType)
+  out.set('accept-encoding', 'identity')
   if (key.type === 'anthropic') {
-    out['x-api-key'] = key.secret
-    if (out['anthropic-version'] === undefined) out['anthropic-version'] = '2023-06-01'
-  } else out.authorization = `Bearer ${key.secret}`
+    out.set('x-api-key', key.secret)
+    if (!out.has('anthropic-version')) out.set('anthropic-version', '2023-06-01')
+  } else out.set('authorization', `Bearer ${key.secret}`)
   return out
 }
 
 /** The answer headers the client sees: the upstream's, less framing and provider identities. */
 export function clientHeaders(upstream: Headers): Headers {
-  const out = new Headers()
-  upstream.forEach((value, name) => {
-    if (!UPSTREAM_ONLY.has(name)) out.set(name, value)
-  })
+  // A native copy, then only the names present are removed: cheaper than one set() per header.
+  const out = new Headers(upstream)
+  for (const [name] of upstream as unknown as Iterable<[string, string]>) {
+    if (UPSTREAM_ONLY.has(name)) out.delete(name)
+  }
   const rid = upstream.get('x-request-id') ?? upstream.get('request-id')
   if (rid) out.set('x-upstream-request-id', rid)
   return out

@@ -84,8 +84,15 @@ function levelsStep(rules: Rules, policy: Policy, body: ParsedBody, mapped: stri
 }
 
 export function createPipeline(d: PipelineDeps) {
-  return async function handle(request: Request, ep: Endpoint): Promise<Response> {
-    const meta = d.requestMeta.get(request) ?? { id: newRequestId(d.call.clock.now()), ip: '' }
+  // The calls' deps, rebuilt only when the limits feature installs another gate.
+  let callDeps: CallDeps = { ...d.call, gate: d.gate() }
+  return async function handle(
+    request: Request,
+    ep: Endpoint,
+    given?: RequestMeta,
+  ): Promise<Response> {
+    const meta = given ??
+      d.requestMeta.get(request) ?? { id: newRequestId(d.call.clock.now()), ip: '' }
     const startedAtMs = d.call.clock.now()
     const account = d.auth.authenticate(request.headers)
     meta.accountId = account.id
@@ -122,8 +129,9 @@ export function createPipeline(d: PipelineDeps) {
     const hideUsage = ep.usageOption && body.stream && !body.clientWantsUsage
     const json = body.multipart ? '' : upstreamJson(body, mapped, hideUsage)
     const upBody = body.multipart ? upstreamMultipart(body.multipart, mapped, body.model) : () => json
+    if (callDeps.gate !== gate) callDeps = { ...d.call, gate }
     const call = new Call(
-      { ...d.call, gate },
+      callDeps,
       {
         requestId: meta.id,
         clientIp: meta.ip,

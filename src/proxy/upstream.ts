@@ -72,6 +72,25 @@ async function readCapped(res: Response, max: number): Promise<Uint8Array> {
   return out
 }
 
+const isJson = (res: Response) => {
+  const type = res.headers.get('content-type') ?? ''
+  return type.includes('json') && !type.includes('text/event-stream')
+}
+
+/** The answer with its body read to the end, or null when the connection broke first. */
+async function readWhole(res: Response): Promise<Response | null> {
+  try {
+    const body = await res.arrayBuffer()
+    return new Response(body, {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    })
+  } catch {
+    return null
+  }
+}
+
 /**
  * The provider's words for refusing a key, kept as the key's DisabledReason (shown by GET /x-keys,
  * stored, logged). Providers quote the key they refused: the secret, and any run of 8 or more of
@@ -145,8 +164,28 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       }
       clearTimeout(timer)
       const s = res.status
-      // The answer's body still flows under this attempt's controller: it stays registered.
-      if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) return { ok: true, res, key }
+      if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
+        // The answer's body still flows under this attempt's controller: it stays registered.
+        if (!isJson(res)) return { ok: true, res, key }
+        // A JSON answer is relayed only once whole, so one that breaks off has sent the client
+        // nothing yet: a network error before the first byte, like any other (next key).
+        const whole = await readWhole(res)
+        if (whole) return { ok: true, res: whole, key }
+        cancel.attempt = null
+        if (cancel.aborted) return { ok: false, error: null, res: null, key }
+        deps.pool.failed(key)
+        deps.log.warn('upstream attempt failed', {
+          key: key.name,
+          level,
+          error: 'answer broke off',
+        })
+        last = {
+          key,
+          res: null,
+          error: new AppError('upstream_error', 'the upstream answer broke off'),
+        }
+        continue
+      }
       cancel.attempt = null
       const errBody = await readCapped(res, ERROR_BODY_MAX)
       deps.pool.failed(key)
