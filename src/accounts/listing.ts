@@ -3,7 +3,7 @@
 import { AppError } from '../shared/errors'
 import { type Access, inSubtree, notFound, parseIdent } from './access'
 import type { CardsRepo } from './cards-repo'
-import type { Directory, ListFilter, ListScope } from './directory'
+import type { Directory, ListFilter, ListScope } from './directory-repo'
 import type { Account, AccountsRepo } from './repo'
 import { type UserJson, userJson } from './render'
 

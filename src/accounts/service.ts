@@ -12,7 +12,7 @@ import { generateKey, hashKey, isKeyFormat, newRequestId, partialKey } from '../
 import type { Logger } from '../shared/log'
 import { createAccess } from './access'
 import { createCardsRepo } from './cards-repo'
-import { createDirectory } from './directory'
+import { createDirectory } from './directory-repo'
 import { createEditor } from './editor'
 import { type AccountInput, buildPatch, firstPresent, inherit, ROOT_ONLY } from './fields'
 import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'

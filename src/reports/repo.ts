@@ -2,7 +2,7 @@
 // totals from running sums, and pruning of raw usage records.
 import type { Database } from 'bun:sqlite'
 import { dnaUpperBound } from '../logs/repo'
-import { FILTER_COLUMNS } from '../accounts/directory'
+import { FILTER_COLUMNS } from '../accounts/directory-repo'
 import type { Account } from '../accounts/repo'
 
 /** One model's usage on one day (tokens as integers, money in nano-USD). */
