@@ -112,16 +112,16 @@ describe('reset under concurrent increments', () => {
       }
     })()
     const taken: number[] = []
-    const resets = Array.from({ length: 60 }, (_, i) =>
-      (i % 2
+    // One reset at a time, the adder running in between: a burst of answers handled in one I/O
+    // turn would leave the adder no chance to run between them.
+    for (let i = 0; i < 60; i++) {
+      const r = await (i % 2
         ? c.call('GetStats', { name, reset: true })
-        : c.call('QueryStats', { pattern: 'busy', reset: true })
-      ).then((r) => {
-        const stat = r.stat as { value: number }[] | { value: number }
-        taken.push(Array.isArray(stat) ? (stat[0]?.value ?? 0) : stat.value)
-      }),
-    )
-    await Promise.all(resets)
+        : c.call('QueryStats', { pattern: 'busy', reset: true }))
+      const stat = r.stat as { value: number }[] | { value: number }
+      taken.push(Array.isArray(stat) ? (stat[0]?.value ?? 0) : stat.value)
+      await new Promise((done) => setImmediate(done))
+    }
     adding = false
     await adder
     c.close()
