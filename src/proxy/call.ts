@@ -11,7 +11,7 @@ import type { ParsedBody } from './body'
 import type { Endpoint } from './endpoints'
 import type { LimitsGate, LimitTicket } from './gate'
 import { clientHeaders } from './headers'
-import { Meter, type Tokenizer } from './meter'
+import { Meter, tailUsage, type Tokenizer } from './meter'
 import { anthropicBody, anthropicEvent } from './providers/anthropic'
 import { openaiBody, openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
@@ -43,33 +43,8 @@ export type CallFacts = {
 
 /** Bodies up to this size are parsed whole; above it only the usage object near the end is. */
 const PARSE_WHOLE_MAX = 256 * 1024
-const USAGE_KEY = Buffer.from('"usage"')
 const CLIENT_CLOSED = 499
 const decoder = new TextDecoder()
-
-/** The `"usage": {...}` object nearest the end of a JSON answer, without parsing the rest. */
-function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length)
-  const at = b.lastIndexOf(USAGE_KEY)
-  if (at < 0) return null
-  // Only `"usage": {` counts; `"usage": null` must not borrow a later object.
-  let open = at + USAGE_KEY.length
-  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13))
-    open++
-  if (b[open] !== 123) return null
-  let depth = 0
-  for (let i = open; i < b.length; i++) {
-    if (b[i] === 123) depth++
-    else if (b[i] === 125 && --depth === 0) {
-      try {
-        return { usage: JSON.parse(b.toString('utf8', open, i + 1)) }
-      } catch {
-        return null
-      }
-    }
-  }
-  return null
-}
 
 /** OpenAI makes at most 10 images per call; a larger `n` is refused there, never made. */
 export const MAX_IMAGES_PER_CALL = 10
@@ -150,11 +125,14 @@ export class Call implements Cancel {
     this.hideUsage = hideUsage
     const headers = clientHeaders(res.headers)
     const type = res.headers.get('content-type') ?? ''
+    const sse = type.includes('text/event-stream')
+    // A JSON answer is read whole without touching res.body: the getter builds a stream object.
+    if (!sse && type.includes('json')) return this.respondJson(res, headers)
     if (!res.body) {
       this.settle(res.status, 'end', 0)
       return new Response(null, { status: res.status, headers })
     }
-    if (type.includes('text/event-stream')) {
+    if (sse) {
       const anthropic = this.f.endpoint.type === 'anthropic'
       const stream = relay(
         res.body,
@@ -169,25 +147,29 @@ export class Call implements Cancel {
       )
       return new Response(stream, { status: res.status, headers })
     }
-    if (type.includes('json')) {
-      let buf: Uint8Array
-      try {
-        buf = await res.bytes()
-      } catch {
-        const how: RelayEnd = this.aborted ? 'cancel' : 'error'
-        this.settle(this.status, how, 0)
-        throw new AppError('upstream_error', 'the upstream answer broke off')
-      }
-      if (res.status < 400) this.readJson(buf)
-      this.settle(res.status, 'end', buf.length)
-      return new Response(buf as unknown as BodyInit, { status: res.status, headers })
-    }
     const stream = relay(
       res.body,
       { onEnd: (how, bytes) => this.settle(this.status, how, bytes) },
       () => this.attempt?.abort(),
     )
     return new Response(stream, { status: res.status, headers })
+  }
+
+  /** A JSON answer: read whole, usage taken from it, settled, sent on. No body: sent as none. */
+  private async respondJson(res: Response, headers: Headers): Promise<Response> {
+    let buf: Uint8Array
+    try {
+      buf = await res.bytes()
+    } catch {
+      const how: RelayEnd = this.aborted ? 'cancel' : 'error'
+      this.settle(this.status, how, 0)
+      throw new AppError('upstream_error', 'the upstream answer broke off')
+    }
+    if (res.status < 400) this.readJson(buf)
+    this.settle(res.status, 'end', buf.length)
+    // An empty body goes as null: a 204 may not carry a body, and on the wire the two are the same.
+    const body = buf.length ? (buf as unknown as BodyInit) : null
+    return new Response(body, { status: res.status, headers })
   }
 
   /** The usage object near the end first (cheap); the whole body only to estimate without it. */

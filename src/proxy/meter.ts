@@ -1,10 +1,12 @@
 // What one call consumed, as the response flows by: the upstream's usage when it reports one, and
 // the generated text for an estimate when it does not (aborted streams). Memory stays bounded and
 // nothing is tokenized while the answer flows: up to KEEP_CHARS of text are kept, longer answers
-// are extrapolated from them by length at settlement.
+// are extrapolated from them by length at settlement. A JSON answer's usage is read from the
+// object near its end, without parsing the rest.
 import type { Usage } from '../billing/pricing'
 
 const KEEP_CHARS = 64 * 1024
+const USAGE_KEY = Buffer.from('"usage"')
 
 export type Tokenizer = {
   /** Tokens of generated text. */
@@ -71,4 +73,28 @@ export class Meter {
       estimated: true,
     }
   }
+}
+
+/** The `"usage": {...}` object nearest the end of a JSON answer, without parsing the rest. */
+export function tailUsage(buf: Uint8Array): Record<string, unknown> | null {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length)
+  const at = b.lastIndexOf(USAGE_KEY)
+  if (at < 0) return null
+  // Only `"usage": {` counts; `"usage": null` must not borrow a later object.
+  let open = at + USAGE_KEY.length
+  while (open < b.length && (b[open] === 32 || b[open] === 58 || b[open] === 10 || b[open] === 13))
+    open++
+  if (b[open] !== 123) return null
+  let depth = 0
+  for (let i = open; i < b.length; i++) {
+    if (b[i] === 123) depth++
+    else if (b[i] === 125 && --depth === 0) {
+      try {
+        return { usage: JSON.parse(b.toString('utf8', open, i + 1)) }
+      } catch {
+        return null
+      }
+    }
+  }
+  return null
 }

@@ -1,0 +1,81 @@
+// Unusual JSON answers from a provider: an empty body, a 204, an answer that breaks off half way.
+// The client gets what the provider sent (or a 502 for a broken answer) and the call settles once.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { startTestGateway, type TestGateway } from '../helpers/gateway'
+import { addAccount, until, usageRows } from './fixtures'
+
+let provider: ReturnType<typeof Bun.serve>
+let gw: TestGateway
+const JSON_TYPE = { 'content-type': 'application/json' }
+
+beforeAll(async () => {
+  provider = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    async fetch(req) {
+      await req.text()
+      const mode = req.headers.get('x-mode')
+      if (mode === 'empty') return new Response('', { headers: JSON_TYPE })
+      if (mode === '204') return new Response(null, { status: 204, headers: JSON_TYPE })
+      // Half an answer, then the connection is cut.
+      let sent = false
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (sent) {
+            await Bun.sleep(5)
+            c.error()
+            return
+          }
+          sent = true
+          c.enqueue(new TextEncoder().encode('{"id":"x","choices":[{"message":{"content":"hel'))
+        },
+      })
+      return new Response(body, { headers: JSON_TYPE })
+    },
+  })
+  gw = await startTestGateway({
+    INIT_KEYS: `sk-answers-key-00000001::http://127.0.0.1:${provider.port}`,
+  })
+})
+afterAll(async () => {
+  await gw.close()
+  await provider.stop(true)
+})
+
+async function call(mode: string) {
+  const { key, account } = addAccount(gw)
+  const res = await fetch(gw.url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-mode': mode },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+  })
+  const text = await res.text()
+  await until(() => gw.deps.inFlight.count() === 0)
+  return { res, text, rows: usageRows(gw, account.id) }
+}
+
+describe('JSON answers', () => {
+  test('an empty body passes as an empty 200; one record', async () => {
+    const { res, text, rows } = await call('empty')
+    expect(res.status, text).toBe(200)
+    expect(text).toBe('')
+    expect(res.headers.get('content-type')).toBe('application/json')
+    expect(rows.length).toBe(1)
+    expect(rows[0].status).toBe(200)
+  })
+
+  test('a 204 passes as a 204 without a body; one record', async () => {
+    const { res, text, rows } = await call('204')
+    expect(res.status, text).toBe(204)
+    expect(text).toBe('')
+    expect(rows.length).toBe(1)
+    expect(rows[0].status).toBe(204)
+  })
+
+  test('an answer that breaks off: 502 upstream_error to the client, settled once', async () => {
+    const { res, text, rows } = await call('cut')
+    expect(res.status, text).toBe(502)
+    expect(JSON.parse(text).error.code).toBe('upstream_error')
+    expect(rows.length).toBe(1)
+  })
+})
