@@ -124,10 +124,8 @@ export class Call implements Cancel {
     this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
     this.hideUsage = hideUsage
     const headers = clientHeaders(res.headers)
-    const type = res.headers.get('content-type') ?? ''
-    const sse = type.includes('text/event-stream')
-    // A JSON answer is read whole without touching res.body: the getter builds a stream object.
-    if (!sse && type.includes('json')) return this.respondJson(res, headers)
+    const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
+    if (up.json) return this.respondJson(res.status, up.json, headers)
     if (!res.body) {
       this.settle(res.status, 'end', 0)
       return new Response(null, { status: res.status, headers })
@@ -155,21 +153,13 @@ export class Call implements Cancel {
     return new Response(stream, { status: res.status, headers })
   }
 
-  /** A JSON answer: read whole, usage taken from it, settled, sent on. No body: sent as none. */
-  private async respondJson(res: Response, headers: Headers): Promise<Response> {
-    let buf: Uint8Array
-    try {
-      buf = await res.bytes()
-    } catch {
-      const how: RelayEnd = this.aborted ? 'cancel' : 'error'
-      this.settle(this.status, how, 0)
-      throw new AppError('upstream_error', 'the upstream answer broke off')
-    }
-    if (res.status < 400) this.readJson(buf)
-    this.settle(res.status, 'end', buf.length)
+  /** A JSON answer, read whole by forward(): usage taken from it, settled, sent on. */
+  private respondJson(status: number, buf: Uint8Array, headers: Headers): Response {
+    if (status < 400) this.readJson(buf)
+    this.settle(status, 'end', buf.length)
     // An empty body goes as null: a 204 may not carry a body, and on the wire the two are the same.
     const body = buf.length ? (buf as unknown as BodyInit) : null
-    return new Response(body, { status: res.status, headers })
+    return new Response(body, { status, headers })
   }
 
   /** The usage object near the end first (cheap); the whole body only to estimate without it. */

@@ -40,7 +40,8 @@ export type UpstreamPlan = {
 export type Cancel = { readonly aborted: boolean; attempt: AbortController | null }
 
 export type Upstream =
-  | { ok: true; res: Response; key: PoolKey }
+  /** `json`: a JSON answer, already read whole (its `res` body is then used up). */
+  | { ok: true; res: Response; key: PoolKey; json?: Uint8Array }
   | { ok: false; error: AppError | null; res: Response | null; key: PoolKey | null }
 
 /** Reads at most `max` bytes of an error answer and releases the connection. */
@@ -77,15 +78,10 @@ const isJson = (res: Response) => {
   return type.includes('json') && !type.includes('text/event-stream')
 }
 
-/** The answer with its body read to the end, or null when the connection broke first. */
-async function readWhole(res: Response): Promise<Response | null> {
+/** The answer's body read to the end, or null when the connection broke first. */
+async function readWhole(res: Response): Promise<Uint8Array | null> {
   try {
-    const body = await res.arrayBuffer()
-    return new Response(body, {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    })
+    return await res.bytes()
   } catch {
     return null
   }
@@ -169,8 +165,8 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         if (!isJson(res)) return { ok: true, res, key }
         // A JSON answer is relayed only once whole, so one that breaks off has sent the client
         // nothing yet: a network error before the first byte, like any other (next key).
-        const whole = await readWhole(res)
-        if (whole) return { ok: true, res: whole, key }
+        const json = await readWhole(res)
+        if (json) return { ok: true, res, key, json }
         cancel.attempt = null
         if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
