@@ -45,11 +45,16 @@ export function pathOf(url: string): string {
  * is trusted (HTTP framing holds the sender to it); a chunked body is read up to the limit and
  * handed on as bytes, so no body without a length slips past the limit.
  */
-export async function withinLimit(req: Request, limit: number): Promise<Request | null> {
+export function withinLimit(req: Request, limit: number): Request | null | Promise<Request | null> {
   const declared = req.headers.get('content-length')
   if (declared !== null) return Number(declared) > limit ? null : req
   if (!req.body) return req
-  const reader = req.body.getReader()
+  return readWithin(req, limit)
+}
+
+/** A body without a declared length, read up to `limit` bytes. */
+async function readWithin(req: Request, limit: number): Promise<Request | null> {
+  const reader = req.body!.getReader()
   const parts: Uint8Array[] = []
   let size = 0
   for (;;) {
@@ -117,7 +122,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 255,
     async fetch(req, srv) {
-      const started = performance.now()
+      const started = logRequests ? performance.now() : 0
       const path = pathOf(req.url)
       const socketIp = srv.requestIP(req)?.address ?? ''
       const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
@@ -132,7 +137,9 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
         const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
         // Admin paths check the key first (admitAdmin); then every body is held to its limit.
         const refused = admin ? admitAdmin(req, path, meta.id) : null
-        const sized = refused ? null : await withinLimit(req, limit)
+        // Usually settled at once from Content-Length: awaited only when a body must be read.
+        const within = refused ? null : withinLimit(req, limit)
+        const sized = within instanceof Promise ? await within : within
         if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
         if (refused) res = refused
         else if (!sized) {
@@ -149,10 +156,13 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
         // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
         done()
       }
-      try {
-        res.headers.set('x-request-id', meta.id)
-      } catch {
-        // Some responses have immutable headers; the id is then only in the log.
+      // Proxied answers carry it already (clientHeaders); everything else gets it here.
+      if (!res.headers.has('x-request-id')) {
+        try {
+          res.headers.set('x-request-id', meta.id)
+        } catch {
+          // Some responses have immutable headers; the id is then only in the log.
+        }
       }
       if (logRequests)
         deps.log.info('request', {

@@ -107,7 +107,7 @@ export class Call implements Cancel {
       this.settle(up.res.status, 'end', 0)
       return new Response(up.res.body, {
         status: up.res.status,
-        headers: clientHeaders(up.res.headers),
+        headers: clientHeaders(up.res.headers, this.f.requestId),
       })
     }
     const err = up.error ?? new AppError('no_available_key', 'no upstream key available')
@@ -116,14 +116,14 @@ export class Call implements Cancel {
   }
 
   /** Relays the upstream answer; settlement happens at its last byte (or cancel, or error). */
-  async respond(up: Extract<Upstream, { ok: true }>, hideUsage: boolean): Promise<Response> {
+  respond(up: Extract<Upstream, { ok: true }>, hideUsage: boolean): Response {
     const res = up.res
     this.status = res.status
     this.keyId = up.key.id
     this.keyName = up.key.name
     this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
     this.hideUsage = hideUsage
-    const headers = clientHeaders(res.headers)
+    const headers = clientHeaders(res.headers, this.f.requestId)
     const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
     if (up.json) return this.respondJson(res.status, up.json, headers)
     if (!res.body) {

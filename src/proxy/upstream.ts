@@ -78,15 +78,6 @@ const isJson = (res: Response) => {
   return type.includes('json') && !type.includes('text/event-stream')
 }
 
-/** The answer's body read to the end, or null when the connection broke first. */
-async function readWhole(res: Response): Promise<Uint8Array | null> {
-  try {
-    return await res.bytes()
-  } catch {
-    return null
-  }
-}
-
 /**
  * The provider's words for refusing a key, kept as the key's DisabledReason (shown by GET /x-keys,
  * stored, logged). Providers quote the key they refused: the secret, and any run of 8 or more of
@@ -165,7 +156,12 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         if (!isJson(res)) return { ok: true, res, key }
         // A JSON answer is relayed only once whole, so one that breaks off has sent the client
         // nothing yet: a network error before the first byte, like any other (next key).
-        const json = await readWhole(res)
+        let json: Uint8Array | null
+        try {
+          json = await res.bytes()
+        } catch {
+          json = null
+        }
         if (json) return { ok: true, res, key, json }
         cancel.attempt = null
         if (cancel.aborted) return { ok: false, error: null, res: null, key }
