@@ -114,7 +114,8 @@ export function createLimits(d: LimitsDeps): Limits {
     if (record.costNano > 0) monthly.add(a.id, record.costNano)
     if (a.id === ROOT_ID) return
     try {
-      alerts.onSpend(alertAccount(a), monthly.get(a.id), billing.ledger.balanceOf(a.id))
+      // The account itself carries every field alerts read: no per-call copy.
+      alerts.onSpend(a, monthly.get(a.id), billing.ledger.balanceOf(a.id))
     } catch (e) {
       d.log.error('alert check failed', { accountId: a.id, error: (e as Error).message })
     }
