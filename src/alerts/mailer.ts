@@ -105,7 +105,7 @@ export function createMailer(
       }
       abort = new AbortController()
       try {
-        const transport = transports.get(s)
+        const transport = await transports.get(s)
         await transport.sendMail({ from: senderOf(s), ...mail, bcc: s.bcc, signal: abort.signal })
         c.sent++
         c.lastSentAtMs = clock.now()

@@ -1,6 +1,6 @@
 // SMTP settings of the alert mailer (EMAIL_* and XAI_MAIL) and the one nodemailer transport built
 // from them, rebuilt only when the settings change.
-import nodemailer, { type Transporter } from 'nodemailer'
+import type { Transporter } from 'nodemailer'
 
 /** SMTP settings, read anew on every send because /x-config can change them at run time. */
 export type MailSettings = {
@@ -42,20 +42,23 @@ export function senderOf(s: MailSettings): string {
 }
 
 export type TransportCache = {
-  get(s: MailSettings): Transporter
+  get(s: MailSettings): Promise<Transporter>
   close(): void
 }
 
 /**
- * Keeps one transport, keyed by the connection settings. The key holds the password only in
+ * Keeps one transport, keyed by the connection settings. nodemailer is loaded with the first
+ * transport: a gateway that never mails never holds it in memory (about 10 MB). The key holds the password only in
  * memory, as the settings do. Callers send one mail at a time, so closing the previous transport
  * on a change never cuts a send short.
  */
 export function createTransportCache(timeoutMs: number): TransportCache {
   let cached: { key: string; transport: Transporter } | null = null
   return {
-    get(s) {
+    async get(s) {
       const key = JSON.stringify([s.smtp, s.port, s.user, s.pass, s.tls])
+      if (cached?.key === key) return cached.transport
+      const nodemailer = (await import('nodemailer')).default
       if (cached?.key === key) return cached.transport
       cached?.transport.close()
       const transport = nodemailer.createTransport({

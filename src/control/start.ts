@@ -3,7 +3,7 @@
 import type { Deps } from '../deps'
 import type { ControlBackend } from './backend'
 import { createControlBackend, type KeyStateView } from './gateway'
-import { startControlServer, type ControlServer } from './grpc'
+import type { ControlServer } from './grpc'
 import { createHandlerBackend } from './handler-backend'
 
 const backends = new WeakMap<Deps, ControlBackend>()
@@ -21,8 +21,11 @@ export function keyStatesOf(deps: Deps): () => KeyStateView[] {
 }
 
 /** Starts the gRPC listener, or returns null when API_SERVICES is empty. */
-export function startControl(deps: Deps): Promise<ControlServer | null> {
+export async function startControl(deps: Deps): Promise<ControlServer | null> {
   const { config } = deps
+  if (config.API_SERVICES.length === 0) return null
+  // grpc-js and the protos load only when a service is configured (about 19 MB of memory).
+  const { startControlServer } = await import('./grpc')
   return startControlServer({
     listen: config.API_LISTEN,
     services: config.API_SERVICES,
