@@ -172,13 +172,28 @@ export function configFromProcess(flags: Record<string, string>): Config {
  */
 export const UPSTREAM_FETCH_LIMIT = 16_384
 
-/** The environment `serve` must restart itself with to lift Bun's fetch limit, or null. */
-export function fetchLimitEnv(): Record<string, string> | null {
-  if (process.env.BUN_CONFIG_MAX_HTTP_REQUESTS) return null
-  return {
-    ...(process.env as Record<string, string>),
-    BUN_CONFIG_MAX_HTTP_REQUESTS: String(UPSTREAM_FETCH_LIMIT),
-  }
+/**
+ * The machine size JavaScriptCore sizes its heap for. JSC grows the heap in proportion to the RAM
+ * it sees, and on a large host that let the gateway's garbage peak at ~180 MB RSS under load; as if
+ * on a 2 GiB host it peaks at ~135 MB for the same work and CPU (BENCHMARKS.md). A smaller host
+ * is left to its own size; a value the operator set (BUN_JSC_forceRAMSize) is kept.
+ */
+export const HEAP_SIZED_FOR_BYTES = 2 * 1024 ** 3
+
+/**
+ * The environment `serve` must restart itself with (both variables are read only when a process
+ * starts): Bun's fetch limit lifted and the heap sized as above. Null when nothing would change.
+ */
+export function serveEnv(
+  totalMemBytes: number,
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string | undefined> | null {
+  const add: Record<string, string> = {}
+  if (!env.BUN_CONFIG_MAX_HTTP_REQUESTS)
+    add.BUN_CONFIG_MAX_HTTP_REQUESTS = String(UPSTREAM_FETCH_LIMIT)
+  if (!env.BUN_JSC_forceRAMSize && totalMemBytes > HEAP_SIZED_FOR_BYTES)
+    add.BUN_JSC_forceRAMSize = String(HEAP_SIZED_FOR_BYTES)
+  return Object.keys(add).length ? { ...env, ...add } : null
 }
 
 /** Version information baked in at build time (scripts/build.ts defines these), else from package.json. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bun
 // CLI entry: parse args → load config → run the sub-command. `serve` is the default.
 import { existsSync } from 'node:fs'
+import { totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { createAccountsRepo } from './accounts/repo'
-import { COMMIT, ConfigError, VERSION, configFromProcess, fetchLimitEnv, parseArgs } from './config'
+import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs } from './config'
 import { backupTo, InstanceLockedError } from './db/open'
 import { migrate } from './db/migrations'
 import { generateKey } from './shared/ids'
@@ -19,12 +20,13 @@ function fail(message: string, code = 1): never {
 
 /**
  * Replaces this process (same PID, descriptors and parent: systemd, signals and kill -9 see no
- * difference) with itself under an environment that lifts Bun's limit of 256 fetches in flight
- * (see UPSTREAM_FETCH_LIMIT). Runs before anything is opened; without process.execve, or if it
- * fails, serving goes on at the lower limit.
+ * difference) with itself under the environment of serveEnv(): Bun's limit of 256 fetches in
+ * flight lifted (UPSTREAM_FETCH_LIMIT) and the JS heap sized for a 2 GiB host
+ * (HEAP_SIZED_FOR_BYTES). Runs before anything is opened; without process.execve, or if it
+ * fails, serving goes on with Bun's defaults.
  */
-function liftFetchLimit(): void {
-  const env = fetchLimitEnv()
+function restartTuned(): void {
+  const env = serveEnv(totalmem())
   if (!env || typeof process.execve !== 'function') return
   // A compiled binary puts its embedded entry in argv[1] itself; `bun src/main.ts` needs it passed.
   const standalone = Bun.main.startsWith('/$bunfs/')
@@ -35,7 +37,7 @@ function liftFetchLimit(): void {
     process.execve(process.execPath, argv, env)
   } catch (e) {
     const why = (e as Error).message
-    process.stderr.write(`xgate: serving with at most 256 upstream calls in flight: ${why}\n`)
+    process.stderr.write(`xgate: serving with Bun's defaults (at most 256 upstream calls in flight): ${why}\n`)
   }
 }
 
@@ -102,7 +104,7 @@ async function main() {
   try {
     switch (command) {
       case 'serve':
-        liftFetchLimit()
+        restartTuned()
         return await serve(flags)
       case 'version':
         process.stdout.write(`xgate ${VERSION} (commit ${COMMIT}, bun ${Bun.version})\n`)
