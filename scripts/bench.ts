@@ -78,6 +78,8 @@ function ownCpuMs(): number {
 /** `otherCores`: cores used meanwhile by processes this benchmark did not start. */
 type Run = { rps: number; p50us: number; p99us: number; errors: number; otherCores: number } & {
   cpuUsPerReq?: number
+  /** Highest RSS of the server, sampled every 50 ms during the run. */
+  rssMaxMb?: number
 }
 
 async function wrk(
@@ -88,6 +90,8 @@ async function wrk(
   pid?: number,
 ): Promise<Run> {
   const cpu0 = pid ? cpuMs(pid) : 0
+  let rssMax = 0
+  const sampler = pid ? setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 50) : null
   const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()]
   const p = spawn(
     [
@@ -106,6 +110,7 @@ async function wrk(
   )
   const out = await new Response(p.stdout).text()
   await p.exited
+  if (sampler) clearInterval(sampler)
   const wrkMs = Number(p.resourceUsage()!.cpuTime.total) / 1000
   const other = machineBusyMs() - busy0 - (ownCpuMs() - own0) - wrkMs
   const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out)
@@ -118,7 +123,10 @@ async function wrk(
     errors: errors! + non2xx!,
     otherCores: Math.max(0, other / (performance.now() - t0)),
   }
-  if (pid) run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
+  if (pid) {
+    run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
+    run.rssMaxMb = Math.max(rssMax, rssMb(pid))
+  }
   return run
 }
 
@@ -244,7 +252,7 @@ try {
     `- stream TTFB median: passthrough ${ttfbPass.toFixed(3)} ms, xgate ${ttfbGw.toFixed(3)} ms, Δ ${(ttfbGw - ttfbPass).toFixed(3)} ms (target < 1 ms)`,
   )
   console.log(
-    `- gateway RSS after the runs: ${f(rssIdle, 1)} MB; during a 10,000-chunk stream (${long.chunks} events relayed): ${f(long.min, 1)}–${f(long.max, 1)} MB (target < 150 MB, flat)`,
+    `- gateway RSS: at most ${f(Math.max(g1.rssMaxMb!, g64.rssMaxMb!), 1)} MB during its wrk runs; ${f(rssIdle, 1)} MB after them; during a 10,000-chunk stream (${long.chunks} events relayed): ${f(long.min, 1)}–${f(long.max, 1)} MB (target < 150 MB, flat)`,
   )
 } finally {
   for (const p of procs) p.kill()
