@@ -28,6 +28,16 @@ describe('migrations', () => {
     expect(db.prepare("SELECT value FROM settings WHERE key='X'").get()).toEqual({ value: '1' })
   })
 
+  test('usage records keep the time index pruning reads and lose the unread (account, time) one', () => {
+    const db = new Database(':memory:')
+    migrate(db)
+    const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='usage_records'").all() as { name: string }[]).map((r) => r.name)
+    expect(indexes).toContain('usage_time')
+    expect(indexes).not.toContain('usage_account_time')
+    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT id FROM usage_records WHERE created_at < 1 ORDER BY created_at LIMIT 10').all() as { detail: string }[]
+    expect(plan.map((p) => p.detail).join(' ')).toContain('usage_time')
+  })
+
   test('a failing migration changes nothing', () => {
     const db = new Database(':memory:')
     migrate(db, MIGRATIONS.slice(0, 1))

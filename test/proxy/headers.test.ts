@@ -93,4 +93,14 @@ describe('clientHeaders', () => {
       'x-upstream-request-id': 'req_up_1',
     })
   })
+
+  test("xgate's request id is x-request-id; Anthropic's request-id passes through as it is", () => {
+    const up = new Headers({ 'content-type': 'application/json', 'request-id': 'req_up_2' })
+    expect(entries(clientHeaders(up, 'req_gateway_1'))).toEqual({
+      'content-type': 'application/json',
+      'request-id': 'req_up_2',
+      'x-upstream-request-id': 'req_up_2',
+      'x-request-id': 'req_gateway_1',
+    })
+  })
 })
