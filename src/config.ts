@@ -174,9 +174,9 @@ export const UPSTREAM_FETCH_LIMIT = 16_384
 
 /**
  * The machine size JavaScriptCore sizes its heap for. JSC grows the heap in proportion to the RAM
- * it sees, and on a large host that let the gateway's garbage peak at ~180 MB RSS under load; as if
- * on a 2 GiB host it peaks at ~135 MB for the same work and CPU (BENCHMARKS.md). A smaller host
- * is left to its own size; a value the operator set (BUN_JSC_forceRAMSize) is kept.
+ * it sees, and on a large host that let the gateway's garbage peak at ~180 MB RSS under load; as
+ * if on a 2 GiB host it peaks at 124–127 MB for the same work and CPU (BENCHMARKS.md). A smaller
+ * host is left to its own size; a value the operator set (BUN_JSC_forceRAMSize) is kept.
  */
 export const HEAP_SIZED_FOR_BYTES = 2 * 1024 ** 3
 

@@ -37,7 +37,8 @@ function restartTuned(): void {
     process.execve(process.execPath, argv, env)
   } catch (e) {
     const why = (e as Error).message
-    process.stderr.write(`xgate: serving with Bun's defaults (at most 256 upstream calls in flight): ${why}\n`)
+    const defaults = "Bun's defaults (at most 256 upstream calls in flight)"
+    process.stderr.write(`xgate: serving with ${defaults}: ${why}\n`)
   }
 }
 

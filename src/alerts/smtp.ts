@@ -48,9 +48,9 @@ export type TransportCache = {
 
 /**
  * Keeps one transport, keyed by the connection settings. nodemailer is loaded with the first
- * transport: a gateway that never mails never holds it in memory (about 10 MB). The key holds the password only in
- * memory, as the settings do. Callers send one mail at a time, so closing the previous transport
- * on a change never cuts a send short.
+ * transport: a gateway that never mails never holds it in memory (about 10 MB). The key holds the
+ * password only in memory, as the settings do. Callers send one mail at a time, so closing the
+ * previous transport on a change never cuts a send short.
  */
 export function createTransportCache(timeoutMs: number): TransportCache {
   let cached: { key: string; transport: Transporter } | null = null
