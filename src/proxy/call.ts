@@ -124,8 +124,8 @@ export class Call implements Cancel {
     this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
     this.hideUsage = hideUsage
     const headers = clientHeaders(res.headers, this.f.requestId)
-    const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
     if (up.json) return this.respondJson(res.status, up.json, headers)
+    const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
     if (!res.body) {
       this.settle(res.status, 'end', 0)
       return new Response(null, { status: res.status, headers })
