@@ -178,16 +178,61 @@ function toSafeNumber(n: bigint): number {
   return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n)
 }
 
+/** A price's nano figures as numbers, for the exact fast path of costNano(). */
+const asNumbers = new WeakMap<NanoPrice, readonly number[]>()
+
+function numbersOf(nano: NanoPrice): readonly number[] {
+  let n = asNumbers.get(nano)
+  if (!n) {
+    n = [nano.inputPerM, nano.cachedInputPerM, nano.outputPerM, nano.perImage, nano.perRequest].map(
+      Number,
+    )
+    asNumbers.set(nano, n)
+  }
+  return n
+}
+
+/** count() as a number: a non-negative integer. */
+function countNum(n: number | undefined): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0
+}
+
 /**
- * Exact cost of one call in nano-USD. The sum is kept in nano-USD × 10^6 (BigInt), so the list
- * price and the charged price (× rates, given to 9 decimals) are each rounded once.
+ * Exact cost of one call in nano-USD. The sum is kept in nano-USD × 10^6, so the list price and
+ * the charged price (× rates, given to 9 decimals) are each rounded once.
+ *
+ * At rates 1 the charged price is the list price; while the sum stays a safe integer it is
+ * computed with plain numbers: every term is then a safe integer too, so nothing is rounded. Any
+ * other case uses BigInt.
  * Throws RangeError when rates is not a finite number ≥ 0.
  */
 export function costNano(price: ResolvedPrice, usage: Usage, rates = 1): Cost {
   if (typeof rates !== 'number' || !Number.isFinite(rates) || rates < 0) {
     throw new RangeError('rates must be a finite number >= 0')
   }
-  const { nano } = price
+  const ratesNano = Math.round(rates * NANO_PER_USD)
+  if (ratesNano === NANO_PER_USD) {
+    const [inputPerM, cachedPerM, outputPerM, perImage, perRequest] = numbersOf(price.nano)
+    const prompt = countNum(usage.promptTokens)
+    const cached = Math.min(countNum(usage.cachedTokens), prompt)
+    const requests = usage.requests === undefined ? 1 : countNum(usage.requests)
+    const sum =
+      (prompt - cached) * inputPerM! +
+      cached * cachedPerM! +
+      countNum(usage.completionTokens) * outputPerM! +
+      (countNum(usage.images) * perImage! + requests * perRequest!) * PER_UNIT
+    if (sum <= Number.MAX_SAFE_INTEGER - PER_UNIT) {
+      const up = sum + PER_UNIT / 2
+      const listNano = (up - (up % PER_UNIT)) / PER_UNIT
+      return { listNano, chargedNano: listNano }
+    }
+  }
+  return costBig(price.nano, usage, BigInt(ratesNano))
+}
+
+const PER_UNIT = Number(TOKENS_PER_PRICE_UNIT)
+
+function costBig(nano: NanoPrice, usage: Usage, ratesNano: bigint): Cost {
   const prompt = count(usage.promptTokens)
   const cachedRaw = count(usage.cachedTokens)
   const cached = cachedRaw > prompt ? prompt : cachedRaw
@@ -197,7 +242,6 @@ export function costNano(price: ResolvedPrice, usage: Usage, rates = 1): Cost {
     cached * nano.cachedInputPerM +
     count(usage.completionTokens) * nano.outputPerM +
     (count(usage.images) * nano.perImage + requests * nano.perRequest) * TOKENS_PER_PRICE_UNIT
-  const ratesNano = BigInt(Math.round(rates * NANO_PER_USD))
   return {
     listNano: toSafeNumber(divRound(sum, TOKENS_PER_PRICE_UNIT)),
     chargedNano: toSafeNumber(divRound(sum * ratesNano, TOKENS_PER_PRICE_UNIT * NANO)),

@@ -4,7 +4,13 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import table from '../../src/billing/prices.json'
-import { compilePrice, costNano, createPricing, validatePrices } from '../../src/billing/pricing'
+import {
+  compilePrice,
+  costNano,
+  createPricing,
+  validatePrices,
+  type Usage,
+} from '../../src/billing/pricing'
 import { AppError } from '../../src/shared/errors'
 
 const REQUIRED_MODELS = `
@@ -243,6 +249,45 @@ describe('costNano properties', () => {
         const c = costNano(p, u, 1)
         return c.chargedNano === c.listNano
       }),
+    )
+  })
+
+  // costNano() takes a plain-number path while the sum is a safe integer; this reference stays
+  // in BigInt throughout, so the two must agree to the nano on small and huge usage alike.
+  test('equals an all-BigInt reference at any rates, small or huge usage', () => {
+    const big = (n: number | undefined) =>
+      typeof n === 'number' && Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n
+    const reference = (p: ReturnType<typeof compilePrice>, u: Usage, r: number) => {
+      const prompt = big(u.promptTokens)
+      const cached = big(u.cachedTokens) > prompt ? prompt : big(u.cachedTokens)
+      const req = u.requests === undefined ? 1n : big(u.requests)
+      const n = p.nano
+      const sum =
+        (prompt - cached) * n.inputPerM +
+        cached * n.cachedInputPerM +
+        big(u.completionTokens) * n.outputPerM +
+        (big(u.images) * n.perImage + req * n.perRequest) * 1_000_000n
+      const cap = (x: bigint) =>
+        x > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(x)
+      const rn = BigInt(Math.round(r * 1e9))
+      return {
+        listNano: cap((sum + 500_000n) / 1_000_000n),
+        chargedNano: cap((sum * rn + 500_000_000_000_000n) / 1_000_000_000_000_000n),
+      }
+    }
+    const small = fc.integer({ min: 0, max: 50_000 })
+    const smallUsage = fc.record({
+      promptTokens: small,
+      cachedTokens: small,
+      completionTokens: small,
+      images: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
+      requests: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    })
+    fc.assert(
+      fc.property(price, fc.oneof(smallUsage, usage), fc.oneof(fc.constant(1), rates), (p, u, r) =>
+        expect(costNano(p, u, r)).toEqual(reference(p, u, r)),
+      ),
+      { numRuns: 2000 },
     )
   })
 
