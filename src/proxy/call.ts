@@ -6,6 +6,7 @@ import type { ResolvedPrice } from '../billing/pricing'
 import type { CallSummary, Settler } from '../billing/settle'
 import type { InFlight } from '../shared/inflight'
 import type { Clock } from '../shared/clock'
+import type { Deadline, DeadlineQueue } from '../shared/deadlines'
 import { AppError } from '../shared/errors'
 import type { ParsedBody } from './body'
 import type { Endpoint } from './endpoints'
@@ -23,7 +24,8 @@ export type CallDeps = {
   settler: Settler
   gate: LimitsGate
   tokenizer: Tokenizer
-  timeoutMs: number
+  /** The whole-call limit (UPSTREAM_TIMEOUT_MS). */
+  deadlines: DeadlineQueue
   /** Marks the client address online for the account until the call settles. */
   online?: (accountName: string, ip: string) => () => void
 }
@@ -66,7 +68,7 @@ export class Call implements Cancel {
   private settled = false
   private readonly doneInFlight: () => void
   private readonly offline: (() => void) | undefined
-  private readonly timer: ReturnType<typeof setTimeout>
+  private readonly deadline: Deadline
   private status = 0
   private keyId: number | null = null
   private keyName: string | null = null
@@ -81,7 +83,7 @@ export class Call implements Cancel {
     this.meter = new Meter(deps.tokenizer)
     this.doneInFlight = deps.inFlight.begin()
     this.offline = deps.online?.(f.account.name, f.clientIp)
-    this.timer = setTimeout(() => this.abort(), deps.timeoutMs)
+    this.deadline = deps.deadlines.add(this)
     // The signal is the client's own request's: nothing else handles its abort event.
     if (clientSignal) clientSignal.onabort = () => this.abort()
   }
@@ -181,7 +183,7 @@ export class Call implements Cancel {
   settle(status: number, how: RelayEnd, downlinkBytes: number, release = false): void {
     if (this.settled) return
     this.settled = true
-    clearTimeout(this.timer)
+    this.deps.deadlines.cancel(this.deadline)
     const f = this.f
     // SDKs close the connection right after [DONE]: that is not a client leaving early.
     const whole = this.meter.ended || this.meter.complete

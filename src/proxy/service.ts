@@ -8,6 +8,7 @@ import type { GatewayStats } from '../control/record'
 import type { RequestMeta } from '../deps'
 import type { Pool } from '../keys/pool'
 import type { Clock } from '../shared/clock'
+import { deadlines } from '../shared/deadlines'
 import type { Events } from '../shared/events'
 import type { InFlight } from '../shared/inflight'
 import type { Logger } from '../shared/log'
@@ -85,7 +86,7 @@ export function createProxyService(opts: {
       clock: opts.clock,
       log: opts.log,
       triesPerLevel: config.TRIES_PER_LEVEL,
-      firstByteTimeoutMs: config.FIRST_BYTE_TIMEOUT_MS,
+      firstByte: deadlines(config.FIRST_BYTE_TIMEOUT_MS),
     },
     call: {
       clock: opts.clock,
@@ -96,7 +97,7 @@ export function createProxyService(opts: {
         const t = require('../billing/tokens') as typeof import('../billing/tokens')
         return { count: t.countTokens, prompt: t.estimatePromptTokens }
       }),
-      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      deadlines: deadlines(config.UPSTREAM_TIMEOUT_MS),
       online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
     },
   })

@@ -3,6 +3,7 @@
 // sleep, 401/403 disables it, 5xx/529/network errors/timeouts count against it; other answers,
 // 4xx included, go back to the client as they are.
 import type { Clock } from '../shared/clock'
+import type { DeadlineQueue } from '../shared/deadlines'
 import { AppError } from '../shared/errors'
 import type { Logger } from '../shared/log'
 import type { Pool, PoolKey } from '../keys/pool'
@@ -18,7 +19,8 @@ export type UpstreamDeps = {
   clock: Clock
   log: Logger
   triesPerLevel: number
-  firstByteTimeoutMs: number
+  /** The first-byte limit (FIRST_BYTE_TIMEOUT_MS) of each attempt. */
+  firstByte: DeadlineQueue
 }
 
 export type UpstreamPlan = {
@@ -117,11 +119,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       if (body === null && attempt > 1) return { ok: false, ...last }
       const ctrl = new AbortController()
       cancel.attempt = ctrl
-      let timedOut = false
-      const timer = setTimeout(() => {
-        timedOut = true
-        ctrl.abort()
-      }, deps.firstByteTimeoutMs)
+      const deadline = deps.firstByte.add(ctrl)
       let res: Response
       try {
         res = await deps.fetch(key.provider + plan.endpoint.path, {
@@ -134,7 +132,8 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
           duplex: 'half',
         })
       } catch (e) {
-        clearTimeout(timer)
+        deps.firstByte.cancel(deadline)
+        const timedOut = deadline.fired
         cancel.attempt = null
         if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
@@ -149,7 +148,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         }
         continue
       }
-      clearTimeout(timer)
+      deps.firstByte.cancel(deadline)
       const s = res.status
       if (s < 400 || (s < 500 && s !== 429 && s !== 401 && s !== 403)) {
         // The answer's body still flows under this attempt's controller: it stays registered.
