@@ -156,8 +156,8 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
         // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
         done()
       }
-      // Proxied answers carry it already (clientHeaders); everything else gets it here.
-      if (!res.headers.has('x-request-id')) {
+      // Proxied answers carry it already (clientHeaders, errorResponse); the rest gets it here.
+      if (!ep && !res.headers.has('x-request-id')) {
         try {
           res.headers.set('x-request-id', meta.id)
         } catch {

@@ -31,10 +31,20 @@ export function onlineMapName(user: string): string {
  */
 export function createOnlineTracker(clock: Clock): OnlineTracker {
   const maps = new Map<string, Map<string, IpState>>()
+  /** Account name → its map name, built once per account rather than once per call. */
+  const names = new Map<string, string>()
+  const nameOf = (user: string) => {
+    let name = names.get(user)
+    if (name === undefined) {
+      name = onlineMapName(user)
+      names.set(user, name)
+    }
+    return name
+  }
 
   return {
     enter(user, ip) {
-      const name = onlineMapName(user)
+      const name = nameOf(user)
       let map = maps.get(name)
       if (!map) {
         map = new Map()
@@ -74,6 +84,7 @@ export function createOnlineTracker(clock: Clock): OnlineTracker {
       return out.sort()
     },
     dropUser(user) {
+      names.delete(user)
       maps.delete(onlineMapName(user))
     },
   }

@@ -50,15 +50,16 @@ export type Pool = FlushSource<KeyStateRow> & {
   stateOf(key: PoolKey): LiveState
 }
 
-const groupOf = (level: number, type: KeyType) => `${level}:${type}`
+/** A number per (level, type): picking builds no string. */
+const groupOf = (level: number, type: KeyType) => level * 2 + (type === 'anthropic' ? 1 : 0)
 
 export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) => void }): Pool {
   const byId = new Map<number, PoolKey>()
-  let groups = new Map<string, PoolKey[]>()
+  let groups = new Map<number, PoolKey[]>()
   const dirty = new Set<number>()
 
   const regroup = () => {
-    const next = new Map<string, PoolKey[]>()
+    const next = new Map<number, PoolKey[]>()
     for (const k of byId.values()) {
       const g = groupOf(k.level, k.type)
       const list = next.get(g)

@@ -103,7 +103,10 @@ export class Call implements Cancel {
     }
     if (this.aborted && !up.res && !up.error) {
       this.settle(CLIENT_CLOSED, 'cancel', 0)
-      return new Response(null, { status: CLIENT_CLOSED })
+      return new Response(null, {
+        status: CLIENT_CLOSED,
+        headers: { 'x-request-id': this.f.requestId },
+      })
     }
     if (up.res) {
       this.settle(up.res.status, 'end', 0)
@@ -242,7 +245,9 @@ export class Call implements Cancel {
         estimated: false,
       }
     }
-    const { usage, estimated } = this.meter.final(this.f.body.json)
-    return { usage: { ...usage, images }, estimated }
+    const final = this.meter.final(this.f.body.json)
+    return images === undefined
+      ? final
+      : { usage: { ...final.usage, images }, estimated: final.estimated }
   }
 }

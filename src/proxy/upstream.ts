@@ -109,12 +109,16 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
   let attempt = 0
   const cancel = plan.cancel
   for (const level of plan.levels) {
-    const tried = new Set<number>()
+    // Most calls take the first key: the set of keys tried is made only for a second try.
+    let first: PoolKey | null = null
+    let tried: Set<number> | undefined
     for (let t = 0; t < deps.triesPerLevel; t++) {
       if (cancel.aborted) return { ok: false, error: null, res: null, key: last.key }
+      if (first && !tried) tried = new Set([first.id])
       const key = deps.pool.pick(level, plan.endpoint.type, tried)
       if (!key) break
-      tried.add(key.id)
+      if (tried) tried.add(key.id)
+      else first = key
       const body = plan.body(attempt++)
       if (body === null && attempt > 1) return { ok: false, ...last }
       const ctrl = new AbortController()

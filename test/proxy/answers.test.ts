@@ -79,3 +79,34 @@ describe('JSON answers', () => {
     expect(rows.length).toBe(1)
   })
 })
+
+describe("xgate's request id", () => {
+  // The server skips its own x-request-id pass for proxied paths: every answer there must carry it.
+  test('is on every proxied answer: relayed, refused by xgate, oversize, broken upstream', async () => {
+    const { key } = addAccount(gw)
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(gw.url + '/v1/chat/completions', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+        body,
+      })
+    const chat = JSON.stringify({ model: 'gpt-4o-mini', messages: [] })
+    const answers = [
+      await post(chat, { 'x-mode': 'empty' }),
+      await post(chat, { 'x-mode': 'cut' }),
+      await post(chat, { authorization: 'Bearer sk-Xvsnotakey' }),
+      await post('{not json'),
+      await post(JSON.stringify({ model: 'no-such-model-x', messages: [] })),
+      await post('x'.repeat(gw.deps.config.MAX_BODY_BYTES + 1)),
+    ]
+    const seen = new Set<string>()
+    for (const res of answers) {
+      await res.arrayBuffer()
+      const id = res.headers.get('x-request-id')
+      expect(id, `status ${res.status}`).toMatch(/^req_/)
+      seen.add(id!)
+    }
+    expect(answers.map((r) => r.status)).toEqual([200, 502, 401, 400, 400, 413])
+    expect(seen.size).toBe(answers.length)
+  })
+})
