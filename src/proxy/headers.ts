@@ -59,16 +59,18 @@ const NOT_RETURNED = [...UPSTREAM_ONLY]
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
 
 /**
- * The request headers sent upstream: the client's, cleaned, with the key's credentials. Built as
- * a native copy less the names that must not cross. Deleting an absent name costs next to
- * nothing, unlike listing the names present (measured: 0.05 µs a delete, 1.2 µs a listing).
+ * The request headers sent upstream: the client's, cleaned, with the key's credentials. Cleaned
+ * in place (fetch() copies them anyway, and nothing reads the client's headers after this), by
+ * deleting the names that must not cross: deleting an absent name costs next to nothing, unlike
+ * listing the names present (measured: 0.05 µs a delete, 1.2 µs a listing). Idempotent, so a
+ * failover attempt cleans the same object again.
  */
 export function upstreamHeaders(
   client: Headers,
   key: PoolKey,
   contentType: string | null,
 ): Headers {
-  const out = new Headers(client)
+  const out = client
   // Headers named in `Connection:` are hop-by-hop too.
   const named = client.get('connection')
   if (named) {
@@ -90,11 +92,12 @@ export function upstreamHeaders(
 /**
  * The answer headers the client sees: the upstream's, less framing and provider identities, with
  * the provider's request id as `x-upstream-request-id` and, when given, xgate's as `x-request-id`.
+ * Cleaned in place: the new Response copies them, and the upstream answer is not read again.
  */
 export function clientHeaders(upstream: Headers, requestId?: string): Headers {
-  const out = new Headers(upstream)
+  const out = upstream
+  const rid = out.get('x-request-id') ?? out.get('request-id')
   for (const name of NOT_RETURNED) out.delete(name)
-  const rid = upstream.get('x-request-id') ?? upstream.get('request-id')
   if (rid) out.set('x-upstream-request-id', rid)
   if (requestId) out.set('x-request-id', requestId)
   return out
