@@ -49,7 +49,7 @@ export type LimitsDeps = {
   events: Events
   billing: Metering
   /** The live /x-config values: MODEL_LIMITS, EMAIL_*, XAI_MAIL, EMAIL_BALANCE. */
-  settings: Pick<Settings, 'modelLimits' | 'mail'>
+  settings: Pick<Settings, 'modelLimits' | 'mail' | 'emailBalanceUsd'>
 }
 
 /** The settings' mail keys as the mailer reads them, anew for every mail. */
@@ -88,7 +88,7 @@ export function createLimits(d: LimitsDeps): Limits {
   flusher.register(monthSource(monthly, monthRepo))
 
   const mailer = createMailer(() => mailSettingsOf(d.settings.mail()), d.log, clock)
-  const emailBalanceNano = () => usdToNano(d.settings.mail().balanceUsd)
+  const emailBalanceNano = () => usdToNano(d.settings.emailBalanceUsd())
   const alerts = createAlerts({
     mailer,
     clock,

@@ -137,6 +137,8 @@ export function createSettings(
     modelLimits: () => get<Record<string, p.ModelLimit>>('MODEL_LIMITS'),
     modelPrices: () => get<Record<string, p.PriceEntry>>('MODEL_PRICES'),
     allowUnpricedModels: () => get<boolean>('ALLOW_UNPRICED_MODELS'),
+    /** EMAIL_BALANCE alone: read on every settled call, so without building mail(). */
+    emailBalanceUsd: () => get<number>('EMAIL_BALANCE'),
     mail(): MailSettings {
       const xai = get<string[]>('XAI_MAIL')
       return {
