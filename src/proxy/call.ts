@@ -26,6 +26,8 @@ export type CallDeps = {
   tokenizer: Tokenizer
   /** The whole-call limit (UPSTREAM_TIMEOUT_MS). */
   deadlines: DeadlineQueue
+  /** Calls still running after a short while start listening for their client leaving. */
+  watch: DeadlineQueue<Call>
   /** Marks the client address online for the account until the call settles. */
   online?: (accountName: string, ip: string) => () => void
 }
@@ -69,6 +71,7 @@ export class Call implements Cancel {
   private readonly doneInFlight: () => void
   private readonly offline: (() => void) | undefined
   private readonly deadline: Deadline
+  private readonly watched: Deadline<Call>
   private status = 0
   private keyId: number | null = null
   private keyName: string | null = null
@@ -78,14 +81,26 @@ export class Call implements Cancel {
   constructor(
     private readonly deps: CallDeps,
     private readonly f: CallFacts,
-    clientSignal: AbortSignal | null,
+    private readonly client: Request | null,
   ) {
     this.meter = new Meter(deps.tokenizer)
     this.doneInFlight = deps.inFlight.begin()
     this.offline = deps.online?.(f.account.name, f.clientIp)
     this.deadline = deps.deadlines.add(this)
+    this.watched = deps.watch.add(this)
+  }
+
+  /**
+   * Called by the watch queue when the call is still running after a short while: from then on
+   * the client leaving aborts it. A client that already left shows as an aborted signal. Short
+   * calls never build the signal; a streamed answer also stops when its client cancels it.
+   */
+  watchClient(): void {
+    if (this.settled || this.aborted || !this.client) return
+    const signal = this.client.signal
+    if (signal.aborted) this.abort()
     // The signal is the client's own request's: nothing else handles its abort event.
-    if (clientSignal) clientSignal.onabort = () => this.abort()
+    else signal.onabort = () => this.abort()
   }
 
   /** Stops the call: the upstream fetch (or its body) in flight is aborted. */
@@ -187,6 +202,7 @@ export class Call implements Cancel {
     if (this.settled) return
     this.settled = true
     this.deps.deadlines.cancel(this.deadline)
+    this.deps.watch.cancel(this.watched)
     const f = this.f
     // SDKs close the connection right after [DONE]: that is not a client leaving early.
     const whole = this.meter.ended || this.meter.complete

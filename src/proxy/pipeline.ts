@@ -128,7 +128,9 @@ export function createPipeline(d: PipelineDeps) {
     // From here on the call is admitted: it settles exactly once, whatever happens.
     const hideUsage = ep.usageOption && body.stream && !body.clientWantsUsage
     const json = body.multipart ? '' : upstreamJson(body, mapped, hideUsage)
-    const upBody = body.multipart ? upstreamMultipart(body.multipart, mapped, body.model) : () => json
+    const upBody = body.multipart
+      ? upstreamMultipart(body.multipart, mapped, body.model)
+      : () => json
     if (callDeps.gate !== gate) callDeps = { ...d.call, gate }
     const call = new Call(
       callDeps,
@@ -144,7 +146,7 @@ export function createPipeline(d: PipelineDeps) {
         ticket: reserved.ticket,
         uplinkBytes: body.text?.length ?? body.multipart?.head.length ?? 0,
       },
-      request.signal,
+      request,
     )
     let up
     try {

@@ -8,7 +8,8 @@ import type { GatewayStats } from '../control/record'
 import type { RequestMeta } from '../deps'
 import type { Pool } from '../keys/pool'
 import type { Clock } from '../shared/clock'
-import { deadlines } from '../shared/deadlines'
+import { DeadlineQueue, deadlines } from '../shared/deadlines'
+import type { Call } from './call'
 import type { Events } from '../shared/events'
 import type { InFlight } from '../shared/inflight'
 import type { Logger } from '../shared/log'
@@ -17,6 +18,12 @@ import { lazyTokenizer } from './meter'
 import { createPipeline } from './pipeline'
 import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
 import { compileRules, type RuleSource, type Rules } from './rules'
+
+/**
+ * A call still running after this long starts listening for its client leaving (then aborting the
+ * upstream call at once). Shorter calls skip building the request's abort signal.
+ */
+const CLIENT_WATCH_MS = 50
 
 export type ProxyService = {
   handle: ReturnType<typeof createPipeline>
@@ -98,6 +105,7 @@ export function createProxyService(opts: {
         return { count: t.countTokens, prompt: t.estimatePromptTokens }
       }),
       deadlines: deadlines(config.UPSTREAM_TIMEOUT_MS),
+      watch: new DeadlineQueue<Call>(CLIENT_WATCH_MS, (call) => call.watchClient()),
       online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
     },
   })

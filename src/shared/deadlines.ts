@@ -1,5 +1,5 @@
-// Deadlines of one fixed length (the whole-call limit, the first-byte limit) kept in one queue
-// with one timer, instead of a timer per call. Entries join in deadline order (same length,
+// Deadlines of one fixed length (the whole-call limit, the first-byte limit, the client watch)
+// kept in one queue with one timer, instead of a timer per call. Entries join in deadline order (same length,
 // monotonic clock), so the oldest is always first: the timer is armed for it alone. Cancelled
 // entries are swept out once they outnumber the live ones, so memory follows the calls in flight,
 // not the calls per timeout period.
@@ -7,34 +7,38 @@
 /** What a deadline stops. */
 export type Abortable = { abort(): void }
 
-export type Deadline = {
+export type Deadline<T = Abortable> = {
   readonly atMs: number
-  /** Set when the deadline passed and its target was aborted. */
+  /** Set when the deadline passed and its target was handed to the queue's action. */
   fired: boolean
   /** Null once cancelled or fired. */
-  target: Abortable | null
+  target: T | null
 }
 
 /** Cancelled entries tolerated before a sweep, beyond twice the live ones. */
 const SWEEP_SLACK = 1024
 
-export class DeadlineQueue {
-  private entries: Deadline[] = []
+export class DeadlineQueue<T = Abortable> {
+  private entries: Deadline<T>[] = []
   private head = 0
   private dead = 0
   private timer: ReturnType<typeof setTimeout> | null = null
 
-  constructor(readonly ms: number) {}
+  /** `due` runs for each target whose deadline passed (deadlines() queues abort it). */
+  constructor(
+    readonly ms: number,
+    private readonly due: (target: T) => void,
+  ) {}
 
-  /** Aborts `target` `ms` from now unless cancelled first. */
-  add(target: Abortable): Deadline {
-    const d: Deadline = { atMs: performance.now() + this.ms, fired: false, target }
+  /** Hands `target` to the queue's action `ms` from now unless cancelled first. */
+  add(target: T): Deadline<T> {
+    const d: Deadline<T> = { atMs: performance.now() + this.ms, fired: false, target }
     this.entries.push(d)
     if (this.timer === null) this.arm(d.atMs)
     return d
   }
 
-  cancel(d: Deadline): void {
+  cancel(d: Deadline<T>): void {
     if (d.target === null) return
     d.target = null
     if (++this.dead > 2 * (this.entries.length - this.head - this.dead) + SWEEP_SLACK) this.sweep()
@@ -67,7 +71,7 @@ export class DeadlineQueue {
       const target = d.target
       d.target = null
       d.fired = true
-      target.abort()
+      this.due(target)
     }
     if (this.head === list.length) {
       this.entries = []
@@ -80,7 +84,7 @@ export class DeadlineQueue {
 
   /** Drops cancelled and consumed entries; the order (and so the armed head) is unchanged. */
   private sweep(): void {
-    const live: Deadline[] = []
+    const live: Deadline<T>[] = []
     for (let i = this.head; i < this.entries.length; i++) {
       const d = this.entries[i]!
       if (d.target !== null) live.push(d)
@@ -97,12 +101,13 @@ export class DeadlineQueue {
 }
 
 const queues = new Map<number, DeadlineQueue>()
+const abort = (t: Abortable) => t.abort()
 
-/** The shared queue for deadlines of `ms` milliseconds. */
+/** The shared queue of `ms` milliseconds whose deadlines abort their target. */
 export function deadlines(ms: number): DeadlineQueue {
   let q = queues.get(ms)
   if (!q) {
-    q = new DeadlineQueue(ms)
+    q = new DeadlineQueue(ms, abort)
     queues.set(ms, q)
   }
   return q

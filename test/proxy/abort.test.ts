@@ -35,9 +35,12 @@ describe('client leaves before the first byte', () => {
   })
   afterAll(() => env.close())
 
-  for (const [name, reply] of [
-    ['hanging upstream', { hang: true }],
-    ['slow upstream', { latencyMs: 400 }],
+  // A call starts listening for its client after a short while (CLIENT_WATCH_MS = 50): a client
+  // gone before that is found gone then, one that goes later is heard at once.
+  for (const [name, reply, leaveAfterMs] of [
+    ['hanging upstream', { hang: true }, 0],
+    ['slow upstream', { latencyMs: 400 }, 0],
+    ['hanging upstream, client leaves after the watch began', { hang: true }, 200],
   ] as const) {
     test(`${name}: upstream aborted, one 499 record, no charge, nothing in flight`, async () => {
       const { key, account } = addAccount(env.gw)
@@ -47,6 +50,7 @@ describe('client leaves before the first byte', () => {
         const ctrl = new AbortController()
         const pending = post(env, key, BODY, ctrl.signal).catch((e) => e)
         await until(() => env.up.tally.inFlight > 0)
+        if (leaveAfterMs) await Bun.sleep(leaveAfterMs)
         ctrl.abort()
         expect(await pending).toBeInstanceOf(Error)
         await until(() => env.gw.deps.inFlight.count() === 0)
