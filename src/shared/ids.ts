@@ -57,5 +57,20 @@ export function newRequestId(nowMs: number): string {
     prefixMs = nowMs
     prefix = `req_${nowMs.toString(36)}${nodeTag}`
   }
-  return prefix + seq.toString(36).padStart(5, '0')
+  return prefix + base36x5(seq)
+}
+
+const DIGITS36 = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+/** `n` (below 36^5) as five base-36 digits: toString(36) + padStart without their slow paths. */
+export function base36x5(n: number): string {
+  const d = DIGITS36
+  const a = n % 36
+  n = (n - a) / 36
+  const b = n % 36
+  n = (n - b) / 36
+  const c = n % 36
+  n = (n - c) / 36
+  const e = n % 36
+  return d[(n - e) / 36]! + d[e]! + d[c]! + d[b]! + d[a]!
 }
