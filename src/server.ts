@@ -70,7 +70,10 @@ async function readWithin(req: Request, limit: number): Promise<Request | null> 
   return new Request(req, { body: Buffer.concat(parts) })
 }
 
-export async function startGateway(config: Config, overrides: DepsOverrides = {}): Promise<Gateway> {
+export async function startGateway(
+  config: Config,
+  overrides: DepsOverrides = {},
+): Promise<Gateway> {
   const trusted = trustedProxies(config.TRUST_PROXY)
   const store: Store = openStore(config.DATA_DIR)
   let deps: Deps
@@ -133,7 +136,7 @@ export async function startGateway(config: Config, overrides: DepsOverrides = {}
       const done = deps.inFlight.begin()
       let res: Response
       try {
-        const admin = ADMIN_BODY_PATHS.test(path)
+        const admin = !ep && ADMIN_BODY_PATHS.test(path)
         const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
         // Admin paths check the key first (admitAdmin); then every body is held to its limit.
         const refused = admin ? admitAdmin(req, path, meta.id) : null

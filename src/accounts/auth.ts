@@ -10,6 +10,8 @@ import type { Account, AccountsRepo } from './repo'
 export function extractKey(headers: Headers): string | null {
   const auth = headers.get('authorization')
   if (auth) {
+    // The usual form, without a regular expression; anything else goes the general way.
+    if (auth.startsWith('Bearer ') && auth.charCodeAt(7) > 32) return auth.slice(7).trim() || null
     const v = auth.trim()
     const m = /^bearer\s+(.+)$/i.exec(v)
     return (m ? m[1]! : v).trim() || null
@@ -38,7 +40,8 @@ export function createAuthenticator(repo: AccountsRepo, opts: { max?: number } =
     /** The account of a key, or an AppError (401) saying what is wrong. */
     authenticate(headers: Headers): Account {
       const key = extractKey(headers)
-      if (!key) throw new AppError('missing_api_key', 'missing API key: send Authorization: Bearer sk-Xvs…')
+      if (!key)
+        throw new AppError('missing_api_key', 'missing API key: send Authorization: Bearer sk-Xvs…')
       if (!isKeyFormat(key)) throw new AppError('invalid_api_key', 'invalid API key')
       const hash = hashKey(key)
       const account = lookup(hash)

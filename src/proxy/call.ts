@@ -45,7 +45,12 @@ export type CallFacts = {
   uplinkBytes: number
 }
 
-/** Bodies up to this size are parsed whole; above it only the usage object near the end is. */
+/**
+ * Bodies up to PARSE_FIRST_MAX are parsed whole at once (measured: faster than finding the usage
+ * object in a 500-byte chat answer); larger ones have their usage object near the end read first,
+ * and are parsed whole up to PARSE_WHOLE_MAX only when it is missing (to estimate).
+ */
+const PARSE_FIRST_MAX = 4 * 1024
 const PARSE_WHOLE_MAX = 256 * 1024
 const CLIENT_CLOSED = 499
 const decoder = new TextDecoder()
@@ -182,9 +187,9 @@ export class Call implements Cancel {
     return new Response(body, { status, headers })
   }
 
-  /** The usage object near the end first (cheap); the whole body only to estimate without it. */
+  /** Small answers parsed whole; larger ones by their usage object near the end (see above). */
   private readJson(buf: Uint8Array): void {
-    let obj: Record<string, unknown> | null = tailUsage(buf)
+    let obj: Record<string, unknown> | null = buf.length <= PARSE_FIRST_MAX ? null : tailUsage(buf)
     if (!obj?.usage && buf.length <= PARSE_WHOLE_MAX) {
       try {
         obj = JSON.parse(decoder.decode(buf))

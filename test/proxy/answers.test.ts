@@ -17,6 +17,13 @@ beforeAll(async () => {
       const mode = req.headers.get('x-mode')
       if (mode === 'empty') return new Response('', { headers: JSON_TYPE })
       if (mode === '204') return new Response(null, { status: 204, headers: JSON_TYPE })
+      // A long answer (an embedding's floats) with its usage at the end, past any whole parse.
+      const big = /^big-(\d+)$/.exec(mode ?? '')
+      if (big) {
+        const floats = Array.from({ length: Number(big[1]) }, (_, i) => (i % 97) / 97)
+        const usage = { prompt_tokens: 31, total_tokens: 31 }
+        return Response.json({ object: 'list', data: [{ embedding: floats }], usage })
+      }
       // Half an answer, then the connection is cut.
       let sent = false
       const body = new ReadableStream<Uint8Array>({
@@ -78,6 +85,20 @@ describe('JSON answers', () => {
     expect(JSON.parse(text).error.code).toBe('upstream_error')
     expect(rows.length).toBe(1)
   })
+})
+
+describe('usage of long answers', () => {
+  // Small answers are parsed whole; long ones have their usage object found near the end.
+  for (const n of [100, 5_000, 100_000]) {
+    test(`${n} floats: billed from the reported usage`, async () => {
+      const { res, text, rows } = await call(`big-${n}`)
+      expect(res.status).toBe(200)
+      expect(JSON.parse(text).data[0].embedding.length).toBe(n)
+      expect(rows.length).toBe(1)
+      expect(rows[0].prompt_tokens).toBe(31)
+      expect(rows[0].estimated).toBe(0)
+    })
+  }
 })
 
 describe("xgate's request id", () => {
