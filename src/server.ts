@@ -117,67 +117,87 @@ export async function startGateway(
 
   // The access line is info: below that level its fields are not even built.
   const logRequests = config.LOG_LEVEL === 'info' || config.LOG_LEVEL === 'debug'
+
+  /** Every request: `ep` is set for a proxied POST (then `path` is its path), else the framework. */
+  const serve = async (
+    req: Request,
+    srv: Server<unknown>,
+    path: string,
+    ep: Endpoint | undefined,
+  ): Promise<Response> => {
+    const started = logRequests ? performance.now() : 0
+    const socketIp = srv.requestIP(req)?.address ?? ''
+    const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
+    const meta: RequestMeta = { id: newRequestId(deps.clock.now()), ip }
+    // The pipeline gets the meta directly; only framework routes look it up by request.
+    if (!ep) deps.requestMeta.set(req, meta)
+    const done = deps.inFlight.begin()
+    let res: Response
+    try {
+      const admin = !ep && ADMIN_BODY_PATHS.test(path)
+      const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
+      // Admin paths check the key first (admitAdmin); then every body is held to its limit.
+      const refused = admin ? admitAdmin(req, path, meta.id) : null
+      // Usually settled at once from Content-Length: awaited only when a body must be read.
+      const within = refused ? null : withinLimit(req, limit)
+      const sized = within instanceof Promise ? await within : within
+      if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
+      if (refused) res = refused
+      else if (!sized) {
+        const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
+        res = errorResponse(err, path, meta.id)
+      } else if (ep) {
+        try {
+          res = await deps.proxy.handle(sized, ep, meta)
+        } catch (e) {
+          res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
+        }
+      } else res = await handle(sized)
+    } finally {
+      // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
+      done()
+    }
+    // Proxied answers carry it already (clientHeaders, errorResponse); the rest gets it here.
+    if (!ep && !res.headers.has('x-request-id')) {
+      try {
+        res.headers.set('x-request-id', meta.id)
+      } catch {
+        // Some responses have immutable headers; the id is then only in the log.
+      }
+    }
+    if (logRequests)
+      deps.log.info('request', {
+        requestId: meta.id,
+        method: req.method,
+        path,
+        status: res.status,
+        accountId: meta.accountId,
+        ip: meta.ip,
+        latencyMs: Math.round((performance.now() - started) * 100) / 100,
+      })
+    return res
+  }
+
+  /** The proxied surfaces as Bun routes: matched natively, without building the request's URL. */
+  const routes = Object.fromEntries(
+    ENDPOINTS.map((ep) => [
+      ep.path,
+      { POST: (req: Request, srv: Server<unknown>) => serve(req, srv, ep.path, ep) },
+    ]),
+  )
+
   const server = Bun.serve({
     hostname: config.HOST,
     port: config.PORT,
-    // The limits are enforced in fetch() (withinLimit): Bun's own refusal is a bare 413 without
+    // The limits are enforced in serve() (withinLimit): Bun's own refusal is a bare 413 without
     // xgate's error shape, so it only stops what no limit of ours allows.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 255,
-    async fetch(req, srv) {
-      const started = logRequests ? performance.now() : 0
+    routes,
+    fetch(req, srv) {
       const path = pathOf(req.url)
-      const socketIp = srv.requestIP(req)?.address ?? ''
-      const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
-      const meta: RequestMeta = { id: newRequestId(deps.clock.now()), ip }
-      const ep = req.method === 'POST' ? PROXY_PATHS.get(path) : undefined
-      // The pipeline gets the meta directly; only framework routes look it up by request.
-      if (!ep) deps.requestMeta.set(req, meta)
-      const done = deps.inFlight.begin()
-      let res: Response
-      try {
-        const admin = !ep && ADMIN_BODY_PATHS.test(path)
-        const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
-        // Admin paths check the key first (admitAdmin); then every body is held to its limit.
-        const refused = admin ? admitAdmin(req, path, meta.id) : null
-        // Usually settled at once from Content-Length: awaited only when a body must be read.
-        const within = refused ? null : withinLimit(req, limit)
-        const sized = within instanceof Promise ? await within : within
-        if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
-        if (refused) res = refused
-        else if (!sized) {
-          const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
-          res = errorResponse(err, path, meta.id)
-        } else if (ep) {
-          try {
-            res = await deps.proxy.handle(sized, ep, meta)
-          } catch (e) {
-            res = renderThrown(deps, 'UNKNOWN', e, path, meta.id)
-          }
-        } else res = await handle(sized)
-      } finally {
-        // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
-        done()
-      }
-      // Proxied answers carry it already (clientHeaders, errorResponse); the rest gets it here.
-      if (!ep && !res.headers.has('x-request-id')) {
-        try {
-          res.headers.set('x-request-id', meta.id)
-        } catch {
-          // Some responses have immutable headers; the id is then only in the log.
-        }
-      }
-      if (logRequests)
-        deps.log.info('request', {
-          requestId: meta.id,
-          method: req.method,
-          path,
-          status: res.status,
-          accountId: meta.accountId,
-          ip: meta.ip,
-          latencyMs: Math.round((performance.now() - started) * 100) / 100,
-        })
-      return res
+      // Other methods and near-miss paths of the proxied surfaces come here.
+      return serve(req, srv, path, req.method === 'POST' ? PROXY_PATHS.get(path) : undefined)
     },
     error(err) {
       const status = (err as { status?: number }).status

@@ -101,6 +101,35 @@ describe('usage of long answers', () => {
   }
 })
 
+describe('routing of proxied paths', () => {
+  // Proxied surfaces are Bun routes (exact path, POST); the rest goes through fetch() and the
+  // framework, whose own routes also proxy a trailing-slash path.
+  test('a query string or a trailing slash reaches the proxy; GET does not', async () => {
+    const { key, account } = addAccount(gw)
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
+    const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [] })
+    const q = await fetch(gw.url + '/v1/chat/completions?api-version=1', {
+      method: 'POST',
+      headers: { ...headers, 'x-mode': 'empty' },
+      body,
+    })
+    expect(q.status).toBe(200)
+    await q.arrayBuffer()
+    const get = await fetch(gw.url + '/v1/chat/completions', { headers })
+    const slash = await fetch(gw.url + '/v1/chat/completions/', {
+      method: 'POST',
+      headers: { ...headers, 'x-mode': 'empty' },
+      body,
+    })
+    expect(get.status).toBeGreaterThanOrEqual(400)
+    expect(slash.status).toBe(200)
+    expect(get.headers.get('x-request-id')).toMatch(/^req_/)
+    expect(slash.headers.get('x-request-id')).toMatch(/^req_/)
+    await until(() => gw.deps.inFlight.count() === 0)
+    expect(usageRows(gw, account.id).length).toBe(2)
+  })
+})
+
 describe("xgate's request id", () => {
   // The server skips its own x-request-id pass for proxied paths: every answer there must carry it.
   test('is on every proxied answer: relayed, refused by xgate, oversize, broken upstream', async () => {
