@@ -10,7 +10,7 @@ import type { Config } from '../config'
 import type { RequestMeta } from '../deps'
 import { AppError, denialToError, type Denial } from '../shared/errors'
 import { newRequestId } from '../shared/ids'
-import { readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
+import { parseJson, readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
 import { Call, type CallDeps } from './call'
 import type { Endpoint } from './endpoints'
 import type { LimitsGate } from './gate'
@@ -102,7 +102,8 @@ export function createPipeline(d: PipelineDeps) {
       deny('ip_not_allowed', `source address ${meta.ip} is not allowed`)
     if (!policy.resourceAllowed(ep.path))
       deny('resource_not_allowed', `${ep.path} is not allowed for this key`)
-    const body = await readBody(request, ep)
+    const read = await readBody(request, ep)
+    const body = typeof read === 'string' ? parseJson(read, ep) : read
     if (!policy.modelAllowed(body.model))
       deny('model_not_allowed', `model ${body.model} is not allowed for this key`)
     const mapped = policy.mapModel(body.model)
