@@ -23,28 +23,41 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
       // One upsert per (day, account, model) of the batch, not one per call.
       opts.repo.insertUsage(rows)
       const daily = new Map<string, DailyRow>()
+      // Runs of records of one account and model (the usual batch) skip building the map key.
+      let last: DailyRow | undefined
       for (const r of rows) {
         const day = opts.calendar.day(r.createdAt).key
-        const k = `${day}\u0000${r.accountId}\u0000${r.mappedModel}`
-        const d = daily.get(k)
-        if (!d)
-          daily.set(k, {
-            day,
-            accountId: r.accountId,
-            model: r.mappedModel,
-            requests: 1,
-            promptTokens: r.promptTokens,
-            completionTokens: r.completionTokens,
-            cachedTokens: r.cachedTokens,
-            costNano: r.costNano,
-          })
+        let d: DailyRow | undefined
+        if (
+          last &&
+          last.day === day &&
+          last.accountId === r.accountId &&
+          last.model === r.mappedModel
+        )
+          d = last
         else {
-          d.requests++
-          d.promptTokens += r.promptTokens
-          d.completionTokens += r.completionTokens
-          d.cachedTokens += r.cachedTokens
-          d.costNano += r.costNano
+          const k = `${day}\u0000${r.accountId}\u0000${r.mappedModel}`
+          d = daily.get(k)
+          if (!d) {
+            d = {
+              day,
+              accountId: r.accountId,
+              model: r.mappedModel,
+              requests: 0,
+              promptTokens: 0,
+              completionTokens: 0,
+              cachedTokens: 0,
+              costNano: 0,
+            }
+            daily.set(k, d)
+          }
+          last = d
         }
+        d.requests++
+        d.promptTokens += r.promptTokens
+        d.completionTokens += r.completionTokens
+        d.cachedTokens += r.cachedTokens
+        d.costNano += r.costNano
       }
       for (const d of daily.values()) opts.repo.addDaily(d)
     },

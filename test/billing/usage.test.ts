@@ -63,6 +63,43 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
   ])
 })
 
+test('daily aggregates of an interleaved batch: runs and returns to earlier keys add up', () => {
+  const store = openMemoryStore()
+  const usage = createUsageStore({
+    repo: createBillingRepo(store.db),
+    calendar: createCalendar('UTC'),
+  })
+  const day1 = Date.UTC(2026, 0, 15, 23, 59, 0)
+  const day2 = Date.UTC(2026, 0, 16, 0, 1, 0)
+  const plan: Array<[number, number, string]> = [
+    [day1, 7, 'a'],
+    [day1, 7, 'a'],
+    [day1, 8, 'a'],
+    [day1, 7, 'b'],
+    [day1, 7, 'a'],
+    [day2, 7, 'a'],
+    [day2, 7, 'a'],
+    [day1, 8, 'a'],
+    [day2, 8, 'b'],
+  ]
+  plan.forEach(([at, accountId, mappedModel], i) =>
+    usage.add(rec(`i${i}`, at, { accountId, mappedModel, costNano: i + 1 })),
+  )
+  store.db.transaction(() => usage.write(usage.drain()))()
+  const daily = store.db
+    .prepare(
+      'SELECT day, account_id, model, requests, cost_nano FROM usage_daily ORDER BY day, account_id, model',
+    )
+    .all()
+  expect(daily).toEqual([
+    { day: '2026-01-15', account_id: 7, model: 'a', requests: 3, cost_nano: 1 + 2 + 5 },
+    { day: '2026-01-15', account_id: 7, model: 'b', requests: 1, cost_nano: 4 },
+    { day: '2026-01-15', account_id: 8, model: 'a', requests: 2, cost_nano: 3 + 8 },
+    { day: '2026-01-16', account_id: 7, model: 'a', requests: 2, cost_nano: 6 + 7 },
+    { day: '2026-01-16', account_id: 8, model: 'b', requests: 1, cost_nano: 9 },
+  ])
+})
+
 test('a batch of any size is stored whole, in order, field for field; a repeated id is ignored', () => {
   const store = openMemoryStore()
   const repo = createBillingRepo(store.db)
