@@ -106,7 +106,11 @@ export function createProxyService(opts: {
       }),
       deadlines: deadlines(config.UPSTREAM_TIMEOUT_MS),
       watch: new DeadlineQueue<Call>(CLIENT_WATCH_MS, (call) => call.watchClient()),
-      online: stats ? (name, ip) => stats.online.enter(name, ip) : undefined,
+      // Who is online is read only by StatsService: without it, calls skip the bookkeeping.
+      online:
+        stats && config.API_SERVICES.includes('StatsService')
+          ? (name, ip) => stats.online.enter(name, ip)
+          : undefined,
     },
   })
   return {
