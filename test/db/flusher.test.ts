@@ -3,7 +3,7 @@ import { Database } from 'bun:sqlite'
 import { createFlusher, type FlushSource } from '../../src/db/flusher'
 import { createMemoryLogger } from '../../src/shared/log'
 
-function setup() {
+function setup(opts: { intervalMs?: number; maxRows?: number } = {}) {
   const db = new Database(':memory:')
   db.exec('CREATE TABLE rows (v INTEGER NOT NULL CHECK (v >= 0))')
   const insert = db.prepare('INSERT INTO rows (v) VALUES (?)')
@@ -22,10 +22,22 @@ function setup() {
     },
   }
   const log = createMemoryLogger()
-  const flusher = createFlusher({ db, intervalMs: 20, maxRows: 3, log })
+  const flusher = createFlusher({
+    db,
+    intervalMs: opts.intervalMs ?? 20,
+    maxRows: opts.maxRows ?? 3,
+    log,
+  })
   flusher.register(source)
   const count = () => (db.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n
-  return { db, flusher, push: (v: number) => pending.push(v), count, log, pendingCount: () => pending.length }
+  return {
+    db,
+    flusher,
+    push: (v: number) => pending.push(v),
+    count,
+    log,
+    pendingCount: () => pending.length,
+  }
 }
 
 describe('flusher', () => {
@@ -50,6 +62,21 @@ describe('flusher', () => {
     expect(s.log.lines.some((l) => l.level === 'error')).toBe(true)
     s.flusher.flushNow()
     expect(s.count()).toBe(0)
+  })
+
+  test('a large bound is checked every maxRows/64 pokes: the early flush comes within 2 %', async () => {
+    // maxRows 6,400: the backlog is counted every 100th poke.
+    const s = setup({ intervalMs: 60_000, maxRows: 6_400 })
+    s.flusher.start()
+    let pushed = 0
+    while (s.count() === 0 && pushed < 7_000) {
+      s.push(pushed++)
+      s.flusher.poke()
+      if (s.pendingCount() >= 6_400) await Bun.sleep(1)
+    }
+    s.flusher.stop()
+    expect(s.count()).toBeGreaterThanOrEqual(6_400)
+    expect(s.count()).toBeLessThanOrEqual(6_400 + 100)
   })
 
   test('the interval flushes by itself, and poke() flushes early past the bound', async () => {
