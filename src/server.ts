@@ -8,6 +8,7 @@ import { clientIp, trustedProxies } from './proxy/clientip'
 import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
+import { startCheckpointer } from './db/checkpointer'
 import { openStore, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides, type RequestMeta } from './deps'
 import { startUsagePruning } from './reports/prune'
@@ -27,6 +28,9 @@ export type Gateway = {
   /** Graceful stop: stop accepting, let in-flight calls finish (bounded), flush, checkpoint, close. */
   stop(): Promise<void>
 }
+
+/** How often the checkpoint worker copies the WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 500
 
 const ADMIN_BODY_PATHS = /^\/(x-|dashboard)/
 /** Proxied POST paths skip the framework's router: one Map lookup, then the pipeline. */
@@ -218,6 +222,13 @@ export async function startGateway(
     store.close()
     throw e
   }
+  // WAL checkpoints run on a worker thread while serving (src/db/checkpointer.ts).
+  const checkpointer = await startCheckpointer(
+    store.db,
+    store.path,
+    CHECKPOINT_INTERVAL_MS,
+    deps.log,
+  )
   const stopPruning = startUsagePruning({
     repo: createReportsRepo(store.db),
     clock: deps.clock,
@@ -240,6 +251,7 @@ export async function startGateway(
       deps.flusher.stop()
       deps.flusher.flushNow()
       deps.log.flush()
+      await checkpointer?.stop()
       store.close()
     })())
 
