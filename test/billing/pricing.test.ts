@@ -219,14 +219,16 @@ describe('costNano properties', () => {
   const price = fc
     .record({ input: usd, cached_input: usd, output: usd, per_image: usd, per_request: usd })
     .map((e) => compilePrice(e))
+  const usageOf = (tokens: fc.Arbitrary<number>, maxImages: number, maxRequests: number) =>
+    fc.record({
+      promptTokens: tokens,
+      cachedTokens: tokens,
+      completionTokens: tokens,
+      images: fc.option(fc.integer({ min: 0, max: maxImages }), { nil: undefined }),
+      requests: fc.option(fc.integer({ min: 0, max: maxRequests }), { nil: undefined }),
+    })
   const tokens = fc.integer({ min: 0, max: 2_000_000_000 })
-  const usage = fc.record({
-    promptTokens: tokens,
-    cachedTokens: tokens,
-    completionTokens: tokens,
-    images: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-    requests: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
-  })
+  const usage = usageOf(tokens, 100, 5)
   const rates = fc.integer({ min: 0, max: 100_000_000 }).map((n) => n / 1e6)
 
   test('never negative, always a safe integer', () => {
@@ -275,14 +277,7 @@ describe('costNano properties', () => {
         chargedNano: cap((sum * rn + 500_000_000_000_000n) / 1_000_000_000_000_000n),
       }
     }
-    const small = fc.integer({ min: 0, max: 50_000 })
-    const smallUsage = fc.record({
-      promptTokens: small,
-      cachedTokens: small,
-      completionTokens: small,
-      images: fc.option(fc.integer({ min: 0, max: 10 }), { nil: undefined }),
-      requests: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
-    })
+    const smallUsage = usageOf(fc.integer({ min: 0, max: 50_000 }), 10, 2)
     fc.assert(
       fc.property(price, fc.oneof(smallUsage, usage), fc.oneof(fc.constant(1), rates), (p, u, r) =>
         expect(costNano(p, u, r)).toEqual(reference(p, u, r)),
