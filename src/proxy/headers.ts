@@ -4,7 +4,7 @@
 import type { PoolKey } from '../keys/pool'
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus ones that describe a body we re-frame. */
-const HOP_BY_HOP = new Set([
+const HOP_BY_HOP = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -18,10 +18,10 @@ const HOP_BY_HOP = new Set([
   'content-length',
   'accept-encoding',
   'expect',
-])
+]
 
 /** Client headers that describe the client's relation to xgate, not to the provider. */
-const CLIENT_ONLY = new Set([
+const CLIENT_ONLY = [
   'authorization',
   'x-api-key',
   'cookie',
@@ -31,10 +31,10 @@ const CLIENT_ONLY = new Set([
   'x-real-ip',
   'forwarded',
   'x-request-id',
-])
+]
 
 /** Upstream answer headers that name the provider account or describe the original framing. */
-const UPSTREAM_ONLY = new Set([
+const UPSTREAM_ONLY = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -50,12 +50,10 @@ const UPSTREAM_ONLY = new Set([
   'set-cookie',
   'x-request-id',
   'alt-svc',
-])
+]
 
-/** Every name upstreamHeaders() removes, deleted from a copy without looking first. */
+/** Every name upstreamHeaders() removes, deleted without looking first. */
 const NOT_FORWARDED = [...HOP_BY_HOP, ...CLIENT_ONLY]
-/** Every name clientHeaders() removes. */
-const NOT_RETURNED = [...UPSTREAM_ONLY]
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
 
 /**
@@ -70,23 +68,22 @@ export function upstreamHeaders(
   key: PoolKey,
   contentType: string | null,
 ): Headers {
-  const out = client
   // Headers named in `Connection:` are hop-by-hop too.
   const named = client.get('connection')
   if (named) {
     for (const n of named.toLowerCase().split(',')) {
       const name = n.trim()
-      if (TOKEN.test(name)) out.delete(name)
+      if (TOKEN.test(name)) client.delete(name)
     }
   }
-  for (const name of NOT_FORWARDED) out.delete(name)
-  if (contentType) out.set('content-type', contentType)
-  out.set('accept-encoding', 'identity')
+  for (const name of NOT_FORWARDED) client.delete(name)
+  if (contentType) client.set('content-type', contentType)
+  client.set('accept-encoding', 'identity')
   if (key.type === 'anthropic') {
-    out.set('x-api-key', key.secret)
-    if (!out.has('anthropic-version')) out.set('anthropic-version', '2023-06-01')
-  } else out.set('authorization', `Bearer ${key.secret}`)
-  return out
+    client.set('x-api-key', key.secret)
+    if (!client.has('anthropic-version')) client.set('anthropic-version', '2023-06-01')
+  } else client.set('authorization', `Bearer ${key.secret}`)
+  return client
 }
 
 /**
@@ -95,12 +92,11 @@ export function upstreamHeaders(
  * Cleaned in place: the new Response copies them, and the upstream answer is not read again.
  */
 export function clientHeaders(upstream: Headers, requestId?: string): Headers {
-  const out = upstream
-  const rid = out.get('x-request-id') ?? out.get('request-id')
-  for (const name of NOT_RETURNED) out.delete(name)
-  if (rid) out.set('x-upstream-request-id', rid)
-  if (requestId) out.set('x-request-id', requestId)
-  return out
+  const rid = upstream.get('x-request-id') ?? upstream.get('request-id')
+  for (const name of UPSTREAM_ONLY) upstream.delete(name)
+  if (rid) upstream.set('x-upstream-request-id', rid)
+  if (requestId) upstream.set('x-request-id', requestId)
+  return upstream
 }
 
 /** Retry-After in ms (seconds or an HTTP date; also `retry-after-ms`), or null. */
