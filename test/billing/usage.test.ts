@@ -27,12 +27,18 @@ const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageReco
   ...over,
 })
 
-test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', () => {
+/** An in-memory store and its usage store, days counted in `tz`. */
+function usageIn(tz: string) {
   const store = openMemoryStore()
   const usage = createUsageStore({
     repo: createBillingRepo(store.db),
-    calendar: createCalendar('America/New_York'),
+    calendar: createCalendar(tz),
   })
+  return { store, usage }
+}
+
+test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', () => {
+  const { store, usage } = usageIn('America/New_York')
   // 03:00 UTC on Jan 16 is still Jan 15 in New York.
   const t = Date.UTC(2026, 0, 16, 3, 0, 0)
   usage.add(rec('r1', t))
@@ -64,11 +70,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
 })
 
 test('daily aggregates of an interleaved batch: runs and returns to earlier keys add up', () => {
-  const store = openMemoryStore()
-  const usage = createUsageStore({
-    repo: createBillingRepo(store.db),
-    calendar: createCalendar('UTC'),
-  })
+  const { store, usage } = usageIn('UTC')
   const day1 = Date.UTC(2026, 0, 15, 23, 59, 0)
   const day2 = Date.UTC(2026, 0, 16, 0, 1, 0)
   const plan: Array<[number, number, string]> = [
