@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
+import { createCardsRepo } from './accounts/cards-repo'
 import { createAccountsRepo } from './accounts/repo'
 import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs } from './config'
 import { backupTo, InstanceLockedError } from './db/open'
@@ -86,6 +87,7 @@ function check(flags: Record<string, string>) {
   migrate(db)
   const integrity = (db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>).map((r) => r.integrity_check)
   const violations = createAccountsRepo(db).invariantViolations()
+  const created = createCardsRepo(db).conservationViolations()
   db.close()
   let ok = true
   if (integrity.length !== 1 || integrity[0] !== 'ok') {
@@ -97,6 +99,11 @@ function check(flags: Record<string, string>) {
     process.stdout.write(`ledger mismatch: account ${v.id} (${v.name}) cards=${v.cardsNano} ledger=${v.ledgerNano} nano-USD\n`)
   }
   if (violations.length === 0) process.stdout.write('ledger: ok (cards == ledger for every account)\n')
+  for (const c of created) {
+    ok = false
+    process.stdout.write(`conservation: operation ${c.ref} paid ${c.paidNano} and received ${c.receivedNano} real nano-USD\n`)
+  }
+  if (created.length === 0) process.stdout.write('conservation: ok (no movement received more than it paid)\n')
   process.exit(ok ? 0 : 1)
 }
 

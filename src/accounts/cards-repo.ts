@@ -53,8 +53,18 @@ export function createCardsRepo(db: Database) {
      WHERE id = ? AND account_id = ?`,
   )
   const remove = db.prepare('DELETE FROM cards WHERE id = ? AND account_id = ?')
+  // The account's Rates go with the row, so a movement's real value can be checked later (v9).
   const ledger = db.prepare(
-    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, ?, ?, ?)',
+    `INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at, rates)
+     VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rates FROM accounts WHERE id = ?1))`,
+  )
+  // Rows of one operation that touched two accounts or more (re-rating moves no value).
+  const movements = db.prepare(
+    `SELECT ref, account_id, delta_nano, rates FROM ledger
+     WHERE rates IS NOT NULL AND reason <> 'rerate' AND ref IN (
+       SELECT ref FROM ledger WHERE rates IS NOT NULL AND reason <> 'rerate'
+       GROUP BY ref HAVING COUNT(DISTINCT account_id) > 1)
+     ORDER BY ref`,
   )
 
   const rowOf = (c: Card) =>
@@ -105,6 +115,25 @@ export function createCardsRepo(db: Database) {
       }
       if (delta !== 0) ledger.run(accountId, delta, reason, ref, atMs)
       return delta
+    },
+    /**
+     * Operations between accounts whose payees received more real value (delta / Rates) than the
+     * payers gave: money created by a conversion. Empty when the books conserve value.
+     */
+    conservationViolations(): Array<{ ref: string; paidNano: number; receivedNano: number }> {
+      const sums = new Map<string, { paid: number; received: number }>()
+      for (const r of movements.all() as Array<{ ref: string; delta_nano: number; rates: number }>) {
+        const s = sums.get(r.ref) ?? { paid: 0, received: 0 }
+        if (r.delta_nano < 0) s.paid -= r.delta_nano / r.rates
+        else s.received += r.delta_nano / r.rates
+        sums.set(r.ref, s)
+      }
+      const out: Array<{ ref: string; paidNano: number; receivedNano: number }> = []
+      // 1e-6 nano of float noise per operation is not money.
+      for (const [ref, s] of sums) {
+        if (s.received > s.paid + 1e-6) out.push({ ref, paidNano: s.paid, receivedNano: s.received })
+      }
+      return out
     },
     /** A ledger row with no card change behind it: only the closing row of a deleted account. */
     ledger(accountId: number, deltaNano: number, reason: LedgerReason, ref: string, atMs: number) {

@@ -150,28 +150,40 @@ export function rescale(cards: readonly Card[], ratio: number): CardsResult {
 
 /** What a payer pays to fund a child with a card of `xNano` (child units): X × payer / child. */
 export function fundingCost(xNano: number, payerRates: number, childRates: number): number {
-  return convert(xNano, payerRates, childRates)
+  return convert(xNano, payerRates, childRates, 'up')
 }
 
 /** The caller's card for deducting `xNano` from a target: X × caller / target − fee, ≥ 0. */
 export function deductRefund(xNano: number, callerRates: number, targetRates: number): number {
-  return Math.max(0, convert(xNano, callerRates, targetRates) - REFUND_FEE_NANO)
+  return Math.max(0, convert(xNano, callerRates, targetRates, 'down') - REFUND_FEE_NANO)
 }
 
 /** The parent's card when a child holding `balanceNano` is deleted; a debt refunds nothing. */
 export function deleteRefund(balanceNano: number, childRates: number, parentRates: number): number {
   if (balanceNano <= 0) return 0
-  return Math.max(0, convert(balanceNano, parentRates, childRates) - REFUND_FEE_NANO)
+  return Math.max(0, convert(balanceNano, parentRates, childRates, 'down') - REFUND_FEE_NANO)
 }
 
-/** `nano` of the `fromRates` account in the `toRates` account's units, rounded once. */
-function convert(nano: number, toRates: number, fromRates: number): number {
+/**
+ * `nano` of the `fromRates` account in the `toRates` account's units, rounded once, never in the
+ * payee's favour: what a payer pays rounds up, what a payee receives rounds down, so no conversion
+ * creates money. A quotient within 1e-6 nano of an integer is that integer (float noise, not value).
+ */
+export function convert(
+  nano: number,
+  toRates: number,
+  fromRates: number,
+  dir: 'up' | 'down',
+): number {
   assertNano(nano, 'amount')
   if (nano < 0) throw new RangeError('amount must not be negative')
   if (!(toRates > 0 && fromRates > 0 && Number.isFinite(toRates) && Number.isFinite(fromRates))) {
     throw new RangeError('Rates must be positive')
   }
-  return safe(Math.round((nano * toRates) / fromRates))
+  const q = (nano * toRates) / fromRates
+  const near = Math.round(q)
+  if (Math.abs(q - near) < 1e-6) return safe(near)
+  return safe(dir === 'up' ? Math.ceil(q) : Math.floor(q))
 }
 
 // A slot pairs a card as it was (`orig`, absent for new cards) with its current state.

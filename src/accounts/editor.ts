@@ -65,6 +65,9 @@ export function createEditor(d: EditorDeps) {
     }
     d.forbidRootOnly(caller, input)
     const x = input.CreditGranted === undefined ? 0 : creditNano(input.CreditGranted)
+    if (x === 0 && input.CreditGranted !== undefined && input.CreditGranted !== 0) {
+      throw bad('CreditGranted', `${input.CreditGranted} USD rounds to 0 nano-dollars: nothing to move`)
+    }
     const days = checkDays(input.Days, x)
     if (Object.keys(input).length === 0) throw bad('body', 'no field to change')
     d.flushNow()
@@ -86,6 +89,9 @@ export function createEditor(d: EditorDeps) {
           )
         }
         rerate(ctx, before, patch.rates)
+        // CreditGranted is a total in the account's units: it is re-rated with the cards.
+        const granted = Math.round(((before.creditGrantedNano ?? 0) * patch.rates) / before.rates)
+        d.repo.update(before.id, { creditGrantedNano: granted })
       }
       const fields = Object.fromEntries(
         Object.entries(patch).filter(
@@ -121,8 +127,10 @@ export function createEditor(d: EditorDeps) {
       let money: Record<string, number> = {}
       if (x > 0) {
         const { costNano } = fund(ctx, payer, target, x, days)
-        d.repo.update(target.id, { creditGrantedNano: x })
-        money = { CreditGranted: usd(x), Cost: usd(costNano) }
+        // CreditGranted: the total granted over the account's life (grants − deductions).
+        const total = (target.creditGrantedNano ?? 0) + x
+        d.repo.update(target.id, { creditGrantedNano: total })
+        money = { CreditGranted: usd(total), Granted: usd(x), Cost: usd(costNano) }
         log(
           {
             action: 'recharge',
@@ -133,8 +141,9 @@ export function createEditor(d: EditorDeps) {
         )
       } else if (x < 0) {
         const r = deductFrom(ctx, payer, target, -x)
-        d.repo.update(target.id, { creditGrantedNano: -r.takenNano })
-        money = { CreditGranted: -usd(r.takenNano), Refund: usd(r.refundNano) }
+        const total = (target.creditGrantedNano ?? 0) - r.takenNano
+        d.repo.update(target.id, { creditGrantedNano: total })
+        money = { CreditGranted: usd(total), Deducted: usd(r.takenNano), Refund: usd(r.refundNano) }
         const details = {
           ref,
           name: target.name,

@@ -61,7 +61,7 @@ describe('parallel funding', () => {
           .prepare(`SELECT SUM(delta_nano) AS s FROM ledger WHERE account_id IN (${ids.join(',')})`)
           .get() as { s: number }
       ).s
-    const fees = replies.filter((r) => r.body.User.Updates.CreditGranted === -1).length * 0.2 * USD
+    const fees = replies.filter((r) => r.body.User.Updates.Deducted === 1).length * 0.2 * USD
     // Root minted 5000 into the three; moves between them are transfers; only the deduct fees left.
     expect(fees).toBeGreaterThan(0)
     expect(sum([top.id, mid.id, kid.id])).toBe(5000 * USD - fees)

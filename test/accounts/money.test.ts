@@ -15,7 +15,9 @@ describe('funding', () => {
     expect(r.status, r.text).toBe(200)
     expect(r.body.Parent.Balance, r.text).toBe(100)
     expect(r.body.User.Updates.Balance, r.text).toBe(200)
-    expect(r.body.User.Updates.CreditGranted, r.text).toBe(100)
+    // CreditGranted is the lifetime total (100 at creation + 100 now); Granted is this operation's.
+    expect(r.body.User.Updates.CreditGranted, r.text).toBe(200)
+    expect(r.body.User.Updates.Granted, r.text).toBe(100)
   })
 
   test('a payer at Rates 2 funding a child at Rates 3 pays X × 2 / 3, rounded once to the nano', async () => {
@@ -134,7 +136,8 @@ describe('deduct', () => {
     const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: -20 })
     expect(r.status, r.text).toBe(200)
     expect(r.body.User.Updates.Balance, r.text).toBe(30)
-    expect(r.body.User.Updates.CreditGranted, r.text).toBe(-20)
+    expect(r.body.User.Updates.CreditGranted, r.text).toBe(30)
+    expect(r.body.User.Updates.Deducted, r.text).toBe(20)
     const refund = r.body.Parent.CreditBalance.find((c: any) => c.amount === 9.8)
     expect(refund, r.text).toBeDefined()
     expect(Date.parse(refund.expires_at) - h.clock.now(), r.text).toBe(180 * DAY_MS)
@@ -146,7 +149,8 @@ describe('deduct', () => {
     const kid = await h.child(parent.key, { CreditGranted: 5 })
     const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: -50 })
     expect(r.status, r.text).toBe(200)
-    expect(r.body.User.Updates.CreditGranted, r.text).toBe(-5)
+    expect(r.body.User.Updates.CreditGranted, r.text).toBe(0)
+    expect(r.body.User.Updates.Deducted, r.text).toBe(5)
     expect(r.body.User.Updates.Balance, r.text).toBe(0)
     expect(r.body.Parent.Balance, r.text).toBe(95 + 4.8)
     const again = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: -1 })
