@@ -40,9 +40,11 @@ export function createRotationService(d: {
     const local = `${dayKey(nowMs, d.timeZone)}-${suffix}`
     const utc = `${dayKey(nowMs, 'UTC')}-${suffix}`
     if (confirm.trim() === local || confirm.trim() === utc) return
+    // One expected string, said once; UTC's date is named only on the day it differs from TZ's.
+    const alt = utc === local ? '' : ` (or "${utc}", the date in UTC)`
     throw new AppError(
       'bad_request',
-      `confirm: must be "${local}" (today's date in ${d.timeZone}, or in UTC, then -${suffix})`,
+      `confirm must be "${local}"${alt}: today's date in ${d.timeZone} followed by -${suffix}`,
       { param: 'confirm' },
     )
   }
@@ -85,8 +87,8 @@ export function createRotationService(d: {
     d.events.accountChanged({ id: target.id, name: target.name, dna: target.dna })
     return {
       success: true,
-      message:
-        'key rotated: the old key no longer works; keep the new one now, it is not shown again',
+      // The XAI reference's wording; the old key stops working at once, the new one is shown once.
+      message: action === 'rotate_self' ? 'Self key rotated successfully' : 'Key rotated successfully',
       rotate: {
         action,
         id: target.id,

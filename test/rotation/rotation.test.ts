@@ -23,8 +23,11 @@ describe('POST /x-self', () => {
     ]) {
       const r = await call(t, 'POST', '/x-self', { key: alice.key, body: { confirm } })
       expect(r.status, r.text).toBe(400)
-      expect(r.body.error.message).toContain('"2026-01-16-ROTATE-SELF"')
-      expect(r.body.error.message).toStartWith('confirm:')
+      const msg: string = r.body.error.message
+      expect(msg).toStartWith('confirm must be "2026-01-16-ROTATE-SELF"')
+      expect(msg.split('2026-01-16-ROTATE-SELF').length).toBe(2) // said once
+      expect(msg).not.toContain('or in UTC')
+      expect(r.body.error.param).toBe('confirm')
     }
     expect((await call(t, 'POST', '/x-self', { key: alice.key, body: {} })).status).toBe(400)
     expect(hashOf(alice.account.id)).toBe(hashKey(alice.key))
@@ -40,7 +43,7 @@ describe('POST /x-self', () => {
     expect(r.status, r.text).toBe(200)
     expect(r.body).toEqual({
       success: true,
-      message: expect.any(String),
+      message: 'Self key rotated successfully',
       rotate: {
         action: 'rotate_self',
         id: alice.account.id,
@@ -156,5 +159,18 @@ describe('POST /x-root', () => {
     expect(r.body.rotate).toMatchObject({ action: 'rotate_root', id: 1, name: 'root' })
     expect(await whoami(t.rootKey)).toBe(401)
     expect(await whoami(r.body.rotate.key)).toBe(200)
+  })
+})
+
+describe('confirm when TZ is UTC', () => {
+  const u = makeApp({ TZ: 'UTC' }, Date.parse('2026-01-15T20:00:00Z'))
+  afterAll(() => u.close())
+  const carol = addAccount(u, null, { name: 'carol' })
+  test('the error names the one expected string, with no second date', async () => {
+    const r = await call(u, 'POST', '/x-self', { key: carol.key, body: { confirm: 'yes' } })
+    expect(r.status, r.text).toBe(400)
+    expect(r.body.error.message).toBe(
+      'confirm must be "2026-01-15-ROTATE-SELF": today\'s date in UTC followed by -ROTATE-SELF',
+    )
   })
 })
