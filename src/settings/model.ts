@@ -1,16 +1,18 @@
 // TypeBox schemas of /x-config (§7.5).
 import { t } from 'elysia'
 
-const Configs = t.Record(t.String(), t.Unknown(), {
+const Configs = t.Record(t.String(), t.String(), {
   description:
-    'each key as set (EMAIL_PASS shown as ***); null when neither stored nor in the environment',
+    'the keys that have a value, each as the string a client would POST (EMAIL_PASS shown as ' +
+    '***); keys without a value are left out',
 })
 const Sources = t.Record(
   t.String(),
-  t.Union([t.Literal('stored'), t.Literal('env'), t.Literal('unset')]),
+  t.Union([t.Literal('stored'), t.Literal('env'), t.Literal('default'), t.Literal('unset')]),
   {
     description:
-      'stored = set through /x-config; env = environment, config file or built-in default',
+      'every key: stored = set through /x-config; env = environment or config file; ' +
+      "default = xgate's built-in value; unset = no value",
   },
 )
 

@@ -12,7 +12,13 @@ import { createVault, loadMasterKey, type Vault } from '../keys/vault'
 import * as p from './parse'
 import type { SettingsRepo } from './repo'
 
-type Spec = { parse: (v: unknown) => p.Parsed<unknown>; unset: unknown; secret?: boolean }
+type Spec = {
+  parse: (v: unknown) => p.Parsed<unknown>
+  unset: unknown
+  secret?: boolean
+  /** The value xgate's own configuration supplies when nobody set one (shown as `default`). */
+  builtin?: unknown
+}
 
 const SPECS = {
   MODEL_MAPPER: { parse: p.parseModelMapper, unset: [] },
@@ -21,7 +27,7 @@ const SPECS = {
   RESOURCES: { parse: p.parseResources, unset: null },
   MODEL_LIMITS: { parse: p.parseModelLimits, unset: {} },
   MODEL_PRICES: { parse: p.parseModelPrices, unset: {} },
-  ALLOW_UNPRICED_MODELS: { parse: p.parseBool, unset: false },
+  ALLOW_UNPRICED_MODELS: { parse: p.parseBool, unset: false, builtin: false },
   XAI_MAIL: { parse: p.parseAddresses, unset: [] },
   EMAIL_SMTP: { parse: p.parseHost, unset: undefined },
   EMAIL_PORT: { parse: p.parsePort, unset: undefined },
@@ -29,14 +35,14 @@ const SPECS = {
   EMAIL_PASS: { parse: p.parseText(256), unset: undefined, secret: true },
   EMAIL_SENDER: { parse: p.parseSender, unset: undefined },
   EMAIL_TLS: { parse: p.parseBool, unset: undefined },
-  EMAIL_BALANCE: { parse: p.parseUsd, unset: 3 },
+  EMAIL_BALANCE: { parse: p.parseUsd, unset: 3, builtin: 3 },
 } satisfies Record<string, Spec>
 
 export type SettingKey = keyof typeof SPECS
 export const SETTING_KEYS = Object.keys(SPECS) as SettingKey[]
 export const MASK = '***'
 
-export type Source = 'stored' | 'env' | 'unset'
+export type Source = 'stored' | 'env' | 'default' | 'unset'
 type Entry = { raw: unknown; value: unknown; source: Source }
 
 export type MailSettings = {
@@ -94,7 +100,9 @@ export function createSettings(
     }
     const r = spec(key).parse(raw)
     if (!r.ok) throw new ConfigError(`invalid setting ${key}=${JSON.stringify(raw)}: ${r.why}`)
-    env.set(key, { raw, value: r.value, source: 'env' })
+    // The config schema fills some keys in; a value equal to that built-in one reads as `default`.
+    const source: Source = raw === spec(key).builtin ? 'default' : 'env'
+    env.set(key, { raw, value: r.value, source })
   }
   for (const key of SETTING_KEYS) live.set(key, env.get(key)!)
   for (const row of repo.all()) {
@@ -106,8 +114,11 @@ export function createSettings(
   }
 
   const get = <T>(key: SettingKey) => live.get(key)!.value as T
-  const shown = (key: SettingKey, raw: unknown) =>
-    spec(key).secret && raw !== null && raw !== '' ? MASK : raw
+  /** A value as the string a client would POST to get it (secrets masked). */
+  const shown = (key: SettingKey, raw: unknown): string => {
+    if (spec(key).secret && raw !== '') return MASK
+    return typeof raw === 'string' ? raw : typeof raw === 'object' ? JSON.stringify(raw) : String(raw)
+  }
 
   /** The checked keys of a request body, or a 400 naming every bad key and why. */
   const validate = (values: Record<string, unknown>): Map<SettingKey, Entry> => {
@@ -172,13 +183,13 @@ export function createSettings(
       }
     },
 
-    /** Every key as set (secrets masked) and where its value comes from. */
-    view(): { configs: Record<string, unknown>; sources: Record<string, Source> } {
-      const configs: Record<string, unknown> = {}
+    /** The keys that have a value, as POSTable strings, and every key's source. */
+    view(): { configs: Record<string, string>; sources: Record<string, Source> } {
+      const configs: Record<string, string> = {}
       const sources: Record<string, Source> = {}
       for (const key of SETTING_KEYS) {
         const e = live.get(key)!
-        configs[key] = shown(key, e.raw)
+        if (e.source !== 'unset') configs[key] = shown(key, e.raw)
         sources[key] = e.source
       }
       return { configs, sources }

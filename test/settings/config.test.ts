@@ -16,31 +16,29 @@ t.deps.events.onSettingsChanged((e) => changes.push(e.keys))
 const stored = () => t.deps.db.prepare('SELECT key, value FROM settings ORDER BY key').all()
 
 describe('GET /x-config', () => {
-  test('every key with its value and source, secrets masked', async () => {
+  test('the keys that have a value as POSTable strings, every source, secrets masked', async () => {
     const r = await call(t, 'GET', '/x-config', { key: t.rootKey })
     expect(r.status, r.text).toBe(200)
     expect(r.body.success).toBe(true)
     expect(r.body.configs.MODEL_MAPPER).toBe('gpt-4=gpt-4o')
     expect(r.body.configs.EMAIL_PASS).toBe('***')
-    expect(r.body.configs.LEVEL_MAPPER).toBeNull()
-    expect(r.body.configs.EMAIL_BALANCE).toBe(3)
+    expect(r.body.configs).not.toHaveProperty('LEVEL_MAPPER')
+    expect(r.body.configs.EMAIL_BALANCE).toBe('3')
+    expect(r.body.configs.ALLOW_UNPRICED_MODELS).toBe('false')
+    for (const v of Object.values(r.body.configs)) expect(typeof v).toBe('string')
     expect(r.body.sources).toMatchObject({
       MODEL_MAPPER: 'env',
       LEVEL_MAPPER: 'unset',
       EMAIL_PASS: 'env',
+      EMAIL_BALANCE: 'default',
+      ALLOW_UNPRICED_MODELS: 'default',
     })
     expect(r.text).not.toContain('env-secret')
-    expect(Object.keys(r.body.configs)).toEqual(
-      expect.arrayContaining([
-        'MODEL_MAPPER',
-        'LEVEL_MAPPER',
-        'SWITCH_OVER',
-        'RESOURCES',
-        'MODEL_LIMITS',
-      ]),
+    expect(Object.keys(r.body.configs).sort()).toEqual(
+      ['ALLOW_UNPRICED_MODELS', 'EMAIL_BALANCE', 'EMAIL_PASS', 'MODEL_MAPPER', 'SWITCH_OVER'],
     )
-    expect(Object.keys(r.body.configs)).toEqual(
-      expect.arrayContaining(['MODEL_PRICES', 'XAI_MAIL', 'EMAIL_SMTP']),
+    expect(Object.keys(r.body.sources)).toEqual(
+      expect.arrayContaining(['LEVEL_MAPPER', 'RESOURCES', 'MODEL_PRICES', 'XAI_MAIL', 'EMAIL_SMTP']),
     )
   })
 
@@ -83,6 +81,10 @@ describe('POST /x-config', () => {
     expect(r.body.updated.sort()).toEqual(Object.keys(body).sort())
     expect(r.body.configs.EMAIL_PASS).toBe('***')
     expect(r.body.sources.MODEL_MAPPER).toBe('stored')
+    // Objects and numbers come back as the strings a client would POST; posting them back is a no-op.
+    expect(r.body.configs.LEVEL_MAPPER).toBe('{"o1*":3}')
+    expect(r.body.configs.EMAIL_PORT).toBe('587')
+    expect(r.body.configs.EMAIL_TLS).toBe('true')
     const s = t.deps.settings
     expect(s.modelMapper().map((m) => [m.pattern, m.target])).toEqual([
       ['gpt-4o', 'gpt-4o-mini'],
@@ -112,6 +114,15 @@ describe('POST /x-config', () => {
     expect(log.operator_id).toBe(1)
     expect(log.details.values.EMAIL_PASS).toBe('***')
     expect(JSON.stringify(log)).not.toContain('new-secret')
+    const back = Object.fromEntries(
+      Object.keys(body)
+        .filter((k) => k !== 'EMAIL_PASS')
+        .map((k) => [k, r.body.configs[k]]),
+    )
+    const again = await call(t, 'POST', '/x-config', { key: t.rootKey, body: back })
+    expect(again.status, again.text).toBe(200)
+    expect(again.body.configs).toEqual(r.body.configs)
+    expect(s.modelLimits()).toEqual({ 'gpt-4o': { rpm: 60, tpm: 100_000 } })
   })
 
   test('one bad key refuses the whole request and names the key', async () => {
