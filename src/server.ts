@@ -135,7 +135,8 @@ export async function startGateway(
     const meta: RequestMeta = { id: newRequestId(deps.clock.now()), ip }
     // The pipeline gets the meta directly; only framework routes look it up by request.
     if (!ep) deps.requestMeta.set(req, meta)
-    const done = deps.inFlight.begin()
+    // A scrape of /metrics is not a call: it must not count itself in the gauge it reports.
+    const done = path === '/metrics' ? () => {} : deps.inFlight.begin()
     let res: Response
     try {
       const admin = !ep && ADMIN_BODY_PATHS.test(path)

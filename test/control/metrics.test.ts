@@ -2,6 +2,7 @@
 // label escaping, histogram buckets cumulative and ending in +Inf == _count.
 
 import { describe, expect, test } from 'bun:test'
+import { call, startTestGateway } from '../helpers/gateway'
 import { createHistogram } from '../../src/control/histogram'
 import { renderMetrics, type MetricsSnapshot } from '../../src/control/metrics'
 
@@ -127,5 +128,20 @@ describe('renderMetrics', () => {
     expect(() => parseExposition('foo bar baz\n')).toThrow()
     expect(() => parseExposition('# TYPE x counter\nx{a="b} 1\n')).toThrow()
     expect(() => parseExposition('y 1\n')).toThrow(/before its TYPE/)
+  })
+})
+
+describe('GET /metrics on a running gateway', () => {
+  test('an idle gateway reports 0 calls in flight: the scrape does not count itself', async () => {
+    const gw = await startTestGateway()
+    try {
+      for (let i = 0; i < 2; i++) {
+        const m = await call(gw, 'GET', '/metrics')
+        expect(m.status).toBe(200)
+        expect(m.text).toMatch(/^xgate_requests_in_flight 0$/m)
+      }
+    } finally {
+      await gw.close()
+    }
   })
 })
