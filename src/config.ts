@@ -96,7 +96,22 @@ function coerce(key: Key, raw: string): unknown {
   return raw
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+/** Top-level Xray objects that mean nothing to xgate: accepted so an Xray file loads, and named once. */
+const XRAY_IGNORED = ['routing', 'stats', 'policy']
+
+/** Xray gives the control listener's address as the dokodemo-door inbound tagged with api.tag. */
+function xrayApiListen(inbounds: unknown, tag: unknown): string | undefined {
+  if (!Array.isArray(inbounds)) throw new ConfigError('inbounds: must be an array')
+  const hit = inbounds.find(
+    (i) => i && typeof i === 'object' && i.protocol === 'dokodemo-door' && (tag === undefined || i.tag === tag),
+  ) as { listen?: unknown; port?: unknown } | undefined
+  if (!hit) return undefined
+  const host = typeof hit.listen === 'string' && hit.listen ? hit.listen : '127.0.0.1'
+  if (!Number.isInteger(hit.port)) throw new ConfigError('inbounds: the api inbound needs an integer port')
+  return `${host}:${hit.port}`
+}
+
+function readConfigFile(path: string, note: (line: string) => void): Record<string, unknown> {
   let parsed: unknown
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'))
@@ -107,15 +122,20 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`config file ${path}: must hold a JSON object`)
   }
   const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+  const obj = parsed as Record<string, unknown>
+  for (const [k, v] of Object.entries(obj)) {
     if (k === 'api') {
-      // Xray's shape: "api": {"listen": "127.0.0.1:10085", "services": [...]}
-      const api = v as { listen?: unknown; services?: unknown; token?: unknown }
+      // Xray's shape: "api": {"tag": "api", "listen": "127.0.0.1:10085", "services": [...]}
+      const api = v as { listen?: unknown; services?: unknown; token?: unknown; tag?: unknown }
       if (!api || typeof api !== 'object') throw new ConfigError('api: must be an object')
+      const viaInbound = obj.inbounds === undefined ? undefined : xrayApiListen(obj.inbounds, api.tag)
       if (api.listen !== undefined) out.API_LISTEN = api.listen
+      else if (viaInbound !== undefined) out.API_LISTEN = viaInbound
       if (api.services !== undefined) out.API_SERVICES = api.services
       if (api.token !== undefined) out.API_TOKEN = api.token
-    } else if ((KEYS as string[]).includes(k)) out[k] = v
+    } else if (k === 'inbounds' && obj.api !== undefined) continue
+    else if (XRAY_IGNORED.includes(k)) note(`config file ${path}: ignoring Xray's "${k}" object (xgate has no use for it)`)
+    else if ((KEYS as string[]).includes(k)) out[k] = v
     else throw new ConfigError(`config file ${path}: unknown setting ${k}`)
   }
   return out
@@ -125,13 +145,23 @@ function readConfigFile(path: string): Record<string, unknown> {
  * Builds the frozen Config. `env` is process.env in production and a plain object in tests.
  * Throws ConfigError with one line naming the setting and why.
  */
-export function loadConfig(flags: Record<string, string>, env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  flags: Record<string, string>,
+  env: Record<string, string | undefined>,
+  note: (line: string) => void = (line) => process.stderr.write(`xgate: ${line}\n`),
+): Config {
   const merged: Record<string, unknown> = {}
+  // What the operator wrote, before coercion: an error echoes "abc", not the NaN it became.
+  const given: Record<string, unknown> = {}
   const file = flags.CONFIG ?? env.CONFIG_FILE
-  if (file) Object.assign(merged, readConfigFile(file))
+  if (file) Object.assign(merged, readConfigFile(file, note))
+  Object.assign(given, merged)
   for (const key of KEYS) {
     const v = env[key]
-    if (v !== undefined && v !== '') merged[key] = coerce(key, v)
+    if (v !== undefined && v !== '') {
+      merged[key] = coerce(key, v)
+      given[key] = v
+    }
   }
   for (const [flag, v] of Object.entries(flags)) {
     if (flag === 'CONFIG') continue
@@ -139,24 +169,60 @@ export function loadConfig(flags: Record<string, string>, env: Record<string, st
       throw new ConfigError(`unknown flag --${flag.toLowerCase().replace(/_/g, '-')}`)
     }
     merged[flag] = coerce(flag as Key, v)
+    given[flag] = v
   }
   const withDefaults = Value.Default(ConfigSchema, merged) as Record<string, unknown>
   const first = Value.Errors(ConfigSchema, withDefaults).First()
   if (first) {
     const name = first.path.replace(/^\//, '').split('/')[0] || 'config'
-    const shown = JSON.stringify(withDefaults[name])
+    const shown = JSON.stringify(name in given ? given[name] : withDefaults[name])
     throw new ConfigError(`invalid setting ${name}=${shown ?? ''}: ${first.message}`)
   }
   if (withDefaults.TZ) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: withDefaults.TZ as string })
     } catch {
-      throw new ConfigError(`invalid setting TZ=${withDefaults.TZ}: not an IANA time zone`)
+      throw new ConfigError(`invalid setting TZ=${JSON.stringify(withDefaults.TZ)}: not an IANA time zone`)
     }
   } else {
     withDefaults.TZ = Intl.DateTimeFormat().resolvedOptions().timeZone
   }
   return Object.freeze(withDefaults) as unknown as Config
+}
+
+/** What each setting means, for `xgate serve --help` (one short line each). */
+const MEANING: Record<Key, string> = {
+  HOST: 'address the HTTP listener binds', PORT: 'HTTP port (0: any free port)',
+  DATA_DIR: 'folder for xgate.db, root.key, master.key', TZ: 'IANA time zone for days and logs',
+  INIT_USERS: 'first start: root::email::key[,name::email::key::credit…]',
+  INIT_KEYS: 'first start: secret::providerURL[::type],… upstream keys',
+  MODEL_MAPPER: 'default for the MODEL_MAPPER config key', LEVEL_MAPPER: 'model → key level default',
+  SWITCH_OVER: 'level failover (1=2,2=3)', RESOURCES: 'default allowed API paths',
+  MODEL_LIMITS: 'default per-model limits',
+  MODEL_PRICES: 'extra or overriding model prices', ALLOW_UNPRICED_MODELS: 'serve models without a price',
+  USER_MIN_BALANCE: 'least CreditGranted of a new subaccount (USD)', CALL_MIN_BALANCE: 'USD needed to make a call',
+  USER_API_MIN_BALANCE: 'balance a non-root caller needs for the admin API', EMAIL_BALANCE: 'low-balance e-mail threshold (USD)',
+  EMAIL_SMTP: 'SMTP host for alerts', EMAIL_PORT: 'SMTP port', EMAIL_AUTH: 'SMTP user',
+  EMAIL_PASS: 'SMTP password', EMAIL_SENDER: 'From address', EMAIL_TLS: 'SMTP over TLS',
+  XAI_MAIL: 'address copied on alerts', FLUSH_INTERVAL_MS: 'ms between write-behind flushes',
+  FLUSH_MAX_ROWS: 'rows that force a flush', LOG_FILE: 'log file (default: stderr)',
+  LOG_LEVEL: 'debug, info, warn or error', TRUST_PROXY: 'proxies whose X-Forwarded-For is believed',
+  UPSTREAM_TIMEOUT_MS: 'ms an upstream call may last', FIRST_BYTE_TIMEOUT_MS: 'ms to an upstream first byte',
+  TRIES_PER_LEVEL: 'upstream keys tried per level', MAX_BODY_BYTES: 'largest proxied request body',
+  ADMIN_MAX_BODY_BYTES: 'largest admin request body', USAGE_RETENTION_DAYS: 'days usage rows are kept',
+  SHUTDOWN_GRACE_MS: 'ms calls in flight get on stop', API_LISTEN: 'control (gRPC) listener host:port or unix:path',
+  API_SERVICES: 'control services to serve', API_TOKEN: 'token the control API requires',
+}
+
+/** The settings table printed by `xgate serve --help`: name, default, meaning. */
+export function settingsHelp(): string {
+  const rows = KEYS.map((k) => {
+    const def = (ConfigSchema.properties[k] as { default?: unknown }).default
+    const shown = def === undefined ? '-' : JSON.stringify(def)
+    return `  ${k.padEnd(22)} ${shown.padEnd(12)} ${MEANING[k]}`
+  })
+  const head = 'settings (flag --name-of-setting, environment NAME, or the --config JSON file):'
+  return [head, `  ${'NAME'.padEnd(22)} ${'DEFAULT'.padEnd(12)} MEANING`, ...rows].join('\n')
 }
 
 /** Reads the real process environment and argv; the one place that touches process.env. */

@@ -6,13 +6,18 @@ import { join } from 'node:path'
 import { Database } from 'bun:sqlite'
 import { createCardsRepo } from './accounts/cards-repo'
 import { createAccountsRepo } from './accounts/repo'
-import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs } from './config'
+import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs, settingsHelp } from './config'
 import { backupTo, InstanceLockedError } from './db/open'
 import { migrate } from './db/migrations'
 import { generateKey } from './shared/ids'
 import { startGateway } from './server'
 
-const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check] [--port N] [--host H] [--data-dir D] [--config FILE] [--NAME value]`
+const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check|help] [--port N] [--host H] [--data-dir D] [--config FILE] [--NAME value]
+  serve         run the gateway (the default); \`xgate serve --help\` lists every setting
+  version       print the version and commit
+  gen-key       print a new sk-Xvs… key
+  backup FILE   write a consistent copy of the database to FILE while serving
+  check         verify the database: integrity, ledger, conservation`
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`xgate: ${message}\n`)
@@ -43,6 +48,13 @@ function restartTuned(): void {
   }
 }
 
+/** Where the generated root key lives; said on every start without INIT_USERS so it is never lost. */
+function rootKeyNote(config: { DATA_DIR: string; INIT_USERS?: string }): string | null {
+  if (config.INIT_USERS) return null
+  const file = join(config.DATA_DIR, 'root.key')
+  return existsSync(file) ? `xgate: the root key is in ${file}\n` : `xgate: no ${file} (removed after the first start)\n`
+}
+
 async function serve(flags: Record<string, string>) {
   const config = configFromProcess(flags)
   let gw: Awaited<ReturnType<typeof startGateway>>
@@ -51,7 +63,10 @@ async function serve(flags: Record<string, string>) {
   } catch (e) {
     const msg = (e as Error).message ?? ''
     if (/Failed to start server|EADDRINUSE|address already in use/i.test(msg)) {
-      fail(`cannot listen on ${config.HOST}:${config.PORT}: the port is in use or not permitted`)
+      // A first start may have created the root key just before the bind failed: say where it is.
+      const keyFile = join(config.DATA_DIR, 'root.key')
+      const where = !config.INIT_USERS && existsSync(keyFile) ? ` (the root key is in ${keyFile})` : ''
+      fail(`cannot listen on ${config.HOST}:${config.PORT}: the port is in use or not permitted${where}`)
     }
     throw e
   }
@@ -72,7 +87,7 @@ async function serve(flags: Record<string, string>) {
     process.stdout.write(
       `xgate: created root account; its key (shown once, also in ${join(config.DATA_DIR, 'root.key')}):\n${gw.generatedRootKey}\n`,
     )
-  }
+  } else process.stdout.write(rootKeyNote(config) ?? '')
   process.stdout.write(`xgate: listening on http://${config.HOST}:${gw.port}\n`)
   gw.deps.log.info('listening', { url: `http://${config.HOST}:${gw.port}`, dataDir: config.DATA_DIR, version: VERSION })
   gw.deps.log.flush()
@@ -108,7 +123,15 @@ function check(flags: Record<string, string>) {
 }
 
 async function main() {
-  const { command, args, flags } = parseArgs(process.argv.slice(2))
+  const argv = process.argv.slice(2)
+  const { command, args, flags } = parseArgs(argv)
+  // --help / -h anywhere: the usage, or the settings table when the command is serve.
+  const wantsHelp = flags.HELP !== undefined || argv.includes('-h')
+  if (wantsHelp || command === '-h') {
+    const named = argv.find((a) => !a.startsWith('-'))
+    process.stdout.write((named === 'serve' ? settingsHelp() : USAGE) + '\n')
+    return
+  }
   try {
     switch (command) {
       case 'serve':

@@ -130,9 +130,13 @@ describe('start-up failures', () => {
   test('a port in use is one clear line, not a stack trace', async () => {
     const blocker = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('x') })
     try {
-      const r = await runCli(['serve', '--host', '127.0.0.1', '--port', String(blocker.port)], { DATA_DIR: tempDir() })
+      const dir = tempDir()
+      const r = await runCli(['serve', '--host', '127.0.0.1', '--port', String(blocker.port)], { DATA_DIR: dir })
       expect(r.code).toBe(1)
-      expect(r.stderr.trim()).toBe(`xgate: cannot listen on 127.0.0.1:${blocker.port}: the port is in use or not permitted`)
+      // The failed first start created the root key: the one line says where it is kept.
+      const where = `(the root key is in ${join(dir, 'root.key')})`
+      expect(r.stderr.trim()).toBe(`xgate: cannot listen on 127.0.0.1:${blocker.port}: the port is in use or not permitted ${where}`)
+      expect(existsSync(join(dir, 'root.key'))).toBe(true)
     } finally {
       blocker.stop(true)
     }
