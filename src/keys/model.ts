@@ -11,7 +11,9 @@ const fields = {
     maxLength: 1024,
     description: 'the provider secret; stored encrypted, never shown again',
   }),
-  Name: t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._@:-]+$' }),
+  // Any printable text (spaces and non-Latin letters included); control characters would corrupt
+  // log lines and tables.
+  Name: t.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$' }),
   Level: t.Integer({ minimum: 0, maximum: 10, description: 'default 1' }),
   Provider: t.String({
     minLength: 1,

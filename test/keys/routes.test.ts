@@ -177,3 +177,26 @@ describe('/x-keys security', () => {
     expect(gw.deps.keys.pool.get(1)).toBeDefined()
   })
 })
+
+describe('/x-keys Name', () => {
+  test('printable text with spaces is a valid Name, on create and on update', async () => {
+    const body = {
+      SecretKey: 'sk-name-test-0003',
+      Name: 'Claude API Key',
+      Provider: 'https://api.anthropic.com',
+    }
+    const c = await call(gw, 'POST', '/x-keys', { key: root(), body })
+    expect(c.status, c.text).toBe(200)
+    const u = await call(gw, 'PUT', '/x-keys/Claude API Key', { key: root(), body: { Name: 'Updated Name' } })
+    expect(u.status, u.text).toBe(200)
+    const g = await call(gw, 'GET', '/x-keys', { key: root() })
+    expect(g.body.map((k: any) => k.Name)).toContain('Updated Name')
+  })
+
+  test('a control character in Name is a 400 naming Name', async () => {
+    const body = { SecretKey: 'sk-name-test-0004', Name: 'bad\u0007name', Provider: 'https://api.openai.com' }
+    const r = await call(gw, 'POST', '/x-keys', { key: root(), body })
+    expect(r.status, r.text).toBe(400)
+    expect(r.text).toContain('Name')
+  })
+})
