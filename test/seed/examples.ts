@@ -17,7 +17,7 @@ export function commandsOf(block: string): string[] {
   let current = ''
   let quoted = false
   for (const raw of block.split('\n')) {
-    const line = quoted ? raw : raw.replace(/\\\s+#.*$/, '\\').replace(/^\s*#.*$/, '')
+    const line: string = quoted ? raw : raw.replace(/\\\s+#.*$/, '\\').replace(/^\s*#.*$/, '')
     quoted = (line.split("'").length - 1) % 2 === 1 ? !quoted : quoted
     if (quoted) current += line + '\n'
     else if (line.trimEnd().endsWith('\\')) current += line.trimEnd().slice(0, -1) + ' '
