@@ -165,16 +165,10 @@ export function deleteRefund(balanceNano: number, childRates: number, parentRate
 }
 
 /**
- * `nano` of the `fromRates` account in the `toRates` account's units, rounded once, never in the
- * payee's favour: what a payer pays rounds up, what a payee receives rounds down, so no conversion
- * creates money. A quotient within 1e-6 nano of an integer is that integer (float noise, not value).
+ * `nano` of the `fromRates` account in `toRates` units, rounded once against the payee (a payer's
+ * cost `up`, a payee's card `down`); within 1e-6 of an integer is that integer (float noise).
  */
-export function convert(
-  nano: number,
-  toRates: number,
-  fromRates: number,
-  dir: 'up' | 'down',
-): number {
+export function convert(nano: number, toRates: number, fromRates: number, dir: 'up' | 'down') {
   assertNano(nano, 'amount')
   if (nano < 0) throw new RangeError('amount must not be negative')
   if (!(toRates > 0 && fromRates > 0 && Number.isFinite(toRates) && Number.isFinite(fromRates))) {
