@@ -175,8 +175,7 @@ export function convert(nano: number, toRates: number, fromRates: number, dir: '
     throw new RangeError('Rates must be positive')
   }
   const q = (nano * toRates) / fromRates
-  const near = Math.round(q)
-  if (Math.abs(q - near) < 1e-6) return safe(near)
+  if (Math.abs(q - Math.round(q)) < 1e-6) return safe(Math.round(q))
   return safe(dir === 'up' ? Math.ceil(q) : Math.floor(q))
 }
 
