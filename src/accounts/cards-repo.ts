@@ -53,7 +53,7 @@ export function createCardsRepo(db: Database) {
      WHERE id = ? AND account_id = ?`,
   )
   const remove = db.prepare('DELETE FROM cards WHERE id = ? AND account_id = ?')
-  // The account's Rates go with the row, so a movement's real value can be checked later (v9).
+  // The account's Rates go with the row, so a movement's real value can be checked later (v7).
   const ledger = db.prepare(
     `INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at, rates)
      VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rates FROM accounts WHERE id = ?1))`,
