@@ -39,6 +39,7 @@ export function baseAccount(nowMs: number): Omit<Account, 'id' | 'dna' | 'name' 
   return {
     parentId: null, billingEmail: null, status: true, level: 1, gear: 0, role: 0, tier: 0, factor: 0,
     rates: 1, hardLimitNano: 0, softLimitNano: 0, rpm: 0, rph: 0, rpd: 0, tpm: 0, tph: 0, tpd: 0,
+    concurrency: 0,
     modelLimits: null, allowIps: null, allowModels: null, allowLevels: null, resources: null,
     modelMapper: null, levelMapper: null, childLimit: 0, createdAt: nowMs, updatedAt: nowMs,
   }

@@ -36,6 +36,7 @@ export type AccountInput = {
   TPM?: number
   TPH?: number
   TPD?: number
+  Concurrency?: number
   ChildLimit?: number
   ModelLimits?: Record<string, unknown> | null
   AllowIPs?: ListInput
@@ -54,7 +55,7 @@ export type ListInput = string | Array<string | number>
 export type Patch = Partial<Account>
 
 /** Integer limits a child may not set above its parent's non-zero value (0 = none of its own). */
-export const CEILINGS = ['rpm', 'rph', 'rpd', 'tpm', 'tph', 'tpd', 'childLimit'] as const
+export const CEILINGS = ['rpm', 'rph', 'rpd', 'tpm', 'tph', 'tpd', 'concurrency', 'childLimit'] as const
 export type Ceiling = (typeof CEILINGS)[number]
 export const CEILING_FIELD: Record<Ceiling, string> = {
   rpm: 'RPM',
@@ -63,6 +64,7 @@ export const CEILING_FIELD: Record<Ceiling, string> = {
   tpm: 'TPM',
   tph: 'TPH',
   tpd: 'TPD',
+  concurrency: 'Concurrency',
   childLimit: 'ChildLimit',
 }
 
@@ -85,6 +87,7 @@ export const INHERITED = [
   'tpm',
   'tph',
   'tpd',
+  'concurrency',
   'childLimit',
   'modelLimits',
   'modelMapper',

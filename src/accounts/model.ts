@@ -43,6 +43,7 @@ const fields = {
   TPM: Limit('tokens per minute'),
   TPH: Limit('tokens per hour'),
   TPD: Limit('tokens per day (TZ)'),
+  Concurrency: Limit("calls in flight at once; 0 = unlimited; never above the parent's"),
   ChildLimit: Limit('most direct children; 0 = unlimited'),
   ModelLimits: t.Union([t.Record(t.String({ maxLength: 128 }), t.Unknown()), t.Null()], {
     description: '{model: {rpm, tpm}}; null clears',

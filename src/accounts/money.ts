@@ -18,7 +18,7 @@ import {
 import type { CardsRepo } from './cards-repo'
 import type { Account } from './repo'
 
-export const ROOT_ID = 1
+import { ROOT_ID } from '../shared/ids'
 
 export type MoneyCtx = { cards: CardsRepo; nowMs: number; ref: string }
 

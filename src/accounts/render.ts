@@ -62,6 +62,7 @@ export function storedFields(a: Account) {
     TPM: a.tpm,
     TPH: a.tph,
     TPD: a.tpd,
+    Concurrency: a.concurrency,
     ModelLimits: a.modelLimits,
     AllowIPs: a.allowIps,
     AllowModels: a.allowModels,

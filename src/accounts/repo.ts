@@ -28,6 +28,8 @@ export type Account = {
   tpm: number
   tph: number
   tpd: number
+  /** Calls in flight at once, 0 = unlimited; capped down the tree like RPM. */
+  concurrency: number
   modelLimits: ModelLimits | null
   allowIps: string[] | null
   allowModels: string[] | null
@@ -77,6 +79,7 @@ const PLAIN_COLUMNS = {
   tpm: 'tpm',
   tph: 'tph',
   tpd: 'tpd',
+  concurrency: 'concurrency',
   childLimit: 'child_limit',
   keyHash: 'key_hash',
   keyTail: 'key_tail',

@@ -8,7 +8,7 @@ import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
 import type { BillingRepo } from './repo'
 
-export const ROOT_ID = 1
+import { ROOT_ID } from '../shared/ids'
 
 export type Charge = { accountId: number; costNano: number; requestId: string; atMs: number }
 

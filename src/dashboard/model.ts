@@ -56,6 +56,7 @@ export const UserInfo = t.Object({
   TPM: t.Integer(),
   TPH: t.Integer(),
   TPD: t.Integer(),
+  Concurrency: t.Integer(),
   ModelLimits: Nullable(
     t.Record(t.String(), t.Object({ rpm: t.Optional(t.Integer()), tpm: t.Optional(t.Integer()) })),
   ),

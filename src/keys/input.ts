@@ -10,6 +10,7 @@ export type KeyInput = {
   Type?: KeyType
   Status?: boolean
   Weight?: number
+  Concurrency?: number
 }
 
 /** `https://api.openai.com/v1/` → `https://api.openai.com`: the proxy appends `/v1/...` itself. */

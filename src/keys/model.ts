@@ -26,6 +26,11 @@ const fields = {
       'false switches the key off; true switches it on and clears sleep and upstream refusals',
   }),
   Weight: t.Integer({ minimum: 1, maximum: 1000, description: 'default 1' }),
+  Concurrency: t.Integer({
+    minimum: 0,
+    maximum: 100_000,
+    description: 'calls in flight on this key at once; 0 = unlimited (default)',
+  }),
 }
 
 export const KeyCreate = t.Object({
@@ -36,6 +41,7 @@ export const KeyCreate = t.Object({
   Type: t.Optional(Type),
   Status: t.Optional(fields.Status),
   Weight: t.Optional(fields.Weight),
+  Concurrency: t.Optional(fields.Concurrency),
 })
 
 export const KeyUpdate = t.Partial(t.Object(fields))
@@ -50,6 +56,8 @@ export const KeyView = t.Object({
   Type,
   Status: t.Boolean(),
   Weight: t.Integer(),
+  Concurrency: t.Integer(),
+  InFlight: t.Integer({ description: 'calls on this key now' }),
   State: t.Union([t.Literal('active'), t.Literal('sleeping'), t.Literal('disabled')]),
   SleepUntil: t.Union([t.String(), t.Null()]),
   DisabledReason: t.Union([t.String(), t.Null()]),

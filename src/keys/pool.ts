@@ -16,6 +16,10 @@ export type PoolKey = {
   type: KeyType
   level: number
   weight: number
+  /** Calls in flight at once on this key; 0 = unlimited. */
+  concurrency: number
+  /** Calls on this key now (picked, not yet finished). */
+  inFlight: number
   /** The operator's switch (Status). */
   status: boolean
   /** Set when an upstream refused the key (401/403) or the operator disabled it. */
@@ -40,8 +44,15 @@ export type Pool = FlushSource<KeyStateRow> & {
   remove(id: number): void
   get(id: number): PoolKey | undefined
   all(): PoolKey[]
-  /** The next usable key of the group not in `exclude`, counted as one request; null if none. */
+  /**
+   * The next usable key of the group not in `exclude` and below its Concurrency, counted as one
+   * request and one call in flight (give it back with done()); null if none.
+   */
   pick(level: number, type: KeyType, exclude?: ReadonlySet<number>): PoolKey | null
+  /** The call on a picked key ended (answer relayed, refused or broken off). */
+  done(key: PoolKey): void
+  /** True when the group has usable keys and every one of them is at its Concurrency. */
+  busy(level: number, type: KeyType): boolean
   /** True when the group has a key that is not disabled (sleeping ones wake up). */
   serves(level: number, type: KeyType): boolean
   failed(key: PoolKey): void
@@ -71,6 +82,7 @@ export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) 
 
   const usable = (k: PoolKey, nowMs: number) =>
     k.status && k.disabledReason === null && (k.sleepUntilMs === null || k.sleepUntilMs <= nowMs)
+  const full = (k: PoolKey) => k.concurrency > 0 && k.inFlight >= k.concurrency
 
   return {
     name: 'upstream-keys',
@@ -97,7 +109,7 @@ export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) 
       let best: PoolKey | null = null
       let total = 0
       for (const k of list) {
-        if (!usable(k, nowMs) || exclude?.has(k.id)) continue
+        if (!usable(k, nowMs) || full(k) || exclude?.has(k.id)) continue
         k.current += k.weight
         total += k.weight
         if (!best || k.current > best.current) best = k
@@ -105,8 +117,26 @@ export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) 
       if (!best) return null
       best.current -= total
       best.requests++
+      best.inFlight++
       dirty.add(best.id)
       return best
+    },
+    done(key) {
+      // An edited key is a new object that took over the count: give the call back to it.
+      const k = byId.get(key.id) ?? key
+      if (k.inFlight > 0) k.inFlight--
+    },
+    busy(level, type) {
+      const list = groups.get(groupOf(level, type))
+      if (!list) return false
+      const nowMs = opts.clock.now()
+      let any = false
+      for (const k of list) {
+        if (!usable(k, nowMs)) continue
+        if (!full(k)) return false
+        any = true
+      }
+      return any
     },
     serves(level, type) {
       const list = groups.get(groupOf(level, type))

@@ -15,6 +15,8 @@ export type KeyRow = {
   type: KeyType
   status: boolean
   weight: number
+  /** Calls in flight on this key at once; 0 = unlimited. */
+  concurrency: number
   disabledReason: string | null
   sleepUntilMs: number | null
   requests: number
@@ -45,6 +47,7 @@ function fromRow(r: Raw): KeyRow {
     type: r.type === 'anthropic' ? 'anthropic' : 'openai',
     status: Number(r.status) === 1,
     weight: Number(r.weight),
+    concurrency: Number(r.concurrency ?? 0),
     disabledReason: r.disabled_reason === null ? null : String(r.disabled_reason),
     sleepUntilMs: r.sleep_until === null ? null : Number(r.sleep_until),
     requests: Number(r.requests),
@@ -63,12 +66,12 @@ export function createKeysRepo(db: Database) {
   const byHash = db.prepare('SELECT id FROM upstream_keys WHERE secret_hash = ?')
   const insert = db.prepare(`INSERT INTO upstream_keys
     (name, secret_enc, secret_hash, secret_tail, level, provider, type, status, weight,
-     disabled_reason, sleep_until, created_at, updated_at)
+     concurrency, disabled_reason, sleep_until, created_at, updated_at)
     VALUES ($name, $enc, $hash, $tail, $level, $provider, $type, $status, $weight,
-     $reason, $sleep, $created, $updated) RETURNING id`)
+     $concurrency, $reason, $sleep, $created, $updated) RETURNING id`)
   const update = db.prepare(`UPDATE upstream_keys SET name = $name, secret_enc = $enc,
     secret_hash = $hash, secret_tail = $tail, level = $level, provider = $provider, type = $type,
-    status = $status, weight = $weight, disabled_reason = $reason, sleep_until = $sleep,
+    status = $status, weight = $weight, concurrency = $concurrency, disabled_reason = $reason, sleep_until = $sleep,
     updated_at = $updated WHERE id = $id`)
   const setName = db.prepare('UPDATE upstream_keys SET name = ? WHERE id = ?')
   const remove = db.prepare('DELETE FROM upstream_keys WHERE id = ?')
@@ -86,6 +89,7 @@ export function createKeysRepo(db: Database) {
     type: f.type,
     status: f.status ? 1 : 0,
     weight: f.weight,
+    concurrency: f.concurrency,
     reason: f.disabledReason,
     sleep: f.sleepUntilMs,
     updated: f.updatedAt,

@@ -25,6 +25,8 @@ export type KeyView = {
   Type: KeyType
   Status: boolean
   Weight: number
+  Concurrency: number
+  InFlight: number
   State: LiveState['state']
   SleepUntil: string | null
   DisabledReason: string | null
@@ -55,6 +57,8 @@ export function createKeysService(deps: {
     type: r.type,
     level: r.level,
     weight: r.weight,
+    concurrency: r.concurrency,
+    inFlight: prev?.inFlight ?? 0,
     status: r.status,
     disabledReason: r.disabledReason,
     sleepUntilMs: r.sleepUntilMs,
@@ -75,6 +79,8 @@ export function createKeysService(deps: {
       Type: k.type,
       Status: k.status,
       Weight: k.weight,
+      Concurrency: k.concurrency,
+      InFlight: k.inFlight,
       State: live.state,
       SleepUntil: live.state === 'sleeping' ? new Date(live.untilMs).toISOString() : null,
       DisabledReason: live.state === 'disabled' ? live.reason : null,
@@ -136,6 +142,7 @@ export function createKeysService(deps: {
           Provider: k.provider,
           Type: k.type,
           Weight: k.weight,
+          Concurrency: k.concurrency,
           Status: k.status,
         },
       },
@@ -159,6 +166,7 @@ export function createKeysService(deps: {
       type: input.Type ?? inferType(prov),
       status: input.Status ?? true,
       weight: input.Weight ?? 1,
+      concurrency: input.Concurrency ?? 0,
       disabledReason: null,
       sleepUntilMs: null,
       createdAt: now,
@@ -207,6 +215,7 @@ export function createKeysService(deps: {
         type: input.Type ?? (input.Provider !== undefined ? inferType(prov) : row.type),
         status: input.Status ?? row.status,
         weight: input.Weight ?? row.weight,
+        concurrency: input.Concurrency ?? row.concurrency,
         // Switching a key on (or giving it a new secret) clears what the upstream said about it.
         disabledReason: enabling || secret !== undefined ? null : live.disabledReason,
         sleepUntilMs: enabling || secret !== undefined ? null : live.sleepUntilMs,

@@ -1,7 +1,7 @@
 // The LimitsGate the proxy pipeline calls (§5): the monthly HardLimit, then one synchronous
 // check-and-reserve over the account's and every ancestor's windows (root excepted), per model too.
 import type { Account, ModelLimits } from '../accounts/repo'
-import { ROOT_ID } from '../billing/ledger'
+import { ROOT_ID } from '../shared/ids'
 import type { LimitsGate, LimitRequest } from '../proxy/gate'
 import type { Clock } from '../shared/clock'
 import type { Denial } from '../shared/errors'

@@ -107,6 +107,8 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
     key: null,
   }
   let attempt = 0
+  /** A level whose keys were all at their Concurrency (then the client may retry shortly). */
+  let busy: number | null = null
   const cancel = plan.cancel
   for (const level of plan.levels) {
     // Most calls take the first key: the set of keys tried is made only for a second try.
@@ -116,11 +118,17 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
       if (cancel.aborted) return { ok: false, error: null, res: null, key: last.key }
       if (first && !tried) tried = new Set([first.id])
       const key = deps.pool.pick(level, plan.endpoint.type, tried)
-      if (!key) break
+      if (!key) {
+        if (deps.pool.busy(level, plan.endpoint.type)) busy = level
+        break
+      }
       if (tried) tried.add(key.id)
       else first = key
       const body = plan.body(attempt++)
-      if (body === null && attempt > 1) return { ok: false, ...last }
+      if (body === null && attempt > 1) {
+        deps.pool.done(key)
+        return { ok: false, ...last }
+      }
       const ctrl = new AbortController()
       cancel.attempt = ctrl
       const deadline = deps.firstByte.add(ctrl)
@@ -139,6 +147,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         deps.firstByte.cancel(deadline)
         const timedOut = deadline.fired
         cancel.attempt = null
+        deps.pool.done(key)
         if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
         const why = timedOut ? 'no answer in time' : (e as Error).message
@@ -167,6 +176,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         }
         if (json) return { ok: true, res, key, json }
         cancel.attempt = null
+        deps.pool.done(key)
         if (cancel.aborted) return { ok: false, error: null, res: null, key }
         deps.pool.failed(key)
         deps.log.warn('upstream attempt failed', {
@@ -182,6 +192,7 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         continue
       }
       cancel.attempt = null
+      deps.pool.done(key)
       const errBody = await readCapped(res, ERROR_BODY_MAX)
       deps.pool.failed(key)
       if (s === 429)
@@ -202,6 +213,13 @@ export async function forward(deps: UpstreamDeps, plan: UpstreamPlan): Promise<U
         }
       deps.log.warn('upstream attempt failed', { key: key.name, level, status: s })
     }
+  }
+  if (!last.res && !last.error && busy !== null) {
+    last.error = new AppError(
+      'keys_busy',
+      `every upstream key for ${plan.endpoint.type} at level ${busy} is at its Concurrency; retry shortly`,
+      { headers: { 'retry-after': '1' } },
+    )
   }
   if (!last.res && !last.error) {
     last.error = new AppError(

@@ -21,6 +21,8 @@ const CODES = {
   conflict: { status: 409, type: 'invalid_request_error', anthropicType: 'invalid_request_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error', anthropicType: 'request_too_large' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', anthropicType: 'rate_limit_error' },
+  concurrency_limit_exceeded: { status: 429, type: 'rate_limit_error', anthropicType: 'rate_limit_error' },
+  keys_busy: { status: 429, type: 'rate_limit_error', anthropicType: 'rate_limit_error' },
   hard_limit_reached: { status: 429, type: 'insufficient_quota', anthropicType: 'rate_limit_error' },
   internal_error: { status: 500, type: 'server_error', anthropicType: 'api_error' },
   upstream_error: { status: 502, type: 'server_error', anthropicType: 'api_error' },

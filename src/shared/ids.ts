@@ -74,3 +74,6 @@ export function base36x5(n: number): string {
   const e = n % 36
   return d[(n - e) / 36]! + d[e]! + d[c]! + d[b]! + d[a]!
 }
+
+/** The root account: the operator, the bank of every balance, never limited or charged. */
+export const ROOT_ID = 1
