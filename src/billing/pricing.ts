@@ -27,6 +27,10 @@ export type NanoPrice = {
 export type ResolvedPrice = Readonly<PriceEntry> & {
   readonly key: string
   readonly nano: NanoPrice
+  /** The most output tokens one call of the model may produce (model catalogue), if known. */
+  readonly maxOutputTokens?: number
+  /** The model's context window in tokens (model catalogue), if known. */
+  readonly contextTokens?: number
 }
 
 export type Usage = {
