@@ -1,6 +1,6 @@
 // Request examples of the admin routes, taken from the XAI API reference (its `//` comments
 // removed), keyed by method and OpenAPI path, so that "Test Request" in /swagger sends a body
-// xgate accepts. `{today}` stands for today's date (YYYY-MM-DD, UTC), filled in when served.
+// xgate accepts, and the proxied calls' smallest bodies. `{today}` stands for today's date (YYYY-MM-DD, UTC), filled in when served.
 
 /** Request body examples. */
 export const BODY_EXAMPLES: Record<string, unknown> = {
@@ -51,6 +51,20 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
     LEVEL_MAPPER: 'gpt-4=2,claude-3=2',
     RESOURCES: '/v1/chat/completions,/v1/embeddings',
   },
+}
+
+/** Proxied bodies: the smallest call each provider API takes, sent as the SDKs would. */
+const hello = [{ role: 'user', content: 'Hello' }]
+export const PROXY_EXAMPLES: Record<string, unknown> = {
+  'POST /v1/chat/completions': { model: 'gpt-4o-mini', messages: hello },
+  'POST /v1/completions': { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello', max_tokens: 16 },
+  'POST /v1/embeddings': { model: 'text-embedding-3-small', input: 'Hello' },
+  'POST /v1/responses': { model: 'gpt-4o-mini', input: 'Hello' },
+  'POST /v1/moderations': { input: 'Hello' },
+  'POST /v1/images/generations': { prompt: 'a lighthouse at dawn', size: '256x256' },
+  'POST /v1/audio/speech': { model: 'tts-1', voice: 'alloy', input: 'Hello' },
+  'POST /v1/messages': { model: 'claude-3-5-haiku-latest', max_tokens: 256, messages: hello },
+  'POST /v1/messages/count_tokens': { model: 'claude-3-5-haiku-latest', messages: hello },
 }
 
 /**

@@ -2,7 +2,7 @@
 // schemas in 3.0 form, JSON-only admin bodies with the XAI reference's examples, a description
 // and the error answers on every operation, unique operationIds, tags grouped as users look for
 // them, and a server entry so the page's curl samples are complete. Pure: document in, out.
-import { BODY_EXAMPLES, PATH_EXAMPLES, PATH_EXAMPLES_BY_PATH } from './examples'
+import { BODY_EXAMPLES, PATH_EXAMPLES, PATH_EXAMPLES_BY_PATH, PROXY_EXAMPLES } from './examples'
 import { ERROR_SCHEMAS, errorRef, errorResponses, errorStatuses, isProxied } from './errors'
 import { isObj, toSchema30, type Obj } from './schema'
 
@@ -147,10 +147,13 @@ function requestBody(path: string, method: string, body: Obj, today?: string): O
   const out: Obj = {}
   for (const [type, m] of Object.entries(media)) {
     const entry: Obj = { schema: toSchema30(isObj(m) ? m.schema : undefined) }
+    // A body passed through untouched is still one JSON object (multipart: its form fields).
+    if (!entry.schema.type && !entry.schema.$ref && !entry.schema.anyOf) entry.schema.type = 'object'
     if (isObj(m) && m.example !== undefined) entry.example = m.example
     out[type] = entry
   }
-  const sample = BODY_EXAMPLES[`${method.toUpperCase()} ${path}`]
+  const key = `${method.toUpperCase()} ${path}`
+  const sample = BODY_EXAMPLES[key] ?? PROXY_EXAMPLES[key]
   if (sample !== undefined && out['application/json']) out['application/json'].example = withToday(sample, today)
   return { ...body, content: out }
 }
