@@ -6,7 +6,10 @@ import type { Obj } from './schema'
 const openaiError = (message: string, type: string, code: string, param?: string) => ({
   error: { message, type, code, ...(param ? { param } : {}) },
 })
-const anthropicError = (type: string, message: string) => ({ type: 'error', error: { type, message } })
+const anthropicError = (type: string, message: string) => ({
+  type: 'error',
+  error: { type, message },
+})
 
 export const ERROR_SCHEMAS: Obj = {
   Error: {
@@ -19,7 +22,11 @@ export const ERROR_SCHEMAS: Obj = {
         required: ['message', 'type', 'code'],
         properties: {
           message: { type: 'string', description: 'what went wrong, in words' },
-          type: { type: 'string', description: 'the OpenAI error type', example: 'invalid_request_error' },
+          type: {
+            type: 'string',
+            description: 'the OpenAI error type',
+            example: 'invalid_request_error',
+          },
           code: { type: 'string', description: "xgate's error code", example: 'bad_request' },
           param: { type: 'string', description: 'the request field the error is about' },
         },
@@ -36,7 +43,11 @@ export const ERROR_SCHEMAS: Obj = {
         type: 'object',
         required: ['type', 'message'],
         properties: {
-          type: { type: 'string', description: 'the Anthropic error type', example: 'invalid_request_error' },
+          type: {
+            type: 'string',
+            description: 'the Anthropic error type',
+            example: 'invalid_request_error',
+          },
           message: { type: 'string', description: 'what went wrong, in words' },
         },
       },
@@ -48,22 +59,94 @@ type Answer = { name: string; description: string; openai: Obj; anthropic: Obj }
 
 /** Each documented error status: its component name, its meaning, one example per surface. */
 const ANSWERS: Record<string, Answer> = {
-  '400': { name: 'BadRequest', description: 'Bad request: a field is missing or invalid (named in `param` and in the message)', openai: openaiError('Email is required', 'invalid_request_error', 'bad_request', 'Email'), anthropic: anthropicError('invalid_request_error', 'max_tokens is required') },
-  '401': { name: 'Unauthorized', description: 'No key, an unknown key, or a disabled account', openai: openaiError('invalid API key', 'authentication_error', 'invalid_api_key'), anthropic: anthropicError('authentication_error', 'invalid API key') },
-  '402': { name: 'PaymentRequired', description: 'The balance cannot pay for the call', openai: openaiError('insufficient balance', 'insufficient_quota', 'insufficient_balance'), anthropic: anthropicError('billing_error', 'insufficient balance') },
-  '403': { name: 'Forbidden', description: 'The key may not do this (role, IP, model, level or resource not allowed)', openai: openaiError('only root may do this', 'permission_error', 'forbidden'), anthropic: anthropicError('permission_error', 'model not allowed for this key') },
-  '404': { name: 'NotFound', description: 'No such account, key or item within your subtree', openai: openaiError("no account '42' in your subtree", 'not_found_error', 'not_found'), anthropic: anthropicError('not_found_error', 'no such model') },
-  '409': { name: 'Conflict', description: 'The Name, Email or key is taken already', openai: openaiError("Name: 'prod-account' is taken", 'invalid_request_error', 'conflict', 'Name'), anthropic: anthropicError('invalid_request_error', 'conflict') },
-  '413': { name: 'PayloadTooLarge', description: 'The request body is over the size limit', openai: openaiError('request body over 1048576 bytes', 'invalid_request_error', 'payload_too_large'), anthropic: anthropicError('request_too_large', 'request body over 1048576 bytes') },
-  '429': { name: 'TooManyRequests', description: 'A rate limit (RPM, TPM, …) or the monthly hard limit was reached; see Retry-After', openai: openaiError('rate limit reached: RPM 60', 'rate_limit_error', 'rate_limit_exceeded'), anthropic: anthropicError('rate_limit_error', 'rate limit reached: RPM 60') },
-  '502': { name: 'BadGateway', description: 'The provider failed or answered something unusable', openai: openaiError('the upstream provider could not be reached', 'server_error', 'upstream_error'), anthropic: anthropicError('api_error', 'the upstream provider could not be reached') },
-  '503': { name: 'ServiceUnavailable', description: 'No upstream key can take the call now', openai: openaiError('no upstream key available', 'server_error', 'no_available_key'), anthropic: anthropicError('overloaded_error', 'no upstream key available') },
-  '504': { name: 'GatewayTimeout', description: 'The provider did not answer in time', openai: openaiError('the upstream provider did not answer in time', 'server_error', 'upstream_timeout'), anthropic: anthropicError('api_error', 'the upstream provider did not answer in time') },
+  '400': {
+    name: 'BadRequest',
+    description: 'Bad request: a field is missing or invalid (named in `param` and in the message)',
+    openai: openaiError('Email is required', 'invalid_request_error', 'bad_request', 'Email'),
+    anthropic: anthropicError('invalid_request_error', 'max_tokens is required'),
+  },
+  '401': {
+    name: 'Unauthorized',
+    description: 'No key, an unknown key, or a disabled account',
+    openai: openaiError('invalid API key', 'authentication_error', 'invalid_api_key'),
+    anthropic: anthropicError('authentication_error', 'invalid API key'),
+  },
+  '402': {
+    name: 'PaymentRequired',
+    description: 'The balance cannot pay for the call',
+    openai: openaiError('insufficient balance', 'insufficient_quota', 'insufficient_balance'),
+    anthropic: anthropicError('billing_error', 'insufficient balance'),
+  },
+  '403': {
+    name: 'Forbidden',
+    description: 'The key may not do this (role, IP, model, level or resource not allowed)',
+    openai: openaiError('only root may do this', 'permission_error', 'forbidden'),
+    anthropic: anthropicError('permission_error', 'model not allowed for this key'),
+  },
+  '404': {
+    name: 'NotFound',
+    description: 'No such account, key or item within your subtree',
+    openai: openaiError("no account '42' in your subtree", 'not_found_error', 'not_found'),
+    anthropic: anthropicError('not_found_error', 'no such model'),
+  },
+  '409': {
+    name: 'Conflict',
+    description: 'The Name, Email or key is taken already',
+    openai: openaiError(
+      "Name: 'prod-account' is taken",
+      'invalid_request_error',
+      'conflict',
+      'Name',
+    ),
+    anthropic: anthropicError('invalid_request_error', 'conflict'),
+  },
+  '413': {
+    name: 'PayloadTooLarge',
+    description: 'The request body is over the size limit',
+    openai: openaiError(
+      'request body over 1048576 bytes',
+      'invalid_request_error',
+      'payload_too_large',
+    ),
+    anthropic: anthropicError('request_too_large', 'request body over 1048576 bytes'),
+  },
+  '429': {
+    name: 'TooManyRequests',
+    description:
+      'A rate limit (RPM, TPM, …) or the monthly hard limit was reached; see Retry-After',
+    openai: openaiError('rate limit reached: RPM 60', 'rate_limit_error', 'rate_limit_exceeded'),
+    anthropic: anthropicError('rate_limit_error', 'rate limit reached: RPM 60'),
+  },
+  '502': {
+    name: 'BadGateway',
+    description: 'The provider failed or answered something unusable',
+    openai: openaiError(
+      'the upstream provider could not be reached',
+      'server_error',
+      'upstream_error',
+    ),
+    anthropic: anthropicError('api_error', 'the upstream provider could not be reached'),
+  },
+  '503': {
+    name: 'ServiceUnavailable',
+    description: 'No upstream key can take the call now',
+    openai: openaiError('no upstream key available', 'server_error', 'no_available_key'),
+    anthropic: anthropicError('overloaded_error', 'no upstream key available'),
+  },
+  '504': {
+    name: 'GatewayTimeout',
+    description: 'The provider did not answer in time',
+    openai: openaiError(
+      'the upstream provider did not answer in time',
+      'server_error',
+      'upstream_timeout',
+    ),
+    anthropic: anthropicError('api_error', 'the upstream provider did not answer in time'),
+  },
 }
 
 export const isAnthropic = (path: string) => path.startsWith('/v1/messages')
 export const isProxied = (path: string) => path.startsWith('/v1/')
-export const isAdmin = (path: string) => /^\/(x-|dashboard\/)/.test(path)
 
 /** Routes that refuse a Name, Email or key already in use. */
 const CONFLICTS = /^\/x-(users|keys|self|root)(\/|$)/
@@ -76,7 +159,7 @@ export function errorStatuses(path: string, method: string, op: Obj): string[] {
   const out = new Set<string>(['401', '403'])
   if (isProxied(path) && method === 'post') {
     for (const s of ['400', '402', '413', '429', '502', '503', '504']) out.add(s)
-  } else if (isAdmin(path)) {
+  } else if (path.startsWith('/x-')) {
     for (const s of ['400', '404']) out.add(s)
     if (hasBody) out.add('413')
     if ((method === 'post' || method === 'put') && CONFLICTS.test(path)) out.add('409')
@@ -87,7 +170,8 @@ export function errorStatuses(path: string, method: string, op: Obj): string[] {
   return [...out].sort()
 }
 
-const refName = (status: string, anthropic: boolean) => (anthropic ? 'Anthropic' : '') + ANSWERS[status]!.name
+const refName = (status: string, anthropic: boolean) =>
+  (anthropic ? 'Anthropic' : '') + ANSWERS[status]!.name
 
 /** The `$ref` of an operation's error answer. */
 export const errorRef = (status: string, path: string) => ({

@@ -5,6 +5,7 @@
 import { BODY_EXAMPLES, PATH_EXAMPLES, PATH_EXAMPLES_BY_PATH, PROXY_EXAMPLES } from './examples'
 import { ERROR_SCHEMAS, errorRef, errorResponses, errorStatuses, isProxied } from './errors'
 import { isObj, toSchema30, type Obj } from './schema'
+import { tagOf, tagsFor } from './tags'
 
 export type DocOptions = {
   /** Today as YYYY-MM-DD (UTC), for the rotation examples' `confirm`. */
@@ -14,30 +15,14 @@ export type DocOptions = {
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']
 
 const STATUS_TEXT: Record<string, string> = {
-  '200': 'OK', '201': 'Created', '202': 'Accepted', '204': 'No content', '206': 'Partial content',
-  '301': 'Moved', '302': 'Found', '304': 'Not modified',
-}
-
-/** Tags in the order a reader meets them, with what each holds; routes are regrouped below. */
-export const TAGS: Array<{ name: string; description: string }> = [
-  { name: 'Proxy: OpenAI', description: 'OpenAI-compatible calls, passed to the provider with your xgate key' },
-  { name: 'Proxy: Anthropic', description: 'Anthropic-compatible calls, passed to the provider with your xgate key' },
-  { name: 'Accounts', description: 'Subaccounts: create, read, update, delete, and the descendant tree' },
-  { name: 'Account keys', description: 'Your sk-Xvs… keys: generate a fresh one, rotate your own, rotate root or a named account' },
-  { name: 'Upstream keys', description: "The provider keys in xgate's pool (root only)" },
-  { name: 'Reports', description: 'Usage and billing' },
-  { name: 'Dashboard', description: "The caller's own status, usage, logs and news" },
-  { name: 'News', description: 'System and targeted announcements' },
-  { name: 'Config', description: 'Global settings' },
-  { name: 'Control', description: 'The Xray-style control API over HTTP, and Prometheus metrics' },
-  { name: 'System', description: 'Liveness' },
-]
-
-/** The tag of a path when it belongs elsewhere than its route file says. */
-function tagOf(path: string): string | undefined {
-  if (/^\/x-(self|root|gkey)(\/|$)/.test(path)) return 'Account keys'
-  if (/^\/x-keys(\/|$)/.test(path)) return 'Upstream keys'
-  return undefined
+  '200': 'OK',
+  '201': 'Created',
+  '202': 'Accepted',
+  '204': 'No content',
+  '206': 'Partial content',
+  '301': 'Moved',
+  '302': 'Found',
+  '304': 'Not modified',
 }
 
 export function toOpenApi30(input: Obj, options: DocOptions = {}): Obj {
@@ -45,38 +30,48 @@ export function toOpenApi30(input: Obj, options: DocOptions = {}): Obj {
   const paths: Obj = {}
   const refs = new Set<string>()
   const ids = new Set<string>()
-  for (const [rawPath, item] of Object.entries(doc.paths ?? {})) {
+  // `/x-keys/` and `/x-keys` are one route to a reader: a trailing slash is folded into the bare
+  // path (bare paths first, so theirs is the operation kept) and the bare one says so.
+  const slashed = (p: string) => p.length > 1 && p.endsWith('/')
+  const entries = Object.entries(doc.paths ?? {}).sort(
+    ([a], [b]) => Number(slashed(a)) - Number(slashed(b)),
+  )
+  for (const [rawPath, item] of entries) {
     if (!isObj(item)) continue
-    // `/x-keys/` and `/x-keys` are one route to a reader: a trailing slash is folded into the bare path.
-    const path = rawPath.length > 1 && rawPath.endsWith('/') ? rawPath.slice(0, -1) : rawPath
+    const path = slashed(rawPath) ? rawPath.slice(0, -1) : rawPath
     const target: Obj = (paths[path] ??= {})
     for (const [method, op] of Object.entries(item)) {
-      if (!METHODS.includes(method) || !isObj(op) || target[method]) continue
-      target[method] = operation(path, method, op, { refs, ids, today: options.today })
+      if (!METHODS.includes(method) || !isObj(op)) continue
+      if (!target[method])
+        target[method] = operation(path, method, op, { refs, ids, today: options.today })
+      else if (path !== rawPath)
+        target[method].description = alsoAt(target[method].description, rawPath)
     }
   }
-  const used = new Set(Object.values(paths).flatMap((i: Obj) => Object.values(i).flatMap((o: Obj) => o.tags ?? [])))
-  const known = new Set(TAGS.map((t) => t.name))
   return {
     openapi: '3.0.3',
     info: doc.info,
     servers: [{ url: '/', description: 'this xgate server' }],
     ...(doc.security ? { security: doc.security } : {}),
-    tags: [
-      ...TAGS.filter((t) => used.has(t.name)),
-      ...[...used].filter((t) => !known.has(t)).map((name) => ({ name, description: name })),
-    ],
+    tags: tagsFor(paths),
     paths,
     components: {
-      ...(doc.components?.securitySchemes ? { securitySchemes: doc.components.securitySchemes } : {}),
+      ...(doc.components?.securitySchemes
+        ? { securitySchemes: doc.components.securitySchemes }
+        : {}),
       schemas: {
-        ...Object.fromEntries(Object.entries(doc.components?.schemas ?? {}).map(([k, v]) => [k, toSchema30(v)])),
+        ...Object.fromEntries(
+          Object.entries(doc.components?.schemas ?? {}).map(([k, v]) => [k, toSchema30(v)]),
+        ),
         ...ERROR_SCHEMAS,
       },
       responses: errorResponses(refs),
     },
   }
 }
+
+const alsoAt = (description: unknown, path: string) =>
+  `${typeof description === 'string' && description ? `${description} ` : ''}Also answered at \`${path}\`.`
 
 type Ctx = { refs: Set<string>; ids: Set<string>; today?: string }
 
@@ -102,7 +97,9 @@ function operation(path: string, method: string, input: Obj, ctx: Ctx): Obj {
 
 /** `postX-users` and `getV1ChatCompletions` as camel case, made unique with a number. */
 function uniqueId(raw: string, ids: Set<string>): string {
-  const base = raw.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')) || 'operation'
+  const base =
+    raw.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')) ||
+    'operation'
   let id = base
   for (let n = 2; ids.has(id); n++) id = `${base}${n}`
   ids.add(id)
@@ -125,13 +122,20 @@ function params(path: string, list: Obj[]): Obj[] {
     if (!param.description && schema.description) param.description = schema.description
     if (param.description === undefined) delete param.description
     const first = example ?? (Array.isArray(examples) ? examples[0] : undefined)
-    const sample = p.in === 'path' ? (PATH_EXAMPLES_BY_PATH[path]?.[p.name] ?? PATH_EXAMPLES[p.name]) : undefined
+    const sample =
+      p.in === 'path' ? (PATH_EXAMPLES_BY_PATH[path]?.[p.name] ?? PATH_EXAMPLES[p.name]) : undefined
     if (first !== undefined || sample !== undefined) param.example = first ?? sample
     out.push(param)
   }
   for (const name of inPath)
     if (!seen.has(`path:${name}`))
-      out.unshift({ name, in: 'path', required: true, schema: { type: 'string' }, ...(PATH_EXAMPLES[name] ? { example: PATH_EXAMPLES[name] } : {}) })
+      out.unshift({
+        name,
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+        ...(PATH_EXAMPLES[name] ? { example: PATH_EXAMPLES[name] } : {}),
+      })
   return out
 }
 
@@ -148,13 +152,15 @@ function requestBody(path: string, method: string, body: Obj, today?: string): O
   for (const [type, m] of Object.entries(media)) {
     const entry: Obj = { schema: toSchema30(isObj(m) ? m.schema : undefined) }
     // A body passed through untouched is still one JSON object (multipart: its form fields).
-    if (!entry.schema.type && !entry.schema.$ref && !entry.schema.anyOf) entry.schema.type = 'object'
+    if (!entry.schema.type && !entry.schema.$ref && !entry.schema.anyOf)
+      entry.schema.type = 'object'
     if (isObj(m) && m.example !== undefined) entry.example = m.example
     out[type] = entry
   }
   const key = `${method.toUpperCase()} ${path}`
   const sample = BODY_EXAMPLES[key] ?? PROXY_EXAMPLES[key]
-  if (sample !== undefined && out['application/json']) out['application/json'].example = withToday(sample, today)
+  if (sample !== undefined && out['application/json'])
+    out['application/json'].example = withToday(sample, today)
   return { ...body, content: out }
 }
 
@@ -175,7 +181,9 @@ function responses(input: Obj): Obj {
     for (const k of ['headers', 'content', 'links']) if (raw[k] !== undefined) r[k] = raw[k]
     for (const k of Object.keys(raw)) if (k.startsWith('x-')) r[k] = raw[k]
     if (isObj(r.content)) {
-      const content = r.content['application/json'] ? { 'application/json': r.content['application/json'] } : r.content
+      const content = r.content['application/json']
+        ? { 'application/json': r.content['application/json'] }
+        : r.content
       const media: Obj = {}
       for (const [type, m] of Object.entries(content))
         media[type] = isObj(m) ? { ...m, schema: toSchema30(m.schema) } : { schema: {} }

@@ -6,11 +6,42 @@
 export type Obj = Record<string, any>
 
 const KEYWORDS = new Set([
-  'title', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
-  'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'maxProperties',
-  'minProperties', 'required', 'enum', 'type', 'allOf', 'oneOf', 'anyOf', 'not', 'items',
-  'properties', 'additionalProperties', 'description', 'format', 'default', 'nullable',
-  'discriminator', 'readOnly', 'writeOnly', 'xml', 'externalDocs', 'example', 'deprecated', '$ref',
+  'title',
+  'multipleOf',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'enum',
+  'type',
+  'allOf',
+  'oneOf',
+  'anyOf',
+  'not',
+  'items',
+  'properties',
+  'additionalProperties',
+  'description',
+  'format',
+  'default',
+  'nullable',
+  'discriminator',
+  'readOnly',
+  'writeOnly',
+  'xml',
+  'externalDocs',
+  'example',
+  'deprecated',
+  '$ref',
 ])
 
 const TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean'])
@@ -23,7 +54,8 @@ const OTHER_TYPES: Record<string, Obj> = {
   symbol: { type: 'string' },
 }
 
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isObj = (v: unknown): v is Obj =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 const mapValues = (o: unknown, f: (v: unknown) => unknown): Obj =>
   isObj(o) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)])) : {}
@@ -118,7 +150,11 @@ function fromPatternProperties(s: Obj): Obj {
   if (isObj(rest.additionalProperties)) values.push(rest.additionalProperties)
   if (values.length === 0) return rest
   const only = union(values)
-  return { ...rest, type: rest.type ?? 'object', additionalProperties: Object.keys(only).length ? only : true }
+  return {
+    ...rest,
+    type: rest.type ?? 'object',
+    additionalProperties: Object.keys(only).length ? only : true,
+  }
 }
 
 function fromExclusiveBounds(s: Obj): Obj {
@@ -138,7 +174,8 @@ function fromExclusiveBounds(s: Obj): Obj {
 
 const NUMERIC_STRING = new Set(['integer', 'numeric', 'number'])
 /** Keys that make a branch more than "one of these values". */
-const isEnumOnly = (b: Obj) => Array.isArray(b.enum) && Object.keys(b).every((k) => ['enum', 'type', 'description'].includes(k))
+const isEnumOnly = (b: Obj) =>
+  Array.isArray(b.enum) && Object.keys(b).every((k) => ['enum', 'type', 'description'].includes(k))
 
 /**
  * anyOf/oneOf as a 3.0 reader expects it: nested unions flattened, `null` branches turned into
@@ -150,7 +187,9 @@ function simplifyUnion(s: Obj, key: 'anyOf' | 'oneOf'): Obj {
   let branches: Obj[] = []
   for (const b of raw as Obj[]) {
     const nested = b.anyOf ?? b.oneOf
-    const onlyNested = Object.keys(b).every((k) => k === 'anyOf' || k === 'oneOf' || k === 'description' || k === 'nullable')
+    const onlyNested = Object.keys(b).every(
+      (k) => k === 'anyOf' || k === 'oneOf' || k === 'description' || k === 'nullable',
+    )
     if (Array.isArray(nested) && onlyNested) {
       branches.push(...nested)
       if (b.nullable) branches.push({ type: 'null' })
@@ -162,15 +201,21 @@ function simplifyUnion(s: Obj, key: 'anyOf' | 'oneOf'): Obj {
   const numbers = branches.filter((b) => b.type === 'integer' || b.type === 'number')
   if (numbers.length > 0)
     branches = branches.filter((b) => !(b.type === 'string' && NUMERIC_STRING.has(b.format)))
-  if (branches.length > 1 && branches.every(isEnumOnly) && new Set(branches.map((b) => b.type)).size === 1)
+  if (
+    branches.length > 1 &&
+    branches.every(isEnumOnly) &&
+    new Set(branches.map((b) => b.type)).size === 1
+  )
     branches = [{ type: branches[0]!.type, enum: branches.flatMap((b) => b.enum) }]
   const nullMark = nullable ? { nullable: true } : {}
   if (branches.length === 0) return nullable ? { ...rest, ...LONE_NULL } : rest
   if (branches.length === 1) {
     const { description, ...branch } = branches[0]!
     const merged: Obj = { ...branch, ...rest, ...nullMark }
-    if (merged.description === undefined && description !== undefined) merged.description = description
-    if (nullable && Array.isArray(merged.enum) && !merged.enum.includes(null)) merged.enum = [...merged.enum, null]
+    if (merged.description === undefined && description !== undefined)
+      merged.description = description
+    if (nullable && Array.isArray(merged.enum) && !merged.enum.includes(null))
+      merged.enum = [...merged.enum, null]
     return merged
   }
   const marked = nullable ? branches.map((b) => (b.type ? { ...b, nullable: true } : b)) : branches

@@ -39,7 +39,9 @@ test('every example body is in the replay', () => {
 async function getsAnswer() {
   for (const template of ['/x-users/{id}', '/x-dna/{id}']) {
     const example = doc.paths[template].get.parameters.find((p: any) => p.name === 'id').example
-    const res = await call(gw, 'GET', template.replace('{id}', encodeURIComponent(example)), { key: gw.rootKey })
+    const res = await call(gw, 'GET', template.replace('{id}', encodeURIComponent(example)), {
+      key: gw.rootKey,
+    })
     expect(res.status, `GET ${template} → ${res.text}`).toBe(200)
   }
 }
