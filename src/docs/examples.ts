@@ -53,9 +53,10 @@ export const BODY_EXAMPLES: Record<string, unknown> = {
   },
 }
 
-/** Proxied bodies: the smallest call each provider API takes, sent as the SDKs would. */
+/** Bodies not in the XAI reference: the smallest call each provider API takes, and a control call. */
 const hello = [{ role: 'user', content: 'Hello' }]
-export const PROXY_EXAMPLES: Record<string, unknown> = {
+export const XGATE_EXAMPLES: Record<string, unknown> = {
+  'POST /x-api/{service}/{method}': { pattern: '', reset: false },
   'POST /v1/chat/completions': { model: 'gpt-4o-mini', messages: hello },
   'POST /v1/completions': { model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello', max_tokens: 16 },
   'POST /v1/embeddings': { model: 'text-embedding-3-small', input: 'Hello' },
@@ -79,4 +80,5 @@ export const PATH_EXAMPLES: Record<string, string> = {
 /** Path parameter examples for one path, where the name alone would mislead. */
 export const PATH_EXAMPLES_BY_PATH: Record<string, Record<string, string>> = {
   '/x-keys/{id}': { id: '1' },
+  '/x-api/{service}/{method}': { service: 'StatsService', method: 'QueryStats' },
 }

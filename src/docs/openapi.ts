@@ -2,7 +2,7 @@
 // schemas in 3.0 form, JSON-only admin bodies with the XAI reference's examples, a description
 // and the error answers on every operation, unique operationIds, tags grouped as users look for
 // them, and a server entry so the page's curl samples are complete. Pure: document in, out.
-import { BODY_EXAMPLES, PATH_EXAMPLES, PATH_EXAMPLES_BY_PATH, PROXY_EXAMPLES } from './examples'
+import { BODY_EXAMPLES, PATH_EXAMPLES, PATH_EXAMPLES_BY_PATH, XGATE_EXAMPLES } from './examples'
 import { ERROR_SCHEMAS, errorRef, errorResponses, errorStatuses, isProxied } from './errors'
 import { isObj, toSchema30, type Obj } from './schema'
 import { tagOf, tagsFor } from './tags'
@@ -106,6 +106,9 @@ function uniqueId(raw: string, ids: Set<string>): string {
   return id
 }
 
+const pathExample = (path: string, name: string): string | undefined =>
+  PATH_EXAMPLES_BY_PATH[path]?.[name] ?? PATH_EXAMPLES[name]
+
 /** Parameters in 3.0 form: one per place and name, path ones required and declared by the path. */
 function params(path: string, list: Obj[]): Obj[] {
   const inPath = new Set([...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]))
@@ -122,8 +125,7 @@ function params(path: string, list: Obj[]): Obj[] {
     if (!param.description && schema.description) param.description = schema.description
     if (param.description === undefined) delete param.description
     const first = example ?? (Array.isArray(examples) ? examples[0] : undefined)
-    const sample =
-      p.in === 'path' ? (PATH_EXAMPLES_BY_PATH[path]?.[p.name] ?? PATH_EXAMPLES[p.name]) : undefined
+    const sample = p.in === 'path' ? pathExample(path, p.name) : undefined
     if (first !== undefined || sample !== undefined) param.example = first ?? sample
     out.push(param)
   }
@@ -134,7 +136,7 @@ function params(path: string, list: Obj[]): Obj[] {
         in: 'path',
         required: true,
         schema: { type: 'string' },
-        ...(PATH_EXAMPLES[name] ? { example: PATH_EXAMPLES[name] } : {}),
+        ...(pathExample(path, name) ? { example: pathExample(path, name) } : {}),
       })
   return out
 }
@@ -158,7 +160,7 @@ function requestBody(path: string, method: string, body: Obj, today?: string): O
     out[type] = entry
   }
   const key = `${method.toUpperCase()} ${path}`
-  const sample = BODY_EXAMPLES[key] ?? PROXY_EXAMPLES[key]
+  const sample = BODY_EXAMPLES[key] ?? XGATE_EXAMPLES[key]
   if (sample !== undefined && out['application/json'])
     out['application/json'].example = withToday(sample, today)
   return { ...body, content: out }
