@@ -65,7 +65,13 @@ describe('validators', () => {
       ],
       {
         cwd: dir,
-        env: { ...process.env, REDOCLY_TELEMETRY: 'off', NO_COLOR: '1' },
+        env: {
+          ...process.env,
+          REDOCLY_TELEMETRY: 'off',
+          // no update check against the npm registry: the test runs offline
+          REDOCLY_SUPPRESS_NOTIFICATIONS: 'true',
+          NO_COLOR: '1',
+        },
         stdout: 'pipe',
         stderr: 'pipe',
       },
