@@ -19,6 +19,7 @@ import { createInFlight, type InFlight } from './shared/inflight'
 import { createLogger, type Logger } from './shared/log'
 import { createSettingsRepo } from './settings/repo'
 import { createSettings, type Settings } from './settings/service'
+import { createHolds, type Holds } from './wallet/holds'
 
 /** Per-request facts gathered along the way, for the access log. */
 export type RequestMeta = { id: string; ip: string; accountId?: number }
@@ -49,6 +50,8 @@ export type Deps = {
   proxy: ProxyService
   /** Rate-limit windows, monthly spend, the gate, alert mails (§5, §6). */
   limits: Limits
+  /** Money held by calls in flight, per account (the wallet). */
+  holds: Holds
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -71,12 +74,13 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   events.onAccountDeleted((e) => auth.invalidate(e.id))
   // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
   const tree = createTree(repo, events, { max: 100_000 })
-  const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log })
+  const holds = createHolds()
+  const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log, holds })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
   const proxy = createProxyService({
-    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats,
+    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
   })
   proxy.setAncestors((a) => tree.ancestorsOf(a.id))
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
@@ -87,7 +91,7 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   }
   applySettings()
   events.onSettingsChanged(applySettings)
-  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings })
+  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings, holds })
   proxy.setGate(limits.gate)
   return {
     config,
@@ -108,5 +112,6 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
     billing,
     proxy,
     limits,
+    holds,
   }
 }

@@ -15,7 +15,8 @@ import { deductFrom, deleteSubtree, fund, type MoneyCtx, rerate } from './money'
 import type { Account, AccountsRepo } from './repo'
 import { accountColumns } from './repo'
 import { cardsJson, changedJson, parentJson } from './render'
-import { eventOf } from './tree'
+import { eventOf, idsOfDna } from './tree'
+import type { Holds } from '../wallet/holds'
 
 type EditorDeps = {
   db: Database
@@ -31,6 +32,8 @@ type EditorDeps = {
   ctxFor: (ref: string) => MoneyCtx
   flushNow: () => void
   publish: (kind: 'changed' | 'deleted', accounts: AccountEvent[]) => void
+  /** Money and calls in flight per account (the wallet's holds). */
+  holds: Pick<Holds, 'heldOf' | 'escrow'>
 }
 
 const usd = (nano: number) => nano / 1e9
@@ -188,7 +191,7 @@ export function createEditor(d: EditorDeps) {
       const before = d.cards.cardsOf(top.id)
       const ctx = d.ctxFor(ref)
       const subtree = d.directory.subtree(top.dna)
-      const deleted = deleteSubtree(ctx, subtree, d.repo.remove, d.repo.findById)
+      const deleted = deleteSubtree(ctx, subtree, d.repo.remove, d.repo.findById, d.holds.heldOf)
       const mine = deleted.find((x) => x.account.id === top.id)!
       log(
         {
@@ -199,6 +202,7 @@ export function createEditor(d: EditorDeps) {
             ref,
             name: top.name,
             balance: usd(mine.balanceNano),
+            held: usd(mine.heldNano),
             refund: usd(mine.refundNano),
             descendants: deleted.length - 1,
             deletedSample: deleted.slice(0, 50).map((x) => x.account.name),
@@ -208,6 +212,9 @@ export function createEditor(d: EditorDeps) {
       )
       return { top, before, mine, deleted, parent: fresh(top.parentId!) }
     })
+    // Calls still in flight settle against their holds; the rest goes up when the last one ends.
+    const heirs = idsOfDna(out.top.dna).slice(0, -1).reverse()
+    for (const x of out.deleted) d.holds.escrow(x.account, heirs, ref)
     d.publish(
       'deleted',
       out.deleted.map((x) => eventOf(x.account)),
@@ -224,6 +231,7 @@ export function createEditor(d: EditorDeps) {
         Balance: usd(out.mine.balanceNano),
         CreditBalance: cardsJson(out.before),
         Refund: usd(out.mine.refundNano),
+        Held: usd(out.mine.heldNano),
         Deleted: out.deleted.length,
       },
     }

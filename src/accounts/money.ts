@@ -6,6 +6,7 @@ import { AppError } from '../shared/errors'
 import { nanoToUsd } from '../shared/money'
 import {
   balanceOf,
+  convert,
   deduct,
   deductRefund,
   deleteRefund,
@@ -87,12 +88,19 @@ export function rerate(ctx: MoneyCtx, target: Account, newRates: number) {
   return { deltaNano: ctx.cards.apply(target.id, r.changes, 'rerate', ctx.ref, ctx.nowMs) }
 }
 
-export type DeletedAccount = { account: Account; balanceNano: number; refundNano: number }
+export type DeletedAccount = {
+  account: Account
+  balanceNano: number
+  /** Money held by the account's calls in flight: it stays with them until they end. */
+  heldNano: number
+  refundNano: number
+}
 
 /**
  * Deletes `subtree` (the top account and all its descendants), deepest first. Each account's
- * live balance, converted to its parent's units, minus $0.20, becomes a parent card valid 180
- * days; a closing ledger row takes the whole card total (expired money and debt too) off the
+ * live balance less what its calls in flight hold (`heldOf`), converted to its parent's units,
+ * minus $0.20, becomes a parent card valid 180 days (the held part follows when the calls end,
+ * see closeEscrow); a closing ledger row takes the whole card total (expired money and debt too) off the
  * deleted account, whose row is then removed (cards cascade). A parent inside the subtree is
  * closed after its children, so their refunds flow up with it. Refunds into root leave the books.
  */
@@ -101,6 +109,7 @@ export function deleteSubtree(
   subtree: readonly Account[],
   removeRow: (id: number) => void,
   findParent: (id: number) => Account | null,
+  heldOf: (id: number) => number = () => 0,
 ): DeletedAccount[] {
   const inside = new Map(subtree.map((a) => [a.id, a]))
   const depth = (a: Account) => a.dna.length - a.dna.replaceAll('.', '').length
@@ -109,12 +118,13 @@ export function deleteSubtree(
   for (const acc of order) {
     const cards = ctx.cards.cardsOf(acc.id)
     const balanceNano = balanceOf(cards, ctx.nowMs)
+    const heldNano = heldOf(acc.id)
     const totalNano = cards.reduce((s, c) => s + c.balanceNano, 0)
     let refundNano = 0
     const parent =
       acc.parentId === null ? null : (inside.get(acc.parentId) ?? findParent(acc.parentId))
     if (parent && !isRoot(parent)) {
-      refundNano = deleteRefund(balanceNano, acc.rates, parent.rates)
+      refundNano = deleteRefund(balanceNano - heldNano, acc.rates, parent.rates)
       if (refundNano > 0) {
         const got = grant(
           ctx.cards.cardsOf(parent.id),
@@ -128,7 +138,34 @@ export function deleteSubtree(
     }
     ctx.cards.ledger(acc.id, -totalNano, 'delete', ctx.ref, ctx.nowMs)
     removeRow(acc.id)
-    out.push({ account: acc, balanceNano, refundNano })
+    out.push({ account: acc, balanceNano, heldNano, refundNano })
   }
   return out
+}
+
+/**
+ * The last call of a deleted account ended: what its holds left (`leftNano`, the deleted
+ * account's units) becomes a card of `heir` (its nearest surviving ancestor), converted down and
+ * with no second fee; calls that cost more than their holds are paid by the heir (converted up,
+ * debt allowed). Root is the bank: money into or out of root leaves or enters no books.
+ */
+export function closeEscrow(
+  ctx: MoneyCtx,
+  heir: Account,
+  deleted: { name: string; rates: number; leftNano: number },
+): number {
+  if (isRoot(heir) || deleted.leftNano === 0) return 0
+  if (deleted.leftNano > 0) {
+    const nano = convert(deleted.leftNano, heir.rates, deleted.rates, 'down')
+    if (nano === 0) return 0
+    const cards = ctx.cards.cardsOf(heir.id)
+    const got = grant(cards, nano, ctx.nowMs, REFUND_CARD_DAYS, `delete of ${deleted.name}`)
+    ctx.cards.apply(heir.id, got.changes, 'delete_refund', ctx.ref, ctx.nowMs)
+    return nano
+  }
+  const nano = convert(-deleted.leftNano, heir.rates, deleted.rates, 'up')
+  const paid = spend(ctx.cards.cardsOf(heir.id), nano, ctx.nowMs, { allowDebt: true })
+  if (!paid.ok) throw new Error(`spend with debt refused for account ${heir.id}`)
+  ctx.cards.apply(heir.id, paid.changes, 'delete_refund', ctx.ref, ctx.nowMs)
+  return -nano
 }

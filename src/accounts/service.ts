@@ -17,7 +17,8 @@ import { createEditor } from './editor'
 import { type AccountInput, buildPatch, firstPresent, inherit, ROOT_ONLY } from './fields'
 import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'
 import { createListing } from './listing'
-import { fund, isRoot, type MoneyCtx } from './money'
+import { closeEscrow, fund, isRoot, type MoneyCtx } from './money'
+import type { Escrow, Holds } from '../wallet/holds'
 import type { Account, AccountsRepo } from './repo'
 import { parentJson, storedFields } from './render'
 import { eventOf, type Tree } from './tree'
@@ -32,6 +33,8 @@ export type AccountServiceDeps = {
   clock: Clock
   config: Config
   log: Logger
+  /** The wallet's holds: deletes leave calls in flight their money (see closeEscrow). */
+  holds: Holds
 }
 
 export type AccountService = ReturnType<typeof createAccountService>
@@ -194,7 +197,30 @@ export function createAccountService(d: AccountServiceDeps) {
     ctxFor,
     flushNow: () => d.flusher.flushNow(),
     publish,
+    holds: d.holds,
   })
+
+  /** A deleted account's last call ended: its leftover goes to the nearest surviving ancestor. */
+  const onEscrowClosed = (x: Escrow) => {
+    try {
+      d.flusher.flushNow()
+      const heir = atomically(() => {
+        const a = x.ancestorIds.map((id) => d.repo.findById(id)).find((a) => a !== null)
+        if (!a) return null
+        const nano = closeEscrow(ctxFor(x.ref), a, x)
+        d.log.info('deleted account settled', { accountId: x.accountId, heir: a.id, nano })
+        return d.repo.findById(a.id)
+      })
+      if (heir) publish('changed', [eventOf(heir)])
+    } catch (e) {
+      d.log.error('settling a deleted account failed', {
+        accountId: x.accountId,
+        leftNano: x.leftNano,
+        error: (e as Error).message,
+      })
+    }
+  }
+  d.holds.onEscrowClosed(onEscrowClosed)
 
   return {
     create,

@@ -1,5 +1,6 @@
-// The LimitsGate the proxy pipeline calls (§5): the monthly HardLimit, then one synchronous
-// check-and-reserve over the account's and every ancestor's windows (root excepted), per model too.
+// The LimitsGate the proxy pipeline calls (§5): the monthly HardLimit (spend + open holds), then
+// one synchronous check-and-reserve over the account's and every ancestor's windows and
+// Concurrency slots (root excepted), per model too.
 import type { Account, ModelLimits } from '../accounts/repo'
 import { ROOT_ID } from '../shared/ids'
 import type { LimitsGate, LimitRequest } from '../proxy/gate'
@@ -20,12 +21,24 @@ export type GateOptions = {
   /** The global MODEL_LIMITS, read on every call; the same object until the setting changes. */
   modelLimits: () => ModelLimits
   prompt: PromptCounter
+  /** Money held by the account's calls in flight (this call's hold included). */
+  heldOf?: (accountId: number) => number
 }
+
+/** An account in a chain whose Concurrency caps calls in flight in its subtree. */
+type Cap = { id: number; cap: number; label: string }
+/** What a call reserved: its windows and the concurrency slots it holds. Null: nothing. */
+type Ticket = { reservation: Reservation | null; caps: readonly Cap[] | null }
 
 /** Scopes for one requested model, and whether any of them limits tokens (then we estimate). */
 type ModelPlan = { scopes: ScopeLimits[]; tokens: boolean }
 /** What a chain of accounts imposes, built once per chain (a changed account makes a new chain). */
-type Plan = { accounts: ScopeLimits[]; global: ModelLimits; byModel: Map<string, ModelPlan> }
+type Plan = {
+  accounts: ScopeLimits[]
+  caps: Cap[] | null
+  global: ModelLimits
+  byModel: Map<string, ModelPlan>
+}
 /**
  * One account's own limits, shared by every chain it is in: the store sees the same limits
  * objects call after call and skips normalizing them. Dropped with the account object.
@@ -87,12 +100,15 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     let plan = plans.get(chain)
     if (plan && plan.global === global) return plan
     const accounts: ScopeLimits[] = []
+    const caps: Cap[] = []
     chain.forEach((a, depth) => {
       const { limits } = ownOf(a)
       if (a.id !== ROOT_ID && hasAny(limits))
         accounts.push({ key: `a:${a.id}`, limits, label: labelOf(depth) })
+      if (a.id !== ROOT_ID && a.concurrency > 0)
+        caps.push({ id: a.id, cap: a.concurrency, label: labelOf(depth) })
     })
-    plan = { accounts, global, byModel: new Map() }
+    plan = { accounts, caps: caps.length ? caps : null, global, byModel: new Map() }
     plans.set(chain, plan)
     return plan
   }
@@ -135,10 +151,23 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
   const hardLimit = (a: Account): Denial | undefined => {
     if (!(a.hardLimitNano > 0)) return undefined
     const spent = monthly.get(a.id)
-    if (spent < a.hardLimitNano) return undefined
+    const held = opts.heldOf?.(a.id) ?? 0
+    if (spent < a.hardLimitNano && spent + held <= a.hardLimitNano) return undefined
     const now = clock.now()
     const month = monthly.calendar.month(now)
     const resetAt = new Date(month.endMs).toISOString()
+    if (spent < a.hardLimitNano) {
+      // Calls in flight may still reach the limit: this one waits until they have settled.
+      return {
+        ok: false,
+        code: 'hard_limit_reached',
+        message:
+          `monthly hard limit of ${formatUsd(a.hardLimitNano)} would be passed: ` +
+          `${formatUsd(spent)} spent in ${month.key} and ${formatUsd(held)} held by calls in ` +
+          `flight, this one included`,
+        retryAfterMs: 1000,
+      }
+    }
     return {
       ok: false,
       code: 'hard_limit_reached',
@@ -150,6 +179,37 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     }
   }
 
+  /** Calls in flight per capped account, its subtree's included. */
+  const slots = new Map<number, number>()
+  const takeSlots = (caps: readonly Cap[]): Denial | undefined => {
+    for (const c of caps) {
+      const n = slots.get(c.id) ?? 0
+      if (n >= c.cap) {
+        return {
+          ok: false,
+          code: 'concurrency_limit_exceeded',
+          message: `${c.cap} calls in flight at once (Concurrency of ${c.label}) reached`,
+          retryAfterMs: 1000,
+        }
+      }
+    }
+    for (const c of caps) slots.set(c.id, (slots.get(c.id) ?? 0) + 1)
+    return undefined
+  }
+  const giveSlots = (caps: readonly Cap[]) => {
+    for (const c of caps) {
+      const n = (slots.get(c.id) ?? 0) - 1
+      if (n > 0) slots.set(c.id, n)
+      else slots.delete(c.id)
+    }
+  }
+  const done = (ticket: unknown) => {
+    const t = ticket as Ticket
+    if (t.caps) giveSlots(t.caps)
+    t.caps = null
+    return t.reservation
+  }
+
   return {
     reserve(req: LimitRequest) {
       const account = req.account
@@ -157,17 +217,37 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
       const denied = hardLimit(account)
       if (denied) return denied
       const chain = opts.limitChain(account)
-      const mp = modelPlan(planOf(chain), chain, req.model)
-      if (mp.scopes.length === 0) return ADMIT
-      const est = mp.tokens ? reserveTokens(req.body, opts.prompt) : 0
-      const r = windows.reserve(mp.scopes, est)
-      return r.ok ? { ok: true, ticket: r.reservation } : r
+      const plan = planOf(chain)
+      const mp = modelPlan(plan, chain, req.model)
+      if (mp.scopes.length === 0 && !plan.caps) return ADMIT
+      const caps = plan.caps
+      if (caps) {
+        const busy = takeSlots(caps)
+        if (busy) return busy
+      }
+      let reservation: Reservation | null = null
+      if (mp.scopes.length > 0) {
+        const est = mp.tokens ? reserveTokens(req.body, opts.prompt) : 0
+        const r = windows.reserve(mp.scopes, est)
+        if (!r.ok) {
+          if (caps) giveSlots(caps)
+          return r
+        }
+        reservation = r.reservation
+      }
+      const ticket: Ticket = { reservation, caps }
+      return { ok: true, ticket }
     },
     settle(ticket, facts) {
-      if (ticket) windows.settle(ticket as Reservation, facts.totalTokens)
+      if (!ticket) return
+      const r = done(ticket)
+      if (r) windows.settle(r, facts.totalTokens)
     },
     release(ticket) {
-      if (ticket) windows.release(ticket as Reservation)
+      if (!ticket) return
+      const r = done(ticket)
+      if (r) windows.release(r)
     },
+    inFlightOf: (accountId) => slots.get(accountId) ?? 0,
   }
 }

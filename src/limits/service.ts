@@ -22,6 +22,7 @@ import { createMonthlySpend, type MonthlySpend } from './monthly'
 import { monthSource, windowsSource } from './persist'
 import { createMonthSpendRepo, createWindowsRepo } from './repo'
 import { createLimitWindows, type LimitWindows } from './windows'
+import type { Holds } from '../wallet/holds'
 
 /**
  * Limit scopes held in memory (least recently used evicted first). One per limited account plus one per limited account × model
@@ -50,6 +51,8 @@ export type LimitsDeps = {
   billing: Metering
   /** The live /x-config values: MODEL_LIMITS, EMAIL_*, XAI_MAIL, EMAIL_BALANCE. */
   settings: Pick<Settings, 'modelLimits' | 'mail' | 'emailBalanceUsd'>
+  /** Open holds count against HardLimit; a deleted account's last calls send no mail. */
+  holds: Pick<Holds, 'heldOf' | 'isEscrowed'>
 }
 
 /** The settings' mail keys as the mailer reads them, anew for every mail. */
@@ -106,11 +109,14 @@ export function createLimits(d: LimitsDeps): Limits {
     limitChain: (a) => d.tree.view(a.id)?.limitChain ?? [a],
     modelLimits: () => d.settings.modelLimits(),
     prompt: lazyPromptCounter(),
+    heldOf: d.holds.heldOf,
   })
 
   // Settlement runs once per call, after the ledger charge: spend first, so alerts see it.
   billing.settler.onSettled(({ record, summary }) => {
     const a = summary.account
+    // A call that outlived its account's delete: no spend to track, nobody to mail.
+    if (d.holds.isEscrowed(a.id)) return
     if (record.costNano > 0) monthly.add(a.id, record.costNano)
     if (a.id === ROOT_ID) return
     try {

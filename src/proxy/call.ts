@@ -17,12 +17,17 @@ import { anthropicBody, anthropicEvent } from './providers/anthropic'
 import { openaiBody, openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
 import type { Cancel, Upstream } from './upstream'
+import type { Pool, PoolKey } from '../keys/pool'
+import type { Hold, Holds } from '../wallet/holds'
 
 export type CallDeps = {
   clock: Clock
   inFlight: InFlight
   settler: Settler
   gate: LimitsGate
+  holds: Pick<Holds, 'settle'>
+  /** Gives the upstream key's slot back (its Concurrency). */
+  keys: Pick<Pool, 'done'>
   tokenizer: Tokenizer
   /** The whole-call limit (UPSTREAM_TIMEOUT_MS). */
   deadlines: DeadlineQueue
@@ -42,6 +47,8 @@ export type CallFacts = {
   mappedModel: string
   price: ResolvedPrice | undefined
   ticket: LimitTicket
+  /** The money set aside at admission; settlement closes it with the real cost. */
+  hold: Hold
   uplinkBytes: number
 }
 
@@ -80,6 +87,8 @@ export class Call implements Cancel {
   private status = 0
   private keyId: number | null = null
   private keyName: string | null = null
+  /** The key whose slot this call holds from the answer's first byte to settlement. */
+  private key: PoolKey | null = null
   private ttfbMs: number | null = null
   private hideUsage = false
 
@@ -146,6 +155,7 @@ export class Call implements Cancel {
     this.status = res.status
     this.keyId = up.key.id
     this.keyName = up.key.name
+    this.key = up.key
     this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
     this.hideUsage = hideUsage
     const headers = clientHeaders(res.headers, this.f.requestId)
@@ -233,8 +243,10 @@ export class Call implements Cancel {
       uplinkBytes: f.uplinkBytes,
       downlinkBytes,
     }
+    let costNano = 0
     try {
       const record = this.deps.settler.settle(summary)
+      costNano = record.costNano
       if (release) this.deps.gate.release(f.ticket)
       else
         this.deps.gate.settle(f.ticket, {
@@ -242,6 +254,9 @@ export class Call implements Cancel {
           costNano: record.costNano,
         })
     } finally {
+      // The charge is queued on the ledger above: the hold it replaces is closed after it.
+      this.deps.holds.settle(f.hold, costNano)
+      if (this.key) this.deps.keys.done(this.key)
       this.offline?.()
       this.doneInFlight()
     }

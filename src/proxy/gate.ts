@@ -19,6 +19,8 @@ export type LimitsGate = {
   settle(ticket: LimitTicket, facts: { totalTokens: number; costNano: number }): void
   /** The call never reached a provider: give the reservation back. */
   release(ticket: LimitTicket): void
+  /** Calls in flight counted against the account's Concurrency (its subtree's included). */
+  inFlightOf?(accountId: number): number
 }
 
 export const admitAll: LimitsGate = {

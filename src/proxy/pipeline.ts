@@ -1,6 +1,6 @@
 // The order of one proxied call (§4), top to bottom, one pass: authenticate → account enabled →
-// source IP → resource → model allowed, then mapped → price known → balance → rate limits reserve
-// → key level → upstream with failover → relay back → settle (in call.ts) → write-behind.
+// source IP → resource → model allowed, then mapped → price known → hold on the balance → rate
+// and concurrency limits reserve → key level → upstream with failover → relay back → settle (in call.ts) → write-behind.
 // Every step before the upstream fetch is synchronous and in memory; denials are values.
 import type { Account } from '../accounts/repo'
 import type { Authenticator } from '../accounts/auth'
@@ -11,7 +11,10 @@ import type { RequestMeta } from '../deps'
 import { AppError, denialToError, type Denial } from '../shared/errors'
 import { newRequestId } from '../shared/ids'
 import { parseJson, readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
-import { Call, type CallDeps } from './call'
+import { Call, imagesAsked, type CallDeps } from './call'
+import { ROOT_ID } from '../shared/ids'
+import type { Hold, Holds } from '../wallet/holds'
+import { holdNano } from '../wallet/estimate'
 import type { Endpoint } from './endpoints'
 import type { LimitsGate } from './gate'
 import type { Policies, Policy } from './policy'
@@ -25,6 +28,7 @@ export type PipelineDeps = {
   rules: () => Rules
   pricing: () => Pricing
   ledger: Ledger
+  holds: Holds
   gate: () => LimitsGate
   requestMeta: WeakMap<Request, RequestMeta>
   upstream: UpstreamDeps
@@ -54,17 +58,33 @@ function priceStep(d: PipelineDeps, ep: Endpoint, mapped: string): ResolvedPrice
   return price
 }
 
-/** Balance ≥ CALL_MIN_BALANCE, in the account's book units (real value × Rates). Root: unlimited. */
-function balanceStep(d: PipelineDeps, account: Account): true | Denial {
-  if (account.id === 1) return true
+/**
+ * The call's hold: its worst-case cost set aside from the balance, admitted only while the
+ * balance less open holds covers it and keeps CALL_MIN_BALANCE (book units: real value × Rates).
+ * Root: counted in flight, nothing held.
+ */
+function holdStep(
+  d: PipelineDeps,
+  account: Account,
+  ep: Endpoint,
+  body: ParsedBody,
+  price: ResolvedPrice | undefined,
+): Hold {
+  if (account.id === ROOT_ID) return d.holds.track(account.id)
   const minNano = Math.round(d.config.CALL_MIN_BALANCE * NANO_PER_USD * account.rates)
-  const balance = d.ledger.balanceOf(account.id)
-  if (balance >= minNano && balance > 0) return true
-  return {
-    ok: false,
-    code: 'insufficient_balance',
-    message: `balance below the ${d.config.CALL_MIN_BALANCE} USD a call needs`,
-  }
+  const nano = price
+    ? holdNano({
+        price,
+        json: body.json,
+        bodyChars: body.text?.length ?? 0,
+        images: ep.kind === 'images' ? imagesAsked(body.json?.n) : 0,
+        rates: account.rates,
+        defaultOutputTokens: d.config.HOLD_DEFAULT_OUTPUT_TOKENS,
+      })
+    : 0
+  const held = d.holds.place(account.id, nano, d.ledger.balanceOf(account.id), minNano)
+  if ('code' in held) throw denialToError(held)
+  return held
 }
 
 /** The call's level and its SWITCH_OVER chain (each level once), within AllowLevels. */
@@ -108,7 +128,7 @@ export function createPipeline(d: PipelineDeps) {
       deny('model_not_allowed', `model ${body.model} is not allowed for this key`)
     const mapped = policy.mapModel(body.model)
     const price = priceStep(d, ep, mapped)
-    check(balanceStep(d, account))
+    const hold = holdStep(d, account, ep, body, price)
     const gate = d.gate()
     const reserved = gate.reserve({
       account,
@@ -116,13 +136,17 @@ export function createPipeline(d: PipelineDeps) {
       mappedModel: mapped,
       body: body.json,
     })
-    if (!reserved.ok) throw denialToError(reserved)
+    if (!reserved.ok) {
+      d.holds.settle(hold, 0)
+      throw denialToError(reserved)
+    }
     const rules = d.rules()
     let levels: number[]
     try {
       levels = levelsStep(rules, policy, body, mapped)
     } catch (e) {
       gate.release(reserved.ticket)
+      d.holds.settle(hold, 0)
       throw e
     }
 
@@ -145,6 +169,7 @@ export function createPipeline(d: PipelineDeps) {
         mappedModel: mapped,
         price,
         ticket: reserved.ticket,
+        hold,
         uplinkBytes: body.text?.length ?? body.multipart?.head.length ?? 0,
       },
       request,

@@ -18,6 +18,7 @@ import { lazyTokenizer } from './meter'
 import { createPipeline } from './pipeline'
 import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
 import { compileRules, type RuleSource, type Rules } from './rules'
+import type { Holds } from '../wallet/holds'
 
 /**
  * A call still running after this long starts listening for its client leaving (then aborting the
@@ -49,6 +50,7 @@ export function createProxyService(opts: {
   events: Events
   inFlight: InFlight
   requestMeta: WeakMap<Request, RequestMeta>
+  holds: Holds
   stats?: GatewayStats
 }): ProxyService {
   const { config } = opts
@@ -85,6 +87,7 @@ export function createProxyService(opts: {
     rules: () => rules,
     pricing: opts.metering.pricing,
     ledger: opts.metering.ledger,
+    holds: opts.holds,
     gate: () => gate,
     requestMeta: opts.requestMeta,
     upstream: {
@@ -99,6 +102,8 @@ export function createProxyService(opts: {
       clock: opts.clock,
       inFlight: opts.inFlight,
       settler: opts.metering.settler,
+      holds: opts.holds,
+      keys: opts.pool,
       tokenizer: lazyTokenizer(() => {
         // Loaded on the first call that needs an estimate: the ranks cost ~60 MB of memory.
         const t = require('../billing/tokens') as typeof import('../billing/tokens')

@@ -13,12 +13,15 @@ afterAll(() => env.close())
 
 // gpt-4o-mini: 12 × 0.15 + 8 × 0.6 USD per million tokens = 6,600 nano-USD a call at Rates 1.
 const CALL_NANO = 6_600
+// With max_tokens 8 a call holds 17,100 nano-USD (82 body characters as prompt tokens + 8 out):
+// a HardLimit of 30,000 admits two calls one after the other, and refuses the third's hold.
+const SMALL = { maxTokens: 8 }
 
 describe('HardLimit', () => {
   test('spend reaching HardLimit → 429 hard_limit_reached, no upstream call, no charge', async () => {
     const { key, account } = addUnder(env.gw, null, { hardLimitNano: 2 * CALL_NANO - 1 })
-    expect(await statuses(env.gw, key, 2)).toEqual([200, 200])
-    expect(env.gw.deps.limits.monthly.get(account.id)).toBe(2 * CALL_NANO)
+    // Spend reaches the limit (calls of earlier this month).
+    env.gw.deps.limits.monthly.add(account.id, 2 * CALL_NANO)
     env.gw.deps.flusher.flushNow()
     const cards = cardsNano(env.gw, account.id)
     const upstream = env.up.tally.requests
@@ -35,16 +38,30 @@ describe('HardLimit', () => {
 
     expect(env.up.tally.requests).toBe(upstream)
     expect(cardsNano(env.gw, account.id)).toBe(cards)
-    expect(usageRows(env.gw, account.id).length).toBe(2)
+    expect(usageRows(env.gw, account.id).length).toBe(0)
+  })
+
+  test("a call's hold counts against HardLimit: spend + holds may not pass it (429, retry shortly)", async () => {
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 30_000 })
+    expect(await statuses(env.gw, key, 2, SMALL)).toEqual([200, 200])
+    expect(env.gw.deps.limits.monthly.get(account.id)).toBe(2 * CALL_NANO)
+    const upstream = env.up.tally.requests
+    const denied = await chat(env.gw, key, SMALL)
+    expect(denied.status, denied.text).toBe(429)
+    expect(denied.body.error.code).toBe('hard_limit_reached')
+    expect(denied.body.error.message).toContain('held by calls in flight')
+    expect(denied.headers.get('retry-after')).toBe('1')
+    expect(env.up.tally.requests).toBe(upstream)
+    expect(env.gw.deps.holds.heldOf(account.id)).toBe(0)
   })
 
   test('the next local month starts from zero spend', async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 1 })
-    expect(await statuses(env.gw, key, 2)).toEqual([200, 429])
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 30_000 })
+    expect(await statuses(env.gw, key, 3, SMALL)).toEqual([200, 200, 429])
     const month = env.gw.deps.limits.monthly.calendar.month(env.clock.now())
     env.clock.set(month.endMs)
     expect(env.gw.deps.limits.monthly.get(account.id)).toBe(0)
-    expect(await statuses(env.gw, key, 2)).toEqual([200, 429])
+    expect(await statuses(env.gw, key, 3, SMALL)).toEqual([200, 200, 429])
   })
 
   test('HardLimit 0 means no monthly cap', async () => {

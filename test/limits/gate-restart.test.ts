@@ -62,14 +62,15 @@ describe('restart mid-window', () => {
 
   test('month spend is kept: the HardLimit still holds after a restart', async () => {
     const { clock, first, restart } = await world()
-    const { key, account } = addUnder(first, null, { hardLimitNano: 10_000 })
-    expect(await statuses(first, key, 2)).toEqual([200, 200])
+    // max_tokens 8: each call holds 17,100 nano-USD, so two fit under 30,000, a third not.
+    const { key, account } = addUnder(first, null, { hardLimitNano: 30_000 })
+    expect(await statuses(first, key, 2, { maxTokens: 8 })).toEqual([200, 200])
     const spent = first.deps.limits.monthly.get(account.id)
     expect(spent).toBe(13_200)
     clock.advance(60 * S)
     const second = await restart()
     expect(second.deps.limits.monthly.get(account.id)).toBe(spent)
-    const r = await chat(second, key)
+    const r = await chat(second, key, { maxTokens: 8 })
     expect(r.status, r.text).toBe(429)
     expect(r.body.error.code, r.text).toBe('hard_limit_reached')
   })

@@ -103,6 +103,12 @@ export function expectUsageKept(
 
 /** Cost of one chat call of the fake upstream (12 prompt, 8 completion tokens of gpt-4o-mini). */
 const CALL_COST_NANO = 12 * 150 + 8 * 600
+/**
+ * What one such call holds at admission: a prompt token per body character at 0.15 USD/M and
+ * gpt-4o-mini's 16,384 output tokens at 0.6 USD/M.
+ */
+const CALL_BODY = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: false }
+const CALL_HOLD_NANO = JSON.stringify(CALL_BODY).length * 150 + 16_384 * 600
 
 /** An account's day window (requests, with the day's start) and month's spend, as on disk. */
 export type LimitFacts = {
@@ -175,8 +181,8 @@ async function threeCalls(url: string, key: string) {
 
 /**
  * After a restart the limits start from what is on disk: with RPD set to the restored day count
- * plus two, and HardLimit to the restored month spend plus one and a half calls, exactly two
- * calls pass and the third is refused.
+ * plus two, and HardLimit to the restored month spend plus one call and one call's hold, exactly
+ * two calls pass and the third is refused (its hold would pass the limit).
  */
 export async function expectLimitsRestored(
   url: string,
@@ -192,7 +198,7 @@ export async function expectLimitsRestored(
     [200, null],
     [429, 'rate_limit_exceeded'],
   ])
-  const limitUsd = (bySpend.facts.monthSpendNano + 1.5 * CALL_COST_NANO) / 1e9
+  const limitUsd = (bySpend.facts.monthSpendNano + CALL_COST_NANO + CALL_HOLD_NANO) / 1e9
   const hard = await admin(url, rootKey, 'PUT', `/x-users/${bySpend.id}`, {
     HardLimit: limitUsd,
     SoftLimit: limitUsd,

@@ -1,0 +1,49 @@
+// The hold of one call: its worst-case cost at admission, from the request alone (no tokenizer on
+// the hot path). Prompt: one token per character of the request body (a token covers at least
+// one character of text, so this bounds text prompts from above), capped by the model's context
+// window when the catalogue knows it. Output: what the request allows (`max_tokens`,
+// `max_completion_tokens`, `max_output_tokens`), else the model's most output, else
+// HOLD_DEFAULT_OUTPUT_TOKENS. Per request, per image × n, at the account's Rates.
+import { costNano, type ResolvedPrice } from '../billing/pricing'
+import { requestedCompletion } from '../limits/estimate'
+
+export type HoldInput = {
+  price: ResolvedPrice
+  json: Record<string, unknown> | null
+  /** Characters of the request body (0 for multipart). */
+  bodyChars: number
+  /** Images the call may make (image endpoints), else 0. */
+  images: number
+  rates: number
+  defaultOutputTokens: number
+}
+
+/** Output tokens a call may produce at most. */
+export function outputBound(
+  json: Record<string, unknown> | null,
+  price: ResolvedPrice,
+  fallback: number,
+): number {
+  const asked = json ? requestedCompletion(json) : 0
+  const most = price.maxOutputTokens
+  if (asked > 0) return most !== undefined && most > 0 ? Math.min(asked, most) : asked
+  return most !== undefined && most > 0 ? most : fallback
+}
+
+/** The hold in nano-USD of the account's book units. */
+export function holdNano(h: HoldInput): number {
+  const p = h.price
+  const context = p.contextTokens
+  const prompt = context !== undefined && context > 0 ? Math.min(h.bodyChars, context) : h.bodyChars
+  return costNano(
+    p,
+    {
+      promptTokens: prompt,
+      completionTokens: outputBound(h.json, p, h.defaultOutputTokens),
+      cachedTokens: 0,
+      images: h.images,
+      requests: 1,
+    },
+    h.rates,
+  ).chargedNano
+}
