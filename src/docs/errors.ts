@@ -155,7 +155,9 @@ const CONFLICTS = /^\/x-(users|keys|self|root)(\/|$)/
 export function errorStatuses(path: string, method: string, op: Obj): string[] {
   if (Array.isArray(op.security) && op.security.length === 0) return []
   const hasBody = op.requestBody !== undefined
-  const hasInput = hasBody || (Array.isArray(op.parameters) && op.parameters.length > 0)
+  // A path segment is looked up (404 when unknown); a body or query can be refused as invalid.
+  const queried = Array.isArray(op.parameters) && op.parameters.some((p: Obj) => p.in !== 'path')
+  const hasInput = hasBody || queried
   const out = new Set<string>(['401', '403'])
   if (isProxied(path) && method === 'post') {
     for (const s of ['400', '402', '413', '429', '502', '503', '504']) out.add(s)

@@ -1,5 +1,6 @@
 // toOpenApi30 on small documents: one case per rewrite the plugin's output needs.
 import { expect, test } from 'bun:test'
+import { errorStatuses } from '../../src/docs/errors'
 import { toOpenApi30 } from '../../src/docs/openapi'
 
 const schema = { type: 'object', properties: { n: { type: 'integer' } } }
@@ -66,4 +67,36 @@ test('answers are described and errors refer to the shared components', () => {
   const audio = doc.paths['/v1/audio/transcriptions'].post.responses
   expect(audio['402']).toEqual({ $ref: '#/components/responses/PaymentRequired' })
   expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }])
+})
+
+test('each surface lists the errors it can answer', () => {
+  const body = { requestBody: {} }
+  expect(errorStatuses('/healthz', 'get', { security: [] })).toEqual([])
+  expect(errorStatuses('/v1/chat/completions', 'post', body)).toEqual([
+    '400',
+    '401',
+    '402',
+    '403',
+    '413',
+    '429',
+    '502',
+    '503',
+    '504',
+  ])
+  const path = [{ in: 'path', name: 'id' }]
+  expect(errorStatuses('/v1/models/{id}', 'get', { parameters: path })).toEqual([
+    '401',
+    '403',
+    '404',
+  ])
+  expect(errorStatuses('/x-users', 'post', body)).toEqual([
+    '400',
+    '401',
+    '403',
+    '404',
+    '409',
+    '413',
+  ])
+  expect(errorStatuses('/x-gkey', 'get', {})).toEqual(['400', '401', '403', '404'])
+  expect(errorStatuses('/dashboard/x-user-info', 'get', {})).toEqual(['401', '403'])
 })
