@@ -76,7 +76,7 @@ function holdStep(
     ? holdNano({
         price,
         json: body.json,
-        bodyChars: body.text?.length ?? 0,
+        text: body.text,
         images: ep.kind === 'images' ? imagesAsked(body.json?.n) : 0,
         rates: account.rates,
         defaultOutputTokens: d.config.HOLD_DEFAULT_OUTPUT_TOKENS,

@@ -1,7 +1,8 @@
 // The hold of one call: its worst-case cost at admission, from the request alone (no tokenizer on
-// the hot path). Prompt: one token per character of the request body (a token covers at least
-// one character of text, so this bounds text prompts from above), capped by the model's context
-// window when the catalogue knows it. Output: what the request allows (`max_tokens`,
+// the hot path). Prompt: the request body's characters, four ASCII characters to a token (the
+// usual figure for English text, code and JSON) and one token for each other character (CJK and
+// most non-Latin scripts take about one token a character), capped by the model's context window
+// when the catalogue knows it. Output: what the request allows (`max_tokens`,
 // `max_completion_tokens`, `max_output_tokens`), else the model's most output, else
 // HOLD_DEFAULT_OUTPUT_TOKENS. Per request, per image × n, at the account's Rates.
 import { costNano, type ResolvedPrice } from '../billing/pricing'
@@ -10,12 +11,20 @@ import { requestedCompletion } from '../limits/estimate'
 export type HoldInput = {
   price: ResolvedPrice
   json: Record<string, unknown> | null
-  /** Characters of the request body (0 for multipart). */
-  bodyChars: number
+  /** The request body's text (null for multipart). */
+  text: string | null
   /** Images the call may make (image endpoints), else 0. */
   images: number
   rates: number
   defaultOutputTokens: number
+}
+
+/** Prompt tokens of a request body, estimated as above: one pass, no allocation. */
+export function promptEstimate(text: string | null): number {
+  if (!text) return 0
+  let other = 0
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) other++
+  return Math.ceil((text.length - other) / 4) + other
 }
 
 /** Output tokens a call may produce at most. */
@@ -34,7 +43,8 @@ export function outputBound(
 export function holdNano(h: HoldInput): number {
   const p = h.price
   const context = p.contextTokens
-  const prompt = context !== undefined && context > 0 ? Math.min(h.bodyChars, context) : h.bodyChars
+  const est = promptEstimate(h.text)
+  const prompt = context !== undefined && context > 0 ? Math.min(est, context) : est
   return costNano(
     p,
     {

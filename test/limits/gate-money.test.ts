@@ -13,8 +13,8 @@ afterAll(() => env.close())
 
 // gpt-4o-mini: 12 × 0.15 + 8 × 0.6 USD per million tokens = 6,600 nano-USD a call at Rates 1.
 const CALL_NANO = 6_600
-// With max_tokens 8 a call holds 17,100 nano-USD (82 body characters as prompt tokens + 8 out):
-// a HardLimit of 30,000 admits two calls one after the other, and refuses the third's hold.
+// With max_tokens 8 a call holds 7,950 nano-USD (82 body characters are 21 prompt tokens, + 8 out):
+// a HardLimit of 21,000 admits two calls one after the other, and refuses the third's hold.
 const SMALL = { maxTokens: 8 }
 
 describe('HardLimit', () => {
@@ -42,7 +42,7 @@ describe('HardLimit', () => {
   })
 
   test("a call's hold counts against HardLimit: spend + holds may not pass it (429, retry shortly)", async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 30_000 })
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 21_000 })
     expect(await statuses(env.gw, key, 2, SMALL)).toEqual([200, 200])
     expect(env.gw.deps.limits.monthly.get(account.id)).toBe(2 * CALL_NANO)
     const upstream = env.up.tally.requests
@@ -56,7 +56,7 @@ describe('HardLimit', () => {
   })
 
   test('the next local month starts from zero spend', async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 30_000 })
+    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 21_000 })
     expect(await statuses(env.gw, key, 3, SMALL)).toEqual([200, 200, 429])
     const month = env.gw.deps.limits.monthly.calendar.month(env.clock.now())
     env.clock.set(month.endMs)

@@ -62,8 +62,8 @@ describe('restart mid-window', () => {
 
   test('month spend is kept: the HardLimit still holds after a restart', async () => {
     const { clock, first, restart } = await world()
-    // max_tokens 8: each call holds 17,100 nano-USD, so two fit under 30,000, a third not.
-    const { key, account } = addUnder(first, null, { hardLimitNano: 30_000 })
+    // max_tokens 8: each call holds 7,950 nano-USD and costs 6,600: two fit under 21,000, a third not.
+    const { key, account } = addUnder(first, null, { hardLimitNano: 21_000 })
     expect(await statuses(first, key, 2, { maxTokens: 8 })).toEqual([200, 200])
     const spent = first.deps.limits.monthly.get(account.id)
     expect(spent).toBe(13_200)

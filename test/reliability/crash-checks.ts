@@ -104,11 +104,11 @@ export function expectUsageKept(
 /** Cost of one chat call of the fake upstream (12 prompt, 8 completion tokens of gpt-4o-mini). */
 const CALL_COST_NANO = 12 * 150 + 8 * 600
 /**
- * What one such call holds at admission: a prompt token per body character at 0.15 USD/M and
+ * What one such call holds at admission: a prompt token per 4 body characters at 0.15 USD/M and
  * gpt-4o-mini's 16,384 output tokens at 0.6 USD/M.
  */
 const CALL_BODY = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: false }
-const CALL_HOLD_NANO = JSON.stringify(CALL_BODY).length * 150 + 16_384 * 600
+const CALL_HOLD_NANO = Math.ceil(JSON.stringify(CALL_BODY).length / 4) * 150 + 16_384 * 600
 
 /** An account's day window (requests, with the day's start) and month's spend, as on disk. */
 export type LimitFacts = {
