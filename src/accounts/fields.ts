@@ -1,6 +1,7 @@
 // The §2.1 fields as the admin API writes them: validation of each input field, the rules against
 // the parent (Rates floor, limit ceilings), inheritance at creation, and the patch to store.
 import { AppError } from '../shared/errors'
+import { nanoToUsd, usdToNano } from '../shared/money'
 import { applyListEdit, type ListKind } from './lists'
 import type { Account } from './repo'
 import {
@@ -8,7 +9,9 @@ import {
   checkEmail,
   checkName,
   levelTarget,
+  limitNano,
   mapper,
+  MAX_LIMIT_USD,
   MAX_RATES,
   modelLimits,
   modelTarget,
@@ -134,6 +137,7 @@ export function buildPatch(input: AccountInput, current: Account | null, parent:
   }
   if (input.HardLimit !== undefined) p.hardLimitNano = usdLimit('HardLimit', input.HardLimit)
   if (input.SoftLimit !== undefined) p.softLimitNano = usdLimit('SoftLimit', input.SoftLimit)
+  settleSoftLimit(p, current, input.CreditGranted)
   for (const key of CEILINGS) {
     const field = CEILING_FIELD[key]
     const v = input[field as keyof AccountInput] as number | undefined
@@ -165,6 +169,30 @@ export function buildPatch(input: AccountInput, current: Account | null, parent:
   if (input.LevelMapper !== undefined)
     p.levelMapper = mapper('LevelMapper', input.LevelMapper, levelTarget)
   return p
+}
+
+/**
+ * SoftLimit never ends above a non-zero HardLimit (0 = no limit). A SoftLimit asked above it is a
+ * 400; a HardLimit lowered below the stored SoftLimit takes the SoftLimit down to 80 % of it. At
+ * creation (`current` null) an unset HardLimit is the default 10 × CreditGranted.
+ */
+function settleSoftLimit(p: Patch, current: Account | null, creditUsd: number | undefined) {
+  const hard =
+    p.hardLimitNano ??
+    current?.hardLimitNano ??
+    Math.min(usdToNano(creditUsd ?? 0) * 10, limitNano(MAX_LIMIT_USD))
+  if (!(hard > 0)) return
+  if (p.softLimitNano !== undefined) {
+    if (p.softLimitNano <= hard) return
+    const why = p.hardLimitNano === undefined && current === null ? ' (10 × CreditGranted)' : ''
+    throw bad(
+      'SoftLimit',
+      `${nanoToUsd(p.softLimitNano)} USD is above the HardLimit of ${nanoToUsd(hard)} USD${why}; ` +
+        'SoftLimit must be at most HardLimit',
+    )
+  }
+  if (current && p.hardLimitNano !== undefined && current.softLimitNano > hard)
+    p.softLimitNano = Math.round(hard * 0.8)
 }
 
 /** The fields a new child takes from its creator when the body leaves them out. */
