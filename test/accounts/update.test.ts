@@ -16,7 +16,14 @@ describe('fields', () => {
     expect(r.body.Action).toBe('update')
     expect(r.body.User, r.text).toMatchObject({ ID: kid.id, Name: kid.name })
     const { CreditBalance, ...rest } = r.body.User.Updates
-    expect(rest, r.text).toEqual({ Alias: 'Nick', Tier: 5, HardLimit: 77.5, Balance: 10 })
+    // HardLimit 77.5 is below the SoftLimit of 80: SoftLimit follows to 80 % of it.
+    expect(rest, r.text).toEqual({
+      Alias: 'Nick',
+      Tier: 5,
+      HardLimit: 77.5,
+      SoftLimit: 62,
+      Balance: 10,
+    })
     expect(CreditBalance.length).toBe(1)
   })
 
