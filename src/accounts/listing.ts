@@ -5,7 +5,7 @@ import { type Access, inSubtree, notFound, parseIdent } from './access'
 import type { CardsRepo } from './cards-repo'
 import type { Directory, ListFilter, ListScope } from './directory-repo'
 import type { Account, AccountsRepo } from './repo'
-import { type UserJson, userJson } from './render'
+import { type LiveOf, type UserJson, userJson } from './render'
 
 export type ListQuery = {
   id?: number
@@ -30,6 +30,7 @@ export function createListing(d: {
   directory: Directory
   access: Access
   now: () => number
+  live: LiveOf
 }) {
   /** One user object with its cards and counters. */
   const user = (a: Account, nowMs: number) => {
@@ -41,6 +42,7 @@ export function createListing(d: {
         child: d.repo.childCount(a.id),
         requests: usage.requests,
         creditUsedNano: usage.costNano,
+        live: d.live(a.id),
       },
       nowMs,
     )
@@ -61,6 +63,7 @@ export function createListing(d: {
           child: kids.get(a.id) ?? 0,
           requests: u?.requests ?? 0,
           creditUsedNano: u?.costNano ?? 0,
+          live: d.live(a.id),
         },
         nowMs,
       )

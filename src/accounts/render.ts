@@ -82,7 +82,13 @@ export type Extras = {
   child: number
   requests: number
   creditUsedNano: number
+  /** Money held by the account's calls in flight, and how many they are (the wallet's holds). */
+  live: Live
 }
+
+export type Live = { heldNano: number; inFlight: number }
+/** The holds as the reads see them. */
+export type LiveOf = (accountId: number) => Live
 
 /** The user object of the lists: stored fields, derived counters, cards, masked key. */
 export function userJson(a: Account, x: Extras, nowMs: number) {
@@ -93,6 +99,8 @@ export function userJson(a: Account, x: Extras, nowMs: number) {
     CreditBalance: cardsJson(x.cards),
     CreditUsed: nanoToUsd(x.creditUsedNano),
     Requests: x.requests,
+    Held: nanoToUsd(x.live.heldNano),
+    InFlight: x.live.inFlight,
     SecretKey: '***' as const,
     PartialKey: a.keyTail,
   }

@@ -50,7 +50,8 @@ export function createAccountService(d: AccountServiceDeps) {
     minApiBalanceUsd: d.config.USER_API_MIN_BALANCE,
     now,
   })
-  const listing = createListing({ repo: d.repo, cards, directory, access, now })
+  const live = (id: number) => ({ heldNano: d.holds.heldOf(id), inFlight: d.holds.callsOf(id) })
+  const listing = createListing({ repo: d.repo, cards, directory, access, now, live })
 
   /** Publishes after commit; a subscriber's failure is logged, never turned into a failed write. */
   const publish = (kind: 'changed' | 'deleted', accounts: AccountEvent[]) => {
@@ -237,6 +238,7 @@ export function createAccountService(d: AccountServiceDeps) {
     resolve: access.resolve,
     cards,
     directory,
+    live,
     /** Exposed for tests and `xgate check`: accounts whose cards differ from their ledger. */
     invariantViolations: () => d.repo.invariantViolations(),
     buildPatch,

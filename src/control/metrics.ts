@@ -15,6 +15,8 @@ export type MetricsSnapshot = {
   flushLagMs: number
   /** Changes waiting for the flusher. */
   flushPending: number
+  /** Admission holds open now: money (nano, book units summed over accounts) and calls. */
+  holds?: { heldNano: number; calls: number }
   requests: { surface: string; model: string; outcome: RequestOutcome; count: number }[]
   tokens: {
     surface: string
@@ -77,6 +79,12 @@ export function renderMetrics(s: MetricsSnapshot): string {
   out.push(sample('xgate_flush_lag_seconds', {}, s.flushLagMs / 1000))
   family(out, 'xgate_flush_pending', 'gauge', 'Changes waiting for the write-behind flusher.')
   out.push(sample('xgate_flush_pending', {}, s.flushPending))
+  if (s.holds) {
+    family(out, 'xgate_holds_usd', 'gauge', 'Money held by calls in flight (accounts\' book units).')
+    out.push(sample('xgate_holds_usd', {}, s.holds.heldNano / 1e9))
+    family(out, 'xgate_holds_calls', 'gauge', 'Calls in flight holding money or counted for it.')
+    out.push(sample('xgate_holds_calls', {}, s.holds.calls))
+  }
 
   family(out, 'xgate_requests_total', 'counter', 'Proxied calls by surface, model and outcome.')
   for (const r of s.requests) {

@@ -75,6 +75,8 @@ export const UserInfo = t.Object({
   CreditBalance: t.Array(Card, { description: 'the cards, soonest expiry first' }),
   CreditUsed: Usd('lifetime spend, USD'),
   Requests: t.Integer({ description: 'lifetime requests' }),
+  Held: Usd('money held by your calls in flight until they settle, USD'),
+  InFlight: t.Integer({ description: 'your calls in flight now' }),
   SecretKey: t.Literal('***'),
   PartialKey: t.String(),
   Usage: t.Object({

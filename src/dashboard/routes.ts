@@ -16,6 +16,7 @@ export const dashboardRoutes = (deps: Deps) => {
     flusher: deps.flusher,
     clock: deps.clock,
     timeZone: deps.config.TZ!,
+    live: deps.accounts.service.live,
   })
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'dashboard' })

@@ -2,7 +2,7 @@
 // lists, mappers and today's and this month's usage. Money in USD of the caller's book units;
 // root's balance is unlimited and shown as null.
 import type { Card } from '../accounts/cards'
-import { balanceJson, userJson } from '../accounts/render'
+import { balanceJson, type LiveOf, userJson } from '../accounts/render'
 import type { CardsRepo } from '../accounts/cards-repo'
 import type { Account, AccountsRepo } from '../accounts/repo'
 import type { Flusher } from '../db/flusher'
@@ -47,6 +47,7 @@ export function createDashboardService(d: {
   flusher: Flusher
   clock: Clock
   timeZone: string
+  live: LiveOf
 }) {
   /** Unexpired balance after the write-behind has put the latest charges on the cards. */
   const balance = (a: Account, cards: Card[]): number | null => balanceJson(a, cards, d.clock.now())
@@ -82,6 +83,7 @@ export function createDashboardService(d: {
             child: d.accounts.childCount(a.id),
             requests: lifetime.requests,
             creditUsedNano: lifetime.cost_nano,
+            live: d.live(a.id),
           },
           now,
         ),
