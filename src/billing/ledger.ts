@@ -109,8 +109,10 @@ export function createLedger(opts: {
         const e = entryOf(accountId)
         e.pendingNano -= total
         if (!repo.accountExists(accountId)) {
-          // Deleted while its last calls were in flight: the usage records keep the facts.
-          opts.log.warn('usage charge for a deleted account dropped', {
+          // Deleted while its last calls were in flight: its closing ledger row took the held
+          // money off the books, the calls were paid from it and the rest went to its ancestor
+          // (wallet/holds.ts escrow). The usage records keep the facts.
+          opts.log.info('calls of a deleted account settled against their holds', {
             accountId,
             costNano: total,
           })
