@@ -9,6 +9,10 @@ import table from './prices.json'
 export type PriceEntry = {
   input?: number
   cached_input?: number
+  /** Prompt tokens written to a 5-minute cache; default CACHE_WRITE_5M × input. */
+  cache_write?: number
+  /** Prompt tokens written to a 1-hour cache; default CACHE_WRITE_1H × input. */
+  cache_write_1h?: number
   output?: number
   per_image?: number
   per_request?: number
@@ -18,6 +22,8 @@ export type PriceEntry = {
 export type NanoPrice = {
   inputPerM: bigint
   cachedInputPerM: bigint
+  cacheWritePerM: bigint
+  cacheWrite1hPerM: bigint
   outputPerM: bigint
   perImage: bigint
   perRequest: bigint
@@ -38,6 +44,13 @@ export type Usage = {
   completionTokens: number
   /** Prompt tokens served from the provider's cache; part of promptTokens, not added to it. */
   cachedTokens: number
+  /**
+   * Prompt tokens written to the provider's cache (5-minute and 1-hour writes together); part of
+   * promptTokens like cachedTokens, and apart from them.
+   */
+  cacheWriteTokens?: number
+  /** The 1-hour share of cacheWriteTokens. */
+  cacheWrite1hTokens?: number
   images?: number
   /** Defaults to 1: one proxied call is one request. */
   requests?: number
@@ -52,7 +65,21 @@ export type Pricing = {
   validatePrices(obj: unknown): string | null
 }
 
-const FIELDS = ['input', 'cached_input', 'output', 'per_image', 'per_request'] as const
+const FIELDS = [
+  'input',
+  'cached_input',
+  'cache_write',
+  'cache_write_1h',
+  'output',
+  'per_image',
+  'per_request',
+] as const
+/**
+ * The provider's published cache-write multipliers of the input price (Anthropic: 5-minute
+ * writes 1.25×, 1-hour writes 2×), as fractions so the nano price is computed exactly.
+ */
+export const CACHE_WRITE_5M = { num: 5n, den: 4n } as const
+export const CACHE_WRITE_1H = { num: 2n, den: 1n } as const
 /** Upper bound for one price, so that nano-USD conversion stays far inside safe integers. */
 const MAX_PRICE_USD = 1_000_000
 const MAX_KEY_LENGTH = 200
@@ -103,10 +130,19 @@ function toNano(usd: number | undefined): bigint {
 export function compilePrice(entry: PriceEntry, key = ''): ResolvedPrice {
   const usd: PriceEntry = {}
   for (const f of FIELDS) if (entry[f] !== undefined) usd[f] = entry[f]
+  const inputPerM = toNano(entry.input)
   const nano: NanoPrice = {
-    inputPerM: toNano(entry.input),
+    inputPerM,
     // Without a cached price, cached prompt tokens cost the full input price.
     cachedInputPerM: toNano(entry.cached_input ?? entry.input),
+    cacheWritePerM:
+      entry.cache_write !== undefined
+        ? toNano(entry.cache_write)
+        : divRound(inputPerM * CACHE_WRITE_5M.num, CACHE_WRITE_5M.den),
+    cacheWrite1hPerM:
+      entry.cache_write_1h !== undefined
+        ? toNano(entry.cache_write_1h)
+        : divRound(inputPerM * CACHE_WRITE_1H.num, CACHE_WRITE_1H.den),
     outputPerM: toNano(entry.output),
     perImage: toNano(entry.per_image),
     perRequest: toNano(entry.per_request),
@@ -188,9 +224,15 @@ const asNumbers = new WeakMap<NanoPrice, readonly number[]>()
 function numbersOf(nano: NanoPrice): readonly number[] {
   let n = asNumbers.get(nano)
   if (!n) {
-    n = [nano.inputPerM, nano.cachedInputPerM, nano.outputPerM, nano.perImage, nano.perRequest].map(
-      Number,
-    )
+    n = [
+      nano.inputPerM,
+      nano.cachedInputPerM,
+      nano.cacheWritePerM,
+      nano.cacheWrite1hPerM,
+      nano.outputPerM,
+      nano.perImage,
+      nano.perRequest,
+    ].map(Number)
     asNumbers.set(nano, n)
   }
   return n
@@ -205,6 +247,10 @@ function countNum(n: number | undefined): number {
  * Exact cost of one call in nano-USD. The sum is kept in nano-USD × 10^6, so the list price and
  * the charged price (× rates, given to 9 decimals) are each rounded once.
  *
+ * Cache reads and writes are parts of the prompt: reads (at most the prompt) bill at cached_input,
+ * writes (at most what reads leave) at cache_write, their 1-hour share at cache_write_1h, and
+ * the rest of the prompt at input.
+ *
  * At rates 1 the charged price is the list price; while the sum stays a safe integer it is
  * computed with plain numbers: every term is then a safe integer too, so nothing is rounded. Any
  * other case uses BigInt.
@@ -216,13 +262,18 @@ export function costNano(price: ResolvedPrice, usage: Usage, rates = 1): Cost {
   }
   const ratesNano = Math.round(rates * NANO_PER_USD)
   if (ratesNano === NANO_PER_USD) {
-    const [inputPerM, cachedPerM, outputPerM, perImage, perRequest] = numbersOf(price.nano)
+    const [inputPerM, cachedPerM, writePerM, write1hPerM, outputPerM, perImage, perRequest] =
+      numbersOf(price.nano)
     const prompt = countNum(usage.promptTokens)
     const cached = Math.min(countNum(usage.cachedTokens), prompt)
+    const writes = Math.min(countNum(usage.cacheWriteTokens), prompt - cached)
+    const writes1h = Math.min(countNum(usage.cacheWrite1hTokens), writes)
     const requests = usage.requests === undefined ? 1 : countNum(usage.requests)
     const sum =
-      (prompt - cached) * inputPerM! +
+      (prompt - cached - writes) * inputPerM! +
       cached * cachedPerM! +
+      (writes - writes1h) * writePerM! +
+      writes1h * write1hPerM! +
       countNum(usage.completionTokens) * outputPerM! +
       (countNum(usage.images) * perImage! + requests * perRequest!) * PER_UNIT
     if (sum <= Number.MAX_SAFE_INTEGER - PER_UNIT) {
@@ -240,10 +291,16 @@ function costBig(nano: NanoPrice, usage: Usage, ratesNano: bigint): Cost {
   const prompt = count(usage.promptTokens)
   const cachedRaw = count(usage.cachedTokens)
   const cached = cachedRaw > prompt ? prompt : cachedRaw
+  const writesRaw = count(usage.cacheWriteTokens)
+  const writes = writesRaw > prompt - cached ? prompt - cached : writesRaw
+  const writes1hRaw = count(usage.cacheWrite1hTokens)
+  const writes1h = writes1hRaw > writes ? writes : writes1hRaw
   const requests = usage.requests === undefined ? 1n : count(usage.requests)
   const sum =
-    (prompt - cached) * nano.inputPerM +
+    (prompt - cached - writes) * nano.inputPerM +
     cached * nano.cachedInputPerM +
+    (writes - writes1h) * nano.cacheWritePerM +
+    writes1h * nano.cacheWrite1hPerM +
     count(usage.completionTokens) * nano.outputPerM +
     (count(usage.images) * nano.perImage + requests * nano.perRequest) * TOKENS_PER_PRICE_UNIT
   return {

@@ -15,6 +15,9 @@ export type UsageRecord = {
   promptTokens: number
   completionTokens: number
   cachedTokens: number
+  /** Prompt tokens written to the provider's cache (part of promptTokens); 1-hour share apart. */
+  cacheWriteTokens: number
+  cacheWrite1hTokens: number
   totalTokens: number
   listNano: number
   costNano: number
@@ -34,6 +37,7 @@ export type DailyRow = {
   promptTokens: number
   completionTokens: number
   cachedTokens: number
+  cacheWriteTokens: number
   costNano: number
 }
 
@@ -80,6 +84,8 @@ const bindUsage = (a: unknown[], r: UsageRecord) => {
     r.promptTokens,
     r.completionTokens,
     r.cachedTokens,
+    r.cacheWriteTokens,
+    r.cacheWrite1hTokens,
     r.totalTokens,
     r.listNano,
     r.costNano,
@@ -113,9 +119,9 @@ export function createBillingRepo(db: Database) {
     db,
     `INSERT OR IGNORE INTO usage_records
     (request_id, created_at, account_id, key_id, endpoint, model, mapped_model, prompt_tokens,
-     completion_tokens, cached_tokens, total_tokens, list_nano, cost_nano, status, latency_ms,
-     ttfb_ms, estimated, client_ip) VALUES `,
-    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+     completion_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, total_tokens,
+     list_nano, cost_nano, status, latency_ms, ttfb_ms, estimated, client_ip) VALUES `,
+    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   )
   const insertLedgerMany = chunked(
     db,
@@ -123,13 +129,15 @@ export function createBillingRepo(db: Database) {
     "(?, ?, 'usage', ?, ?)",
   )
   const upsertDaily = db.prepare(`INSERT INTO usage_daily
-    (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cost_nano)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens,
+     cache_write_tokens, cost_nano)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (day, account_id, model) DO UPDATE SET
       requests = requests + excluded.requests,
       prompt_tokens = prompt_tokens + excluded.prompt_tokens,
       completion_tokens = completion_tokens + excluded.completion_tokens,
       cached_tokens = cached_tokens + excluded.cached_tokens,
+      cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
       cost_nano = cost_nano + excluded.cost_nano`)
 
   return {
@@ -192,6 +200,7 @@ export function createBillingRepo(db: Database) {
         d.promptTokens,
         d.completionTokens,
         d.cachedTokens,
+        d.cacheWriteTokens,
         d.costNano,
       )
     },

@@ -58,12 +58,17 @@ export function createSettler(opts: {
               promptTokens: u.promptTokens,
               completionTokens: u.completionTokens,
               cachedTokens: u.cachedTokens,
+              cacheWriteTokens: u.cacheWriteTokens,
+              cacheWrite1hTokens: u.cacheWrite1hTokens,
               requests: ok ? 1 : 0,
               images: ok ? (u.images ?? 0) : 0,
             },
             s.account.rates,
           )
         : { listNano: 0, chargedNano: 0 }
+      // Stored as costNano bills them: reads within the prompt, writes within what reads leave.
+      const cached = Math.min(u.cachedTokens, u.promptTokens)
+      const writes = Math.min(u.cacheWriteTokens ?? 0, u.promptTokens - cached)
       const record: UsageRecord = {
         requestId: s.requestId,
         createdAt: s.startedAtMs,
@@ -74,7 +79,9 @@ export function createSettler(opts: {
         mappedModel: s.mappedModel,
         promptTokens: u.promptTokens,
         completionTokens: u.completionTokens,
-        cachedTokens: Math.min(u.cachedTokens, u.promptTokens),
+        cachedTokens: cached,
+        cacheWriteTokens: writes,
+        cacheWrite1hTokens: Math.min(u.cacheWrite1hTokens ?? 0, writes),
         totalTokens: u.promptTokens + u.completionTokens,
         listNano: cost.listNano,
         costNano: cost.chargedNano,

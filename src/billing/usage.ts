@@ -47,6 +47,7 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
               promptTokens: 0,
               completionTokens: 0,
               cachedTokens: 0,
+              cacheWriteTokens: 0,
               costNano: 0,
             }
             daily.set(k, d)
@@ -57,6 +58,7 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
         d.promptTokens += r.promptTokens
         d.completionTokens += r.completionTokens
         d.cachedTokens += r.cachedTokens
+        d.cacheWriteTokens += r.cacheWriteTokens
         d.costNano += r.costNano
       }
       for (const d of daily.values()) opts.repo.addDaily(d)

@@ -69,6 +69,8 @@ export class Meter {
         promptTokens,
         completionTokens: completion,
         cachedTokens: this.usage?.cachedTokens ?? 0,
+        cacheWriteTokens: this.usage?.cacheWriteTokens ?? 0,
+        cacheWrite1hTokens: this.usage?.cacheWrite1hTokens ?? 0,
       },
       estimated: true,
     }

@@ -16,6 +16,8 @@ const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageReco
   promptTokens: 10,
   completionTokens: 5,
   cachedTokens: 2,
+  cacheWriteTokens: 0,
+  cacheWrite1hTokens: 0,
   totalTokens: 15,
   listNano: 100,
   costNano: 150,
@@ -42,17 +44,39 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
   // 03:00 UTC on Jan 16 is still Jan 15 in New York.
   const t = Date.UTC(2026, 0, 16, 3, 0, 0)
   usage.add(rec('r1', t))
-  usage.add(rec('r2', t + 1000, { estimated: true, costNano: 50 }))
+  usage.add(
+    rec('r2', t + 1000, {
+      estimated: true,
+      costNano: 50,
+      cacheWriteTokens: 6,
+      cacheWrite1hTokens: 2,
+    }),
+  )
   const rows = usage.drain()
   usage.requeue!(rows)
   expect(usage.pending()).toBe(2)
   store.db.transaction(() => usage.write(usage.drain()))()
   const saved = store.db
-    .prepare('SELECT request_id, estimated, cost_nano FROM usage_records ORDER BY id')
+    .prepare(
+      `SELECT request_id, estimated, cost_nano, cache_write_tokens, cache_write_1h_tokens
+      FROM usage_records ORDER BY id`,
+    )
     .all()
   expect(saved).toEqual([
-    { request_id: 'r1', estimated: 0, cost_nano: 150 },
-    { request_id: 'r2', estimated: 1, cost_nano: 50 },
+    {
+      request_id: 'r1',
+      estimated: 0,
+      cost_nano: 150,
+      cache_write_tokens: 0,
+      cache_write_1h_tokens: 0,
+    },
+    {
+      request_id: 'r2',
+      estimated: 1,
+      cost_nano: 50,
+      cache_write_tokens: 6,
+      cache_write_1h_tokens: 2,
+    },
   ])
   const daily = store.db.prepare('SELECT * FROM usage_daily').all()
   expect(daily).toEqual([
@@ -64,6 +88,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
       prompt_tokens: 20,
       completion_tokens: 10,
       cached_tokens: 4,
+      cache_write_tokens: 6,
       cost_nano: 200,
     },
   ])

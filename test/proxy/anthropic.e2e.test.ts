@@ -46,12 +46,14 @@ describe('messages', () => {
   test('usage: prompt = input + cache writes + cache reads, cached = reads; exact cost', async () => {
     await client.messages.create(req)
     const rec = usageRows(env.gw, accountId).at(-1)
-    // claude-sonnet-4-0: input 3, cached_input 0.3, output 15 USD/M → 60×3 + 40×0.3 + 20×15 = 492 µUSD
+    // claude-sonnet-4-0: input 3, cache write 3.75 (1.25 × input), cached_input 0.3, output 15
+    // USD/M → 50×3 + 10×3.75 + 40×0.3 + 20×15 = 499.5 µUSD
     expect(rec).toMatchObject({
       prompt_tokens: 100,
       cached_tokens: 40,
+      cache_write_tokens: 10,
       completion_tokens: 20,
-      cost_nano: 492_000,
+      cost_nano: 499_500,
       estimated: 0,
     })
   })
@@ -69,7 +71,7 @@ describe('messages', () => {
     expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
       prompt_tokens: 100,
       completion_tokens: 20,
-      cost_nano: 492_000,
+      cost_nano: 499_500,
     })
   })
 

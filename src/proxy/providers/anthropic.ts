@@ -8,14 +8,28 @@ type Obj = Record<string, any>
 const num = (v: unknown): number =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0
 
-/** Prompt = fresh input + cache writes + cache reads; cached = cache reads. */
+/**
+ * Prompt = fresh input + cache writes + cache reads; cached = cache reads; cache writes =
+ * `cache_creation_input_tokens`, with the 1-hour share from `cache_creation` when sent.
+ */
 export function anthropicUsage(u: Obj | null | undefined): Usage | null {
   if (!u || typeof u !== 'object' || u.input_tokens === undefined) return null
   const cached = num(u.cache_read_input_tokens)
+  let writes = num(u.cache_creation_input_tokens)
+  let writes1h = 0
+  const split = u.cache_creation
+  if (split && typeof split === 'object') {
+    writes1h = num(split.ephemeral_1h_input_tokens)
+    // The total is the sum of the split; a total that says less is raised to it.
+    const both = num(split.ephemeral_5m_input_tokens) + writes1h
+    if (both > writes) writes = both
+  }
   return {
-    promptTokens: num(u.input_tokens) + num(u.cache_creation_input_tokens) + cached,
+    promptTokens: num(u.input_tokens) + writes + cached,
     completionTokens: num(u.output_tokens),
     cachedTokens: cached,
+    cacheWriteTokens: writes,
+    cacheWrite1hTokens: writes1h,
   }
 }
 
@@ -46,11 +60,20 @@ export function anthropicEvent(data: string, meter: Meter): boolean {
       const prev = meter.usage ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 }
       // Newer API versions repeat the input figures here; they are cumulative like output_tokens.
       const input = u.input_tokens !== undefined ? anthropicUsage(u) : null
+      const from = input ?? prev
+      const writes = from.cacheWriteTokens ?? 0
+      // A repeat without the 1-hour split keeps the split message_start gave.
+      const writes1h =
+        input && u.cache_creation
+          ? (input.cacheWrite1hTokens ?? 0)
+          : Math.min(prev.cacheWrite1hTokens ?? 0, writes)
       meter.report(
         {
-          promptTokens: input ? input.promptTokens : prev.promptTokens,
+          promptTokens: from.promptTokens,
           completionTokens: num(u.output_tokens) || prev.completionTokens,
-          cachedTokens: input ? input.cachedTokens : prev.cachedTokens,
+          cachedTokens: from.cachedTokens,
+          cacheWriteTokens: writes,
+          cacheWrite1hTokens: writes1h,
         },
         true,
       )
