@@ -35,6 +35,10 @@ const ModelUsage = t.Object({
   requests: t.Integer(),
   prompt: t.Integer(),
   completion: t.Integer(),
+  cached: t.Integer({ description: 'prompt tokens read from the provider cache (part of prompt)' }),
+  cache_write: t.Integer({
+    description: 'prompt tokens written to the provider cache (part of prompt)',
+  }),
   cost: t.Number({ description: 'USD' }),
 })
 
@@ -47,6 +51,7 @@ export const Report = t.Object({
       n_context_tokens_total: t.Integer(),
       n_generated_tokens_total: t.Integer(),
       n_cached_tokens_total: t.Integer(),
+      n_cache_write_tokens_total: t.Integer(),
       usage_details: t.Record(t.String(), ModelUsage),
     }),
   ),

@@ -13,6 +13,8 @@ export type DayModelRow = {
   prompt_tokens: number
   completion_tokens: number
   cached_tokens: number
+  /** Prompt tokens written to a provider's cache (part of prompt_tokens). */
+  cache_write_tokens: number
   cost_nano: number
 }
 
@@ -35,8 +37,10 @@ export type Scope =
 export type FilterColumn = (typeof FILTER_COLUMNS)[keyof typeof FILTER_COLUMNS]
 
 const SUMS = 'requests, prompt_tokens, completion_tokens, cached_tokens, cost_nano'
+// usage_daily also has cache_write_tokens (v8); the subtree rollup (v4) does not.
+const DAILY_SUMS = `${SUMS}, cache_write_tokens`
 const sumsOf = (t: string) =>
-  SUMS.split(', ')
+  DAILY_SUMS.split(', ')
     .map((c) => `SUM(${t}.${c}) AS ${c}`)
     .join(', ')
 // Totals over [s, e] from running sums: through e minus through the day before s.
@@ -51,10 +55,25 @@ const TOTALS = `t.account_id AS id, COALESCE(a.name, t.name) AS name,
 export type ReportsRepo = ReturnType<typeof createReportsRepo>
 
 export function createReportsRepo(db: Database) {
-  const ownSeries = db.prepare(`SELECT day, model, ${SUMS} FROM usage_daily
+  const ownSeries = db.prepare(`SELECT day, model, ${DAILY_SUMS} FROM usage_daily
     WHERE account_id = $id AND day BETWEEN $s AND $e`)
-  const treeSeries = db.prepare(`SELECT day, model, ${SUMS} FROM usage_tree_daily
-    WHERE ancestor_id = $id AND day BETWEEN $s AND $e`)
+  const treeRollup = db.prepare(`SELECT day, model, ${SUMS}, 0 AS cache_write_tokens
+    FROM usage_tree_daily WHERE ancestor_id = $id AND day BETWEEN $s AND $e`)
+  // The subtree rollup has no cache-write column: the strict descendants' cache writes come from
+  // their own daily rows (usage_accounts keeps deleted accounts and the DNA the rollup used), as
+  // rows of nothing else that the report adds to the rollup's.
+  const treeCacheWrites = db.prepare(`SELECT u.day AS day, u.model AS model, 0 AS requests,
+    0 AS prompt_tokens, 0 AS completion_tokens, 0 AS cached_tokens,
+    SUM(u.cache_write_tokens) AS cache_write_tokens, 0 AS cost_nano
+    FROM usage_accounts ua JOIN usage_daily u ON u.account_id = ua.account_id
+      AND u.day BETWEEN $s AND $e
+    WHERE ua.dna > $lo AND ua.dna < $hi AND u.cache_write_tokens > 0
+    GROUP BY u.day, u.model`)
+  const treeSeries = (a: Account, s: string, e: string): DayModelRow[] => {
+    const rows = treeRollup.all({ id: a.id, s, e }) as DayModelRow[]
+    const writes = treeCacheWrites.all({ lo: a.dna, hi: dnaUpperBound(a.dna), s, e })
+    return writes.length ? rows.concat(writes as DayModelRow[]) : rows
+  }
   const filterSeries = new Map<FilterColumn, ReturnType<Database['prepare']>>()
   const filterTotals = new Map<FilterColumn, ReturnType<Database['prepare']>>()
   for (const col of Object.values(FILTER_COLUMNS)) {
@@ -84,11 +103,11 @@ export function createReportsRepo(db: Database) {
       case 'account':
         return ownSeries.all({ id: scope.id, s, e }) as DayModelRow[]
       case 'descendants':
-        return treeSeries.all({ id: scope.ancestor.id, s, e }) as DayModelRow[]
+        return treeSeries(scope.ancestor, s, e)
       case 'subtree':
         return [
           ...(ownSeries.all({ id: scope.top.id, s, e }) as DayModelRow[]),
-          ...(treeSeries.all({ id: scope.top.id, s, e }) as DayModelRow[]),
+          ...treeSeries(scope.top, s, e),
         ]
       case 'filter': {
         const p = {

@@ -11,13 +11,22 @@ import { findAccount, notFound, parseIdent, type AccountLookup } from './ident'
 import { parseRange, type DayRange, type RangeQuery } from './range'
 import type { DayModelRow, ReportsRepo, Scope, UserTotalRow } from './repo'
 
-export type ModelUsage = { requests: number; prompt: number; completion: number; cost: number }
+/** `cached` (cache reads) and `cache_write` (cache writes) are parts of `prompt`. */
+export type ModelUsage = {
+  requests: number
+  prompt: number
+  completion: number
+  cached: number
+  cache_write: number
+  cost: number
+}
 export type DayRow = {
   aggregation_timestamp: number
   n_requests: number
   n_context_tokens_total: number
   n_generated_tokens_total: number
   n_cached_tokens_total: number
+  n_cache_write_tokens_total: number
   usage_details: Record<string, ModelUsage>
 }
 export type UsageUser = {
@@ -77,6 +86,7 @@ export function buildReport(
       m.prompt_tokens += r.prompt_tokens
       m.completion_tokens += r.completion_tokens
       m.cached_tokens += r.cached_tokens
+      m.cache_write_tokens += r.cache_write_tokens
       m.cost_nano += r.cost_nano
     }
   }
@@ -90,6 +100,7 @@ export function buildReport(
       n_context_tokens_total: 0,
       n_generated_tokens_total: 0,
       n_cached_tokens_total: 0,
+      n_cache_write_tokens_total: 0,
       usage_details: {},
     }
     const models = byDay.get(dayKey(ms, tz))
@@ -105,10 +116,13 @@ export function buildReport(
       row.n_context_tokens_total += m.prompt_tokens
       row.n_generated_tokens_total += m.completion_tokens
       row.n_cached_tokens_total += m.cached_tokens
+      row.n_cache_write_tokens_total += m.cache_write_tokens
       row.usage_details[model] = {
         requests: m.requests,
         prompt: m.prompt_tokens,
         completion: m.completion_tokens,
+        cached: m.cached_tokens,
+        cache_write: m.cache_write_tokens,
         cost: nanoToUsd(m.cost_nano),
       }
       costNano += m.cost_nano

@@ -25,6 +25,7 @@ addUsage(t, '2026-01-02', amy.account.id, 'claude-3', {
   requests: 1,
   prompt: 100,
   completion: 10,
+  cacheWrite: 30,
   costNano: 5 * M,
 })
 addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
@@ -37,6 +38,7 @@ addUsage(t, '2026-01-03', ann.account.id, 'gpt-4o', {
   requests: 2,
   prompt: 200,
   completion: 20,
+  cacheWrite: 50,
   costNano: 2 * M,
 })
 addUsage(t, '2026-01-03', abe.account.id, 'gpt-4o', {
@@ -45,7 +47,11 @@ addUsage(t, '2026-01-03', abe.account.id, 'gpt-4o', {
   completion: 40,
   costNano: 1 * M,
 })
-addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', { requests: 7, costNano: 7 * M })
+addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', {
+  requests: 7,
+  cacheWrite: 70,
+  costNano: 7 * M,
+})
 addUsage(t, '2026-01-03', bob.account.id, 'gpt-4o', { requests: 9, costNano: 9 * M })
 addUsage(t, '2025-12-31', amy.account.id, 'gpt-4o', { requests: 100, costNano: 100 * M })
 
@@ -67,6 +73,7 @@ describe('GET /x-bill shape', () => {
       n_context_tokens_total: 0,
       n_generated_tokens_total: 0,
       n_cached_tokens_total: 0,
+      n_cache_write_tokens_total: 0,
       usage_details: {},
     })
     expect(r.body.data[1]).toEqual({
@@ -75,15 +82,38 @@ describe('GET /x-bill shape', () => {
       n_context_tokens_total: 500,
       n_generated_tokens_total: 50,
       n_cached_tokens_total: 10,
+      n_cache_write_tokens_total: 30,
       usage_details: {
-        'claude-3': { requests: 1, prompt: 100, completion: 10, cost: 0.005 },
-        'gpt-4o': { requests: 4, prompt: 400, completion: 40, cost: 0.004 },
+        'claude-3': {
+          requests: 1,
+          prompt: 100,
+          completion: 10,
+          cached: 0,
+          cache_write: 30,
+          cost: 0.005,
+        },
+        'gpt-4o': {
+          requests: 4,
+          prompt: 400,
+          completion: 40,
+          cached: 10,
+          cache_write: 0,
+          cost: 0.004,
+        },
       },
     })
-    // Alice's own 7 requests are not her descendants' usage.
+    // Alice's own 7 requests (and 70 cache writes) are not her descendants' usage.
     expect(r.body.data[2].n_requests).toBe(6)
+    expect(r.body.data[2].n_cache_write_tokens_total).toBe(50)
     expect(r.body.data[2].usage_details).toEqual({
-      'gpt-4o': { requests: 6, prompt: 600, completion: 60, cost: 0.003 },
+      'gpt-4o': {
+        requests: 6,
+        prompt: 600,
+        completion: 60,
+        cached: 0,
+        cache_write: 50,
+        cost: 0.003,
+      },
     })
     expect(r.body.total_usage).toEqual({ requests: 11, cost: 0.012 })
     expect(r.body.usage_users).toEqual([
@@ -186,6 +216,8 @@ describe('GET /x-bill scope and u', () => {
     const sub = await call(t, 'GET', `/x-bill?user=${amy.account.dna}${q}`, { key: alice.key })
     expect(sub.body.total_usage).toEqual({ requests: 7, cost: 0.011 })
     expect(sub.body.usage_users.map((x: any) => x.id)).toEqual([amy.account.id, ann.account.id])
+    // A DNA subtree: amy's own cache writes (30 on the 2nd) and ann's below her (50 on the 3rd).
+    expect(sub.body.data.map((d: any) => d.n_cache_write_tokens_total)).toEqual([0, 30, 50])
     const self = await call(t, 'GET', `/x-bill?u=alice${q}`, { key: alice.key })
     expect(self.body.total_usage).toEqual({ requests: 7, cost: 0.007 })
   })
@@ -195,6 +227,7 @@ describe('GET /x-bill scope and u', () => {
     expect(r.status, r.text).toBe(200)
     expect(r.body.usage_users.map((x: any) => x.id)).toEqual([amy.account.id])
     expect(r.body.total_usage.requests).toBe(5)
+    expect(r.body.data[1].usage_details['claude-3'].cache_write).toBe(30)
     const none = await call(t, 'GET', '/x-bill?u=G7&s=2026-01-01&e=2026-01-03', { key: alice.key })
     expect(none.body.total_usage.requests).toBe(0)
   })
@@ -256,8 +289,16 @@ describe('GET /dashboard/bill', () => {
     expect(r.status, r.text).toBe(200)
     expect(r.body.object).toBe('list')
     expect(r.body.data).toHaveLength(3)
+    expect(r.body.data[2].n_cache_write_tokens_total).toBe(70)
     expect(r.body.data[2].usage_details).toEqual({
-      'gpt-4o': { requests: 7, prompt: 100, completion: 50, cost: 0.007 },
+      'gpt-4o': {
+        requests: 7,
+        prompt: 100,
+        completion: 50,
+        cached: 0,
+        cache_write: 70,
+        cost: 0.007,
+      },
     })
     expect(r.body.total_usage).toEqual({ requests: 7, cost: 0.007 })
     expect(r.body.usage_users).toEqual([

@@ -58,18 +58,21 @@ export type UsageInput = {
   completion?: number
   cached?: number
   costNano?: number
+  cacheWrite?: number
 }
 
 /** Adds usage to one day × account × model, as the write-behind's upsert does. */
 export function addUsage(t: T, day: string, accountId: number, model: string, u: UsageInput = {}) {
   t.deps.db
     .prepare(
-      `INSERT INTO usage_daily (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cost_nano)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO usage_daily (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day, account_id, model) DO UPDATE SET requests = requests + excluded.requests,
         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
         completion_tokens = completion_tokens + excluded.completion_tokens,
-        cached_tokens = cached_tokens + excluded.cached_tokens, cost_nano = cost_nano + excluded.cost_nano`,
+        cached_tokens = cached_tokens + excluded.cached_tokens,
+        cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+        cost_nano = cost_nano + excluded.cost_nano`,
     )
     .run(
       day,
@@ -79,6 +82,7 @@ export function addUsage(t: T, day: string, accountId: number, model: string, u:
       u.prompt ?? 100,
       u.completion ?? 50,
       u.cached ?? 0,
+      u.cacheWrite ?? 0,
       u.costNano ?? 1_000_000,
     )
 }
