@@ -214,7 +214,7 @@ export function createEditor(d: EditorDeps) {
     })
     // Calls still in flight settle against their holds; the rest goes up when the last one ends.
     const heirs = idsOfDna(out.top.dna).slice(0, -1).reverse()
-    for (const x of out.deleted) d.holds.escrow(x.account, heirs, ref)
+    for (const x of out.deleted) d.holds.escrow(x.account, heirs, ref, x.heldNano)
     d.publish(
       'deleted',
       out.deleted.map((x) => eventOf(x.account)),

@@ -21,7 +21,15 @@ import type { Account } from './repo'
 
 import { ROOT_ID } from '../shared/ids'
 
-export type MoneyCtx = { cards: CardsRepo; nowMs: number; ref: string }
+export type MoneyCtx = {
+  cards: CardsRepo
+  nowMs: number
+  ref: string
+  /** Money held by an account's calls in flight: not the account's to give or lose. */
+  heldOf: (accountId: number) => number
+  /** Calls in flight of an account. */
+  callsOf: (accountId: number) => number
+}
 
 export const isRoot = (a: Pick<Account, 'id'>) => a.id === ROOT_ID
 
@@ -36,12 +44,18 @@ export function fund(ctx: MoneyCtx, payer: Account, target: Account, xNano: numb
   let costNano = 0
   if (!isRoot(payer)) {
     costNano = fundingCost(xNano, payer.rates, target.rates)
-    const paid = spend(ctx.cards.cardsOf(payer.id), costNano, ctx.nowMs, { allowDebt: false })
-    if (!paid.ok) {
-      const have = balanceOf(ctx.cards.cardsOf(payer.id), ctx.nowMs)
+    const cards = ctx.cards.cardsOf(payer.id)
+    const held = ctx.heldOf(payer.id)
+    const paid =
+      balanceOf(cards, ctx.nowMs) - held >= costNano
+        ? spend(cards, costNano, ctx.nowMs, { allowDebt: false })
+        : null
+    if (!paid?.ok) {
+      const have = balanceOf(cards, ctx.nowMs)
+      const busy = held > 0 ? ` (${usd(held)} of it held by your calls in flight)` : ''
       throw new AppError(
         'insufficient_balance',
-        `CreditGranted: a card of ${usd(xNano)} costs you ${usd(costNano)}, your balance is ${usd(have)}`,
+        `CreditGranted: a card of ${usd(xNano)} costs you ${usd(costNano)}, your balance is ${usd(have)}${busy}`,
         { param: 'CreditGranted' },
       )
     }
@@ -57,11 +71,18 @@ export function fund(ctx: MoneyCtx, payer: Account, target: Account, xNano: numb
  * taken × caller.Rates / target.Rates − $0.20, valid 180 days. Nothing to take → 400.
  */
 export function deductFrom(ctx: MoneyCtx, caller: Account, target: Account, xNano: number) {
-  const taken = deduct(ctx.cards.cardsOf(target.id), xNano, ctx.nowMs)
+  const cards = ctx.cards.cardsOf(target.id)
+  // Money held by the target's calls in flight stays with them.
+  const held = ctx.heldOf(target.id)
+  const free = Math.max(0, balanceOf(cards, ctx.nowMs) - held)
+  const taken = deduct(cards, Math.min(xNano, free), ctx.nowMs)
   if (taken.takenNano === 0) {
-    throw new AppError('bad_request', `CreditGranted: ${target.name} has no balance to deduct`, {
-      param: 'CreditGranted',
-    })
+    const busy = held > 0 ? ` (${usd(held)} is held by its calls in flight)` : ''
+    throw new AppError(
+      'bad_request',
+      `CreditGranted: ${target.name} has no balance to deduct${busy}`,
+      { param: 'CreditGranted' },
+    )
   }
   ctx.cards.apply(target.id, taken.changes, 'deduct', ctx.ref, ctx.nowMs)
   let refundNano = 0
@@ -84,6 +105,15 @@ export function deductFrom(ctx: MoneyCtx, caller: Account, target: Account, xNan
 
 /** Rescales every card of the target by new/old Rates (amounts and balances). */
 export function rerate(ctx: MoneyCtx, target: Account, newRates: number) {
+  // Calls in flight hold money in the old units and settle at the Rates they started with.
+  const calls = ctx.callsOf(target.id)
+  if (calls > 0) {
+    throw new AppError(
+      'conflict',
+      `Rates: ${target.name} has ${calls} call${calls === 1 ? '' : 's'} in flight; change its Rates when they have ended`,
+      { param: 'Rates' },
+    )
+  }
   const r = rescale(ctx.cards.cardsOf(target.id), newRates / target.rates)
   return { deltaNano: ctx.cards.apply(target.id, r.changes, 'rerate', ctx.ref, ctx.nowMs) }
 }
@@ -118,7 +148,8 @@ export function deleteSubtree(
   for (const acc of order) {
     const cards = ctx.cards.cardsOf(acc.id)
     const balanceNano = balanceOf(cards, ctx.nowMs)
-    const heldNano = heldOf(acc.id)
+    // What stays for the calls in flight: their holds, never more than the account has.
+    const heldNano = Math.min(heldOf(acc.id), Math.max(0, balanceNano))
     const totalNano = cards.reduce((s, c) => s + c.balanceNano, 0)
     let refundNano = 0
     const parent =

@@ -82,7 +82,13 @@ export function createAccountService(d: AccountServiceDeps) {
     if (f) throw new AppError('forbidden', `${f}: only root may set this field`, { param: f })
   }
 
-  const ctxFor = (ref: string): MoneyCtx => ({ cards, nowMs: now(), ref })
+  const ctxFor = (ref: string): MoneyCtx => ({
+    cards,
+    nowMs: now(),
+    ref,
+    heldOf: d.holds.heldOf,
+    callsOf: d.holds.callsOf,
+  })
 
   /**
    * POST /x-users: a direct child of the caller, funded by the caller. For the control API's

@@ -39,13 +39,15 @@ export type Holds = {
   callsOf(accountId: number): number
   totals(): { heldNano: number; calls: number; accounts: number; escrows: number }
   /**
-   * The account is deleted: its open holds become an escrow (null when none are open). The
-   * escrow closes through `onEscrowClosed` when its last call ends.
+   * The account is deleted: `keptNano` of its money (its open holds, at most its balance) stays
+   * with its calls in flight as an escrow (null when none are open). The escrow closes through
+   * `onEscrowClosed` when its last call ends.
    */
   escrow(
     account: { id: number; name: string; rates: number },
     ancestorIds: readonly number[],
     ref: string,
+    keptNano: number,
   ): Escrow | null
   isEscrowed(accountId: number): boolean
   onEscrowClosed(fn: (e: Escrow) => void): void
@@ -111,7 +113,7 @@ export function createHolds(): Holds {
       accounts: entries.size,
       escrows: escrows.size,
     }),
-    escrow({ id, name, rates }, ancestorIds, ref) {
+    escrow({ id, name, rates }, ancestorIds, ref, keptNano) {
       const e = entries.get(id)
       if (!e || e.calls === 0 || id === ROOT_ID) return null
       const x: Escrow = {
@@ -120,7 +122,7 @@ export function createHolds(): Holds {
         rates,
         ancestorIds,
         ref,
-        leftNano: e.heldNano,
+        leftNano: keptNano,
         calls: e.calls,
       }
       escrows.set(id, x)

@@ -25,11 +25,15 @@ describe('account Concurrency', () => {
     const parent = await child(env, env.gw.rootKey, 1000, { Concurrency: 10 })
     const a = await child(env, parent.key, 100, { Concurrency: 0 })
     const b = await child(env, parent.key, 100)
-    expect(one((await call(env.gw, 'GET', `/x-dna/${b.id}`, { key: parent.key })).body).Concurrency).toBe(10)
+    expect(
+      one((await call(env.gw, 'GET', `/x-dna/${b.id}`, { key: parent.key })).body).Concurrency,
+    ).toBe(10)
     const before = env.up.tally.requests
     const [peak, replies] = await peakWhile(
       () => env.up.tally.inFlight,
-      Promise.all(Array.from({ length: 200 }, (_, i) => streamChat(env, i % 2 ? a.key : b.key, BODY))),
+      Promise.all(
+        Array.from({ length: 200 }, (_, i) => streamChat(env, i % 2 ? a.key : b.key, BODY)),
+      ),
     )
     const ok = replies.filter((r) => r.status === 200)
     const capped = replies.filter((r) => r.status === 429)
@@ -52,7 +56,12 @@ describe('account Concurrency', () => {
     const parent = await child(env, env.gw.rootKey, 100, { Concurrency: 4 })
     const over = await call(env.gw, 'POST', '/x-users', {
       key: parent.key,
-      body: { Name: `over${process.pid}`, Email: `over${process.pid}@example.com`, CreditGranted: 10, Concurrency: 5 },
+      body: {
+        Name: `over${process.pid}`,
+        Email: `over${process.pid}@example.com`,
+        CreditGranted: 10,
+        Concurrency: 5,
+      },
     })
     expect(over.status, over.text).toBe(400)
     expect(over.body.error.param).toBe('Concurrency')
@@ -89,7 +98,9 @@ describe('upstream key Concurrency', () => {
     expect(set.status, set.text).toBe(200)
     expect(set.body.Key.Concurrency).toBe(2)
     try {
-      const five = await Promise.all(Array.from({ length: 5 }, () => streamChat(env, env.gw.rootKey, BODY)))
+      const five = await Promise.all(
+        Array.from({ length: 5 }, () => streamChat(env, env.gw.rootKey, BODY)),
+      )
       const statuses = five.map((r) => r.status).sort()
       expect(statuses).toEqual([200, 200, 429, 429, 429])
       const busy = five.find((r) => r.status === 429)!
@@ -98,15 +109,24 @@ describe('upstream key Concurrency', () => {
 
       const added = await call(env.gw, 'POST', '/x-keys', {
         key: env.gw.rootKey,
-        body: { SecretKey: 'sk-fake-openai-secret-second-0003', Provider: env.up.url, Concurrency: 2 },
+        body: {
+          SecretKey: 'sk-fake-openai-secret-second-0003',
+          Provider: env.up.url,
+          Concurrency: 2,
+        },
       })
       expect(added.status, added.text).toBe(200)
-      const next = await Promise.all(Array.from({ length: 5 }, () => streamChat(env, env.gw.rootKey, BODY)))
+      const next = await Promise.all(
+        Array.from({ length: 5 }, () => streamChat(env, env.gw.rootKey, BODY)),
+      )
       expect(next.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 429])
       const view = await call(env.gw, 'GET', `/x-keys/${openai.ID}`, { key: env.gw.rootKey })
       expect(one(view.body).InFlight).toBe(0)
     } finally {
-      await call(env.gw, 'PUT', `/x-keys/${openai.ID}`, { key: env.gw.rootKey, body: { Concurrency: 0 } })
+      await call(env.gw, 'PUT', `/x-keys/${openai.ID}`, {
+        key: env.gw.rootKey,
+        body: { Concurrency: 0 },
+      })
     }
   })
 })

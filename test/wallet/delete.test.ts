@@ -12,7 +12,12 @@ const FEE = 200_000_000
 let env: ProxyEnv
 beforeAll(async () => {
   env = await startProxyEnv(
-    { MODEL_PRICES: PRICES, CALL_MIN_BALANCE: '0', USER_MIN_BALANCE: '0', USER_API_MIN_BALANCE: '0' },
+    {
+      MODEL_PRICES: PRICES,
+      CALL_MIN_BALANCE: '0',
+      USER_MIN_BALANCE: '0',
+      USER_API_MIN_BALANCE: '0',
+    },
     { chunks: 6, chunkDelayMs: 80 },
   )
 })
@@ -66,12 +71,14 @@ describe('delete with calls in flight', () => {
       expect(usageRows(env.gw, kid.id)).toHaveLength(calls)
       expect(costs).toBe(calls * 20 * 50_000_000)
       expect(balance(parent.id) - parentBefore + costs).toBe(atDelete - FEE)
-      expect(env.gw.logLines.some((l) => String(l.msg).includes('deleted account dropped'))).toBe(false)
+      expect(env.gw.logLines.some((l) => String(l.msg).includes('deleted account dropped'))).toBe(
+        false,
+      )
       books()
     })
   }
 
-  test('a subtree deleted mid-call: the grandchild\'s leftover reaches the surviving ancestor', async () => {
+  test("a subtree deleted mid-call: the grandchild's leftover reaches the surviving ancestor", async () => {
     const top = await child(env, env.gw.rootKey, 100)
     const mid = await child(env, top.key, 20)
     const leaf = await child(env, mid.key, 10)

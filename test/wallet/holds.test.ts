@@ -71,7 +71,9 @@ describe('holds', () => {
     const a = await child(1)
     const r = await chat(a.key, { ...BODY, max_tokens: 100_000 })
     expect(r.status, r.text).toBe(402)
-    const need = (Math.ceil(JSON.stringify({ ...BODY, max_tokens: 100_000 }).length / 4) + 100_000) * PRICE_PER_TOKEN
+    const need =
+      (Math.ceil(JSON.stringify({ ...BODY, max_tokens: 100_000 }).length / 4) + 100_000) *
+      PRICE_PER_TOKEN
     expect(r.body.error.message).toContain(`needs up to $${(need / USD).toFixed(2)};`)
     expect(r.body.error.message).toContain('$1.00 is free')
     expect(usageRows(env.gw, a.id)).toHaveLength(0)
@@ -100,7 +102,9 @@ describe('holds', () => {
     expect(info.status, info.text).toBe(200)
     expect(info.body.Held).toBe((2 * HOLD) / USD)
     expect(info.body.InFlight).toBe(2)
-    const m = await fetch(`${env.gw.url}/metrics`, { headers: { authorization: `Bearer ${root()}` } })
+    const m = await fetch(`${env.gw.url}/metrics`, {
+      headers: { authorization: `Bearer ${root()}` },
+    })
     const text = await m.text()
     expect(text).toMatch(/xgate_holds_usd(\{[^}]*\})? [1-9]/)
     expect(text).toMatch(/xgate_holds_calls(\{[^}]*\})? [1-9]/)
