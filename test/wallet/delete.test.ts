@@ -78,6 +78,36 @@ describe('delete with calls in flight', () => {
     })
   }
 
+  test('no alert mail for a deleted account when its last calls settle', async () => {
+    const parent = await child(env, env.gw.rootKey, 100)
+    // SoftLimit $0.50: the call's $1.00 crosses it, which mails the account.
+    const kid = await child(env, parent.key, 10, { SoftLimit: 0.5, HardLimit: 100 })
+    const res = await fetch(`${env.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${kid.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...BODY, stream: true }),
+    })
+    expect(res.status).toBe(200)
+    await until(() => env.gw.deps.holds.callsOf(kid.id) === 1)
+    const del = await call(env.gw, 'DELETE', `/x-users/${kid.id}`, { key: parent.key })
+    expect(del.status, del.text).toBe(200)
+    await res.text()
+    await until(() => env.gw.deps.holds.totals().escrows === 0)
+    await Bun.sleep(50)
+    const mails = env.gw.logLines.filter((l) => String(l.to ?? '').includes(kid.name))
+    expect(mails).toEqual([])
+
+    // The same call on a live account does mail (so the check above can fail).
+    const live = await child(env, parent.key, 10, { SoftLimit: 0.5, HardLimit: 100 })
+    const r = await fetch(`${env.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${live.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(BODY),
+    })
+    expect(r.status).toBe(200)
+    await until(() => env.gw.logLines.some((l) => String(l.to ?? '').includes(live.name)))
+  })
+
   test("a subtree deleted mid-call: the grandchild's leftover reaches the surviving ancestor", async () => {
     const top = await child(env, env.gw.rootKey, 100)
     const mid = await child(env, top.key, 20)
