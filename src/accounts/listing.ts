@@ -17,7 +17,14 @@ export type ListQuery = {
   size?: number
 }
 
-export type ListAnswer = { users: UserJson[]; total: number; page: number; size: number }
+/** `one` when the path named a single account (ID, Name, Email): answered as one object. */
+export type ListAnswer = {
+  users: UserJson[]
+  total: number
+  page: number
+  size: number
+  one?: UserJson
+}
 
 export const DEFAULT_PAGE_SIZE = 100
 export const MAX_PAGE_SIZE = 1000
@@ -94,16 +101,20 @@ export function createListing(d: {
     const filter: ListFilter = {}
     if (ident !== undefined) {
       const id = parseIdent(ident)
-      if (id.kind !== 'filter') {
+      if (id.kind === 'filter') filter.column = id.column
+      else {
+        // One account (ID, Name, Email) or the top of a DNA group: yourself or one in scope.
         const a = d.access.find(id)
-        const visible =
-          a &&
-          (a.id === caller.id ||
-            (kind === 'children' ? a.parentId === caller.id : inSubtree(caller, a)))
-        if (!a || !visible) throw notFound(ident)
-        return { users: [user(a, nowMs)], total: 1, page: 1, size }
+        if (!a || !inSubtree(caller, a)) throw notFound(ident)
+        if (kind === 'children' && a.id !== caller.id && a.parentId !== caller.id) {
+          throw new AppError(
+            'not_found',
+            `account '${ident}' is not a direct subaccount; use /x-dna/${ident}`,
+          )
+        }
+        if (id.kind !== 'dna') return { one: user(a, nowMs), users: [], total: 1, page: 1, size }
+        filter.dna = id.dna
       }
-      filter.column = id.column
     }
     if (q.id !== undefined) filter.id = q.id
     if (q.name !== undefined) filter.name = q.name
@@ -115,7 +126,10 @@ export function createListing(d: {
           param: 'dna',
         })
       }
-      filter.dna = q.dna
+      // A DNA group in the path and one in the query: the accounts in both (the deeper group).
+      const [deep, wide] = [filter.dna ?? q.dna, q.dna].sort((x, y) => y.length - x.length)
+      if (!deep!.startsWith(wide!)) return { users: [], total: 0, page, size }
+      filter.dna = deep
     }
     const scope: ListScope =
       kind === 'children' ? { kind, parentId: caller.id } : { kind, dna: caller.dna }
@@ -126,4 +140,24 @@ export function createListing(d: {
   }
 
   return { list, user }
+}
+
+/**
+ * A filter written bare in the query (`GET /x-users?L2`, `?.1.42.`): the key whose value is
+ * empty and that reads as a list filter or a DNA group; undefined when there is none.
+ */
+export function bareFilter(url: string): string | undefined {
+  // Read from the URL itself: the query model keeps only the keys it declares.
+  const query = new URL(url).searchParams
+  const bare = [...query.keys()].filter((k) => {
+    if (query.get(k) !== '') return false
+    const kind = parseIdent(k).kind
+    return kind === 'filter' || kind === 'dna'
+  })
+  if (bare.length > 1) {
+    throw new AppError('bad_request', `filter: one filter at a time (got ${bare.join(', ')})`, {
+      param: 'filter',
+    })
+  }
+  return bare[0]
 }

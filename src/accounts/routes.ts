@@ -5,7 +5,7 @@ import { Elysia } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../shared/errors'
 import type { AccountInput } from './fields'
-import type { ListAnswer } from './listing'
+import { bareFilter, type ListAnswer } from './listing'
 import {
   AddAnswer,
   CreateUserBody,
@@ -15,6 +15,7 @@ import {
   UpdateAnswer,
   UpdateUserBody,
   UserList,
+  UserObject,
 } from './model'
 
 const TAGS = ['Accounts']
@@ -28,6 +29,18 @@ const listDocs = {
     description:
       'A JSON array of user objects; X-Total-Count, X-Page, X-Per-Page, X-Total-Pages headers',
     content: { 'application/json': { schema: UserList as object } },
+  },
+}
+
+/** A path identifier: one object for a single account, an array for a filter or DNA group. */
+const identDocs = {
+  200: {
+    description:
+      'One user object for an ID, Name or Email; for a filter L/G/R/T/F{n} or a DNA group a ' +
+      'JSON array of user objects with the X-Total-Count, X-Page, X-Per-Page, X-Total-Pages headers',
+    content: {
+      'application/json': { schema: { oneOf: [UserObject, UserList] } as object },
+    },
   },
 }
 
@@ -51,6 +64,9 @@ export const accountRoutes = (deps: Deps) => {
     set.headers['x-total-pages'] = String(Math.ceil(a.total / a.size))
     return a.users
   }
+  /** One account as an object; a filter's page as an array with its headers. */
+  const answer = (set: { headers: Record<string, string | number> }, a: ListAnswer) =>
+    a.one ?? paged(set, a)
 
   return (
     new Elysia({ name: 'accounts' })
@@ -80,24 +96,34 @@ export const accountRoutes = (deps: Deps) => {
       )
       .get(
         '/x-users',
-        ({ caller, query, set }) => paged(set, svc.list(caller, 'children', undefined, query)),
+        ({ caller, query, request, set }) =>
+          paged(set, svc.list(caller, 'children', bareFilter(request.url), query)),
         {
           query: ListQuery,
-          detail: { summary: 'List your direct children (paged)', tags: TAGS, responses: listDocs },
+          detail: {
+            summary: 'List your direct children (paged)',
+            description:
+              'A filter may stand bare in the query: /x-users?L2 is /x-users/L2 (also G/R/T/F{n}, a DNA group).',
+            tags: TAGS,
+            responses: listDocs,
+          },
         },
       )
       .get(
         '/x-users/:id',
         ({ caller, params, query, set }) =>
-          paged(set, svc.list(caller, 'children', params.id, query)),
+          answer(set, svc.list(caller, 'children', params.id, query)),
         {
           params: IdentParams,
           query: ListQuery,
           detail: {
-            summary:
-              'One direct child (or yourself) by ID, Name, Email or DNA; or a filter L/G/R/T/F{n}',
+            summary: 'One direct child (or yourself) by ID, Name or Email; or a filtered list',
+            description:
+              'An ID, Name or Email answers one user object; a filter L/G/R/T/F{n} or a DNA group ' +
+              '(.1.42.: that account and those below it) answers an array of your direct children ' +
+              'in it. A deeper descendant is a 404 that points to /x-dna/{id}.',
             tags: TAGS,
-            responses: listDocs,
+            responses: identDocs,
           },
         },
       )
@@ -138,7 +164,8 @@ export const accountRoutes = (deps: Deps) => {
       })
       .get(
         '/x-dna',
-        ({ caller, query, set }) => paged(set, svc.list(caller, 'subtree', undefined, query)),
+        ({ caller, query, request, set }) =>
+          paged(set, svc.list(caller, 'subtree', bareFilter(request.url), query)),
         {
           query: ListQuery,
           detail: {
@@ -151,14 +178,17 @@ export const accountRoutes = (deps: Deps) => {
       .get(
         '/x-dna/:id',
         ({ caller, params, query, set }) =>
-          paged(set, svc.list(caller, 'subtree', params.id, query)),
+          answer(set, svc.list(caller, 'subtree', params.id, query)),
         {
           params: IdentParams,
           query: ListQuery,
           detail: {
-            summary: 'One descendant (or yourself) by ID, Name, Email or DNA; or a filter',
+            summary: 'One descendant (or yourself) by ID, Name or Email; or a filtered list',
+            description:
+              'An ID, Name or Email answers one user object; a filter L/G/R/T/F{n} or a DNA group ' +
+              '(.1.42.: that account and those below it) answers an array of your descendants in it.',
             tags: TAGS,
-            responses: listDocs,
+            responses: identDocs,
           },
         },
       )

@@ -1,5 +1,5 @@
 // HTTP for upstream keys (root only): POST/PUT/DELETE/GET /x-keys and GET /x-gkey.
-import { Elysia } from 'elysia'
+import { Elysia, t } from 'elysia'
 import { adminAuth, requireRoot } from '../accounts/auth'
 import type { Deps } from '../deps'
 import { gateCaller } from '../reports/ident'
@@ -17,6 +17,9 @@ import {
 } from './model'
 
 const tags = ['Upstream keys']
+
+/** `L{n}` in the path: the keys of pool level n (a key's own Name wins when it is spelled so). */
+const LEVEL_FILTER = /^L(\d{1,2})$/
 
 export const keysRoutes = (deps: Deps) => {
   const keys = deps.keys.service
@@ -66,11 +69,33 @@ export const keysRoutes = (deps: Deps) => {
     .get('/x-keys', ({ query }) => keys.list(query), {
       query: KeyQuery,
       response: KeyList,
-      detail: { summary: 'List upstream keys with live state (secrets masked)', tags },
+      detail: {
+        summary: 'List upstream keys with live state (secrets masked)',
+        description:
+          'GET /x-keys/ (an empty id) is this same list. Filters: level, provider, status.',
+        tags,
+      },
     })
-    .get('/x-keys/:id', ({ params }) => keys.get(params.id), {
-      params: KeyIdent,
-      response: KeyView,
-      detail: { summary: 'One upstream key with live state (secret masked)', tags },
-    })
+    .get(
+      '/x-keys/:id',
+      ({ params, query }) => {
+        const level = LEVEL_FILTER.exec(params.id)
+        if (level && !keys.list({}).some((k) => k.Name === params.id))
+          return keys.list({ ...query, level: Number(level[1]) })
+        return keys.get(params.id)
+      },
+      {
+        params: KeyIdent,
+        query: KeyQuery,
+        response: t.Union([KeyView, KeyList]),
+        detail: {
+          summary: 'One upstream key by ID or Name (one object); L{n}: the keys of level n (array)',
+          description:
+            'An ID or Name answers one key object with its live state (secret masked); a level ' +
+            'filter L{n} answers an array, like GET /x-keys?level=n. An empty id (GET /x-keys/) ' +
+            'is the list.',
+          tags,
+        },
+      },
+    )
 }

@@ -57,7 +57,8 @@ export function useGateway(
   h.get = async (ident, key) => {
     const r = await h.req('GET', `/x-dna/${encodeURIComponent(String(ident))}`, key ?? h.gw.rootKey)
     expect(r.status, `GET /x-dna/${ident}: ${r.text}`).toBe(200)
-    return r.body[0]
+    expect(Array.isArray(r.body), `GET /x-dna/${ident} is one object: ${r.text}`).toBe(false)
+    return r.body
   }
   beforeAll(async () => {
     h.gw = await startTestGateway(env, { log: createMemoryLogger(), clock: h.clock, ...overrides })

@@ -18,17 +18,30 @@ beforeAll(async () => {
 const idents = (a: Acc) => [String(a.id), a.name, `${a.name}@example.com`]
 
 describe('reading', () => {
-  test('self, child and grandchild are visible through /x-dna by ID, Name, Email and DNA', async () => {
+  test('self, child and grandchild are visible through /x-dna by ID, Name and Email', async () => {
     for (const target of [A, A1, A11]) {
-      const dna = (await h.get(target.id)).DNA
-      for (const ident of [...idents(target), dna]) {
+      for (const ident of idents(target)) {
         const r = await h.req('GET', `/x-dna/${encodeURIComponent(ident)}`, A.key)
         expect(r.status, `${ident}: ${r.text}`).toBe(200)
-        expect(
-          r.body.map((u: any) => u.ID),
-          r.text,
-        ).toEqual([target.id])
+        expect(r.body.ID, r.text).toBe(target.id)
       }
+    }
+  })
+
+  test('a DNA group in /x-dna lists that account and those below it, within your subtree', async () => {
+    const groups: Array<[Acc, number[]]> = [
+      [A, [A1.id, A11.id]],
+      [A1, [A1.id, A11.id]],
+      [A11, [A11.id]],
+    ]
+    for (const [top, ids] of groups) {
+      const dna = (await h.get(top.id)).DNA
+      const r = await h.req('GET', `/x-dna/${encodeURIComponent(dna)}`, A.key)
+      expect(r.status, `${dna}: ${r.text}`).toBe(200)
+      expect(
+        r.body.map((u: any) => u.ID),
+        r.text,
+      ).toEqual(ids)
     }
   })
 

@@ -62,7 +62,7 @@ describe('HandlerService on the live gateway', () => {
     })
     const user = await call(gw, 'GET', '/x-users/grpcuser', { key: gw.rootKey })
     expect(user.status, user.text).toBe(200)
-    expect(user.body[0].Email).toBe('grpc-user@example.com')
+    expect(user.body.Email).toBe('grpc-user@example.com')
     const listed = (await handler('GetInboundUsers', { tag: 'openai' })) as { users: Plain[] }
     expect(JSON.stringify(listed)).toContain('grpc-user@example.com')
     expect(JSON.stringify(listed)).not.toContain(key)

@@ -75,8 +75,8 @@ async function buildWorld(): Promise<World> {
   const root = await must(t, 'GET', '/x-dna/1', t.rootKey)
   acc.root = {
     id: 1,
-    name: root[0].Name,
-    email: root[0].Email,
+    name: root.Name,
+    email: root.Email,
     dna: '.1.',
     parentId: 0,
     key: t.rootKey,
