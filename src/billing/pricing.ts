@@ -1,9 +1,11 @@
-// Model prices: the embedded table (prices.json) merged with MODEL_PRICES overrides, wildcard lookup,
-// validation of a price object, and the exact nano-USD cost of one call.
+// Model prices: the embedded table (prices.json) merged with MODEL_PRICES overrides, the model
+// catalogue (catalogue.json, from scripts/catalogue.ts) beneath them with each model's limits,
+// wildcard lookup, and validation of a price object. The cost of one call is in cost.ts.
 
 import { AppError } from '../shared/errors'
 import { NANO_PER_USD } from '../shared/money'
 import { divRound } from './cost'
+import catalogueJson from './catalogue.json'
 import table from './prices.json'
 
 export { costNano } from './cost'
@@ -63,7 +65,7 @@ export type Cost = { listNano: number; chargedNano: number }
 
 export type Pricing = {
   lookup(model: string): ResolvedPrice | undefined
-  /** Exact (non-wildcard) model names that have a price, for GET /v1/models. */
+  /** Exact (non-wildcard) names the table or MODEL_PRICES prices, for GET /v1/models. */
   models(): string[]
   validatePrices(obj: unknown): string | null
 }
@@ -153,6 +155,9 @@ export function compilePrice(entry: PriceEntry, key = ''): ResolvedPrice {
 
 type Pattern = { literalChars: number; key: string; re: RegExp; price: ResolvedPrice }
 
+/** Prices by exact name, then by wildcard pattern, most specific first. */
+type Book = { exact: Map<string, ResolvedPrice>; patterns: Pattern[] }
+
 function patternRegExp(pattern: string): RegExp {
   const body = pattern
     .split('*')
@@ -161,22 +166,11 @@ function patternRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`)
 }
 
-/**
- * Builds the price book: the embedded table with `overrides` replacing whole entries by key.
- * Throws AppError(bad_request) naming the bad entry when overrides are invalid.
- */
-export function createPricing(overrides?: Record<string, PriceEntry>): Pricing {
-  const problem = validatePrices(overrides ?? {})
-  if (problem) throw new AppError('bad_request', problem, { param: 'MODEL_PRICES' })
-  const merged: Record<string, PriceEntry> = {
-    ...(table as Record<string, PriceEntry>),
-    ...overrides,
-  }
-
+function bookOf(entries: Record<string, PriceEntry>, compile = compilePrice): Book {
   const exact = new Map<string, ResolvedPrice>()
   const patterns: Pattern[] = []
-  for (const [key, entry] of Object.entries(merged)) {
-    const price = compilePrice(entry, key)
+  for (const [key, entry] of Object.entries(entries)) {
+    const price = compile(entry, key)
     if (!key.includes('*')) exact.set(key, price)
     else {
       const literalChars = key.replaceAll('*', '').length
@@ -191,15 +185,75 @@ export function createPricing(overrides?: Record<string, PriceEntry>): Pricing {
       b.key.length - a.key.length ||
       (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
   )
+  return { exact, patterns }
+}
+
+function find(book: Book, model: string): ResolvedPrice | undefined {
+  const hit = book.exact.get(model)
+  if (hit) return hit
+  for (const p of book.patterns) if (p.re.test(model)) return p.price
+  return undefined
+}
+
+/** A catalogue entry: a price and the model's limits (scripts/catalogue.ts writes them). */
+export type CatalogueEntry = PriceEntry & { context?: number; max_output?: number }
+
+const positive = (n: number | undefined) =>
+  typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : undefined
+
+/** The embedded model catalogue, compiled once: prices with their limits. */
+export const catalogue: Book = bookOf(
+  (catalogueJson as { models: Record<string, CatalogueEntry> }).models,
+  (entry: CatalogueEntry, key) => {
+    const price = compilePrice(entry, key)
+    const maxOutputTokens = positive(entry.max_output)
+    const contextTokens = positive(entry.context)
+    return maxOutputTokens === undefined && contextTokens === undefined
+      ? price
+      : Object.freeze({ ...price, maxOutputTokens, contextTokens })
+  },
+)
+
+/** The `own` price with the catalogue's limits for the model, when it knows any. */
+function withLimits(own: ResolvedPrice, cat: ResolvedPrice | undefined): ResolvedPrice {
+  if (!cat || (cat.maxOutputTokens === undefined && cat.contextTokens === undefined)) return own
+  return Object.freeze({
+    ...own,
+    maxOutputTokens: cat.maxOutputTokens,
+    contextTokens: cat.contextTokens,
+  })
+}
+
+/** Looked-up names remembered per price book; cleared when full, so clients cannot grow it. */
+const REMEMBERED_MAX = 4096
+
+/**
+ * Builds the price book: the embedded table with `overrides` replacing whole entries by key, and
+ * beneath both the model catalogue for models neither prices. A price found in the table or the
+ * overrides carries the catalogue's limits for the model.
+ * Throws AppError(bad_request) naming the bad entry when overrides are invalid.
+ */
+export function createPricing(overrides?: Record<string, PriceEntry>): Pricing {
+  const problem = validatePrices(overrides ?? {})
+  if (problem) throw new AppError('bad_request', problem, { param: 'MODEL_PRICES' })
+  const own = bookOf({ ...(table as Record<string, PriceEntry>), ...overrides })
+  const remembered = new Map<string, ResolvedPrice | null>()
+  const resolve = (model: string): ResolvedPrice | undefined => {
+    const mine = find(own, model)
+    const cat = find(catalogue, model)
+    return mine ? withLimits(mine, cat) : cat
+  }
 
   return {
     lookup(model) {
-      const hit = exact.get(model)
-      if (hit) return hit
-      for (const p of patterns) if (p.re.test(model)) return p.price
-      return undefined
+      const known = remembered.get(model)
+      if (known !== undefined) return known ?? undefined
+      const price = resolve(model)
+      if (remembered.size >= REMEMBERED_MAX) remembered.clear()
+      remembered.set(model, price ?? null)
+      return price
     },
-    models: () => [...exact.keys()].sort(),
+    models: () => [...own.exact.keys()].sort(),
     validatePrices,
   }
 }
