@@ -24,9 +24,14 @@ const LogPage = t.Object({
       action: t.String(),
       operator_id: t.Integer(),
       target_id: t.Union([t.Integer(), t.Null()]),
-      details: t.Record(t.String(), t.Unknown()),
+      details: t.String({
+        description: 'what happened, in words ("Created user with email: prod@company.com")',
+      }),
+      data: t.Record(t.String(), t.Unknown(), {
+        description: 'the structured details of the operation',
+      }),
       status: t.String(),
-      created_at: t.String(),
+      created_at: t.String({ description: 'YYYY-MM-DD HH:MM:SS, local time in TZ' }),
     }),
   ),
   total: t.Integer(),
@@ -36,7 +41,7 @@ const LogPage = t.Object({
 })
 
 export const logRoutes = (deps: Deps) => {
-  const logs = createLogService(deps.oplog)
+  const logs = createLogService(deps.oplog, deps.config.TZ)
   return new Elysia({ name: 'logs' })
     .derive(({ request }) => {
       const caller = deps.accounts.auth.authenticate(request.headers)

@@ -1,7 +1,9 @@
 // Reading the operation log (§7.3): an account sees the operations it did and those that targeted
-// its subtree, newest first, page by page. Plain TypeScript over the op_logs repository.
+// its subtree, newest first, page by page. Each row reads as a sentence (`details`), with its
+// structured details in `data` and its time as `YYYY-MM-DD HH:MM:SS` in TZ.
 import { AppError } from '../shared/errors'
 import { OP_ACTIONS, type OpAction, type OpLogRepo } from './repo'
+import { sentenceOf } from './sentences'
 
 export const ACTIONS: readonly OpAction[] = OP_ACTIONS
 export const STATUSES = ['success', 'failure'] as const
@@ -21,8 +23,12 @@ export type LogEntry = {
   action: string
   operator_id: number
   target_id: number | null
-  details: Record<string, unknown>
+  /** What happened, in words. */
+  details: string
+  /** The same operation's structured details (amounts, fields, names). */
+  data: Record<string, unknown>
   status: string
+  /** `YYYY-MM-DD HH:MM:SS`, local time in TZ. */
   created_at: string
 }
 
@@ -37,7 +43,32 @@ export type LogPage = {
 const bad = (param: string, why: string) =>
   new AppError('bad_request', `${param}: ${why}`, { param })
 
-export function createLogService(oplog: OpLogRepo) {
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+/** `ms` as `YYYY-MM-DD HH:MM:SS` in `timeZone` (24-hour clock). */
+export function localDateTime(ms: number, timeZone: string): string {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      calendar: 'gregory',
+      numberingSystem: 'latn',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+    formatters.set(timeZone, f)
+  }
+  const p: Record<string, string> = {}
+  for (const part of f.formatToParts(ms)) p[part.type] = part.value
+  return `${p.year!.padStart(4, '0')}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`
+}
+
+export function createLogService(oplog: OpLogRepo, timeZone: string) {
   return {
     list(viewer: { id: number; dna: string }, q: LogQuery): LogPage {
       const page = q.page ?? 1
@@ -66,7 +97,16 @@ export function createLogService(oplog: OpLogRepo) {
         limit: size,
         offset,
       })
-      const logs = rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() }))
+      const logs: LogEntry[] = rows.map((r) => ({
+        id: r.id,
+        action: r.action,
+        operator_id: r.operator_id,
+        target_id: r.target_id,
+        details: sentenceOf(r.action, r.details),
+        data: r.details,
+        status: r.status,
+        created_at: localDateTime(r.created_at, timeZone),
+      }))
       return { logs, total, page, size, has_more: offset + logs.length < total }
     },
   }

@@ -56,7 +56,10 @@ describe('filters and paging', () => {
       r.body.logs.map((l: any) => l.action),
       r.text,
     ).toEqual(['recharge'])
-    expect(r.body.logs[0].details, r.text).toMatchObject({ amount: 10, cost: 10, name: A1.name })
+    expect(r.body.logs[0].data, r.text).toMatchObject({ amount: 10, cost: 10, name: A1.name })
+    expect(r.body.logs[0].details, r.text).toBe(
+      `Recharged user ${A1.name} with 10 USD valid 365 days (cost 10 USD)`,
+    )
     const t = await logs(A.key, `?target_id=${A.id}`)
     expect(
       t.body.logs.map((l: any) => l.action),
@@ -76,19 +79,21 @@ describe('filters and paging', () => {
     expect(p2.body.logs[0].id).toBeLessThan(p1.body.logs[2].id)
   })
 
-  test('entries carry id, action, operator_id, target_id, details, created_at (ISO)', async () => {
+  test('entries carry id, action, operator_id, target_id, details, data, created_at', async () => {
     const r = await logs(A.key, '?size=1')
     const l = r.body.logs[0]
     expect(Object.keys(l).sort(), r.text).toEqual([
       'action',
       'created_at',
+      'data',
       'details',
       'id',
       'operator_id',
       'status',
       'target_id',
     ])
-    expect(new Date(l.created_at).toISOString()).toBe(l.created_at)
+    // YYYY-MM-DD HH:MM:SS in TZ (UTC in these tests).
+    expect(`${l.created_at.replace(' ', 'T')}.000Z`).toBe(new Date(h.clock.now()).toISOString())
   })
 
   for (const q of [
