@@ -131,7 +131,8 @@ async function run(a: Acct, parentKey: string, o: Op): Promise<number> {
 }
 
 const ALLOWED: Record<string, number[]> = {
-  call: [200, 401, 402],
+  // 429: a HardLimit (10 × CreditGranted by default) that spend + holds would pass.
+  call: [200, 401, 402, 429],
   fund: [200, 402, 404],
   deduct: [200, 400, 404],
   rerate: [200, 404, 409],
