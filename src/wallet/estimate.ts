@@ -4,7 +4,9 @@
 // most non-Latin scripts take about one token a character), capped by the model's context window
 // when the catalogue knows it. Output: what the request allows (`max_tokens`,
 // `max_completion_tokens`, `max_output_tokens`), else the model's most output, else
-// HOLD_DEFAULT_OUTPUT_TOKENS. Per request, per image × n, at the account's Rates.
+// HOLD_DEFAULT_OUTPUT_TOKENS. A body with `cache_control` holds its prompt at the 1-hour
+// cache-write price (the most a prompt token may cost). Per request, per image × n, at the
+// account's Rates.
 import { costNano, type ResolvedPrice } from '../billing/pricing'
 import { requestedCompletion } from '../limits/estimate'
 
@@ -45,12 +47,16 @@ export function holdNano(h: HoldInput): number {
   const context = p.contextTokens
   const est = promptEstimate(h.text)
   const prompt = context !== undefined && context > 0 ? Math.min(est, context) : est
+  // A prompt that asks for caching may be written to the cache whole, at up to the 1-hour price.
+  const writes = h.text !== null && h.text.includes('"cache_control"') ? prompt : 0
   return costNano(
     p,
     {
       promptTokens: prompt,
       completionTokens: outputBound(h.json, p, h.defaultOutputTokens),
       cachedTokens: 0,
+      cacheWriteTokens: writes,
+      cacheWrite1hTokens: writes,
       images: h.images,
       requests: 1,
     },
