@@ -1,6 +1,8 @@
 // GET /v1/models: the models a caller may use — priced, allowed by its lists, and served by a key
-// level it can reach — in the OpenAI list format (or Anthropic's, for the Anthropic SDK).
+// level it can reach — in the OpenAI list format (or Anthropic's, for the Anthropic SDK); and
+// GET /v1/models/{id}, one of them in either form.
 import type { Account } from '../accounts/repo'
+import { AppError } from '../shared/errors'
 import type { Pricing } from '../billing/pricing'
 import type { Pool } from '../keys/pool'
 import type { KeyType } from '../keys/repo'
@@ -44,21 +46,48 @@ export function usableModels(
 export function openaiModelList(models: ModelEntry[], createdS: number) {
   return {
     object: 'list' as const,
-    data: models.map((m) => ({
-      id: m.id,
-      object: 'model' as const,
-      created: createdS,
-      owned_by: m.ownedBy,
-    })),
+    data: models.map((m) => openaiModel(m, createdS)),
   }
 }
 
 export function anthropicModelList(models: ModelEntry[], createdAt: string) {
-  const data = models.map((m) => ({
-    type: 'model' as const,
-    id: m.id,
-    display_name: m.id,
-    created_at: createdAt,
-  }))
+  const data = models.map((m) => anthropicModel(m, createdAt))
   return { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }
+}
+
+const openaiModel = (m: ModelEntry, createdS: number) => ({
+  id: m.id,
+  object: 'model' as const,
+  created: createdS,
+  owned_by: m.ownedBy,
+})
+
+const anthropicModel = (m: ModelEntry, createdAt: string) => ({
+  type: 'model' as const,
+  id: m.id,
+  display_name: m.id,
+  created_at: createdAt,
+})
+
+/**
+ * GET /v1/models/{id}: the model in the surface's form, or a 404 in that surface's error shape
+ * when it is unknown or the caller may not use it (the two are not told apart).
+ */
+export function modelAnswer(
+  models: ModelEntry[],
+  id: string,
+  anthropic: boolean,
+  startedAtMs: number,
+): Response {
+  const m = models.find((x) => x.id === id)
+  const headers = { 'content-type': 'application/json' }
+  if (m) {
+    const body = anthropic
+      ? anthropicModel(m, new Date(startedAtMs).toISOString())
+      : openaiModel(m, Math.floor(startedAtMs / 1000))
+    return new Response(JSON.stringify(body), { headers })
+  }
+  const err = new AppError('not_found', `model ${JSON.stringify(id)} does not exist or is not available to this key`, { param: 'model' })
+  const body = anthropic ? err.toAnthropic() : err.toOpenAI()
+  return new Response(JSON.stringify(body), { status: 404, headers })
 }

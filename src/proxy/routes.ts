@@ -1,10 +1,10 @@
 // HTTP for the proxied surfaces: each path hands the raw request to the pipeline (no body parsing
-// by the framework: the pipeline reads it once), and GET /v1/models.
+// by the framework: the pipeline reads it once), GET /v1/models and GET /v1/models/{id}.
 import { Elysia, t } from 'elysia'
 import type { Deps } from '../deps'
 import { AppError } from '../shared/errors'
 import { ENDPOINTS } from './endpoints'
-import { anthropicModelList, openaiModelList, usableModels } from './models'
+import { anthropicModelList, modelAnswer, openaiModelList, usableModels } from './models'
 
 const PASS = t.Any({
   description: 'passed through to the provider unchanged (model may be mapped)',
@@ -27,31 +27,47 @@ export const proxyRoutes = (deps: Deps) => {
       },
     })
   }
-  return app.get(
-    '/v1/models',
-    ({ request }) => {
-      const account = deps.accounts.auth.authenticate(request.headers)
-      const p = deps.proxy
-      const policy = p.policies.of(account)
-      // As on every proxied call: a disabled ancestor disables its whole subtree.
-      if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
-      const models = usableModels(
-        account,
-        policy,
-        p.rules(),
-        deps.billing.pricing(),
-        deps.keys.pool,
-      )
-      return request.headers.has('anthropic-version')
-        ? anthropicModelList(models, new Date(deps.startedAtMs).toISOString())
-        : openaiModelList(models, Math.floor(deps.startedAtMs / 1000))
-    },
-    {
-      detail: {
-        summary:
-          'Models this key may use (OpenAI list format; Anthropic format with anthropic-version)',
-        tags: ['Proxy: OpenAI'],
+  /** The models this caller may use, as on every proxied call for a disabled ancestor. */
+  const modelsOf = (headers: Headers) => {
+    const account = deps.accounts.auth.authenticate(headers)
+    const p = deps.proxy
+    const policy = p.policies.of(account)
+    // As on every proxied call: a disabled ancestor disables its whole subtree.
+    if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
+    return usableModels(account, policy, p.rules(), deps.billing.pricing(), deps.keys.pool)
+  }
+  return app
+    .get(
+      '/v1/models',
+      ({ request }) => {
+        const models = modelsOf(request.headers)
+        return request.headers.has('anthropic-version')
+          ? anthropicModelList(models, new Date(deps.startedAtMs).toISOString())
+          : openaiModelList(models, Math.floor(deps.startedAtMs / 1000))
       },
-    },
-  )
+      {
+        detail: {
+          summary:
+            'Models this key may use (OpenAI list format; Anthropic format with anthropic-version)',
+          tags: ['Proxy: OpenAI'],
+        },
+      },
+    )
+    .get(
+      '/v1/models/*',
+      ({ request, params }) =>
+        modelAnswer(
+          modelsOf(request.headers),
+          decodeURIComponent(params['*']),
+          request.headers.has('anthropic-version'),
+          deps.startedAtMs,
+        ),
+      {
+        detail: {
+          summary:
+            'One model this key may use (OpenAI model object; Anthropic form with anthropic-version)',
+          tags: ['Proxy: OpenAI'],
+        },
+      },
+    )
 }
