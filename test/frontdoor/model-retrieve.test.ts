@@ -53,7 +53,7 @@ describe('OpenAI models.retrieve', () => {
 
 describe('Anthropic models.retrieve', () => {
   test('a usable model answers the Anthropic model object', async () => {
-    const m = await anthropic(key).models.retrieve('claude-sonnet-4-0')
+    const m: unknown = await anthropic(key).models.retrieve('claude-sonnet-4-0')
     expect(m).toEqual({
       type: 'model',
       id: 'claude-sonnet-4-0',
