@@ -2,7 +2,7 @@
 // main.ts adds the signal handling; tests call startGateway() directly on port 0.
 import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
-import { createApp, errorResponse, renderThrown } from './app'
+import { createApp, errorResponse, isAnthropicPath, renderThrown } from './app'
 import { ENDPOINTS, type Endpoint } from './proxy/endpoints'
 import { clientIp, trustedProxies } from './proxy/clientip'
 import type { Config } from './config'
@@ -35,6 +35,11 @@ const CHECKPOINT_INTERVAL_MS = 500
 const ADMIN_BODY_PATHS = /^\/(x-|dashboard)/
 /** Proxied POST paths skip the framework's router: one Map lookup, then the pipeline. */
 const PROXY_PATHS = new Map<string, Endpoint>(ENDPOINTS.map((ep) => [ep.path, ep]))
+
+/** Anthropic's surface: its paths, and GET /v1/models… asked in its form (anthropic-version). */
+function anthropicSurface(path: string, headers: Headers): boolean {
+  return isAnthropicPath(path) || (path.startsWith('/v1/models') && headers.has('anthropic-version'))
+}
 
 /** The path of a request URL without building a URL object (`http://host:port/p?q` → `/p`). */
 export function pathOf(url: string): string {
@@ -162,10 +167,14 @@ export async function startGateway(
       // A streamed answer keeps its own begin() until its last byte; this one covers the handler.
       done()
     }
-    // Proxied answers carry it already (clientHeaders, errorResponse); the rest gets it here.
-    if (!ep && !res.headers.has('x-request-id')) {
+    // Proxied answers carry x-request-id already (clientHeaders, errorResponse); the rest gets it
+    // here. The Anthropic SDKs read `request-id`: on that surface it is xgate's id too.
+    const anthropic = ep ? ep.type === 'anthropic' : anthropicSurface(path, req.headers)
+    const withoutId = !ep && !res.headers.has('x-request-id')
+    if (anthropic || withoutId) {
       try {
-        res.headers.set('x-request-id', meta.id)
+        if (withoutId) res.headers.set('x-request-id', meta.id)
+        if (anthropic) res.headers.set('request-id', meta.id)
       } catch {
         // Some responses have immutable headers; the id is then only in the log.
       }

@@ -49,6 +49,7 @@ const UPSTREAM_ONLY = [
   'openai-project',
   'set-cookie',
   'x-request-id',
+  'request-id',
   'alt-svc',
 ]
 
@@ -89,6 +90,8 @@ export function upstreamHeaders(
 /**
  * The answer headers the client sees: the upstream's, less framing and provider identities, with
  * the provider's request id as `x-upstream-request-id` and, when given, xgate's as `x-request-id`.
+ * The provider's `request-id` is removed: on the Anthropic surface that name carries xgate's id
+ * (set by the server for every answer of that surface).
  * Cleaned in place: the new Response copies them, and the upstream answer is not read again.
  */
 export function clientHeaders(upstream: Headers, requestId?: string): Headers {

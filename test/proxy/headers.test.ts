@@ -104,11 +104,10 @@ describe('clientHeaders', () => {
     })
   })
 
-  test("xgate's request id is x-request-id; Anthropic's request-id passes through as it is", () => {
+  test("xgate's request id is x-request-id; Anthropic's request-id moves to x-upstream-request-id", () => {
     const up = new Headers({ 'content-type': 'application/json', 'request-id': 'req_up_2' })
     expect(entries(clientHeaders(up, 'req_gateway_1'))).toEqual({
       'content-type': 'application/json',
-      'request-id': 'req_up_2',
       'x-upstream-request-id': 'req_up_2',
       'x-request-id': 'req_gateway_1',
     })
