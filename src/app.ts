@@ -50,6 +50,41 @@ export function describeValidation(error: unknown): string {
   return 'invalid request'
 }
 
+type RouteLike = { method: string; path: string }
+
+/** A route pattern (`/x-users/:id`, `/v1/models/*`) as a whole-path regular expression. */
+function patternOf(path: string): RegExp {
+  const body = path
+    .split('/')
+    .map((seg) =>
+      seg === '*' ? '.*' : seg.startsWith(':') ? '[^/]+' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/')
+  return new RegExp(`^${body}/?$`)
+}
+
+/**
+ * The methods a path answers, from the mounted routes; empty for an unknown path. Built on first
+ * use, when every feature is mounted.
+ */
+export function methodIndex(routes: () => readonly RouteLike[]): (path: string) => string[] {
+  let table: Array<{ re: RegExp; method: string }> | null = null
+  return (path) => {
+    table ??= routes().map((r) => ({ re: patternOf(r.path), method: r.method.toUpperCase() }))
+    const out = new Set<string>()
+    for (const r of table) if (r.re.test(path)) out.add(r.method)
+    return [...out].sort()
+  }
+}
+
+/** 405 for a known path asked with another method: `Allow` names the ones it answers. */
+export function methodNotAllowed(method: string, path: string, allow: string[]): AppError {
+  const list = allow.join(', ')
+  return new AppError('method_not_allowed', `${method} is not allowed on ${path}; use ${list}`, {
+    headers: { allow: list },
+  })
+}
+
 function toAppError(code: string | number, error: unknown): AppError {
   if (error instanceof AppError) return error
   switch (code) {
@@ -81,10 +116,13 @@ export function renderThrown(deps: Deps, code: string | number, error: unknown, 
 }
 
 export function createApp(deps: Deps) {
-  return new Elysia({ name: 'xgate' })
-    .onError({ as: 'global' }, ({ code, error, request, path }) =>
-      renderThrown(deps, code, error, path, deps.requestMeta.get(request)?.id),
-    )
+  const methodsOf = methodIndex(() => app.routes)
+  const app = new Elysia({ name: 'xgate' })
+    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+      const allow = code === 'NOT_FOUND' ? methodsOf(path) : []
+      const thrown = allow.length ? methodNotAllowed(request.method, path, allow) : error
+      return renderThrown(deps, code, thrown, path, deps.requestMeta.get(request)?.id)
+    })
     .onTransform({ as: 'global' }, ({ body }) => {
       const problem = bodyShapeProblem(body)
       if (problem) throw new AppError('bad_request', `body: ${problem}`, { param: 'body' })
@@ -101,6 +139,7 @@ export function createApp(deps: Deps) {
     .use(dashboardRoutes(deps))
     .use(proxyRoutes(deps))
     .use(controlRoutes(deps, controlBackendOf(deps), keyStatesOf(deps)))
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

@@ -18,6 +18,7 @@ const CODES = {
   resource_not_allowed: { status: 403, type: 'permission_error', anthropicType: 'permission_error' },
   level_not_allowed: { status: 403, type: 'permission_error', anthropicType: 'permission_error' },
   not_found: { status: 404, type: 'not_found_error', anthropicType: 'not_found_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error', anthropicType: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error', anthropicType: 'invalid_request_error' },
   payload_too_large: { status: 413, type: 'invalid_request_error', anthropicType: 'request_too_large' },
   rate_limit_exceeded: { status: 429, type: 'rate_limit_error', anthropicType: 'rate_limit_error' },
