@@ -79,6 +79,18 @@ async function readWithin(req: Request, limit: number): Promise<Request | null> 
   return new Request(req, { body: Buffer.concat(parts) })
 }
 
+/**
+ * Admin bodies are JSON whatever their Content-Type: `curl -d '{…}'` labels its body as a form.
+ * Only a request that carries a body is relabelled, so an empty DELETE stays bodiless.
+ */
+export function readAsJson(req: Request): void {
+  const type = req.headers.get('content-type')
+  if (type?.toLowerCase().includes('json')) return
+  const length = req.headers.get('content-length')
+  const hasBody = length !== null ? Number(length) > 0 : req.body !== null
+  if (hasBody) req.headers.set('content-type', 'application/json')
+}
+
 export async function startGateway(
   config: Config,
   overrides: DepsOverrides = {},
@@ -152,6 +164,7 @@ export async function startGateway(
       const within = refused ? null : withinLimit(req, limit)
       const sized = within instanceof Promise ? await within : within
       if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
+      if (admin && sized) readAsJson(sized)
       if (refused) res = refused
       else if (!sized) {
         const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
