@@ -3,11 +3,11 @@
 // outside the caller's subtree answers 404, exactly as one that does not exist.
 import { AppError } from '../shared/errors'
 import { nanoToUsd, usdToNano } from '../shared/money'
-import { balanceOf } from './cards'
-import type { CardsRepo } from './cards-repo'
+import { balanceOf } from '../wallet/cards'
+import type { CardsRepo } from '../wallet/repo'
 import { FILTER_COLUMNS, type ListFilter } from './directory-repo'
 import { FILTER_RE } from './values'
-import { isRoot } from './money'
+import { isRoot } from '../wallet/moves'
 import type { Account, AccountsRepo } from './repo'
 import type { Tree } from './tree'
 

@@ -2,7 +2,7 @@
 // whole lists page by page, by query filters, or one account / one filter named in the path.
 import { AppError } from '../shared/errors'
 import { type Access, inSubtree, notFound, parseIdent } from './access'
-import type { CardsRepo } from './cards-repo'
+import type { CardsRepo } from '../wallet/repo'
 import type { Directory, ListFilter, ListScope } from './directory-repo'
 import type { Account, AccountsRepo } from './repo'
 import { type LiveOf, type UserJson, userJson } from './render'

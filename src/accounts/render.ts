@@ -1,8 +1,8 @@
 // The JSON edge of accounts: an Account with its cards and counters becomes the PascalCase user
 // object of §3 (dollars as numbers, times as ISO strings). Root's balance is unlimited: null.
 import { nanoToUsd } from '../shared/money'
-import { balanceOf, type Card } from './cards'
-import { isRoot } from './money'
+import { balanceOf, type Card } from '../wallet/cards'
+import { isRoot } from '../wallet/moves'
 import type { Account } from './repo'
 
 export type CardJson = {

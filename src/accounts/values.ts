@@ -2,7 +2,7 @@
 // money and limits. Each failure is a 400 naming the field and why.
 import { AppError } from '../shared/errors'
 import { MAX_USD, NANO_PER_USD, usdToNano } from '../shared/money'
-import { DEFAULT_CARD_DAYS } from './cards'
+import { DEFAULT_CARD_DAYS } from '../wallet/cards'
 import { checkEntry } from './lists'
 import type { ModelLimits } from './repo'
 

@@ -8,9 +8,10 @@ import { createCalendar } from '../limits/daykey'
 import type { Clock } from '../shared/clock'
 import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
-import { createLedger, type Ledger } from './ledger'
+import { createLedger, type Ledger } from '../wallet/ledger'
 import { createPricing, type PriceEntry, type Pricing } from './pricing'
 import { createBillingRepo } from './repo'
+import { createCardsRepo } from '../wallet/repo'
 import { createSettler, type Settler } from './settle'
 import { createUsageStore, type UsageStore } from './usage'
 
@@ -48,7 +49,7 @@ export function createMetering(opts: {
     if (e instanceof ConfigError) throw e
     throw new ConfigError(`invalid setting ${(e as Error).message}`)
   }
-  const ledger = createLedger({ repo, clock: opts.clock, log: opts.log })
+  const ledger = createLedger({ repo: createCardsRepo(opts.db), clock: opts.clock, log: opts.log })
   const usage = createUsageStore({ repo, calendar: createCalendar(opts.config.TZ) })
   const settler = createSettler({ ledger, usage, flusher: opts.flusher, clock: opts.clock })
   // Usage rows before the charges: both land in the same transaction either way.

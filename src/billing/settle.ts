@@ -4,7 +4,7 @@
 import type { Account } from '../accounts/repo'
 import type { Flusher } from '../db/flusher'
 import type { Clock } from '../shared/clock'
-import type { Ledger } from './ledger'
+import type { Ledger } from '../wallet/ledger'
 import { costNano, type ResolvedPrice, type Usage } from './pricing'
 import type { UsageRecord } from './repo'
 import type { UsageStore } from './usage'

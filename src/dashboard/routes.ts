@@ -1,7 +1,7 @@
 // HTTP of the dashboard: GET /dashboard/x-user-status and /dashboard/x-user-info for any account.
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
-import { createCardsRepo } from '../accounts/cards-repo'
+import { createCardsRepo } from '../wallet/repo'
 import type { Deps } from '../deps'
 import { gateCaller } from '../reports/ident'
 import { UserInfo, UserStatus } from './model'

@@ -1,9 +1,9 @@
 // The dashboard (§7.1, §7.2): the caller's status line and its full record with cards, limits,
 // lists, mappers and today's and this month's usage. Money in USD of the caller's book units;
 // root's balance is unlimited and shown as null.
-import type { Card } from '../accounts/cards'
+import type { Card } from '../wallet/cards'
 import { balanceJson, type LiveOf, userJson } from '../accounts/render'
-import type { CardsRepo } from '../accounts/cards-repo'
+import type { CardsRepo } from '../wallet/repo'
 import type { Account, AccountsRepo } from '../accounts/repo'
 import type { Flusher } from '../db/flusher'
 import { dayKey, monthStart } from '../reports/days'

@@ -4,7 +4,7 @@
 // Every step before the upstream fetch is synchronous and in memory; denials are values.
 import type { Account } from '../accounts/repo'
 import type { Authenticator } from '../accounts/auth'
-import type { Ledger } from '../billing/ledger'
+import type { Ledger } from '../wallet/ledger'
 import type { Pricing, ResolvedPrice } from '../billing/pricing'
 import type { Config } from '../config'
 import type { RequestMeta } from '../deps'

@@ -1,6 +1,7 @@
 // Usage records: queued in memory, written with the daily aggregate (day in TZ) by the flusher.
 import { expect, test } from 'bun:test'
 import { createBillingRepo, type UsageRecord } from '../../src/billing/repo'
+import { createCardsRepo } from '../../src/wallet/repo'
 import { createUsageStore } from '../../src/billing/usage'
 import { openMemoryStore } from '../../src/db/open'
 import { createCalendar } from '../../src/limits/daykey'
@@ -167,13 +168,13 @@ test('a batch of any size is stored whole, in order, field for field; a repeated
 
 test('ledger rows of a batch: one per charge, in order, for every chunk size', () => {
   const store = openMemoryStore()
-  const repo = createBillingRepo(store.db)
+  const repo = createCardsRepo(store.db)
   const charges = Array.from({ length: 64 + 8 * 2 + 3 }, (_, i) => ({
     costNano: 1000 + i,
     requestId: `req_${i}`,
     atMs: 5_000 + i,
   }))
-  store.db.transaction(() => repo.addUsageLedgers(9, charges))()
+  store.db.transaction(() => repo.applyUsage(9, [], charges))()
   const rows = store.db
     .prepare('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id')
     .all()

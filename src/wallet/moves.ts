@@ -16,8 +16,8 @@ import {
   rescale,
   spend,
 } from './cards'
-import type { CardsRepo } from './cards-repo'
-import type { Account } from './repo'
+import type { CardsRepo } from './repo'
+import type { Account } from '../accounts/repo'
 
 import { ROOT_ID } from '../shared/ids'
 

@@ -2,11 +2,11 @@
 // cached) minus charges not yet written. charge() only queues; as a FlushSource the ledger draws
 // the queued charges from the account's cards in the flusher's transaction (debt allowed: the
 // call already happened), one ledger row per call. Root (id 1) is never charged.
-import { balanceOf, spend, type Card } from '../accounts/cards'
+import { balanceOf, spend, type Card } from './cards'
 import type { FlushSource } from '../db/flusher'
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
-import type { BillingRepo } from './repo'
+import type { CardsRepo } from './repo'
 
 import { ROOT_ID } from '../shared/ids'
 
@@ -32,7 +32,7 @@ export type Ledger = FlushSource<Charge> & {
 }
 
 export function createLedger(opts: {
-  repo: BillingRepo
+  repo: Pick<CardsRepo, 'cardsOf' | 'accountExists' | 'applyUsage'>
   clock: Clock
   log: Logger
   maxEntries?: number
@@ -120,8 +120,7 @@ export function createLedger(opts: {
         }
         const spent = spend(repo.cardsOf(accountId), total, nowMs, { allowDebt: true })
         if (!spent.ok) throw new Error(`spend with debt refused for account ${accountId}`)
-        repo.applyCardChanges(accountId, spent.changes)
-        repo.addUsageLedgers(accountId, charges)
+        repo.applyUsage(accountId, spent.changes, charges)
         // The cache only sums balances, so cards without their new row ids serve it well.
         refresh(e, spent.cards, nowMs)
       }

@@ -3,9 +3,9 @@
 // an operation whose payee received more real value than its payer paid. CreditGranted is the
 // lifetime total of grants minus deductions.
 import { describe, expect, test } from 'bun:test'
-import { createCardsRepo } from '../../src/accounts/cards-repo'
-import { convert, deductRefund, deleteRefund, fundingCost } from '../../src/accounts/cards'
-import { cardsNano, stateDigest, USD, useGateway } from './helpers'
+import { createCardsRepo } from '../../src/wallet/repo'
+import { convert, deductRefund, deleteRefund, fundingCost } from '../../src/wallet/cards'
+import { cardsNano, stateDigest, USD, useGateway } from '../accounts/helpers'
 
 const h = useGateway()
 const conservation = () => createCardsRepo(h.gw.deps.db).conservationViolations()

@@ -1,7 +1,11 @@
 // SQL for an account's card rows and its ledger rows: read the cards, persist the changes that
 // cards.ts computed, append the matching ledger row. Runs inside the caller's transaction.
 import type { Database } from 'bun:sqlite'
+import { chunked, insertAll } from '../db/chunked'
 import type { Card, CardChange } from './cards'
+
+/** One usage ledger row: the charge of one call. */
+export type LedgerCharge = { costNano: number; requestId: string; atMs: number }
 
 type CardRow = {
   id: number
@@ -67,6 +71,32 @@ export function createCardsRepo(db: Database) {
      ORDER BY ref`,
   )
 
+  const exists = db.prepare('SELECT 1 AS ok FROM accounts WHERE id = ?')
+  // Usage rows carry no Rates: one account, no counterpart, not read by the conservation check.
+  const usageRows = chunked(
+    db,
+    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES ',
+    "(?, ?, 'usage', ?, ?)",
+  )
+
+  /** Writes card changes; a change to a row that is not there throws (no stale read slips by). */
+  const persist = (accountId: number, changes: readonly CardChange[]): number => {
+    let delta = 0
+    for (const ch of changes) {
+      delta += ch.deltaNano
+      if (ch.before && ch.after) {
+        const r = update.run(...rowOf(ch.after), ch.before.id ?? -1, accountId)
+        if (r.changes !== 1) throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+      } else if (ch.before) {
+        const r = remove.run(ch.before.id ?? -1, accountId)
+        if (r.changes !== 1) throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
+      } else if (ch.after) {
+        insert.run(accountId, ...rowOf(ch.after))
+      }
+    }
+    return delta
+  }
+
   const rowOf = (c: Card) =>
     [c.amountNano, c.balanceNano, c.grantedAtMs, c.expiresAtMs, c.reference ?? null] as const
 
@@ -98,21 +128,7 @@ export function createCardsRepo(db: Database) {
       ref: string,
       atMs: number,
     ): number {
-      let delta = 0
-      for (const ch of changes) {
-        delta += ch.deltaNano
-        if (ch.before && ch.after) {
-          const r = update.run(...rowOf(ch.after), ch.before.id ?? -1, accountId)
-          if (r.changes !== 1)
-            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
-        } else if (ch.before) {
-          const r = remove.run(ch.before.id ?? -1, accountId)
-          if (r.changes !== 1)
-            throw new Error(`card ${ch.before.id} of account ${accountId} vanished`)
-        } else if (ch.after) {
-          insert.run(accountId, ...rowOf(ch.after))
-        }
-      }
+      const delta = persist(accountId, changes)
       if (delta !== 0) ledger.run(accountId, delta, reason, ref, atMs)
       return delta
     },
@@ -135,6 +151,17 @@ export function createCardsRepo(db: Database) {
       }
       return out
     },
+    /**
+     * The usage charges of one account from one flush: the card changes that pay them and one
+     * `usage` ledger row per charge (delta = −cost), in order.
+     */
+    applyUsage(accountId: number, changes: readonly CardChange[], charges: readonly LedgerCharge[]) {
+      persist(accountId, changes)
+      insertAll(usageRows, charges, (a, c) => {
+        a.push(accountId, -c.costNano, c.requestId, c.atMs)
+      })
+    },
+    accountExists: (accountId: number) => exists.get(accountId) !== null,
     /** A ledger row with no card change behind it: only the closing row of a deleted account. */
     ledger(accountId: number, deltaNano: number, reason: LedgerReason, ref: string, atMs: number) {
       if (deltaNano !== 0) ledger.run(accountId, deltaNano, reason, ref, atMs)

@@ -3,8 +3,8 @@
 import { describe, expect, test } from 'bun:test'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import { createAccountsRepo } from '../../src/accounts/repo'
-import { createLedger } from '../../src/billing/ledger'
-import { createBillingRepo } from '../../src/billing/repo'
+import { createLedger } from '../../src/wallet/ledger'
+import { createCardsRepo } from '../../src/wallet/repo'
 import { openMemoryStore } from '../../src/db/open'
 import { createFakeClock } from '../../src/shared/clock'
 import { createMemoryLogger } from '../../src/shared/log'
@@ -15,7 +15,7 @@ function setup() {
   const store = openMemoryStore()
   const clock = createFakeClock()
   const accounts = createAccountsRepo(store.db)
-  const repo = createBillingRepo(store.db)
+  const repo = createCardsRepo(store.db)
   const now = clock.now()
   const mk = (name: string, id?: number) =>
     accounts.insert(

@@ -14,7 +14,7 @@ import {
   MAX_CARDS,
   rescale,
   spend,
-} from '../../src/accounts/cards'
+} from '../../src/wallet/cards'
 import { NANO_PER_USD } from '../../src/shared/money'
 
 const USD = NANO_PER_USD
