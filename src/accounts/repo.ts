@@ -1,6 +1,7 @@
 // SQL for accounts, cards and ledger rows. The only module that speaks SQL about accounts;
 // statements are prepared once per repository.
 import type { Database } from 'bun:sqlite'
+import { createCardsRepo } from '../wallet/repo'
 
 export type ModelLimits = Record<string, { rpm?: number; tpm?: number }>
 
@@ -121,17 +122,8 @@ export function createAccountsRepo(db: Database) {
   const byKeyHash = db.prepare('SELECT * FROM accounts WHERE key_hash = ?')
   const count = db.prepare('SELECT COUNT(*) AS n FROM accounts')
   const setDna = db.prepare('UPDATE accounts SET dna = ? WHERE id = ?')
-  const insertCard = db.prepare(
-    'INSERT INTO cards (account_id, amount_nano, balance_nano, granted_at, expires_at, reference) VALUES (?, ?, ?, ?, ?, ?)',
-  )
-  const insertLedger = db.prepare(
-    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, ?, ?, ?)',
-  )
-  const invariant = db.prepare(`
-    SELECT a.id AS id, a.name AS name,
-      COALESCE((SELECT SUM(balance_nano) FROM cards c WHERE c.account_id = a.id), 0) AS cards_nano,
-      COALESCE((SELECT SUM(delta_nano) FROM ledger l WHERE l.account_id = a.id), 0) AS ledger_nano
-    FROM accounts a`)
+  // Cards and ledger rows are the wallet's: this repository only hands them on.
+  const wallet = createCardsRepo(db)
   const insertStatements = new Map<string, ReturnType<Database['prepare']>>()
   const updateStatements = new Map<string, ReturnType<Database['prepare']>>()
   const byName = db.prepare('SELECT * FROM accounts WHERE name = ?')
@@ -183,20 +175,10 @@ export function createAccountsRepo(db: Database) {
       setDna.run(dna, id)
       return { ...fields, id, dna } as Account
     },
-    addCard(accountId: number, amountNano: number, grantedAtMs: number, expiresAtMs: number, reference: string | null) {
-      const r = insertCard.run(accountId, amountNano, amountNano, grantedAtMs, expiresAtMs, reference)
-      return Number(r.lastInsertRowid)
-    },
+    addCard: wallet.addCard,
     /** Accounts whose cards' total differs from the sum of their ledger rows (must be none). */
-    invariantViolations(): Array<{ id: number; name: string; cardsNano: number; ledgerNano: number }> {
-      const rows = invariant.all() as Array<{ id: number; name: string; cards_nano: number; ledger_nano: number }>
-      return rows
-        .filter((r) => r.cards_nano !== r.ledger_nano)
-        .map((r) => ({ id: r.id, name: r.name, cardsNano: r.cards_nano, ledgerNano: r.ledger_nano }))
-    },
-    addLedger(accountId: number, deltaNano: number, reason: string, ref: string | null, atMs: number) {
-      insertLedger.run(accountId, deltaNano, reason, ref, atMs)
-    },
+    invariantViolations: wallet.invariantViolations,
+    addLedger: wallet.addLedger,
     findByName: (name: string) => one(byName, name),
     findByEmail: (email: string) => one(byEmail, email),
     findByDna: (dna: string) => one(byDna, dna),

@@ -72,6 +72,14 @@ export function createCardsRepo(db: Database) {
   )
 
   const exists = db.prepare('SELECT 1 AS ok FROM accounts WHERE id = ?')
+  const plainLedger = db.prepare(
+    'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES (?, ?, ?, ?, ?)',
+  )
+  const invariant = db.prepare(`
+    SELECT a.id AS id, a.name AS name,
+      COALESCE((SELECT SUM(balance_nano) FROM cards c WHERE c.account_id = a.id), 0) AS cards_nano,
+      COALESCE((SELECT SUM(delta_nano) FROM ledger l WHERE l.account_id = a.id), 0) AS ledger_nano
+    FROM accounts a`)
   // Usage rows carry no Rates: one account, no counterpart, not read by the conservation check.
   const usageRows = chunked(
     db,
@@ -162,6 +170,39 @@ export function createCardsRepo(db: Database) {
       })
     },
     accountExists: (accountId: number) => exists.get(accountId) !== null,
+    /** A card as it is first granted (bootstrap's INIT_USERS credit; tests), without its row. */
+    addCard(
+      accountId: number,
+      amountNano: number,
+      grantedAtMs: number,
+      expiresAtMs: number,
+      reference: string | null,
+    ): number {
+      const r = insert.run(accountId, amountNano, amountNano, grantedAtMs, expiresAtMs, reference)
+      return Number(r.lastInsertRowid)
+    },
+    /** The ledger row of addCard (no Rates: bootstrap grants come from root). */
+    addLedger(
+      accountId: number,
+      deltaNano: number,
+      reason: string,
+      ref: string | null,
+      atMs: number,
+    ): void {
+      plainLedger.run(accountId, deltaNano, reason, ref, atMs)
+    },
+    /** Accounts whose cards' total differs from the sum of their ledger rows (must be none). */
+    invariantViolations(): Array<{ id: number; name: string; cardsNano: number; ledgerNano: number }> {
+      const rows = invariant.all() as Array<{
+        id: number
+        name: string
+        cards_nano: number
+        ledger_nano: number
+      }>
+      return rows
+        .filter((r) => r.cards_nano !== r.ledger_nano)
+        .map((r) => ({ id: r.id, name: r.name, cardsNano: r.cards_nano, ledgerNano: r.ledger_nano }))
+    },
     /** A ledger row with no card change behind it: only the closing row of a deleted account. */
     ledger(accountId: number, deltaNano: number, reason: LedgerReason, ref: string, atMs: number) {
       if (deltaNano !== 0) ledger.run(accountId, deltaNano, reason, ref, atMs)
