@@ -54,11 +54,11 @@ export const proxyRoutes = (deps: Deps) => {
       },
     )
     .get(
-      '/v1/models/*',
+      '/v1/models/:id',
       ({ request, params }) =>
         modelAnswer(
           modelsOf(request.headers),
-          decodeURIComponent(params['*']),
+          params.id,
           request.headers.has('anthropic-version'),
           deps.startedAtMs,
         ),

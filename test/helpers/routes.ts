@@ -185,6 +185,13 @@ export const RULES: RouteRule[] = [
   },
   { method: 'GET', path: '/x-bill', access: 'caller', why: "§6 usage of the caller's subtree" },
   { method: 'GET', path: /^\/dashboard\//, access: 'caller', why: '§7 the caller itself' },
+  {
+    method: 'GET',
+    path: '/v1/models/:id',
+    access: 'proxy',
+    params: { id: 'gpt-4o-mini' },
+    why: '§4 GET /v1/models/{id}: one model the key may use',
+  },
   { method: '*', path: /^\/v1\//, access: 'proxy', why: '§4 the proxied surfaces' },
 ]
 
