@@ -17,6 +17,7 @@ import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 import { bodyShapeProblem } from './shared/json'
+import { plainValidation } from './shared/validation'
 
 /** Anthropic's surface answers errors in its own shape. */
 export function isAnthropicPath(path: string): boolean {
@@ -30,24 +31,21 @@ export function errorResponse(err: AppError, path: string, requestId?: string): 
   return new Response(JSON.stringify(body), { status: err.status, headers })
 }
 
-type ValueErrorLike = { path?: string; message?: string; summary?: string }
+/** A validation error in plain words, naming the field in `param` and in the message. */
+export function validationError(error: unknown, body?: unknown): AppError {
+  const { param, message } = plainValidation(error, body)
+  return new AppError('bad_request', message, { param })
+}
 
-/** One readable line naming the field and why, from Elysia's validation error. */
-export function describeValidation(error: unknown): string {
-  const e = error as { all?: ValueErrorLike[]; valueError?: ValueErrorLike; type?: string; message?: string }
-  let first: ValueErrorLike | undefined
-  try {
-    first = e.valueError ?? e.all?.[0]
-  } catch {
-    first = undefined
-  }
-  const where = e.type === 'query' ? 'query parameter' : e.type === 'params' ? 'path parameter' : 'field'
-  if (first?.path) {
-    const field = first.path.replace(/^\//, '').replace(/\//g, '.')
-    return `${where} ${field}: ${first.message ?? first.summary ?? 'invalid'}`
-  }
-  if (first?.message) return `${where}: ${first.message}`
-  return 'invalid request'
+/**
+ * `Field: why` (the form services use for bad input) read as a sentence: `Field why`. The
+ * field is named in `param`, so the message can start with it.
+ */
+function inWords(err: AppError): AppError {
+  const p = err.param
+  if (err.code !== 'bad_request' || !p || !err.message.startsWith(`${p}: `)) return err
+  const why = err.message.slice(p.length + 2)
+  return new AppError(err.code, `${p} ${why}`, { param: p, headers: err.headers })
 }
 
 type RouteLike = { method: string; path: string }
@@ -86,10 +84,10 @@ export function methodNotAllowed(method: string, path: string, allow: string[]):
 }
 
 function toAppError(code: string | number, error: unknown): AppError {
-  if (error instanceof AppError) return error
+  if (error instanceof AppError) return inWords(error)
   switch (code) {
     case 'VALIDATION':
-      return new AppError('bad_request', describeValidation(error))
+      return validationError(error)
     case 'PARSE':
       return new AppError('invalid_json', 'request body is not valid JSON')
     case 'NOT_FOUND':
@@ -118,14 +116,18 @@ export function renderThrown(deps: Deps, code: string | number, error: unknown, 
 export function createApp(deps: Deps) {
   const methodsOf = methodIndex(() => app.routes)
   const app = new Elysia({ name: 'xgate' })
-    .onError({ as: 'global' }, ({ code, error, request, path }) => {
+    .onError({ as: 'global' }, ({ code, error, request, path, body }) => {
       const allow = code === 'NOT_FOUND' ? methodsOf(path) : []
-      const thrown = allow.length ? methodNotAllowed(request.method, path, allow) : error
+      const thrown = allow.length
+        ? methodNotAllowed(request.method, path, allow)
+        : code === 'VALIDATION'
+          ? validationError(error, body)
+          : error
       return renderThrown(deps, code, thrown, path, deps.requestMeta.get(request)?.id)
     })
     .onTransform({ as: 'global' }, ({ body }) => {
       const problem = bodyShapeProblem(body)
-      if (problem) throw new AppError('bad_request', `body: ${problem}`, { param: 'body' })
+      if (problem) throw new AppError('bad_request', `the request body is not accepted: ${problem}`, { param: 'body' })
     })
     .use(docsRoutes())
     .use(healthRoutes(deps))

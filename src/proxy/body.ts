@@ -48,7 +48,7 @@ export function parseJson(text: string, ep: Endpoint): ParsedBody {
   const obj = json as Record<string, any>
   const model = obj.model ?? ep.defaultModel
   if (typeof model !== 'string' || model.length === 0 || model.length > MODEL_MAX) {
-    throw new AppError('bad_request', 'field model: required, a model name', { param: 'model' })
+    throw new AppError('bad_request', 'model is required: the name of a model, at most 256 characters', { param: 'model' })
   }
   return {
     json: obj,
@@ -126,7 +126,7 @@ async function readMultipart(
     }
   }
   reader.cancel().catch(() => {})
-  throw new AppError('bad_request', 'field model: required in the multipart form', {
+  throw new AppError('bad_request', 'model is required in the multipart form', {
     param: 'model',
   })
 }

@@ -199,7 +199,7 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
         [field]: value,
       })
       expect(r.status, r.text).toBe(400)
-      expect(r.body.error.message, r.text).toStartWith(`${field}:`)
+      expect(r.body.error.message, r.text).toStartWith(`${field} `)
       expect(stateDigest(h.gw)).toBe(before)
     }
     const zero = await h.child(parent.key, { CreditGranted: 5, RPM: 0 })
