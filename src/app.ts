@@ -103,7 +103,9 @@ function toAppError(code: string | number, error: unknown): AppError {
 /** Renders anything thrown on a route; unexpected errors are logged with their stack, never shown. */
 export function renderThrown(deps: Deps, code: string | number, error: unknown, path: string, requestId?: string): Response {
   const err = toAppError(code, error)
-  if (err.code === 'internal_error') {
+  // A client leaving mid-upload is its own business: worth a line, not an error.
+  if (err.code === 'client_closed') deps.log.info('upload aborted by the client', { path, requestId })
+  else if (err.code === 'internal_error') {
     deps.log.error('unhandled error', {
       path,
       error: error instanceof Error ? error.message : String(error),

@@ -46,6 +46,8 @@ export const ConfigSchema = T.Object({
   TRIES_PER_LEVEL: Int(1, 10, 3),
   MAX_BODY_BYTES: Int(1_024, 256 * 1024 * 1024, 32 * 1024 * 1024),
   ADMIN_MAX_BODY_BYTES: Int(1_024, 16 * 1024 * 1024, 1024 * 1024),
+  /** A body's time to arrive: admin bodies whole; proxied ones then at 16 KiB/s at least. */
+  BODY_TIMEOUT_MS: Int(10, 3_600_000, 30_000),
   USAGE_RETENTION_DAYS: Int(1, 3_650, 90),
   SHUTDOWN_GRACE_MS: Int(0, 600_000, 10_000),
   API_LISTEN: Str('127.0.0.1:10085'),
@@ -211,7 +213,9 @@ const MEANING: Record<Key, string> = {
   LOG_LEVEL: 'debug, info, warn or error', TRUST_PROXY: 'proxies whose X-Forwarded-For is believed',
   UPSTREAM_TIMEOUT_MS: 'ms an upstream call may last', FIRST_BYTE_TIMEOUT_MS: 'ms to an upstream first byte',
   TRIES_PER_LEVEL: 'upstream keys tried per level', MAX_BODY_BYTES: 'largest proxied request body',
-  ADMIN_MAX_BODY_BYTES: 'largest admin request body', USAGE_RETENTION_DAYS: 'days usage rows are kept',
+  ADMIN_MAX_BODY_BYTES: 'largest admin request body',
+  BODY_TIMEOUT_MS: 'ms a request body may take to arrive (proxied: then at least 16 KiB/s)',
+  USAGE_RETENTION_DAYS: 'days usage rows are kept',
   SHUTDOWN_GRACE_MS: 'ms calls in flight get on stop', API_LISTEN: 'control (gRPC) listener host:port or unix:path',
   API_SERVICES: 'control services to serve', API_TOKEN: 'token the control API requires',
 }

@@ -4,6 +4,7 @@ import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
 import { createApp, errorResponse, isAnthropicPath, renderThrown } from './app'
 import { ENDPOINTS, type Endpoint } from './proxy/endpoints'
+import { bodyDueAt, byDeadline, setBodyDeadline } from './proxy/body'
 import { clientIp, trustedProxies } from './proxy/clientip'
 import type { Config } from './config'
 import { startControl } from './control/start'
@@ -49,29 +50,39 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q)
 }
 
+/** When a body of so many bytes must have arrived (performance.now() ms). */
+type DueAt = (bytes: number) => number
+
 /**
  * The request with its body within `limit` bytes, or null when it is larger. A declared length
  * is trusted (HTTP framing holds the sender to it); a chunked body is read up to the limit and
- * handed on as bytes, so no body without a length slips past the limit.
+ * handed on as bytes, so no body without a length slips past the limit. With `readWhole`, a body
+ * is read here in any case (admin bodies, so that their deadline holds), each read by `due`.
  */
-export function withinLimit(req: Request, limit: number): Request | null | Promise<Request | null> {
+export function withinLimit(
+  req: Request,
+  limit: number,
+  due?: DueAt,
+  readWhole = false,
+): Request | null | Promise<Request | null> {
   const declared = req.headers.get('content-length')
-  if (declared !== null) return Number(declared) > limit ? null : req
-  if (!req.body) return req
-  return readWithin(req, limit)
+  if (declared !== null && Number(declared) > limit) return null
+  if (!req.body || (declared !== null && !readWhole) || declared === '0') return req
+  return readWithin(req, limit, due)
 }
 
-/** A body without a declared length, read up to `limit` bytes. */
-async function readWithin(req: Request, limit: number): Promise<Request | null> {
+/** A body read up to `limit` bytes, each read settled by its deadline (408 when late). */
+async function readWithin(req: Request, limit: number, due?: DueAt): Promise<Request | null> {
   const reader = req.body!.getReader()
+  const stop = () => void reader.cancel().catch(() => {})
   const parts: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    const { done, value } = await byDeadline(reader.read(), due?.(size), stop)
     if (done) break
     size += value.byteLength
     if (size > limit) {
-      void reader.cancel()
+      stop()
       return null
     }
     parts.push(value)
@@ -146,7 +157,7 @@ export async function startGateway(
     path: string,
     ep: Endpoint | undefined,
   ): Promise<Response> => {
-    const started = logRequests ? performance.now() : 0
+    const started = performance.now()
     const socketIp = srv.requestIP(req)?.address ?? ''
     const ip = clientIp(socketIp, req.headers.get('x-forwarded-for'), trusted)
     const meta: RequestMeta = { id: newRequestId(deps.clock.now()), ip }
@@ -160,12 +171,27 @@ export async function startGateway(
       const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
       // Admin paths check the key first (admitAdmin); then every body is held to its limit.
       const refused = admin ? admitAdmin(req, path, meta.id) : null
-      // Usually settled at once from Content-Length: awaited only when a body must be read.
-      const within = refused ? null : withinLimit(req, limit)
-      const sized = within instanceof Promise ? await within : within
+      // A body arrives within BODY_TIMEOUT_MS (admin: whole; proxied: then at MIN_UPLOAD_RATE).
+      const due: DueAt = admin
+        ? () => started + config.BODY_TIMEOUT_MS
+        : (bytes) => bodyDueAt(started, config.BODY_TIMEOUT_MS, bytes)
+      // Proxied bodies: usually settled at once from Content-Length, awaited only when a body
+      // without one must be read; admin bodies are read here, by their deadline.
+      const within = refused ? null : withinLimit(req, limit, due, admin)
+      let sized: Request | null = null
+      let failed: unknown = null
+      try {
+        sized = within instanceof Promise ? await within : within
+      } catch (e) {
+        failed = e
+      }
       if (sized && sized !== req && !ep) deps.requestMeta.set(sized, meta)
       if (admin && sized) readAsJson(sized)
+      if (ep && sized === req && req.body) {
+        setBodyDeadline(req, due(Number(req.headers.get('content-length') ?? 0)))
+      }
       if (refused) res = refused
+      else if (failed) res = renderThrown(deps, 'UNKNOWN', failed, path, meta.id)
       else if (!sized) {
         const err = new AppError('payload_too_large', `request body over ${limit} bytes`)
         res = errorResponse(err, path, meta.id)

@@ -21,9 +21,57 @@ export type MultipartHead = {
   rest: ReadableStreamDefaultReader<Uint8Array> | null
   valueStart: number
   valueEnd: number
+  /** When the rest of the upload must have arrived (see bodyDueAt). */
+  dueAtMs?: number
 }
 
 const MODEL_MAX = 256
+
+/** After BODY_TIMEOUT_MS, a proxied upload must keep arriving at this rate (bytes per second). */
+export const MIN_UPLOAD_RATE = 16 * 1024
+
+/**
+ * When a body must have arrived (performance.now() ms): `timeoutMs` after the request began,
+ * plus, for a proxied upload, its bytes at MIN_UPLOAD_RATE.
+ */
+export function bodyDueAt(startedMs: number, timeoutMs: number, bytes: number): number {
+  return startedMs + timeoutMs + (bytes * 1000) / MIN_UPLOAD_RATE
+}
+
+/** Proxied requests whose body has a deadline (set by the server before the pipeline runs). */
+const dueAt = new WeakMap<Request, number>()
+
+export function setBodyDeadline(request: Request, atMs: number): void {
+  dueAt.set(request, atMs)
+}
+
+/**
+ * A body read settled by its deadline: `p`, else a 408 (and `onLate`, to stop reading). A client
+ * that closed its upload is a 499 `client_closed`, not an internal error.
+ */
+export function byDeadline<T>(p: Promise<T>, atMs: number | undefined, onLate?: () => void): Promise<T> {
+  const read = p.catch((e) => {
+    throw uploadError(e)
+  })
+  if (atMs === undefined) return read
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onLate?.()
+      const msg = 'the request body did not arrive in time'
+      reject(new AppError('request_timeout', msg, { headers: { connection: 'close' } }))
+    }, Math.max(0, atMs - performance.now()))
+  })
+  return Promise.race([read, late]).finally(() => clearTimeout(timer))
+}
+
+/** A failed body read: the client leaving is its own code; anything else goes on as it is. */
+export function uploadError(e: unknown): unknown {
+  if (e instanceof AppError) return e
+  if ((e as { name?: string })?.name === 'AbortError')
+    return new AppError('client_closed', 'the client closed the connection during the upload')
+  return e
+}
 
 /**
  * The parsed body: a promise only for multipart bodies; JSON bodies are parsed by parseJson() once
@@ -31,7 +79,7 @@ const MODEL_MAX = 256
  */
 export function readBody(request: Request, ep: Endpoint): Promise<ParsedBody> | Promise<string> {
   if (ep.multipart) return readMultipart(request, ep, request.headers.get('content-type'))
-  return request.text()
+  return byDeadline(request.text(), dueAt.get(request))
 }
 
 /** A JSON request body's text, parsed and checked. */
@@ -90,6 +138,8 @@ async function readMultipart(
   if (!m || !request.body)
     throw new AppError('bad_request', 'expected a multipart/form-data body with a boundary')
   const reader = request.body.getReader()
+  const due = dueAt.get(request)
+  const stop = () => void reader.cancel().catch(() => {})
   const field = enc.encode('name="model"')
   let head = new Uint8Array(0)
   let fieldAt = -1
@@ -111,12 +161,18 @@ async function readMultipart(
           clientWantsUsage: false,
           text: null,
           contentType,
-          multipart: { head, rest: done ? null : reader, valueStart: start + 4, valueEnd: end },
+          multipart: {
+            head,
+            rest: done ? null : reader,
+            valueStart: start + 4,
+            valueEnd: end,
+            dueAtMs: due,
+          },
         }
       }
     }
     if (done) break
-    const r = await reader.read()
+    const r = await byDeadline(reader.read(), due, stop)
     if (r.done) done = true
     else {
       const next = new Uint8Array(head.length + r.value.length)
@@ -164,7 +220,7 @@ export function upstreamMultipart(
           c.enqueue(head)
           return
         }
-        const r = await rest.read()
+        const r = await byDeadline(rest.read(), h.dueAtMs, () => void rest.cancel().catch(() => {}))
         if (r.done) c.close()
         else c.enqueue(r.value)
       },
