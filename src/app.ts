@@ -24,8 +24,18 @@ export function isAnthropicPath(path: string): boolean {
   return path.startsWith('/v1/messages')
 }
 
-export function errorResponse(err: AppError, path: string, requestId?: string): Response {
-  const body = isAnthropicPath(path) ? err.toAnthropic() : err.toOpenAI()
+/** Anthropic's surface: its paths, and GET /v1/models… asked in its form (anthropic-version). */
+export function anthropicSurface(path: string, headers: Headers): boolean {
+  return isAnthropicPath(path) || (path.startsWith('/v1/models') && headers.has('anthropic-version'))
+}
+
+export function errorResponse(
+  err: AppError,
+  path: string,
+  requestId?: string,
+  anthropic = isAnthropicPath(path),
+): Response {
+  const body = anthropic ? err.toAnthropic() : err.toOpenAI()
   const headers: Record<string, string> = { 'content-type': 'application/json', ...err.headers }
   if (requestId) headers['x-request-id'] = requestId
   return new Response(JSON.stringify(body), { status: err.status, headers })
@@ -101,7 +111,14 @@ function toAppError(code: string | number, error: unknown): AppError {
 }
 
 /** Renders anything thrown on a route; unexpected errors are logged with their stack, never shown. */
-export function renderThrown(deps: Deps, code: string | number, error: unknown, path: string, requestId?: string): Response {
+export function renderThrown(
+  deps: Deps,
+  code: string | number,
+  error: unknown,
+  path: string,
+  requestId?: string,
+  anthropic?: boolean,
+): Response {
   const err = toAppError(code, error)
   // A client leaving mid-upload is its own business: worth a line, not an error.
   if (err.code === 'client_closed') deps.log.info('upload aborted by the client', { path, requestId })
@@ -112,7 +129,7 @@ export function renderThrown(deps: Deps, code: string | number, error: unknown, 
       stack: error instanceof Error ? error.stack : undefined,
     })
   }
-  return errorResponse(err, path, requestId)
+  return errorResponse(err, path, requestId, anthropic)
 }
 
 export function createApp(deps: Deps) {
@@ -125,7 +142,8 @@ export function createApp(deps: Deps) {
         : code === 'VALIDATION'
           ? validationError(error, body)
           : error
-      return renderThrown(deps, code, thrown, path, deps.requestMeta.get(request)?.id)
+      const id = deps.requestMeta.get(request)?.id
+      return renderThrown(deps, code, thrown, path, id, anthropicSurface(path, request.headers))
     })
     .onTransform({ as: 'global' }, ({ body }) => {
       const problem = bodyShapeProblem(body)

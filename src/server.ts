@@ -2,7 +2,7 @@
 // main.ts adds the signal handling; tests call startGateway() directly on port 0.
 import type { Server } from 'bun'
 import { bootstrap } from './accounts/bootstrap'
-import { createApp, errorResponse, isAnthropicPath, renderThrown } from './app'
+import { anthropicSurface, createApp, errorResponse, renderThrown } from './app'
 import { ENDPOINTS, type Endpoint } from './proxy/endpoints'
 import { bodyDueAt, byDeadline, setBodyDeadline } from './proxy/body'
 import { clientIp, trustedProxies } from './proxy/clientip'
@@ -36,11 +36,6 @@ const CHECKPOINT_INTERVAL_MS = 500
 const ADMIN_BODY_PATHS = /^\/(x-|dashboard)/
 /** Proxied POST paths skip the framework's router: one Map lookup, then the pipeline. */
 const PROXY_PATHS = new Map<string, Endpoint>(ENDPOINTS.map((ep) => [ep.path, ep]))
-
-/** Anthropic's surface: its paths, and GET /v1/models… asked in its form (anthropic-version). */
-function anthropicSurface(path: string, headers: Headers): boolean {
-  return isAnthropicPath(path) || (path.startsWith('/v1/models') && headers.has('anthropic-version'))
-}
 
 /** The path of a request URL without building a URL object (`http://host:port/p?q` → `/p`). */
 export function pathOf(url: string): string {

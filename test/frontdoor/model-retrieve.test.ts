@@ -68,4 +68,10 @@ describe('Anthropic models.retrieve', () => {
     expect(e.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
     expect(e.error.error.message).toContain('claude-sonnet-4-0')
   })
+
+  test('a bad key is a 401 in the Anthropic error shape', async () => {
+    const e = await anthropic('sk-Xvs' + 'a'.repeat(45)).models.retrieve('claude-sonnet-4-0').catch((x) => x)
+    expect(e).toBeInstanceOf(Anthropic.AuthenticationError)
+    expect(e.error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } })
+  })
 })
