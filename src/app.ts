@@ -17,7 +17,7 @@ import { settingsRoutes } from './settings/routes'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 import { bodyShapeProblem } from './shared/json'
-import { plainValidation } from './shared/validation'
+import { coerceNumbers, plainValidation } from './shared/validation'
 
 /** Anthropic's surface answers errors in its own shape. */
 export function isAnthropicPath(path: string): boolean {
@@ -47,6 +47,10 @@ export function validationError(error: unknown, body?: unknown): AppError {
   return new AppError('bad_request', message, { param })
 }
 
+/** Reasons that continue a sentence begun by the field's name: `Days must be …`. */
+const READS_ON =
+  /^(must|is|are|may|can|cannot|can't|should|needs?|has|have|was|were|does|do|takes?|sets?|allows?|maps?|names?|holds?|lies|goes|exceeds?|already|only)\b/
+
 /**
  * `Field: why` (the form services use for bad input) read as a sentence: `Field why`. The
  * field is named in `param`, so the message can start with it.
@@ -55,6 +59,8 @@ function inWords(err: AppError): AppError {
   const p = err.param
   if (err.code !== 'bad_request' || !p || !err.message.startsWith(`${p}: `)) return err
   const why = err.message.slice(p.length + 2)
+  // `Bogus: unknown field` stays as it is; a reason that reads on from the name loses the colon.
+  if (!READS_ON.test(why)) return err
   return new AppError(err.code, `${p} ${why}`, { param: p, headers: err.headers })
 }
 
@@ -134,6 +140,13 @@ export function renderThrown(
 
 export function createApp(deps: Deps) {
   const methodsOf = methodIndex(() => app.routes)
+  let bodySchemas: Map<string, Record<string, any> | undefined> | null = null
+  const bodySchemaOf = (method: string, route: string) => {
+    bodySchemas ??= new Map(
+      app.routes.map((r) => [`${r.method} ${r.path}`, (r.hooks as { body?: Record<string, any> })?.body]),
+    )
+    return bodySchemas.get(`${method} ${route}`)
+  }
   const app = new Elysia({ name: 'xgate' })
     .onError({ as: 'global' }, ({ code, error, request, path, body }) => {
       const allow = code === 'NOT_FOUND' ? methodsOf(path) : []
@@ -145,9 +158,10 @@ export function createApp(deps: Deps) {
       const id = deps.requestMeta.get(request)?.id
       return renderThrown(deps, code, thrown, path, id, anthropicSurface(path, request.headers))
     })
-    .onTransform({ as: 'global' }, ({ body }) => {
+    .onTransform({ as: 'global' }, ({ body, request, route }) => {
       const problem = bodyShapeProblem(body)
       if (problem) throw new AppError('bad_request', `the request body is not accepted: ${problem}`, { param: 'body' })
+      if (body && typeof body === 'object') coerceNumbers(bodySchemaOf(request.method, route), body)
     })
     .use(docsRoutes())
     .use(healthRoutes(deps))

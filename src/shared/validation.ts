@@ -172,3 +172,19 @@ export function plainValidation(error: unknown, body?: unknown): Plain {
   }
   return { param, message: plainMessage(`${where}${param}`, first) }
 }
+
+const NUMERIC = /^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/
+
+/**
+ * Top-level number fields sent as numeric text become numbers before validation, as integer
+ * fields already do: `"CreditGranted": "1"` is then judged (and answered) as 1 would be.
+ */
+export function coerceNumbers(schema: Schema | undefined, body: unknown): void {
+  const props = schema?.properties
+  if (!props || !body || typeof body !== 'object' || Array.isArray(body)) return
+  const obj = body as Record<string, unknown>
+  for (const [k, s] of Object.entries(props as Record<string, Schema>)) {
+    const v = obj[k]
+    if (s.type === 'number' && typeof v === 'string' && NUMERIC.test(v)) obj[k] = Number(v)
+  }
+}

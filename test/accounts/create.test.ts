@@ -113,7 +113,8 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
       () => ({ ...ok(), CreditGranted: 1.99 }),
       'CreditGranted',
     ],
-    ['CreditGranted a string', () => ({ ...ok(), CreditGranted: '10' }), 'CreditGranted'],
+    ['CreditGranted text that is no number', () => ({ ...ok(), CreditGranted: 'ten' }), 'CreditGranted'],
+    ['CreditGranted numeric text below the minimum', () => ({ ...ok(), CreditGranted: '1' }), 'CreditGranted'],
     ['CreditGranted huge', () => ({ ...ok(), CreditGranted: 1e12 }), 'CreditGranted'],
     ['Days zero', () => ({ ...ok(), Days: 0 }), 'Days'],
     ['Days above 365', () => ({ ...ok(), Days: 366 }), 'Days'],
@@ -199,7 +200,7 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
         [field]: value,
       })
       expect(r.status, r.text).toBe(400)
-      expect(r.body.error.message, r.text).toStartWith(`${field} `)
+      expect(r.body.error.message, r.text).toStartWith(`${field}`)
       expect(stateDigest(h.gw)).toBe(before)
     }
     const zero = await h.child(parent.key, { CreditGranted: 5, RPM: 0 })

@@ -33,6 +33,15 @@ describe('POST /x-users', () => {
     expect(e.message).toStartWith('CreditGranted must be at least 2')
   })
 
+  test('CreditGranted as text reads as the number: the same message as 1', async () => {
+    const base = { Name: 'wordsuser', Email: 'w@x.io' }
+    const n = await bad('POST', '/x-users', { ...base, CreditGranted: 1 })
+    const s = await bad('POST', '/x-users', { ...base, CreditGranted: '1' })
+    expect(s).toEqual(n)
+    const w = await bad('POST', '/x-users', { ...base, CreditGranted: 'lots' })
+    expect(w).toMatchObject({ param: 'CreditGranted', message: 'CreditGranted must be a number (got "lots")' })
+  })
+
   test('Level out of range, as a number and as text, gives one message', async () => {
     const base = { Name: 'wordsuser', Email: 'w@x.io', CreditGranted: 5 }
     const n = await bad('POST', '/x-users', { ...base, Level: 11 })
