@@ -88,6 +88,8 @@ export function modelAnswer(
     return new Response(JSON.stringify(body), { headers })
   }
   const err = new AppError('not_found', `model ${JSON.stringify(id)} does not exist or is not available to this key`, { param: 'model' })
-  const body = anthropic ? err.toAnthropic() : err.toOpenAI()
+  // OpenAI's own answer for such a model carries code model_not_found, which its SDKs and
+  // clients check; the type stays xgate's not_found_error.
+  const body = anthropic ? err.toAnthropic() : { error: { ...err.toOpenAI().error, code: 'model_not_found' } }
   return new Response(JSON.stringify(body), { status: 404, headers })
 }

@@ -35,14 +35,16 @@ describe('OpenAI models.retrieve', () => {
   test('a model outside AllowModels is a 404 NotFoundError', async () => {
     const e = await openai(limitedKey).models.retrieve('claude-sonnet-4-0').catch((x) => x)
     expect(e).toBeInstanceOf(OpenAI.NotFoundError)
-    expect(e.error).toMatchObject({ type: 'not_found_error', param: 'model', code: 'not_found' })
+    expect(e.error).toMatchObject({ type: 'not_found_error', param: 'model', code: 'model_not_found' })
     expect(e.error.message).toContain('claude-sonnet-4-0')
     expect((await openai(limitedKey).models.retrieve('gpt-4o-mini')).id).toBe('gpt-4o-mini')
   })
 
-  test('an unknown model is a 404', async () => {
+  test('an unknown model is a 404 with code model_not_found', async () => {
     const e = await openai(key).models.retrieve('no-such-model').catch((x) => x)
     expect(e).toBeInstanceOf(OpenAI.NotFoundError)
+    expect(e.error).toMatchObject({ type: 'not_found_error', param: 'model', code: 'model_not_found' })
+    expect(e.error.message).toContain('no-such-model')
   })
 
   test('a bad key is a 401', async () => {
@@ -67,6 +69,15 @@ describe('Anthropic models.retrieve', () => {
     expect(e).toBeInstanceOf(Anthropic.NotFoundError)
     expect(e.error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } })
     expect(e.error.error.message).toContain('claude-sonnet-4-0')
+  })
+
+  test('an unknown model is a 404 in the Anthropic error shape', async () => {
+    const e = await anthropic(key).models.retrieve('no-such-model').catch((x) => x)
+    expect(e).toBeInstanceOf(Anthropic.NotFoundError)
+    expect(e.error).toEqual({
+      type: 'error',
+      error: { type: 'not_found_error', message: expect.stringContaining('no-such-model') },
+    })
   })
 
   test('a bad key is a 401 in the Anthropic error shape', async () => {
