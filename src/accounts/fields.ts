@@ -2,7 +2,7 @@
 // the parent (Rates floor, limit ceilings), inheritance at creation, and the patch to store.
 import { AppError } from '../shared/errors'
 import { nanoToUsd, usdToNano } from '../shared/money'
-import { applyListEdit, type ListKind } from './lists'
+import { applyListEdit, levelsStored, type ListKind } from './lists'
 import type { Account } from './repo'
 import {
   bad,
@@ -97,8 +97,14 @@ export const INHERITED = [
   'levelMapper',
 ] as const satisfies readonly (keyof Account)[]
 
-function listEdit(field: string, kind: ListKind, current: readonly string[] | null, v: ListInput) {
-  const r = applyListEdit(current, Array.isArray(v) ? v.join(' ') : v, kind)
+function listEdit(
+  field: string,
+  kind: ListKind,
+  current: readonly (string | number)[] | null,
+  v: ListInput,
+) {
+  const now = current === null ? null : current.map(String)
+  const r = applyListEdit(now, Array.isArray(v) ? v.join(' ') : v, kind)
   if (!r.ok) throw new AppError('bad_request', r.message, { param: field })
   return r.value
 }
@@ -161,8 +167,8 @@ export function buildPatch(input: AccountInput, current: Account | null, parent:
     p.resources = listEdit('Resources', 'resources', current?.resources ?? null, input.Resources)
   }
   if (input.AllowLevels !== undefined) {
-    const now = current?.allowLevels?.map(String) ?? null
-    p.allowLevels = listEdit('AllowLevels', 'levels', now, input.AllowLevels)?.map(Number) ?? null
+    const now = current?.allowLevels ?? null
+    p.allowLevels = levelsStored(listEdit('AllowLevels', 'levels', now, input.AllowLevels))
   }
   if (input.ModelMapper !== undefined)
     p.modelMapper = mapper('ModelMapper', input.ModelMapper, modelTarget)

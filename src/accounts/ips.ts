@@ -1,5 +1,6 @@
 // AllowIPs entries: validation and canonical form of IPv4/IPv6 addresses and CIDRs, and the
-// matcher compiled once per list (node:net BlockList, which Bun implements, mapped v6 included).
+// matcher compiled once per list (node:net BlockList, which Bun implements, mapped v6 included),
+// and the range questions the list algebra asks (does one entry hold or meet another).
 import { BlockList, isIP } from 'node:net'
 
 export type IpEntry = { version: 4 | 6; address: string; prefix: number }
@@ -41,16 +42,32 @@ export function canonicalIp(e: IpEntry): string {
 }
 
 /**
- * Matcher for a client address. `null` allows all, `[]` none. IPv4 clients seen as IPv4-mapped
+ * Matcher for a client address over a stored list (see lists.ts): `null` allows all, `[]` none,
+ * `*` allows all, `-x` entries deny (a deny wins over an allow). IPv4 clients seen as IPv4-mapped
  * IPv6 (`::ffff:127.0.0.1`) match IPv4 entries and the reverse. A string that is not an address
- * (a forged X-Forwarded-For) never matches a restricted list. Entries must be canonical
- * (stored by applyListEdit); a bad one throws, so a corrupt row fails loudly at load.
+ * (a forged X-Forwarded-For) never matches a restricted list. Entries must be canonical (stored
+ * by applyListEdit); a bad one throws, so a corrupt row fails loudly at load.
  */
 export function compileIpList(list: readonly string[] | null): (ip: string) => boolean {
   if (list === null) return () => true
   if (list.length === 0) return () => false
+  const all = list.includes('*')
+  const allow = all ? null : blockListOf(list.filter((e) => !e.startsWith('-')))
+  const denied = list.filter((e) => e.startsWith('-')).map((e) => e.slice(1))
+  const deny = denied.length > 0 ? blockListOf(denied) : null
+  return (ip) => {
+    const address = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip
+    const v = isIP(address)
+    if (v === 0) return false
+    const type = v === 4 ? 'ipv4' : 'ipv6'
+    if (allow !== null && !allow.check(address, type)) return false
+    return deny === null || !deny.check(address, type)
+  }
+}
+
+function blockListOf(entries: readonly string[]): BlockList {
   const blocks = new BlockList()
-  for (const raw of list) {
+  for (const raw of entries) {
     const r = parseIpEntry(raw)
     if (!r.ok) throw new RangeError(`stored AllowIPs entry '${raw}' ${r.why}`)
     const type = r.entry.version === 4 ? 'ipv4' : 'ipv6'
@@ -58,11 +75,17 @@ export function compileIpList(list: readonly string[] | null): (ip: string) => b
       blocks.addAddress(r.entry.address, type)
     else blocks.addSubnet(r.entry.address, r.entry.prefix, type)
   }
-  return (ip) => {
-    const address = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip
-    const v = isIP(address)
-    return v !== 0 && blocks.check(address, v === 4 ? 'ipv4' : 'ipv6')
-  }
+  return blocks
+}
+
+/** The addresses an entry holds, as a range of 128-bit values (IPv4 as IPv4-mapped IPv6). */
+export function ipRange(canonical: string): { lo: bigint; hi: bigint } {
+  const r = parseIpEntry(canonical)
+  if (!r.ok) throw new RangeError(`AllowIPs entry '${canonical}' ${r.why}`)
+  const { version, address, prefix } = r.entry
+  const lo = version === 4 ? (0xffffn << 32n) | v4ToBig(address) : v6ToBig(address)
+  const free = BigInt((version === 4 ? 32 : 128) - prefix)
+  return { lo, hi: lo | ((1n << free) - 1n) }
 }
 
 // Conversions below only ever see strings that isIP has accepted.

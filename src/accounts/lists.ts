@@ -1,12 +1,27 @@
 // The list-field language of AllowIPs, AllowModels, AllowLevels and Resources: edits, entry
-// validation, `*` wildcards, matchers compiled once per list, and ancestor narrowing.
+// validation, the text answers show, matchers compiled once per list, and ancestor narrowing.
 import { canonicalIp, compileIpList, parseIpEntry } from './ips'
+import {
+  allowEntry,
+  denyEntry,
+  formOf,
+  type ListKind,
+  relationsOf,
+  restrictTo,
+  storedOf,
+} from './list-algebra'
+import { wildcardSource } from './patterns'
 
 export { compileIpList } from './ips'
+export type { ListKind } from './list-algebra'
+export { compileWildcard, wildcardMatch } from './patterns'
 
-/** `null` = unrestricted (`*`), `[]` = blocks all (`-*`), else the allowed entries (canonical). */
+/**
+ * A stored list (canonical entries): `null` = unrestricted (`*`), `[]` = blocks all (`-*`),
+ * `['*', '-x', …]` = all but x …, `['a', 'b', '-c']` = a or b but not c (list-algebra.ts).
+ * Levels are stored as numbers beside the `*` and `-n` strings (`stored`/`levelsStored`).
+ */
 export type List = readonly string[] | null
-export type ListKind = 'ips' | 'models' | 'levels' | 'resources'
 export type EditResult = { ok: true; value: string[] | null } | { ok: false; message: string }
 /** What each kind's matcher is asked about: a client IP, a model, a key level, a request path. */
 export type Subject = { ips: string; models: string; levels: number; resources: string }
@@ -29,11 +44,17 @@ const MODEL_RE = /^[A-Za-z0-9._:/@*][A-Za-z0-9._:/@*-]{0,127}$/
 const PATH_RE = /^(\/[A-Za-z0-9._~*-]+)+\/?$/
 
 /**
- * Apply one edit, space- or comma-separated: `a b` adds, `-a b` removes (a `-` on later entries
- * is allowed too), `*` alone resets to unrestricted, `-*` alone blocks all. Every entry is
- * validated before anything changes. Adding to an unrestricted list restricts it to the entries
- * added; removing from it is refused (an allow-list cannot say "all but"); removing the last
- * entry leaves `[]`, which blocks all, never unrestricted.
+ * Apply one edit, space- or comma-separated, entry by entry from left to right:
+ * - `*` alone: unrestricted; `-*` alone: blocks all; `*` first, then deny entries: `* -a -b`
+ *   sets "everything but a and b" (the form answers show, so writing it back changes nothing);
+ * - `x`: adds x; on an unrestricted list the first one restricts it to the entries added;
+ * - `+x`: allows x: lifts deny entries inside it, adds it to a restricted list, and leaves an
+ *   unrestricted one unrestricted;
+ * - `-x`: x is no longer allowed: allow entries inside it go, and when something still allowed
+ *   meets it (an unrestricted list, a wildcard, a CIDR around it) it stays as a deny entry.
+ * An edit that starts with `-` removes its unmarked entries too (`-a b` removes a and b). In an
+ * edit that also adds, a `-x` that narrows nothing is refused (`a -b` means a typo). Every entry
+ * is validated before anything changes; removing the last entry leaves `[]` (blocks all).
  */
 export function applyListEdit(current: List, edit: string, kind: ListKind): EditResult {
   const fail = (message: string): EditResult => ({
@@ -45,25 +66,58 @@ export function applyListEdit(current: List, edit: string, kind: ListKind): Edit
   if (tokens.length === 0) return fail('empty edit; send entries, "*" or "-*"')
   if (tokens.length === 1 && tokens[0] === '*') return { ok: true, value: null }
   if (tokens.length === 1 && tokens[0] === '-*') return { ok: true, value: [] }
+  const reset = tokens[0] === '*'
   const removing = tokens[0].startsWith('-')
-  const entries = new Set<string>()
-  for (const token of tokens) {
-    if (token.startsWith('-') && !removing) {
-      return fail(`'${token}': additions and removals cannot be mixed in one edit`)
+  const steps: Array<{ op: '+' | '-' | '='; entry: string; token: string }> = []
+  for (const token of reset ? tokens.slice(1) : tokens) {
+    const sign = token[0] === '-' || token[0] === '+' ? token[0] : ''
+    const raw = sign ? token.slice(1) : token
+    if (raw === '*') {
+      return fail(`'${token}' must be sent alone, or '*' first before deny entries ("* -x")`)
     }
-    const raw = token.startsWith('-') ? token.slice(1) : token
-    if (raw === '*') return fail(`'${token}' must be sent alone`)
+    if (reset && sign !== '-') {
+      return fail(`'${token}': after '*' only deny entries (-x) may follow`)
+    }
     const checked = checkEntry(raw, kind)
     if (!checked.ok) return fail(`'${raw}' ${checked.why}`)
-    entries.add(checked.value)
+    const op = sign === '+' ? '+' : sign === '-' || removing ? '-' : '='
+    steps.push({ op, entry: checked.value, token })
   }
-  if (removing) {
-    if (current === null) return fail('the list is unrestricted (*); set the entries to allow')
-    return { ok: true, value: current.filter((e) => !entries.has(e)) }
+  const mixed = reset || steps.some((s) => s.op !== '-')
+  const rel = relationsOf(kind)
+  const form = reset ? formOf(null) : formOf(current)
+  for (const { op, entry, token } of steps) {
+    if (op === '-') {
+      if (!denyEntry(form, entry, rel) && mixed) {
+        return fail(`'${token}' denies nothing the list allows`)
+      }
+      continue
+    }
+    const why = op === '+' ? allowEntry(form, entry, rel) : restrictTo(form, entry, rel)
+    if (why !== null) return fail(why)
   }
-  const value = [...new Set([...(current ?? []), ...entries])]
-  if (value.length > MAX_LIST_ENTRIES) return fail(`more than ${MAX_LIST_ENTRIES} entries`)
+  const value = storedOf(form, rel)
+  if (value !== null && value.length > MAX_LIST_ENTRIES) {
+    return fail(`more than ${MAX_LIST_ENTRIES} entries`)
+  }
   return { ok: true, value }
+}
+
+/** The list as the text a client sends: `*`, `-*`, `gpt-4* claude-3*`, `* -gpt-3.5-turbo`. */
+export function renderList(list: readonly (string | number)[] | null): string {
+  if (list === null) return '*'
+  if (list.length === 0) return '-*'
+  return list.join(' ')
+}
+
+/** The stored list a text names exactly (what `renderList` wrote), or why it is not valid. */
+export function parseList(text: string, kind: ListKind): EditResult {
+  return applyListEdit(null, text, kind)
+}
+
+/** AllowLevels rows hold allowed levels as numbers (as before deny entries), `*`/`-n` as text. */
+export function levelsStored(list: List): Array<number | string> | null {
+  return list === null ? null : list.map((e) => (/^\d+$/.test(e) ? Number(e) : e))
 }
 
 /** One entry's canonical text, or why it is not valid for the kind. */
@@ -78,7 +132,7 @@ export function checkEntry(
     }
     case 'models':
       return MODEL_RE.test(raw)
-        ? { ok: true, value: raw }
+        ? { ok: true, value: raw.replace(/\*+/g, '*') }
         : { ok: false, why: 'is not a model name (letters, digits, . _ - : / @ and *)' }
     case 'levels':
       return /^\d{1,2}$/.test(raw) && Number(raw) <= 10
@@ -86,39 +140,9 @@ export function checkEntry(
         : { ok: false, why: 'is not a level (an integer from 0 to 10)' }
     case 'resources':
       return PATH_RE.test(raw) && raw.length <= 256 && !/\/\.\.?(\/|$)/.test(raw)
-        ? { ok: true, value: raw }
+        ? { ok: true, value: raw.replace(/\*+/g, '*') }
         : { ok: false, why: 'is not an API path like /v1/chat/completions or /v1/*' }
   }
-}
-
-/** A RegExp for a `*` pattern: `*` matches any run (also empty, also `/`); all else is literal. */
-export function compileWildcard(pattern: string): RegExp {
-  return new RegExp(`^${wildcardSource(pattern)}$`, 's')
-}
-
-function wildcardSource(pattern: string): string {
-  return pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*')
-}
-
-/** One-off `*` match without building a RegExp: prefix, suffix, then the middles in order. */
-export function wildcardMatch(pattern: string, name: string): boolean {
-  const parts = pattern.split('*')
-  if (parts.length === 1) return pattern === name
-  const first = parts[0]
-  const last = parts[parts.length - 1]
-  if (name.length < first.length + last.length) return false
-  if (!name.startsWith(first) || !name.endsWith(last)) return false
-  let at = first.length
-  const end = name.length - last.length
-  for (const middle of parts.slice(1, -1)) {
-    const found = name.indexOf(middle, at)
-    if (found < 0 || found + middle.length > end) return false
-    at = found + middle.length
-  }
-  return true
 }
 
 /** Matcher for model names: exact names through a Set, wildcards through one RegExp. */
@@ -131,17 +155,21 @@ export function compilePathList(list: List): (path: string) => boolean {
   return compileNameList(list)
 }
 
-export function levelAllowed(list: List, level: number): boolean {
-  return list === null || list.includes(String(level))
+/** Is the key level allowed by a stored AllowLevels list (numbers or their text)? */
+export function levelAllowed(list: readonly (string | number)[] | null, level: number): boolean {
+  return compileLevelList(list === null ? null : list.map(String))(level)
 }
 
 /**
  * The lists that restrict an account, given the lists from the root (or the global config) down
  * to the account itself: unrestricted ones drop out, and one that blocks all blocks everything.
- * The effective rule is that every returned list must match, never a symbolic intersection.
+ * The effective rule is that every returned list must match (so a deny anywhere up the tree
+ * wins), never a symbolic intersection.
  */
 export function effective(lists: readonly List[]): (readonly string[])[] {
-  const restricting = lists.filter((l): l is readonly string[] => l !== null)
+  const restricting = lists.filter(
+    (l): l is readonly string[] => l !== null && !(l.length === 1 && l[0] === '*'),
+  )
   return restricting.some((l) => l.length === 0) ? [[]] : restricting
 }
 
@@ -154,20 +182,51 @@ export function compileEffective<K extends ListKind>(
   const matchers = effective(lists).map(compile)
   if (matchers.length === 0) return () => true
   if (matchers.length === 1) return matchers[0]
-  return (subject) => matchers.every((m) => m(subject))
+  if (matchers.length === 2) {
+    const [a, b] = matchers as [(s: Subject[K]) => boolean, (s: Subject[K]) => boolean]
+    return (subject) => a(subject) && b(subject)
+  }
+  return (subject) => {
+    for (const m of matchers) if (!m(subject)) return false
+    return true
+  }
 }
 
 const COMPILERS: { [K in ListKind]: (list: List) => (s: Subject[K]) => boolean } = {
   ips: compileIpList,
   models: compileModelList,
-  levels: (list) => (level) => levelAllowed(list, level),
+  levels: (list) => compileLevelList(list),
   resources: compilePathList,
+}
+
+/** Levels 0–10 as a table built once; a deny entry wins over `*` and over an allow entry. */
+function compileLevelList(list: List): (level: number) => boolean {
+  if (list === null) return () => true
+  const all = list.includes('*')
+  const denied = new Set(list.filter((e) => e.startsWith('-')).map((e) => e.slice(1)))
+  const allowed = new Set(list.filter((e) => e !== '*' && !e.startsWith('-')))
+  const table = Array.from(
+    { length: 11 },
+    (_, l) => (all || allowed.has(String(l))) && !denied.has(String(l)),
+  )
+  return (level) => table[level] === true
 }
 
 function compileNameList(list: List): (name: string) => boolean {
   if (list === null) return () => true
-  const exact = new Set(list.filter((e) => !e.includes('*')))
-  const wild = list.filter((e) => e.includes('*')).map((e) => wildcardSource(e))
+  const all = list.includes('*')
+  const allow = all ? () => true : compileNames(list.filter((e) => !e.startsWith('-')))
+  const denied = list.filter((e) => e.startsWith('-')).map((e) => e.slice(1))
+  if (denied.length === 0) return allow
+  const deny = compileNames(denied)
+  return (name) => allow(name) && !deny(name)
+}
+
+/** Does any entry match: exact names through a Set, wildcards through one RegExp. */
+function compileNames(entries: readonly string[]): (name: string) => boolean {
+  const exact = new Set(entries.filter((e) => !e.includes('*')))
+  const wild = entries.filter((e) => e.includes('*')).map((e) => wildcardSource(e))
   const re = wild.length > 0 ? new RegExp(`^(?:${wild.join('|')})$`, 's') : null
-  return (name) => exact.has(name) || (re !== null && re.test(name))
+  if (re === null) return (name) => exact.has(name)
+  return (name) => exact.has(name) || re.test(name)
 }

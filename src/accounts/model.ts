@@ -15,9 +15,18 @@ const ListEdit = (description: string) =>
       t.Array(t.Union([t.String({ maxLength: 256 }), t.Number()]), { maxItems: 256 }),
     ],
     {
-      description: `${description}. Edit: "a b" adds, "-a b" removes, "*" unrestricted, "-*" blocks all`,
+      description:
+        `${description}. Edit: "a b" adds, "-a b" removes (on an unrestricted list "-a" leaves ` +
+        'all but a), "+a" allows a again, "*" unrestricted, "-*" blocks all, "* -a -b" all but a and b',
     },
   )
+
+/** A list as answers show it: the edit text that sets it exactly, never null. */
+const ListText = (description: string) =>
+  t.String({
+    description: `${description}: "*" unrestricted, "-*" nothing, "a b" these, "* -a" all but a`,
+    examples: ['*'],
+  })
 
 const fields = {
   Alias: t.String({ maxLength: 256, description: 'display name, default Name' }),
@@ -140,6 +149,10 @@ export const UserObject = t.Object(
     DNA: t.String(),
     Rates: t.Number(),
     Status: t.Boolean(),
+    AllowIPs: ListText('client addresses or CIDRs'),
+    AllowModels: ListText('model names, * wildcards'),
+    AllowLevels: ListText('key levels 0–10'),
+    Resources: ListText('API paths'),
     SecretKey: t.Literal('***'),
     PartialKey: t.String(),
   },

@@ -3,6 +3,7 @@
 import { nanoToUsd } from '../shared/money'
 import { balanceOf, type Card } from '../wallet/cards'
 import { isRoot } from '../wallet/moves'
+import { renderList } from './lists'
 import type { Account } from './repo'
 
 export type CardJson = {
@@ -64,10 +65,11 @@ export function storedFields(a: Account) {
     TPD: a.tpd,
     Concurrency: a.concurrency,
     ModelLimits: a.modelLimits,
-    AllowIPs: a.allowIps,
-    AllowModels: a.allowModels,
-    AllowLevels: a.allowLevels,
-    Resources: a.resources,
+    // Lists as the edit text that sets them exactly ("*", "-*", "* -gpt-3.5-turbo"), never null.
+    AllowIPs: renderList(a.allowIps),
+    AllowModels: renderList(a.allowModels),
+    AllowLevels: renderList(a.allowLevels),
+    Resources: renderList(a.resources),
     ModelMapper: a.modelMapper,
     LevelMapper: a.levelMapper,
     ChildLimit: a.childLimit,

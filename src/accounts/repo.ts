@@ -34,7 +34,8 @@ export type Account = {
   modelLimits: ModelLimits | null
   allowIps: string[] | null
   allowModels: string[] | null
-  allowLevels: number[] | null
+  /** Allowed levels as numbers; `'*'` and deny entries (`'-3'`) as text (accounts/lists.ts). */
+  allowLevels: Array<number | string> | null
   resources: string[] | null
   modelMapper: Record<string, string> | null
   levelMapper: Record<string, number> | null

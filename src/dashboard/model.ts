@@ -3,6 +3,11 @@ import { t, type TSchema } from 'elysia'
 
 const Usd = (description = 'USD') => t.Number({ description })
 const Nullable = <T extends TSchema>(s: T) => t.Union([s, t.Null()])
+/** A list as the edit text that sets it exactly, never null. */
+const ListText = (description: string) =>
+  t.String({
+    description: `${description}: "*" unrestricted, "-*" nothing, "a b" these, "* -a" all but a`,
+  })
 const Balance = Nullable(
   t.Number({ description: "USD of the account's book units; null for root (unlimited)" }),
 )
@@ -60,10 +65,10 @@ export const UserInfo = t.Object({
   ModelLimits: Nullable(
     t.Record(t.String(), t.Object({ rpm: t.Optional(t.Integer()), tpm: t.Optional(t.Integer()) })),
   ),
-  AllowIPs: Nullable(t.Array(t.String())),
-  AllowModels: Nullable(t.Array(t.String())),
-  AllowLevels: Nullable(t.Array(t.Any())),
-  Resources: Nullable(t.Array(t.String())),
+  AllowIPs: ListText('client addresses or CIDRs'),
+  AllowModels: ListText('model names, * wildcards'),
+  AllowLevels: ListText('key levels 0–10'),
+  Resources: ListText('API paths'),
   ModelMapper: Nullable(t.Record(t.String(), t.String())),
   LevelMapper: Nullable(t.Record(t.String(), t.Integer())),
   ChildLimit: t.Integer(),

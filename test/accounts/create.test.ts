@@ -70,7 +70,7 @@ describe('create', () => {
       ModelMapper: { 'gpt-4': 'gpt-4o' },
       LevelMapper: { 'o1*': 3 },
       ModelLimits: { 'gpt-4o': { rpm: 5 } },
-      AllowModels: null,
+      AllowModels: '*',
       HardLimit: 20,
       SoftLimit: 16,
       ParentID: parent.id,

@@ -57,8 +57,9 @@ describe('applyListEdit', () => {
     expect(value(applyListEdit(null, 'FE80:0:0::1 fe80::1/128', 'ips'))).toEqual(['fe80::1'])
   })
 
-  test('removing from an unrestricted list, mixing signs and empty edits are refused', () => {
-    expect(refusal(applyListEdit(null, '-1.2.3.4', 'ips'))).toContain('unrestricted')
+  test('a deny that narrows nothing, misplaced * and empty edits are refused', () => {
+    // Removing from an unrestricted list is a deny entry now (deny-lists.test.ts).
+    expect(value(applyListEdit(null, '-1.2.3.4', 'ips'))).toEqual(['*', '-1.2.3.4'])
     expect(refusal(applyListEdit([], 'a -b', 'models'))).toContain("'-b'")
     expect(refusal(applyListEdit([], ' , ', 'models'))).toContain('empty')
     expect(refusal(applyListEdit([], 'gpt-4o *', 'models'))).toContain("'*' must be sent alone")
