@@ -87,6 +87,8 @@ export function methodIndex(routes: () => readonly RouteLike[]): (path: string) 
     table ??= routes().map((r) => ({ re: patternOf(r.path), method: r.method.toUpperCase() }))
     const out = new Set<string>()
     for (const r of table) if (r.re.test(path)) out.add(r.method)
+    // HEAD is answered wherever GET is (the framework derives it), so Allow names it too.
+    if (out.has('GET')) out.add('HEAD')
     return [...out].sort()
   }
 }

@@ -30,20 +30,28 @@ describe('405 Method Not Allowed', () => {
   test('POST /v1/models: 405, Allow: GET', async () => {
     const r = await call(gw, 'POST', '/v1/models', { key: gw.rootKey, body: {} })
     expect(r.status, r.text).toBe(405)
-    expect(r.headers.get('allow')).toBe('GET')
+    expect(r.headers.get('allow')).toBe('GET, HEAD')
   })
 
   test('admin paths: PUT /x-config and GET /x-root list their methods', async () => {
     const c = await call(gw, 'PUT', '/x-config', { key: gw.rootKey, body: {} })
     expect(c.status, c.text).toBe(405)
-    expect(c.headers.get('allow')).toBe('DELETE, GET, POST')
+    expect(c.headers.get('allow')).toBe('DELETE, GET, HEAD, POST')
     expect(c.body.error.code).toBe('method_not_allowed')
     const r = await call(gw, 'GET', '/x-root', { key: gw.rootKey })
     expect(r.status, r.text).toBe(405)
     expect(r.headers.get('allow')).toBe('POST')
     const u = await call(gw, 'PATCH', '/x-users/42', { key: gw.rootKey, body: {} })
     expect(u.status, u.text).toBe(405)
-    expect(u.headers.get('allow')).toBe('DELETE, GET, POST, PUT')
+    expect(u.headers.get('allow')).toBe('DELETE, GET, HEAD, POST, PUT')
+  })
+
+  test('HEAD is allowed where GET is, and is itself a 405 on a POST-only path', async () => {
+    const h = await call(gw, 'HEAD', '/x-config', { key: gw.rootKey })
+    expect(h.status).toBe(200)
+    const p = await call(gw, 'HEAD', '/v1/chat/completions', { key: gw.rootKey })
+    expect(p.status).toBe(405)
+    expect(p.headers.get('allow')).toBe('POST')
   })
 
   test('an admin path without a key is still 401 first', async () => {
