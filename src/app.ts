@@ -101,13 +101,20 @@ export function methodNotAllowed(method: string, path: string, allow: string[]):
   })
 }
 
+/** The parser's reason for a body that is not JSON, as ` (Expected '}')`; '' when it gives none. */
+function parseReason(error: unknown): string {
+  const cause = (error as { cause?: unknown })?.cause
+  const why = cause instanceof Error ? cause.message.replace(/^JSON Parse error:\s*/, '').trim() : ''
+  return why ? ` (${why})` : ''
+}
+
 function toAppError(code: string | number, error: unknown): AppError {
   if (error instanceof AppError) return inWords(error)
   switch (code) {
     case 'VALIDATION':
       return validationError(error)
     case 'PARSE':
-      return new AppError('invalid_json', 'request body is not valid JSON')
+      return new AppError('invalid_json', `request body is not valid JSON${parseReason(error)}`)
     case 'NOT_FOUND':
       return new AppError('not_found', 'no such route')
     case 'INVALID_FILE_TYPE':

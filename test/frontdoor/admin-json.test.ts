@@ -40,4 +40,12 @@ describe('admin bodies are JSON whatever the Content-Type', () => {
     expect(r.body.error.code).toBe('invalid_json')
     expect(r.body.error.message).toContain('JSON')
   })
+
+  test("a broken JSON body: the 400 gives the parser's reason", async () => {
+    const r = await post('/x-users', '{"Name":"x",', 'application/x-www-form-urlencoded')
+    expect(r.status, r.text).toBe(400)
+    expect(r.body.error.code).toBe('invalid_json')
+    expect(r.body.error.message).toMatch(/^request body is not valid JSON \(.+\)$/)
+    expect(r.body.error.message).not.toContain('JSON Parse error')
+  })
 })
