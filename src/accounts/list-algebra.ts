@@ -74,33 +74,33 @@ export function storedOf(form: Form, rel: Relations): string[] | null {
 }
 
 /**
- * Allow `x`: deny entries inside it are lifted; on a restricted list `x` joins the allow
- * entries. A deny that overlaps `x` without lying inside it would still apply: refused, naming it.
+ * Allow `x` (`+x`): deny entries inside it are lifted; on a restricted list `x` joins the allow
+ * entries unless one already holds it (`exact`: unless the same entry is there, as plain
+ * additions always did). A deny that overlaps `x` without lying inside it would still apply:
+ * refused, naming it.
  */
-export function allowEntry(form: Form, x: string, rel: Relations): string | null {
+export function allowEntry(form: Form, x: string, rel: Relations, exact = false): string | null {
   form.deny = form.deny.filter((d) => !rel.covers(x, d))
   const blocker = form.deny.find((d) => rel.meets(d, x))
   if (blocker !== undefined) {
     return `'${x}' overlaps the deny entry '-${blocker}', which would still apply; lift it first ('+${blocker}')`
   }
-  if (!form.all && !form.allow.includes(x)) form.allow.push(x)
+  const held = exact ? form.allow.includes(x) : form.allow.some((a) => rel.covers(a, x))
+  if (!form.all && !held) form.allow.push(x)
   return null
 }
 
-/** Restrict to `x`: on an unrestricted list it starts a new allow-list; else as allowEntry. */
+/** Add `x` (a plain entry): on an unrestricted list it starts a new allow-list. */
 export function restrictTo(form: Form, x: string, rel: Relations): string | null {
   if (form.all) Object.assign(form, { all: false, allow: [], deny: [] })
-  return allowEntry(form, x, rel)
+  return allowEntry(form, x, rel, true)
 }
 
 /**
  * Deny `x`: allow entries inside it are removed, and when something still allowed meets it, it
- * becomes a deny entry. Whether the list changed meaning (false: x was not allowed anyway).
+ * becomes a deny entry (nothing happens when x was not allowed anyway).
  */
-export function denyEntry(form: Form, x: string, rel: Relations): boolean {
-  const before = form.allow.length
+export function denyEntry(form: Form, x: string, rel: Relations): void {
   form.allow = form.allow.filter((a) => !rel.covers(x, a))
-  const meets = form.all || form.allow.some((a) => rel.meets(a, x))
-  if (meets) form.deny.push(x)
-  return meets || form.allow.length !== before
+  if (form.all || form.allow.some((a) => rel.meets(a, x))) form.deny.push(x)
 }

@@ -4,8 +4,10 @@ import { canonicalIp, compileIpList, parseIpEntry } from './ips'
 import {
   allowEntry,
   denyEntry,
+  type Form,
   formOf,
   type ListKind,
+  type Relations,
   relationsOf,
   restrictTo,
   storedOf,
@@ -44,17 +46,17 @@ const MODEL_RE = /^[A-Za-z0-9._:/@*][A-Za-z0-9._:/@*-]{0,127}$/
 const PATH_RE = /^(\/[A-Za-z0-9._~*-]+)+\/?$/
 
 /**
- * Apply one edit, space- or comma-separated, entry by entry from left to right:
- * - `*` alone: unrestricted; `-*` alone: blocks all; `*` first, then deny entries: `* -a -b`
- *   sets "everything but a and b" (the form answers show, so writing it back changes nothing);
- * - `x`: adds x; on an unrestricted list the first one restricts it to the entries added;
- * - `+x`: allows x: lifts deny entries inside it, adds it to a restricted list, and leaves an
- *   unrestricted one unrestricted;
- * - `-x`: x is no longer allowed: allow entries inside it go, and when something still allowed
- *   meets it (an unrestricted list, a wildcard, a CIDR around it) it stays as a deny entry.
- * An edit that starts with `-` removes its unmarked entries too (`-a b` removes a and b). In an
- * edit that also adds, a `-x` that narrows nothing is refused (`a -b` means a typo). Every entry
- * is validated before anything changes; removing the last entry leaves `[]` (blocks all).
+ * Apply one edit, space- or comma-separated. Every entry is validated before anything changes.
+ * - A whole list sets it exactly (the forms answers show, so writing one back changes nothing):
+ *   `*` unrestricted, `-*` blocks all, `* -a -b` all but a and b, `a b -c` a or b but not c
+ *   (each deny entry must narrow an entry beside it: `a -b` is refused).
+ * - `a b` (no deny entry) adds a and b; on an unrestricted list it restricts it to them.
+ * - `+a`: allows a: lifts deny entries inside it, adds it to a restricted list, leaves an
+ *   unrestricted one unrestricted. A deny around a must be lifted itself (`+gpt-*`).
+ * - `-a`: a is no longer allowed: allow entries inside it go, and when something still allowed
+ *   meets it (an unrestricted list, a wildcard or CIDR around it) it stays as a deny entry.
+ * A leading sign carries to unmarked entries (`-a b` removes a and b); removing the last
+ * entry leaves `[]` (blocks all), never unrestricted.
  */
 export function applyListEdit(current: List, edit: string, kind: ListKind): EditResult {
   const fail = (message: string): EditResult => ({
@@ -67,8 +69,8 @@ export function applyListEdit(current: List, edit: string, kind: ListKind): Edit
   if (tokens.length === 1 && tokens[0] === '*') return { ok: true, value: null }
   if (tokens.length === 1 && tokens[0] === '-*') return { ok: true, value: [] }
   const reset = tokens[0] === '*'
-  const removing = tokens[0].startsWith('-')
-  const steps: Array<{ op: '+' | '-' | '='; entry: string; token: string }> = []
+  const lead = tokens[0][0] === '-' || tokens[0][0] === '+' ? tokens[0][0] : ''
+  const steps: Step[] = []
   for (const token of reset ? tokens.slice(1) : tokens) {
     const sign = token[0] === '-' || token[0] === '+' ? token[0] : ''
     const raw = sign ? token.slice(1) : token
@@ -80,27 +82,44 @@ export function applyListEdit(current: List, edit: string, kind: ListKind): Edit
     }
     const checked = checkEntry(raw, kind)
     if (!checked.ok) return fail(`'${raw}' ${checked.why}`)
-    const op = sign === '+' ? '+' : sign === '-' || removing ? '-' : '='
+    const op = (sign || lead) === '-' ? '-' : (sign || lead) === '+' ? '+' : '='
     steps.push({ op, entry: checked.value, token })
   }
-  const mixed = reset || steps.some((s) => s.op !== '-')
   const rel = relationsOf(kind)
-  const form = reset ? formOf(null) : formOf(current)
-  for (const { op, entry, token } of steps) {
-    if (op === '-') {
-      if (!denyEntry(form, entry, rel) && mixed) {
-        return fail(`'${token}' denies nothing the list allows`)
-      }
-      continue
-    }
-    const why = op === '+' ? allowEntry(form, entry, rel) : restrictTo(form, entry, rel)
-    if (why !== null) return fail(why)
-  }
+  const whole = reset || (lead === '' && steps.some((s) => s.op === '-'))
+  const form = whole ? wholeForm(reset, steps, rel) : incremental(formOf(current), steps, rel)
+  if (typeof form === 'string') return fail(form)
   const value = storedOf(form, rel)
   if (value !== null && value.length > MAX_LIST_ENTRIES) {
     return fail(`more than ${MAX_LIST_ENTRIES} entries`)
   }
   return { ok: true, value }
+}
+
+type Step = { op: '+' | '-' | '='; entry: string; token: string }
+
+/** A whole list as written; each deny entry must meet something the list allows. */
+function wholeForm(all: boolean, steps: Step[], rel: Relations): Form | string {
+  const allow = steps.filter((s) => s.op !== '-').map((s) => s.entry)
+  const deny = steps.filter((s) => s.op === '-')
+  for (const d of deny) {
+    if (!all && !allow.some((a) => rel.meets(a, d.entry))) {
+      return `'${d.token}' denies nothing the list allows`
+    }
+  }
+  return { all, allow, deny: deny.map((d) => d.entry) }
+}
+
+/** The edits applied one after another to the current list, or why one cannot be. */
+function incremental(form: Form, steps: Step[], rel: Relations): Form | string {
+  for (const { op, entry } of steps) {
+    if (op === '-') denyEntry(form, entry, rel)
+    else {
+      const why = op === '+' ? allowEntry(form, entry, rel) : restrictTo(form, entry, rel)
+      if (why !== null) return why
+    }
+  }
+  return form
 }
 
 /** The list as the text a client sends: `*`, `-*`, `gpt-4* claude-3*`, `* -gpt-3.5-turbo`. */
