@@ -190,12 +190,25 @@ describe('narrowing down the tree: a deny anywhere wins', () => {
       expect(m('gpt-3.5-turbo'), JSON.stringify(child)).toBe(false)
       expect(m('gpt-4o'), JSON.stringify(child)).toBe(true)
     }
-    const both = compileEffective([['*', '-a'], ['*', '-b'], ['*', '-c']], 'models')
+    const both = compileEffective(
+      [
+        ['*', '-a'],
+        ['*', '-b'],
+        ['*', '-c'],
+      ],
+      'models',
+    )
     expect(['a', 'b', 'c', 'd'].map(both)).toEqual([false, false, false, true])
   })
 
   test('levels and IPs narrow the same way', () => {
-    const levels = compileEffective([['*', '-1'], ['1', '2']], 'levels')
+    const levels = compileEffective(
+      [
+        ['*', '-1'],
+        ['1', '2'],
+      ],
+      'levels',
+    )
     expect([1, 2, 3].map(levels)).toEqual([false, true, false])
     const ips = compileEffective([['10.0.0.0/8', '-10.1.0.0/16'], null], 'ips')
     expect(ips('10.1.0.1')).toBe(false)
@@ -246,8 +259,7 @@ describe('properties of the algebra', () => {
     sign: fc.constantFrom('' as const, '+' as const, '-' as const),
     entry: fc.constantFrom(...ENTRIES),
   })
-  const edit = (o: Op) =>
-    o.entry === '*' ? (o.sign === '-' ? '-*' : '*') : `${o.sign}${o.entry}`
+  const edit = (o: Op) => (o.entry === '*' ? (o.sign === '-' ? '-*' : '*') : `${o.sign}${o.entry}`)
   const unrestricted = (l: List) => l === null || l[0] === '*'
 
   /** The meaning of a list after `ops`, kept as the set of allowed names (refused edits skip). */
@@ -325,18 +337,21 @@ describe('properties of the algebra', () => {
     )
     const ipOp = fc.tuple(fc.constantFrom('', '+', '-'), cidr).map(([s, c]) => `${s}${c}`)
     fc.assert(
-      fc.property(fc.array(fc.oneof(ipOp, fc.constantFrom('*', '-*')), { maxLength: 10 }), (ops) => {
-        let list: List = null
-        for (const o of ops) {
-          const r = applyListEdit(list, o, 'ips')
-          if (r.ok) list = r.value
-        }
-        const text = renderList(list)
-        expect(value(parseList(text, 'ips')), text).toEqual(list === null ? null : [...list])
-        expect(value(applyListEdit(list, text, 'ips')), text).toEqual(
-          list === null ? null : [...list],
-        )
-      }),
+      fc.property(
+        fc.array(fc.oneof(ipOp, fc.constantFrom('*', '-*')), { maxLength: 10 }),
+        (ops) => {
+          let list: List = null
+          for (const o of ops) {
+            const r = applyListEdit(list, o, 'ips')
+            if (r.ok) list = r.value
+          }
+          const text = renderList(list)
+          expect(value(parseList(text, 'ips')), text).toEqual(list === null ? null : [...list])
+          expect(value(applyListEdit(list, text, 'ips')), text).toEqual(
+            list === null ? null : [...list],
+          )
+        },
+      ),
       { numRuns: 1000 },
     )
   })

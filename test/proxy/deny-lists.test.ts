@@ -20,7 +20,10 @@ async function put(id: number, body: Record<string, unknown>) {
   return r.body.User.Updates as Record<string, unknown>
 }
 
-async function expectDenied(res: Promise<{ status: number; body: any; text: string }>, code: string) {
+async function expectDenied(
+  res: Promise<{ status: number; body: any; text: string }>,
+  code: string,
+) {
   const before = env.up.tally.requests
   const r = await res
   expect(r.status, r.text).toBe(403)
