@@ -12,8 +12,12 @@ const bin = resolve(process.argv[2] ?? 'dist/xgate')
 const dataDir = mkdtempSync(join(tmpdir(), 'xgate-smoke-'))
 const cwd = mkdtempSync(join(tmpdir(), 'xgate-smoke-cwd-')) // run from elsewhere: nothing read from the checkout
 
+let serving: { kill(): void } | null = null
+
+/** Stops the binary too: a failed smoke test must not leave a gateway running (CI would hang). */
 function fail(msg: string): never {
   console.error(`smoke: FAIL ${msg}`)
+  serving?.kill()
   process.exit(1)
 }
 
@@ -28,6 +32,7 @@ const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--d
   stdout: 'pipe',
   stderr: 'inherit',
 })
+serving = proc
 const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader()
 let out = ''
 const deadline = Date.now() + 20_000
@@ -65,9 +70,10 @@ const answer = await client.chat.completions.create({ model: 'gpt-4o-mini', mess
 if (!answer.choices[0]?.message?.content || up.tally.requests !== 1) fail('proxied call did not reach the fake upstream')
 await Bun.sleep(100)
 const me = await fetch(`${base}/x-users/smoketest`, { headers: { authorization: `Bearer ${rootKey}` } })
-const mine = (await me.json()) as Array<{ Balance?: number }>
+// A single identifier answers one object (a filter would answer a list).
+const mine = (await me.json()) as { Balance?: number }
 // gpt-4o-mini: 10 × 0.15 + 5 × 0.6 USD per million = 4.5 µUSD charged from the 25 USD card
-if (mine[0]?.Balance !== 25 - 0.0000045) fail(`balance after one call: ${JSON.stringify(mine[0])}`)
+if (mine.Balance !== 25 - 0.0000045) fail(`balance after one call: ${JSON.stringify(mine)}`)
 console.log(`smoke: healthz ok (version ${hb.version}), swagger/json ${Object.keys(sj.paths).length} paths, UI bundle embedded`)
 
 proc.kill('SIGTERM')
