@@ -73,7 +73,7 @@ const ANSWERS: Record<string, Answer> = {
   },
   '402': {
     name: 'PaymentRequired',
-    description: 'The balance cannot pay for the call',
+    description: "The call's hold (its worst-case cost) does not fit the balance less open holds",
     openai: openaiError('insufficient balance', 'insufficient_quota', 'insufficient_balance'),
     anthropic: anthropicError('billing_error', 'insufficient balance'),
   },
@@ -89,9 +89,21 @@ const ANSWERS: Record<string, Answer> = {
     openai: openaiError("no account '42' in your subtree", 'not_found_error', 'not_found'),
     anthropic: anthropicError('not_found_error', 'no such model'),
   },
+  '408': {
+    name: 'RequestTimeout',
+    description:
+      'The request body did not arrive within BODY_TIMEOUT_MS (or at 16 KiB/s after it); the connection closes',
+    openai: openaiError(
+      'request body not received in time',
+      'invalid_request_error',
+      'request_timeout',
+    ),
+    anthropic: anthropicError('invalid_request_error', 'request body not received in time'),
+  },
   '409': {
     name: 'Conflict',
-    description: 'The Name, Email or key is taken already',
+    description:
+      'The Name, Email or key is taken already, or the account has calls in flight (a Rates change)',
     openai: openaiError(
       "Name: 'prod-account' is taken",
       'invalid_request_error',
@@ -113,7 +125,7 @@ const ANSWERS: Record<string, Answer> = {
   '429': {
     name: 'TooManyRequests',
     description:
-      'A rate limit (RPM, TPM, …) or the monthly hard limit was reached; see Retry-After',
+      'A rate limit (RPM, TPM, …), a Concurrency cap, every upstream key busy, or the monthly hard limit (spend + holds); see Retry-After',
     openai: openaiError('rate limit reached: RPM 60', 'rate_limit_error', 'rate_limit_exceeded'),
     anthropic: anthropicError('rate_limit_error', 'rate limit reached: RPM 60'),
   },
@@ -160,10 +172,13 @@ export function errorStatuses(path: string, method: string, op: Obj): string[] {
   const hasInput = hasBody || queried
   const out = new Set<string>(['401', '403'])
   if (isProxied(path) && method === 'post') {
-    for (const s of ['400', '402', '413', '429', '502', '503', '504']) out.add(s)
+    for (const s of ['400', '402', '408', '413', '429', '502', '503', '504']) out.add(s)
   } else if (path.startsWith('/x-')) {
     for (const s of ['400', '404']) out.add(s)
-    if (hasBody) out.add('413')
+    if (hasBody) {
+      out.add('408')
+      out.add('413')
+    }
     if ((method === 'post' || method === 'put') && CONFLICTS.test(path)) out.add('409')
   } else {
     if (hasInput) out.add('400')

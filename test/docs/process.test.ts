@@ -77,6 +77,7 @@ test('each surface lists the errors it can answer', () => {
     '401',
     '402',
     '403',
+    '408',
     '413',
     '429',
     '502',
@@ -94,6 +95,7 @@ test('each surface lists the errors it can answer', () => {
     '401',
     '403',
     '404',
+    '408',
     '409',
     '413',
   ])
