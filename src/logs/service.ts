@@ -4,6 +4,7 @@
 import { AppError } from '../shared/errors'
 import { OP_ACTIONS, type OpAction, type OpLogRepo } from './repo'
 import { sentenceOf } from './sentences'
+import { localDateTime } from '../reports/days'
 
 export const ACTIONS: readonly OpAction[] = OP_ACTIONS
 export const STATUSES = ['success', 'failure'] as const
@@ -43,30 +44,7 @@ export type LogPage = {
 const bad = (param: string, why: string) =>
   new AppError('bad_request', `${param}: ${why}`, { param })
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-/** `ms` as `YYYY-MM-DD HH:MM:SS` in `timeZone` (24-hour clock). */
-export function localDateTime(ms: number, timeZone: string): string {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      calendar: 'gregory',
-      numberingSystem: 'latn',
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    formatters.set(timeZone, f)
-  }
-  const p: Record<string, string> = {}
-  for (const part of f.formatToParts(ms)) p[part.type] = part.value
-  return `${p.year!.padStart(4, '0')}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`
-}
+export { localDateTime }
 
 export function createLogService(oplog: OpLogRepo, timeZone: string) {
   return {

@@ -7,8 +7,10 @@ const DAY_MS = 86_400_000
 const SEARCH_MS = 26 * 3_600_000
 const KEY_RE = /^(\d{4})-(\d{2})-(\d{2})$/
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
+/** A cached formatter of the date (and with `time`, the 24-hour time) in `timeZone`. */
+function formatter(timeZone: string, time = false): Intl.DateTimeFormat {
+  const key = time ? `${timeZone} time` : timeZone
+  let f = formatters.get(key)
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone,
@@ -17,10 +19,18 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       year: 'numeric',
       month: '2-digit',
       day: '2-digit',
+      ...(time ? { hourCycle: 'h23', hour: '2-digit', minute: '2-digit', second: '2-digit' } : {}),
     })
-    formatters.set(timeZone, f)
+    formatters.set(key, f)
   }
   return f
+}
+
+/** `ms` as `YYYY-MM-DD HH:MM:SS` in `timeZone` (24-hour clock), as the operation log shows it. */
+export function localDateTime(ms: number, timeZone: string): string {
+  const p: Record<string, string> = {}
+  for (const part of formatter(timeZone, true).formatToParts(ms)) p[part.type] = part.value
+  return `${p.year!.padStart(4, '0')}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`
 }
 
 /** The local date at `ms` in `timeZone`, as `YYYY-MM-DD`. */
