@@ -19,10 +19,10 @@ import { createInFlight, type InFlight } from './shared/inflight'
 import { createLogger, type Logger } from './shared/log'
 import { createSettingsRepo } from './settings/repo'
 import { createSettings, type Settings } from './settings/service'
+import type { RequestMeta } from './shared/request-meta'
 import { createHolds, type Holds } from './wallet/holds'
 
-/** Per-request facts gathered along the way, for the access log. */
-export type RequestMeta = { id: string; ip: string; accountId?: number }
+export type { RequestMeta } from './shared/request-meta'
 
 export type Deps = {
   config: Config
@@ -79,20 +79,21 @@ export function buildDeps(config: Config, db: Database, overrides: DepsOverrides
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
-  const proxy = createProxyService({
-    config, clock, fetch: fetchFn, log, auth, accountsRepo: repo, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
-  })
-  proxy.setAncestors((a) => tree.ancestorsOf(a.id))
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
   const settings = createSettings(config, createSettingsRepo(db), events, log, keys.vault)
+  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings, holds })
+  // Built last, from the parts it calls: no setter after construction.
+  const proxy = createProxyService({
+    config, clock, fetch: fetchFn, log, auth, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
+    gate: limits.gate,
+    ancestorsOf: (a) => tree.ancestorsOf(a.id),
+  })
   const applySettings = () => {
     proxy.reload(settings.ruleSource())
     billing.setPrices(settings.modelPrices())
   }
   applySettings()
   events.onSettingsChanged(applySettings)
-  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings, holds })
-  proxy.setGate(limits.gate)
   return {
     config,
     clock,

@@ -1,6 +1,5 @@
 // The rate-limit step of the pipeline (§5), as an interface the limits feature implements:
 // reserve before the upstream call, settle with the real figures, release when nothing was sent.
-// Until that feature is wired in, `admitAll` lets every call through.
 import type { Account } from '../accounts/repo'
 import type { Denial } from '../shared/errors'
 
@@ -21,10 +20,4 @@ export type LimitsGate = {
   release(ticket: LimitTicket): void
   /** Calls in flight counted against the account's Concurrency (its subtree's included). */
   inFlightOf?(accountId: number): number
-}
-
-export const admitAll: LimitsGate = {
-  reserve: () => ({ ok: true, ticket: null }),
-  settle: () => {},
-  release: () => {},
 }

@@ -7,7 +7,7 @@ import type { Authenticator } from '../accounts/auth'
 import type { Ledger } from '../wallet/ledger'
 import type { Pricing, ResolvedPrice } from '../billing/pricing'
 import type { Config } from '../config'
-import type { RequestMeta } from '../deps'
+import type { RequestMeta } from '../shared/request-meta'
 import { AppError, denialToError, type Denial } from '../shared/errors'
 import { newRequestId } from '../shared/ids'
 import { parseJson, readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
@@ -29,7 +29,7 @@ export type PipelineDeps = {
   pricing: () => Pricing
   ledger: Ledger
   holds: Holds
-  gate: () => LimitsGate
+  gate: LimitsGate
   requestMeta: WeakMap<Request, RequestMeta>
   upstream: UpstreamDeps
   call: Omit<CallDeps, 'gate'>
@@ -104,8 +104,8 @@ function levelsStep(rules: Rules, policy: Policy, body: ParsedBody, mapped: stri
 }
 
 export function createPipeline(d: PipelineDeps) {
-  // The calls' deps, rebuilt only when the limits feature installs another gate.
-  let callDeps: CallDeps = { ...d.call, gate: d.gate() }
+  const gate = d.gate
+  const callDeps: CallDeps = { ...d.call, gate }
   return async function handle(
     request: Request,
     ep: Endpoint,
@@ -129,7 +129,6 @@ export function createPipeline(d: PipelineDeps) {
     const mapped = policy.mapModel(body.model)
     const price = priceStep(d, ep, mapped)
     const hold = holdStep(d, account, ep, body, price)
-    const gate = d.gate()
     const reserved = gate.reserve({
       account,
       model: body.model,
@@ -156,7 +155,6 @@ export function createPipeline(d: PipelineDeps) {
     const upBody = body.multipart
       ? upstreamMultipart(body.multipart, mapped, body.model)
       : () => json
-    if (callDeps.gate !== gate) callDeps = { ...d.call, gate }
     const call = new Call(
       callDeps,
       {

@@ -1,7 +1,7 @@
 // What an account may do through the proxy, compiled once per account version: its lists narrowed
 // by every ancestor's (and the global RESOURCES), its model and level mappers before the global
 // ones. Cached by Account object, so a changed account (a new object from auth) compiles anew.
-import type { Account, AccountsRepo } from '../accounts/repo'
+import type { Account } from '../accounts/repo'
 import { compileEffective, type List } from '../accounts/lists'
 import { compileMapper } from './rules'
 import type { Rules } from './rules'
@@ -20,21 +20,6 @@ export type Policy = {
 }
 
 export type AncestorsOf = (account: Account) => Account[]
-
-/**
- * Ancestors from the DNA (`.1.42.57.` → 1, 42), read through the repo on a policy compile only.
- * A stand-in until the accounts tree (src/accounts/tree.ts `ancestorsOf`) is wired here.
- */
-export function ancestorsFromDna(repo: AccountsRepo): AncestorsOf {
-  return (account) =>
-    account.dna
-      .split('.')
-      .filter(Boolean)
-      .map(Number)
-      .filter((id) => id !== account.id)
-      .map((id) => repo.findById(id))
-      .filter((a): a is Account => a !== null)
-}
 
 export function compilePolicy(account: Account, ancestors: Account[], rules: Rules): Policy {
   const chain = [...ancestors, account]

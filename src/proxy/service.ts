@@ -1,11 +1,10 @@
 // Wires the proxy: global rules (reloadable), per-account policies, the limits gate, the upstream
 // failover settings and the pipeline that routes.ts calls.
 import type { Authenticator } from '../accounts/auth'
-import type { AccountsRepo } from '../accounts/repo'
 import type { Metering } from '../billing/metering'
 import type { Config } from '../config'
 import type { GatewayStats } from '../control/record'
-import type { RequestMeta } from '../deps'
+import type { RequestMeta } from '../shared/request-meta'
 import type { Pool } from '../keys/pool'
 import type { Clock } from '../shared/clock'
 import { DeadlineQueue, deadlines } from '../shared/deadlines'
@@ -13,10 +12,10 @@ import type { Call } from './call'
 import type { Events } from '../shared/events'
 import type { InFlight } from '../shared/inflight'
 import type { Logger } from '../shared/log'
-import { admitAll, type LimitsGate } from './gate'
+import type { LimitsGate } from './gate'
 import { lazyTokenizer } from './meter'
 import { createPipeline } from './pipeline'
-import { ancestorsFromDna, createPolicies, type AncestorsOf, type Policies } from './policy'
+import { createPolicies, type AncestorsOf, type Policies } from './policy'
 import { compileRules, type RuleSource, type Rules } from './rules'
 import type { Holds } from '../wallet/holds'
 
@@ -32,10 +31,6 @@ export type ProxyService = {
   policies: Policies
   /** Applies new MODEL_MAPPER / LEVEL_MAPPER / SWITCH_OVER / RESOURCES (from /x-config). */
   reload(src: RuleSource): void
-  /** The limits feature installs its gate here. */
-  setGate(gate: LimitsGate): void
-  /** Points policy compilation at the accounts tree. */
-  setAncestors(fn: AncestorsOf): void
 }
 
 export function createProxyService(opts: {
@@ -44,20 +39,21 @@ export function createProxyService(opts: {
   fetch: typeof fetch
   log: Logger
   auth: Authenticator
-  accountsRepo: AccountsRepo
   pool: Pool
   metering: Metering
   events: Events
   inFlight: InFlight
   requestMeta: WeakMap<Request, RequestMeta>
   holds: Holds
+  /** The limits feature's gate (rate windows, Concurrency, HardLimit). */
+  gate: LimitsGate
+  /** An account's ancestors, for the lists narrowed down the tree (the accounts tree). */
+  ancestorsOf: AncestorsOf
   stats?: GatewayStats
 }): ProxyService {
   const { config } = opts
   let rules = compileRules(config)
-  let gate: LimitsGate = admitAll
-  let ancestorsOf = ancestorsFromDna(opts.accountsRepo)
-  const policies = createPolicies({ rules: () => rules, ancestorsOf: (a) => ancestorsOf(a) })
+  const policies = createPolicies({ rules: () => rules, ancestorsOf: opts.ancestorsOf })
   opts.events.onAccountChanged(() => policies.clear())
   opts.events.onAccountDeleted(() => policies.clear())
   const stats = opts.stats
@@ -88,7 +84,7 @@ export function createProxyService(opts: {
     pricing: opts.metering.pricing,
     ledger: opts.metering.ledger,
     holds: opts.holds,
-    gate: () => gate,
+    gate: opts.gate,
     requestMeta: opts.requestMeta,
     upstream: {
       pool: opts.pool,
@@ -124,13 +120,6 @@ export function createProxyService(opts: {
     policies,
     reload(src) {
       rules = compileRules({ ...config, ...src })
-      policies.clear()
-    },
-    setGate(g) {
-      gate = g
-    },
-    setAncestors(fn) {
-      ancestorsOf = fn
       policies.clear()
     },
   }
