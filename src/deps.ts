@@ -1,6 +1,6 @@
 // The single wiring point: everything a feature needs (config, clock, fetch, log, store, stores)
 // is built here once and handed down as plain objects.
-import type { Database } from 'bun:sqlite'
+import type { Db } from './db/tx'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
@@ -29,7 +29,7 @@ export type Deps = {
   clock: Clock
   fetch: typeof fetch
   log: Logger
-  db: Database
+  db: Db
   flusher: Flusher
   accounts: { repo: AccountsRepo; auth: Authenticator; tree: Tree; service: AccountService }
   oplog: OpLogRepo
@@ -56,7 +56,7 @@ export type Deps = {
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
 
-export function buildDeps(config: Config, db: Database, overrides: DepsOverrides = {}): Deps {
+export function buildDeps(config: Config, db: Db, overrides: DepsOverrides = {}): Deps {
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger({ file: config.LOG_FILE, level: config.LOG_LEVEL, now: clock.now })
   const flusher = createFlusher({ db, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })

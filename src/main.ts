@@ -3,12 +3,9 @@
 import { existsSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
-import { Database } from 'bun:sqlite'
 import { createCardsRepo } from './wallet/repo'
-import { createAccountsRepo } from './accounts/repo'
 import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs, settingsHelp } from './config'
-import { backupTo, InstanceLockedError } from './db/open'
-import { migrate } from './db/migrations'
+import { backupTo, InstanceLockedError, openForCheck } from './db/open'
 import { generateKey } from './shared/ids'
 import { startGateway } from './server'
 
@@ -97,13 +94,10 @@ function check(flags: Record<string, string>) {
   const config = configFromProcess(flags)
   const path = join(config.DATA_DIR, 'xgate.db')
   if (!existsSync(path)) fail(`no database at ${path}`)
-  const db = new Database(path, { strict: true })
-  db.exec('PRAGMA busy_timeout=5000')
-  migrate(db)
-  const integrity = (db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>).map((r) => r.integrity_check)
-  const violations = createAccountsRepo(db).invariantViolations()
+  const { db, integrity, close } = openForCheck(path)
+  const violations = createCardsRepo(db).invariantViolations()
   const created = createCardsRepo(db).conservationViolations()
-  db.close()
+  close()
   let ok = true
   if (integrity.length !== 1 || integrity[0] !== 'ok') {
     ok = false

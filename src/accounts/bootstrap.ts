@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { usdToNano } from '../shared/money'
 import { generateKey, hashKey, isKeyFormat, partialKey } from '../shared/ids'
-import type { Database } from 'bun:sqlite'
+import { type Db, withTx } from '../db/tx'
 import type { Account, AccountsRepo } from './repo'
 
 const DAY_MS = 86_400_000
@@ -51,12 +51,12 @@ export type BootstrapResult = { created: boolean; generatedKey?: string }
  * Seeds an empty database. Children of INIT_USERS get their credit as a card minted by root
  * (root's balance is unlimited, so root pays nothing) with a matching ledger row.
  */
-export function bootstrap(db: Database, repo: AccountsRepo, opts: { initUsers?: string; dataDir: string; nowMs: number }): BootstrapResult {
+export function bootstrap(db: Db, repo: AccountsRepo, opts: { initUsers?: string; dataDir: string; nowMs: number }): BootstrapResult {
   if (repo.count() > 0) return { created: false }
   const users: InitUser[] = opts.initUsers
     ? parseInitUsers(opts.initUsers)
     : [{ name: 'root', email: 'root@localhost.localdomain', key: generateKey() }]
-  db.transaction(() => {
+  withTx(db, () => {
     const [root, ...children] = users
     const rootAcc = repo.insert(
       { ...baseAccount(opts.nowMs), id: 1, name: root!.name, email: root!.email, alias: root!.name, keyHash: hashKey(root!.key), keyTail: partialKey(root!.key) },
@@ -76,7 +76,7 @@ export function bootstrap(db: Database, repo: AccountsRepo, opts: { initUsers?: 
         repo.addLedger(child.id, credit, 'recharge', 'INIT_USERS', opts.nowMs)
       }
     }
-  })()
+  })
   if (opts.initUsers) return { created: true }
   const key = users[0]!.key
   writeFileSync(join(opts.dataDir, 'root.key'), key + '\n', { mode: 0o600 })

@@ -1,7 +1,7 @@
 // PUT /x-users/{id} and DELETE /x-users/{id}: field changes with the parent's rules and the
 // limits pushed down the subtree, re-rating, funding and deducting, delete with refunds up the
 // tree. Each is one transaction; the operation log gets one row per kind of change.
-import type { Database } from 'bun:sqlite'
+import type { Db } from '../db/tx'
 import type { OpLogInput, OpLogRepo } from '../logs/repo'
 import { AppError } from '../shared/errors'
 import type { AccountEvent } from '../shared/events'
@@ -19,7 +19,7 @@ import { eventOf, idsOfDna } from './tree'
 import type { Holds } from '../wallet/holds'
 
 type EditorDeps = {
-  db: Database
+  db: Db
   repo: AccountsRepo
   oplog: OpLogRepo
   cards: CardsRepo

@@ -1,7 +1,7 @@
 // The subaccount API's decisions: create, update (fields, re-rating, funding, deducting) and
 // delete, each one synchronous SQLite transaction (account, cards, ledger, operation log) after
 // the write-behind has been flushed, followed by the account events. Plain TypeScript.
-import type { Database } from 'bun:sqlite'
+import { type Db, withTx } from '../db/tx'
 import type { Config } from '../config'
 import type { Flusher } from '../db/flusher'
 import type { OpLogRepo } from '../logs/repo'
@@ -24,7 +24,7 @@ import { parentJson, storedFields } from './render'
 import { eventOf, type Tree } from './tree'
 
 export type AccountServiceDeps = {
-  db: Database
+  db: Db
   repo: AccountsRepo
   oplog: OpLogRepo
   tree: Tree
@@ -66,7 +66,7 @@ export function createAccountService(d: AccountServiceDeps) {
   }
 
   /** One immediate transaction with nothing awaited inside: concurrent writes serialize. */
-  const atomically = <T>(fn: () => T): T => d.db.transaction(fn).immediate()
+  const atomically = <T>(fn: () => T): T => withTx(d.db, fn)
 
   const unique = (patch: Partial<Account>, selfId?: number) => {
     const byName = patch.name === undefined ? null : d.repo.findByName(patch.name)

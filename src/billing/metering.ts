@@ -1,7 +1,7 @@
 // Wires metering: the price book (embedded table + MODEL_PRICES), the hot-path ledger, the usage
 // store and the settler, both stores registered with the write-behind flusher, cached balances
 // dropped on account events.
-import type { Database } from 'bun:sqlite'
+import type { Db } from '../db/tx'
 import { ConfigError, type Config } from '../config'
 import type { Flusher } from '../db/flusher'
 import { createCalendar } from '../limits/daykey'
@@ -35,7 +35,7 @@ export function parseModelPrices(raw: string | undefined): Record<string, PriceE
 
 export function createMetering(opts: {
   config: Config
-  db: Database
+  db: Db
   clock: Clock
   log: Logger
   flusher: Flusher

@@ -1,6 +1,6 @@
 // Decides upstream-key changes: validation, type inference, sealing secrets, the operation log,
 // and keeping the in-memory pool equal to SQLite after every admin write (next request sees it).
-import type { Database } from 'bun:sqlite'
+import { type Db, withTx } from '../db/tx'
 import type { Account } from '../accounts/repo'
 import type { OpLogRepo } from '../logs/repo'
 import type { Clock } from '../shared/clock'
@@ -44,7 +44,7 @@ export function createKeysService(deps: {
   pool: Pool
   oplog: OpLogRepo
   clock: Clock
-  db: Database
+  db: Db
 }) {
   const { repo, vault, pool, oplog, clock } = deps
 
@@ -172,11 +172,11 @@ export function createKeysService(deps: {
       createdAt: now,
       updatedAt: now,
     }
-    const id = deps.db.transaction(() => {
+    const id = withTx(deps.db, () => {
       const newId = repo.insert(fields)
       if (input.Name === undefined) repo.setName(newId, `key-${newId}`)
       return newId
-    })()
+    })
     const key = toPoolKey(repo.findById(id)!)
     pool.put(key)
     return key
@@ -263,7 +263,7 @@ export type Keys = { repo: KeysRepo; pool: Pool; service: KeysService; vault: Va
 
 /** Wires the key feature: vault from DATA_DIR, repo, pool (restored), INIT_KEYS on a new database. */
 export function createKeys(opts: {
-  db: Database
+  db: Db
   dataDir: string
   clock: Clock
   oplog: OpLogRepo

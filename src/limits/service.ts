@@ -1,6 +1,6 @@
 // Wires limits and alerts into a gateway: the windows and monthly spend restored at start and
 // written behind, the gate the proxy calls, spend and alerts fed from settled calls.
-import type { Database } from 'bun:sqlite'
+import type { Db } from '../db/tx'
 import type { Account } from '../accounts/repo'
 import type { Tree } from '../accounts/tree'
 import { createMailer, type MailSettings, type Mailer } from '../alerts/mailer'
@@ -42,7 +42,7 @@ export type Limits = {
 
 export type LimitsDeps = {
   config: Config
-  db: Database
+  db: Db
   clock: Clock
   log: Logger
   flusher: Flusher
