@@ -13,6 +13,7 @@ import { newRequestId } from '../shared/ids'
 import { parseJson, readBody, upstreamJson, upstreamMultipart, type ParsedBody } from './body'
 import { Call, imagesAsked, type CallDeps } from './call'
 import { ROOT_ID } from '../shared/ids'
+import { NANO_PER_USD } from '../shared/money'
 import type { Hold, Holds } from '../wallet/holds'
 import { holdNano } from '../wallet/estimate'
 import type { Endpoint } from './endpoints'
@@ -35,15 +36,8 @@ export type PipelineDeps = {
   call: Omit<CallDeps, 'gate'>
 }
 
-const NANO_PER_USD = 1_000_000_000
-
 const deny = (code: Denial['code'], message: string): never => {
   throw denialToError({ ok: false, code, message })
-}
-
-/** A denial value becomes the one AppError of the call. */
-function check(result: true | Denial): void {
-  if (result !== true) throw denialToError(result)
 }
 
 function priceStep(d: PipelineDeps, ep: Endpoint, mapped: string): ResolvedPrice | undefined {
