@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { call } from '../helpers/gateway'
 import { startProxyEnv, until, usageRows, type ProxyEnv } from '../proxy/fixtures'
+import { child as makeChild, USD } from './helpers'
 
-const USD = 1_000_000_000
 // gpt-4o at 50,000 USD per million tokens in and out: $0.05 (50,000,000 nano-USD) a token.
 const PRICE_PER_TOKEN = 50_000_000
 const PRICES = JSON.stringify({ 'gpt-4o': { input: 50_000, output: 50_000 } })
@@ -20,17 +20,9 @@ beforeAll(async () => {
 afterAll(() => env.close())
 
 const root = () => env.gw.rootKey
-let seq = 0
-
-async function child(credit: number, extra: Record<string, unknown> = {}, parentKey = root()) {
-  const name = `hold${process.pid}x${++seq}`
-  const r = await call(env.gw, 'POST', '/x-users', {
-    key: parentKey,
-    body: { Name: name, Email: `${name}@example.com`, CreditGranted: credit, ...extra },
-  })
-  expect(r.status, r.text).toBe(200)
-  return { id: r.body.User.ID as number, key: r.body.User.SecretKey as string, name }
-}
+/** A child of root with `credit` USD. */
+const child = (credit: number, extra: Record<string, unknown> = {}) =>
+  makeChild(env, root(), credit, extra)
 
 const BODY = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }
 /** The hold of BODY: a token per 4 body characters, plus max_tokens, at the price. */
