@@ -26,7 +26,7 @@ const config = loadConfig(
   { DATA_DIR: dir, TZ: 'UTC', USER_API_MIN_BALANCE: '0', USER_MIN_BALANCE: '1' },
 )
 const store = openStore(dir, { lock: false })
-const deps = buildDeps(config, store.db, { log: createLogger({ level: 'error' }) })
+const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }) })
 bootstrap(store.db, deps.accounts.repo, {
   initUsers: `root::root@example.com::${rootKey}`,
   dataDir: dir,

@@ -37,7 +37,7 @@ const config = loadConfig(
 )
 const clock = createFakeClock(Date.now())
 const store = openStore(dir, { lock: false })
-const deps = buildDeps(config, store.db, { log: createLogger({ level: 'error' }), clock })
+const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }), clock })
 bootstrap(store.db, deps.accounts.repo, {
   initUsers: `root::root@example.com::${generateKey()}`,
   dataDir: dir,

@@ -86,7 +86,7 @@ t0 = performance.now()
 const store = openStore(dir)
 const backfillMs = ms(t0)
 const config = loadConfig({}, { DATA_DIR: dir, TZ: 'UTC', LOG_LEVEL: 'error' })
-const deps = buildDeps(config, store.db, {
+const deps = await buildDeps(config, store, {
   log: createMemoryLogger(),
   clock: { now: () => Date.parse(`${LAST_DAY}T12:00:00Z`) },
 })

@@ -38,7 +38,7 @@ const rootKey = generateKey()
 const clock = createFakeClock(START_MS)
 const config = loadConfig({}, { DATA_DIR: dir, TZ: 'UTC', LOG_LEVEL: 'error' })
 const store = openStore(dir, { lock: false })
-const deps = buildDeps(config, store.db, { log: createLogger({ level: 'error' }), clock })
+const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }), clock })
 bootstrap(store.db, deps.accounts.repo, {
   initUsers: `root::root@scale.example::${rootKey}`,
   dataDir: dir,

@@ -12,6 +12,7 @@ export const ConfigSchema = T.Object({
   HOST: Str('0.0.0.0'),
   PORT: Int(0, 65535, 3443),
   DATA_DIR: T.String({ minLength: 1, default: './data' }),
+  DATABASE_URL: Str(),
   TZ: Str(),
   INIT_USERS: Str(),
   INIT_KEYS: Str(),
@@ -196,7 +197,9 @@ export function loadConfig(
 /** What each setting means, for `xgate serve --help` (one short line each). */
 const MEANING: Record<Key, string> = {
   HOST: 'address the HTTP listener binds', PORT: 'HTTP port (0: any free port)',
-  DATA_DIR: 'folder for xgate.db, root.key, master.key', TZ: 'IANA time zone for days and logs',
+  DATA_DIR: 'folder for xgate.db, root.key, master.key',
+  DATABASE_URL: 'postgres://user:password@host:port/database to keep the records in PostgreSQL (default: SQLite in DATA_DIR)',
+  TZ: 'IANA time zone for days and logs',
   INIT_USERS: 'first start: root::email::key[,name::email::key::credit…]',
   INIT_KEYS: 'first start: secret::providerURL[::type],… upstream keys',
   MODEL_MAPPER: 'default for the MODEL_MAPPER config key', LEVEL_MAPPER: 'model → key level default',

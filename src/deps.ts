@@ -1,6 +1,7 @@
 // The single wiring point: everything a feature needs (config, clock, fetch, log, store, stores)
 // is built here once and handed down as plain objects.
 import type { Db } from './db/tx'
+import type { SqlDb } from './db/sql'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
 import { createAccountsRepo, type AccountsRepo } from './accounts/repo'
@@ -30,6 +31,8 @@ export type Deps = {
   fetch: typeof fetch
   log: Logger
   db: Db
+  /** The SQL seam over the store (SQLite or PostgreSQL). */
+  sql: SqlDb
   flusher: Flusher
   accounts: { repo: AccountsRepo; auth: Authenticator; tree: Tree; service: AccountService }
   oplog: OpLogRepo
@@ -56,7 +59,12 @@ export type Deps = {
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
 
-export function buildDeps(config: Config, db: Db, overrides: DepsOverrides = {}): Deps {
+export async function buildDeps(
+  config: Config,
+  store: { db: Db; sql: SqlDb },
+  overrides: DepsOverrides = {},
+): Promise<Deps> {
+  const { db, sql } = store
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger({ file: config.LOG_FILE, level: config.LOG_LEVEL, now: clock.now })
   const flusher = createFlusher({ db, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })
@@ -100,6 +108,7 @@ export function buildDeps(config: Config, db: Db, overrides: DepsOverrides = {})
     fetch: fetchFn,
     log,
     db,
+    sql,
     flusher,
     accounts: { repo, auth, tree, service },
     oplog,

@@ -47,7 +47,7 @@ export async function startGateway(
   const store: Store = openStore(config.DATA_DIR)
   let deps: Deps
   try {
-    deps = buildDeps(config, store.db, overrides)
+    deps = await buildDeps(config, store, overrides)
   } catch (e) {
     store.close()
     throw e

@@ -5,10 +5,13 @@ import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrate } from './migrations'
+import type { SqlDb } from './sql'
+import { sqliteSql } from './sqlite'
 
 export class InstanceLockedError extends Error {}
 
-export type Store = { db: Database; close(): void; path: string }
+/** The opened store: the SQL seam (`sql`) and, on SQLite, its handle for the engine's own work. */
+export type Store = { db: Database; sql: SqlDb; close(): void; path: string }
 
 function takeLock(dataDir: string): Database {
   const lock = new Database(join(dataDir, 'xgate.lock'), { create: true })
@@ -49,6 +52,7 @@ export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store
   migrate(db)
   return {
     db,
+    sql: sqliteSql(db, path),
     path,
     close() {
       try {
@@ -66,7 +70,7 @@ export function openMemoryStore(): Store {
   const db = new Database(':memory:', { strict: true })
   applyPragmas(db)
   migrate(db)
-  return { db, path: ':memory:', close: () => db.close() }
+  return { db, sql: sqliteSql(db), path: ':memory:', close: () => db.close() }
 }
 
 /** `xgate backup FILE`: a consistent copy via VACUUM INTO, safe while another process serves. */

@@ -4,7 +4,7 @@ import { baseAccount } from '../../src/accounts/bootstrap'
 import { generateKey, hashKey, isKeyFormat, partialKey, sameHash } from '../../src/shared/ids'
 import { makeTestApp } from '../helpers/app'
 
-const t = makeTestApp()
+const t = await makeTestApp()
 const app = t.app.use(adminAuth(t.deps.accounts.auth)).get('/x-whoami', ({ caller }) => ({ id: caller.id, name: caller.name }))
 afterAll(() => t.close())
 

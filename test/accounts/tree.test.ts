@@ -15,10 +15,10 @@ let store: Store
 let deps: Deps
 let root: ReturnType<Deps['accounts']['repo']['findById']> & {}
 
-beforeAll(() => {
+beforeAll(async () => {
   store = openMemoryStore()
   const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', USER_API_MIN_BALANCE: '0' })
-  deps = buildDeps(config, store.db, { clock: createFakeClock(), log: createMemoryLogger() })
+  deps = await buildDeps(config, store, { clock: createFakeClock(), log: createMemoryLogger() })
   bootstrap(store.db, deps.accounts.repo, {
     initUsers: `root::root@example.com::${generateKey()}`,
     dataDir: '/nonexistent',

@@ -4,7 +4,7 @@ import { AppError } from '../../src/shared/errors'
 import { makeTestApp } from '../helpers/app'
 import { call, startTestGateway } from '../helpers/gateway'
 
-const t = makeTestApp()
+const t = await makeTestApp()
 const app = t.app
   .post('/x-echo', ({ body }) => body, { body: T.Object({ Name: T.String({ minLength: 4 }), CreditGranted: T.Number() }) })
   .get('/x-boom', () => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { generateKey, hashKey } from '../../src/shared/ids'
 import { addAccount, addUsage, call, makeApp } from '../reports/fixtures'
 
-const t = makeApp() // 2026-01-15 12:00 UTC
+const t = await makeApp() // 2026-01-15 12:00 UTC
 afterAll(() => t.close())
 const alice = addAccount(t, null, {
   name: 'alice',

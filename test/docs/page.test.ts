@@ -5,7 +5,7 @@ import { afterAll, expect, test } from 'bun:test'
 import { SCALAR_PATH } from '../../src/docs/routes'
 import { makeTestApp } from '../helpers/app'
 
-const t = makeTestApp()
+const t = await makeTestApp()
 afterAll(() => t.close())
 
 async function page(): Promise<string> {

@@ -10,14 +10,14 @@ import { buildDeps, type DepsOverrides } from '../../src/deps'
 import { generateKey } from '../../src/shared/ids'
 import { createMemoryLogger } from '../../src/shared/log'
 
-export function makeTestApp(env: Record<string, string> = {}, overrides: DepsOverrides = {}) {
+export async function makeTestApp(env: Record<string, string> = {}, overrides: DepsOverrides = {}) {
   const rootKey = generateKey()
   // A DATA_DIR of its own (removed by close) for master.key, which seals secrets at rest.
   const dataDir = env.DATA_DIR ? null : mkdtempSync(join(tmpdir(), 'xgate-app-'))
   const config = loadConfig({}, { DATA_DIR: dataDir ?? env.DATA_DIR!, TZ: 'UTC', INIT_USERS: `root::root@example.com::${rootKey}`, ...env })
   const store = openMemoryStore()
   const log = createMemoryLogger()
-  const deps = buildDeps(config, store.db, { log, ...overrides })
+  const deps = await buildDeps(config, store, { log, ...overrides })
   bootstrap(store.db, deps.accounts.repo, { initUsers: config.INIT_USERS, dataDir: config.DATA_DIR, nowMs: deps.clock.now() })
   const app = createApp(deps)
   const request = (method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) => {

@@ -5,7 +5,7 @@ import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 
 // root ─ alice ─ amy ─ ann
 //      └ bob
-const t = makeApp()
+const t = await makeApp()
 afterAll(() => t.close())
 const alice = addAccount(t, null, { name: 'alice' })
 const amy = addAccount(t, alice.account, { name: 'amyyy' })

@@ -23,7 +23,7 @@ const uniq = () => `authz${process.pid}x${++seq}`
 const today = () => new Date().toISOString().slice(0, 10)
 
 type Acc = { id: number; name: string; email: string; dna: string; parentId: number; key: string }
-type TestApp = ReturnType<typeof makeTestApp>
+type TestApp = Awaited<ReturnType<typeof makeTestApp>>
 type Reply = { status: number; text: string; body: any }
 
 /**
@@ -70,7 +70,7 @@ const offlineFetch = (async () =>
   })) as unknown as typeof fetch
 
 async function buildWorld(): Promise<World> {
-  const t = makeTestApp(ENV, { fetch: offlineFetch })
+  const t = await makeTestApp(ENV, { fetch: offlineFetch })
   const acc: Record<string, Acc> = {}
   const root = await must(t, 'GET', '/x-dna/1', t.rootKey)
   acc.root = {
@@ -281,7 +281,7 @@ function requestOf(w: World, route: Route, target: TargetKind | null, n: number)
   return { path, body }
 }
 
-const probe = makeTestApp(ENV)
+const probe = await makeTestApp(ENV)
 const table = routeTable(probe.app)
 probe.close()
 
@@ -294,7 +294,7 @@ test('every route of the app is classified by the rule table', () => {
 })
 
 test('every route but the docs themselves is in the OpenAPI document', async () => {
-  const t = makeTestApp(ENV)
+  const t = await makeTestApp(ENV)
   const doc = (await (await t.app.handle(t.request('GET', '/swagger/json'))).json()) as {
     paths: Record<string, Record<string, unknown>>
   }

@@ -17,11 +17,11 @@ import {
 
 describe('a second app in one process after /swagger was served', () => {
   test('builds and serves /swagger again', async () => {
-    const first = makeTestApp()
+    const first = await makeTestApp()
     const page = await first.app.handle(new Request('http://localhost/swagger'))
     expect(page.status, await page.text()).toBe(200)
     first.close()
-    const second = makeTestApp()
+    const second = await makeTestApp()
     const again = await second.app.handle(new Request('http://localhost/swagger'))
     expect(again.status, await again.text()).toBe(200)
     second.close()
@@ -30,7 +30,7 @@ describe('a second app in one process after /swagger was served', () => {
 
 describe('GET /v1/models under a disabled ancestor', () => {
   test('answers 401 account_disabled, as every proxied call does', async () => {
-    const t = makeTestApp({ USER_API_MIN_BALANCE: '0' })
+    const t = await makeTestApp({ USER_API_MIN_BALANCE: '0' })
     const send = async (method: string, path: string, key: string, body?: unknown) => {
       const res = await t.app.handle(t.request(method, path, { key, body }))
       return { status: res.status, text: await res.text() }
@@ -58,7 +58,7 @@ describe('GET /v1/models under a disabled ancestor', () => {
 
 describe('root-only routes called from under a disabled ancestor', () => {
   test('answer 401 account_disabled, not 403, like every other admin route', async () => {
-    const t = makeTestApp({ USER_API_MIN_BALANCE: '0', API_SERVICES: 'StatsService' })
+    const t = await makeTestApp({ USER_API_MIN_BALANCE: '0', API_SERVICES: 'StatsService' })
     const send = async (method: string, path: string, key: string, body?: unknown) => {
       const res = await t.app.handle(t.request(method, path, { key, body }))
       return { status: res.status, text: await res.text() }
@@ -154,7 +154,7 @@ describe('bodies over the limit', () => {
 
 describe('/x-api with a method that does not exist', () => {
   test('answers 404 not_found, not 501: an unknown route is the caller error', async () => {
-    const t = makeTestApp({ API_SERVICES: 'StatsService,HandlerService' })
+    const t = await makeTestApp({ API_SERVICES: 'StatsService,HandlerService' })
     for (const path of [
       '/x-api/StatsService/NoSuch',
       '/x-api/StatsService/%00',
@@ -175,7 +175,7 @@ describe('/x-api with a method that does not exist', () => {
 
 describe('deeply nested JSON in an admin body', () => {
   test('is a 400 naming the body, not a 500 from the validator running out of stack', async () => {
-    const t = makeTestApp()
+    const t = await makeTestApp()
     for (const [method, path, field, open, close] of [
       ['POST', '/x-users', 'Name', '[', ']'],
       ['POST', '/x-users', 'Name', '{"a":', '}'],
@@ -203,7 +203,7 @@ describe('deeply nested JSON in an admin body', () => {
 
 describe('a body key JavaScript gives a meaning (toString, __proto__)', () => {
   test('is a 400, not a 500 from the validator printing the value', async () => {
-    const t = makeTestApp()
+    const t = await makeTestApp()
     for (const [method, path, body] of [
       ['POST', '/x-news', '{"title":{"toString":0},"content":"c"}'],
       ['POST', '/x-users', '{"Name":[{"toString":1}],"Email":"a@example.com","CreditGranted":5}'],
@@ -285,7 +285,7 @@ describe('a provider refusing a key and quoting it', () => {
 
 describe('EMAIL_PASS set through /x-config', () => {
   test('is sealed in the database and read back after a restart of the settings', async () => {
-    const t = makeTestApp()
+    const t = await makeTestApp()
     const pass = 'smtp-pass-5a1e7c9d'
     const r = await t.app.handle(
       t.request('POST', '/x-config', { key: t.rootKey, body: { EMAIL_PASS: pass } }),

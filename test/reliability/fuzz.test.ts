@@ -26,7 +26,7 @@ import {
 } from './fuzz-values'
 
 const ADMIN_LIMIT = 16_384
-const probe = makeTestApp()
+const probe = await makeTestApp()
 const routes = routeTable(probe.app).routes.filter(isAdmin)
 probe.close()
 

@@ -11,7 +11,7 @@ const START_MS = Date.UTC(2025, 0, 1)
 const YEAR = 's=2025-01-01&e=2025-12-31'
 const RECORDS = 50_000
 const clock = createFakeClock(START_MS)
-const t = makeTestApp({}, { clock })
+const t = await makeTestApp({}, { clock })
 afterAll(() => t.close())
 const tree = buildTree(t.deps, SHAPES.small)
 const users = spread(tree.members, 1_000)

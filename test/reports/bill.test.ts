@@ -5,7 +5,7 @@ import { addAccount, addUsage, call, makeApp } from './fixtures'
 // Tree: root ─ alice ─ amy (level 2) ─ ann
 //                     └ abe
 //            └ bob
-const t = makeApp()
+const t = await makeApp()
 afterAll(() => t.close())
 const alice = addAccount(t, null, { name: 'alice' })
 const amy = addAccount(t, alice.account, { name: 'amyyy', level: 2 })
@@ -167,7 +167,7 @@ describe('GET /x-bill shape', () => {
   })
 
   test('a day starts at midnight in TZ', async () => {
-    const tokyo = makeApp({ TZ: 'Asia/Tokyo' })
+    const tokyo = await makeApp({ TZ: 'Asia/Tokyo' })
     try {
       const r = await call(tokyo, 'GET', '/x-bill?d=2026-01-02', { key: tokyo.rootKey })
       expect(r.status, r.text).toBe(200)

@@ -7,13 +7,13 @@ import { generateKey, hashKey, partialKey } from '../../src/shared/ids'
 import { createFakeClock } from '../../src/shared/clock'
 import { makeTestApp } from '../helpers/app'
 
-export type T = ReturnType<typeof makeTestApp>
+export type T = Awaited<ReturnType<typeof makeTestApp>>
 const DAY_MS = 86_400_000
 
 /** A test app on a fake clock (2026-01-15 12:00 UTC unless told). */
-export function makeApp(env: Record<string, string> = {}, startMs?: number) {
+export async function makeApp(env: Record<string, string> = {}, startMs?: number) {
   const clock = createFakeClock(startMs)
-  const t = makeTestApp(env, { clock })
+  const t = await makeTestApp(env, { clock })
   return { ...t, clock }
 }
 

@@ -5,7 +5,7 @@ import { pruneUsage } from '../../src/reports/prune'
 import { percentages } from '../../src/reports/service'
 import { addAccount, addUsage, makeApp } from './fixtures'
 
-const t = makeApp()
+const t = await makeApp()
 afterAll(() => t.close())
 const a = addAccount(t, null)
 const b = addAccount(t, a.account)

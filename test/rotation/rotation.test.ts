@@ -3,7 +3,7 @@ import { generateKey, hashKey } from '../../src/shared/ids'
 import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 
 // 2026-01-15 20:00 UTC is already 2026-01-16 in Tokyo.
-const t = makeApp({ TZ: 'Asia/Tokyo' }, Date.parse('2026-01-15T20:00:00Z'))
+const t = await makeApp({ TZ: 'Asia/Tokyo' }, Date.parse('2026-01-15T20:00:00Z'))
 afterAll(() => t.close())
 const alice = addAccount(t, null, { name: 'alice' })
 const bob = addAccount(t, null, { name: 'bobbb' })
@@ -162,8 +162,9 @@ describe('POST /x-root', () => {
   })
 })
 
+const utcApp = await makeApp({ TZ: 'UTC' }, Date.parse('2026-01-15T20:00:00Z'))
 describe('confirm when TZ is UTC', () => {
-  const u = makeApp({ TZ: 'UTC' }, Date.parse('2026-01-15T20:00:00Z'))
+  const u = utcApp
   afterAll(() => u.close())
   const carol = addAccount(u, null, { name: 'carol' })
   test('the error names the one expected string, with no second date', async () => {

@@ -3,7 +3,7 @@ import { buildDeps } from '../../src/deps'
 import { createMemoryLogger } from '../../src/shared/log'
 import { call, makeApp } from '../reports/fixtures'
 
-const t = makeApp({ MODEL_MAPPER: 'gpt-4=gpt-4o' })
+const t = await makeApp({ MODEL_MAPPER: 'gpt-4=gpt-4o' })
 afterAll(() => t.close())
 const rules = () => t.deps.proxy.rules()
 
@@ -31,7 +31,7 @@ test('a POST reaches the proxy rules and the prices before the next call', async
 })
 
 test('stored settings are applied at start, and DELETE restores the environment default', async () => {
-  const again = buildDeps(t.deps.config, t.deps.db, { log: createMemoryLogger(), clock: t.clock })
+  const again = await buildDeps(t.deps.config, t.deps, { log: createMemoryLogger(), clock: t.clock })
   expect(again.proxy.rules().mapModel('gpt-4')).toBe('gpt-4.1')
   expect(again.billing.pricing().lookup('house-model')).toBeDefined()
   const r = await call(t, 'DELETE', '/x-config', {

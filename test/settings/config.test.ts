@@ -8,7 +8,7 @@ import { createMemoryLogger } from '../../src/shared/log'
 import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 
 const ENV = { MODEL_MAPPER: 'gpt-4=gpt-4o', EMAIL_PASS: 'env-secret', SWITCH_OVER: '1=2' }
-const t = makeApp(ENV)
+const t = await makeApp(ENV)
 afterAll(() => t.close())
 const user = addAccount(t, null, { creditUsd: 100 })
 const changes: string[][] = []
