@@ -1,22 +1,36 @@
-// HTTP of the dashboard: GET /dashboard/x-user-status and /dashboard/x-user-info for any account.
+// HTTP of the dashboard: GET /dashboard/x-user-status, /dashboard/x-user-info and
+// /dashboard/x-user-requests for any account.
 import { Elysia } from 'elysia'
 import { adminAuth } from '../accounts/auth'
 import { createCardsRepo } from '../wallet/repo'
 import type { Deps } from '../deps'
 import { gateCaller } from '../reports/ident'
-import { UserInfo, UserStatus } from './model'
+import { RequestsPage, RequestsQuery, UserInfo, UserStatus } from './model'
 import { createDashboardRepo } from './repo'
+import { createRequestsReader } from './requests'
 import { createDashboardService } from './service'
 
 export const dashboardRoutes = (deps: Deps) => {
+  const repo = createDashboardRepo(deps.sql)
   const dashboard = createDashboardService({
-    repo: createDashboardRepo(deps.db),
+    repo,
     accounts: deps.accounts.repo,
     cards: createCardsRepo(deps.db),
     flusher: deps.flusher,
     clock: deps.clock,
     timeZone: deps.config.TZ!,
     live: deps.accounts.service.live,
+    limits: {
+      windowUse: (key) => deps.limits.windows.usage(key),
+      modelLimits: () => deps.settings.modelLimits(),
+    },
+  })
+  const requests = createRequestsReader({
+    repo,
+    lookup: deps.accounts.repo,
+    flusher: deps.flusher,
+    clock: deps.clock,
+    retentionDays: deps.config.USAGE_RETENTION_DAYS,
   })
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'dashboard' })
@@ -29,7 +43,17 @@ export const dashboardRoutes = (deps: Deps) => {
     .get('/dashboard/x-user-info', ({ caller }) => dashboard.info(caller), {
       response: UserInfo,
       detail: {
-        summary: "Your full record: cards, limits, lists, mappers, today's and this month's usage",
+        summary:
+          "Your full record: cards, limits and their current use, lists, mappers, today's and this month's usage",
+        tags: ['Dashboard'],
+      },
+    })
+    .get('/dashboard/x-user-requests', ({ caller, query }) => requests.page(caller, query), {
+      query: RequestsQuery,
+      response: RequestsPage,
+      detail: {
+        summary:
+          'Your latest calls (or, with u, those of an account in your subtree), newest first, within the retention period',
         tags: ['Dashboard'],
       },
     })

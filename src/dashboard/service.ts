@@ -1,6 +1,6 @@
 // The dashboard (§7.1, §7.2): the caller's status line and its full record with cards, limits,
-// lists, mappers and today's and this month's usage. Money in USD of the caller's book units;
-// root's balance is unlimited and shown as null.
+// lists, mappers, today's and this month's usage and the current use of each limit window. Money
+// in USD of the caller's book units; root's balance is unlimited and shown as null.
 import type { Card } from '../wallet/cards'
 import { balanceJson, type LiveOf, userJson } from '../accounts/render'
 import type { CardsRepo } from '../wallet/repo'
@@ -9,6 +9,7 @@ import type { Flusher } from '../db/flusher'
 import { dayKey, monthStart } from '../reports/days'
 import type { Clock } from '../shared/clock'
 import { nanoToUsd } from '../shared/money'
+import { limitUse, type LimitUseDeps } from './limit-use'
 import type { DashboardRepo, UsageSums } from './repo'
 
 export type UsageJson = {
@@ -48,42 +49,44 @@ export function createDashboardService(d: {
   clock: Clock
   timeZone: string
   live: LiveOf
+  limits: LimitUseDeps
 }) {
   /** Unexpired balance after the write-behind has put the latest charges on the cards. */
   const balance = (a: Account, cards: Card[]): number | null => balanceJson(a, cards, d.clock.now())
 
   return {
-    status(caller: Account) {
-      d.flusher.flushNow()
+    async status(caller: Account) {
+      await d.flusher.flushNow()
       return {
         object: 'user_status' as const,
         id: caller.id,
         name: caller.name,
         email: caller.email,
-        balance: balance(caller, d.cards.cardsOf(caller.id)),
+        balance: balance(caller, await d.cards.cardsOf(caller.id)),
         dna: caller.dna,
       }
     },
 
-    info(caller: Account) {
-      d.flusher.flushNow()
+    async info(caller: Account) {
+      await d.flusher.flushNow()
       const a = caller
       const now = d.clock.now()
       const today = dayKey(now, d.timeZone)
       const month = monthStart(today)
-      const days = d.repo.usageByDay(a.id, month, today)
-      const cards = d.cards.cardsOf(a.id)
-      const lifetime = d.repo.lifetime(a.id)
+      const days = await d.repo.usageByDay(a.id, month, today)
+      const cards = await d.cards.cardsOf(a.id)
+      const lifetime = await d.repo.lifetime(a.id)
+      const live = d.live(a.id)
       return {
         object: 'user_info' as const,
         ...userJson(
           a,
           {
             cards,
-            child: d.accounts.childCount(a.id),
+            child: await d.accounts.childCount(a.id),
             requests: lifetime.requests,
             creditUsedNano: lifetime.cost_nano,
-            live: d.live(a.id),
+            live,
           },
           now,
         ),
@@ -91,6 +94,7 @@ export function createDashboardService(d: {
           Today: { date: today, ...usageJson(days.filter((r) => r.day === today)) },
           Month: { month: today.slice(0, 7), ...usageJson(days) },
         },
+        LimitUse: await limitUse(d.limits, a, live.inFlight),
       }
     },
   }
