@@ -1,8 +1,10 @@
 // One admitted call from the upstream request to settlement: the whole-call timer, the client's
-// disconnect, the in-flight mark held until the last byte, the relay of the answer and exactly one
-// settlement whether the call ends, fails or is cancelled.
+// disconnect, the in-flight mark held until the last byte, the relay of the answer (translated to
+// the client's dialect when its model's provider speaks the other) and exactly one settlement
+// whether the call ends, fails or is cancelled.
 import type { Account } from '../accounts/repo'
 import type { ResolvedPrice } from '../billing/pricing'
+import { usageOf } from '../billing/rules'
 import type { CallSummary, Settler } from '../billing/settle'
 import type { InFlight } from '../shared/inflight'
 import type { Clock } from '../shared/clock'
@@ -12,10 +14,17 @@ import type { ParsedBody } from './body'
 import type { Endpoint } from './endpoints'
 import type { LimitsGate, LimitTicket } from './gate'
 import { clientHeaders } from './headers'
-import { Meter, tailUsage, type Tokenizer } from './meter'
-import { anthropicBody, anthropicEvent } from './providers/anthropic'
-import { openaiBody, openaiEvent } from './providers/openai'
+import { Meter, meterAnswer, meterObject, type Tokenizer } from './meter'
+import { anthropicEvent } from './providers/anthropic'
+import { openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
+import {
+  catalogueProvider,
+  DROPPED_HEADER,
+  routeOf,
+  type ProviderOf,
+  type Route,
+} from './translate/route'
 import type { Cancel, Upstream } from './upstream'
 import type { Pool, PoolKey } from '../keys/pool'
 import type { Hold, Holds } from '../wallet/holds'
@@ -35,6 +44,8 @@ export type CallDeps = {
   watch: DeadlineQueue<Call>
   /** Marks the client address online for the account until the call settles. */
   online?: (accountName: string, ip: string) => () => void
+  /** The provider of a mapped model (MODEL_PROVIDERS, then the catalogue). */
+  providerOf?: ProviderOf
 }
 
 export type CallFacts = {
@@ -52,27 +63,9 @@ export type CallFacts = {
   uplinkBytes: number
 }
 
-/**
- * Bodies up to PARSE_FIRST_MAX are parsed whole at once (measured: faster than finding the usage
- * object in a 500-byte chat answer); larger ones have their usage object near the end read first,
- * and are parsed whole up to PARSE_WHOLE_MAX only when it is missing (to estimate).
- */
-const PARSE_FIRST_MAX = 4 * 1024
-const PARSE_WHOLE_MAX = 256 * 1024
 const CLIENT_CLOSED = 499
-const decoder = new TextDecoder()
 
-/** OpenAI makes at most 10 images per call; a larger `n` is refused there, never made. */
-export const MAX_IMAGES_PER_CALL = 10
-
-/**
- * The images a call is billed for: the requested `n` as a whole number from 1 to 10. Billing a
- * raw `n` let one request with `n: 1e300` put its account millions of dollars in debt.
- */
-export function imagesAsked(n: unknown): number {
-  const v = Math.floor(Number(n ?? 1))
-  return Number.isFinite(v) ? Math.min(MAX_IMAGES_PER_CALL, Math.max(1, v)) : 1
-}
+export { imagesAsked, MAX_IMAGES_PER_CALL } from '../billing/rules'
 
 export class Call implements Cancel {
   /** The client left or the whole-call limit passed; `attempt` is the upstream fetch to stop. */
@@ -91,6 +84,8 @@ export class Call implements Cancel {
   private key: PoolKey | null = null
   private ttfbMs: number | null = null
   private hideUsage = false
+  /** undefined until route() ran; null for a native call. */
+  private routed: Route | null | undefined
 
   constructor(
     private readonly deps: CallDeps,
@@ -117,6 +112,30 @@ export class Call implements Cancel {
     else signal.onabort = () => this.abort()
   }
 
+  /**
+   * Where the call goes (once, when forward() asks): null for a native call, else its translated
+   * request and the translation of its answer. Throws a 400 for a request with no translation.
+   */
+  route(): Route | null {
+    if (this.routed !== undefined) return this.routed
+    const f = this.f
+    this.routed = routeOf({
+      endpoint: f.endpoint,
+      json: f.body.json,
+      mappedModel: f.mappedModel,
+      providerOf: this.deps.providerOf ?? catalogueProvider,
+      maxOutputTokens: f.price?.maxOutputTokens,
+      nowMs: f.startedAtMs,
+      promptTokens: (body) => this.deps.tokenizer.prompt(body),
+    })
+    return this.routed
+  }
+
+  /** The upstream's dialect: the route's provider, else the surface's. */
+  private get dialect(): 'openai' | 'anthropic' {
+    return this.routed?.provider ?? this.f.endpoint.surface
+  }
+
   /** Stops the call: the upstream fetch (or its body) in flight is aborted. */
   abort(): void {
     if (this.aborted) return
@@ -138,11 +157,11 @@ export class Call implements Cancel {
       })
     }
     if (up.res) {
+      const headers = clientHeaders(up.res.headers, this.f.requestId)
+      const t = this.routed?.translation
+      if (t) return this.sendTranslated(t.error(up.bytes, up.res.status), headers, 0)
       this.settle(up.res.status, 'end', 0)
-      return new Response(up.res.body, {
-        status: up.res.status,
-        headers: clientHeaders(up.res.headers, this.f.requestId),
-      })
+      return new Response(up.res.body, { status: up.res.status, headers })
     }
     const err = up.error ?? new AppError('no_available_key', 'no upstream key available')
     this.settle(err.status, 'end', 0, !up.key)
@@ -153,27 +172,37 @@ export class Call implements Cancel {
   respond(up: Extract<Upstream, { ok: true }>, hideUsage: boolean): Response {
     const res = up.res
     this.status = res.status
-    this.keyId = up.key.id
-    this.keyName = up.key.name
+    this.keyId = up.key?.id ?? null
+    this.keyName = up.key?.name ?? null
     this.key = up.key
     this.ttfbMs = this.deps.clock.now() - this.f.startedAtMs
-    this.hideUsage = hideUsage
+    const route = this.routed ?? null
+    // A translated stream's usage chunk is for the translator, never relayed as it is.
+    this.hideUsage = route ? false : hideUsage
     const headers = clientHeaders(res.headers, this.f.requestId)
-    if (up.json) return this.respondJson(res.status, up.json, headers)
+    const dropped = route?.translation.dropped
+    if (dropped) headers.set(DROPPED_HEADER, dropped)
+    if (up.json) {
+      if (!route || route.local) return this.respondJson(res.status, up.json, headers)
+      const read = (obj: Record<string, unknown>) => meterObject(obj, this.dialect, this.meter)
+      const out = route.translation.body(up.json, res.status, read)
+      return this.sendTranslated(out, headers, up.json.length)
+    }
     const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream')
     if (!res.body) {
       this.settle(res.status, 'end', 0)
       return new Response(null, { status: res.status, headers })
     }
     if (sse) {
-      const anthropic = this.f.endpoint.type === 'anthropic'
+      const anthropic = this.dialect === 'anthropic'
       const stream = relay(
         res.body,
         {
           onEvent: anthropic
             ? (d) => anthropicEvent(d, this.meter)
             : (d) => openaiEvent(d, this.meter, this.hideUsage),
-          canDrop: hideUsage,
+          canDrop: this.hideUsage,
+          rewrite: route?.translation.stream(),
           onEnd: (how, bytes) => this.settle(this.status, how, bytes),
         },
         () => this.attempt?.abort(),
@@ -190,26 +219,19 @@ export class Call implements Cancel {
 
   /** A JSON answer, read whole by forward(): usage taken from it, settled, sent on. */
   private respondJson(status: number, buf: Uint8Array, headers: Headers): Response {
-    if (status < 400) this.readJson(buf)
+    if (status < 400) meterAnswer(buf, this.dialect, this.meter)
     this.settle(status, 'end', buf.length)
     // An empty body goes as null: a 204 may not carry a body, and on the wire the two are the same.
     const body = buf.length ? (buf as unknown as BodyInit) : null
     return new Response(body, { status, headers })
   }
 
-  /** Small answers parsed whole; larger ones by their usage object near the end (see above). */
-  private readJson(buf: Uint8Array): void {
-    let obj: Record<string, unknown> | null = buf.length <= PARSE_FIRST_MAX ? null : tailUsage(buf)
-    if (!obj?.usage && buf.length <= PARSE_WHOLE_MAX) {
-      try {
-        obj = JSON.parse(decoder.decode(buf))
-      } catch {
-        obj = null
-      }
-    }
-    if (!obj || typeof obj !== 'object') return
-    if (this.f.endpoint.type === 'anthropic') anthropicBody(obj, this.meter)
-    else openaiBody(obj, this.meter)
+  /** A translated JSON answer or error, in the client's dialect; `upBytes`: what was read. */
+  private sendTranslated(out: { status: number; bytes: Uint8Array }, h: Headers, upBytes: number) {
+    this.status = out.status
+    h.set('content-type', 'application/json')
+    this.settle(out.status, 'end', upBytes)
+    return new Response(out.bytes as unknown as BodyInit, { status: out.status, headers: h })
   }
 
   /** Exactly once per call. `release`: nothing reached a provider, so limits get it back. */
@@ -223,7 +245,11 @@ export class Call implements Cancel {
     const whole = this.meter.ended || this.meter.complete
     const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.aborted))
     const finalStatus = clientGone && status < 400 ? CLIENT_CLOSED : status
-    const { usage, estimated } = this.usageOf(status)
+    const ep = f.endpoint
+    const { usage, estimated } = usageOf(
+      { kind: ep.kind, free: ep.free, status, json: f.body.json, price: f.price },
+      this.meter,
+    )
     const summary: CallSummary = {
       requestId: f.requestId,
       startedAtMs: f.startedAtMs,
@@ -231,7 +257,7 @@ export class Call implements Cancel {
       keyId: this.keyId,
       keyName: this.keyName,
       endpoint: f.endpoint.path,
-      surface: f.endpoint.type,
+      surface: f.endpoint.surface,
       model: f.body.model,
       mappedModel: f.mappedModel,
       status: finalStatus,
@@ -260,30 +286,5 @@ export class Call implements Cancel {
       this.offline?.()
       this.doneInFlight()
     }
-  }
-
-  /** Reported usage; for a successful call without it, an estimate when tokens are priced. */
-  private usageOf(status: number): { usage: CallSummary['usage']; estimated: boolean } {
-    const ep = this.f.endpoint
-    const images =
-      ep.kind === 'images' && status < 400 ? imagesAsked(this.f.body.json?.n) : undefined
-    if (ep.free) return { usage: null, estimated: false }
-    const p = this.f.price?.nano
-    const tokenPriced = !p || p.inputPerM > 0n || p.outputPerM > 0n
-    if (status >= 400 || !tokenPriced) {
-      const u = this.meter.usage
-      return {
-        usage: u
-          ? { ...u, images }
-          : images
-            ? { promptTokens: 0, completionTokens: 0, cachedTokens: 0, images }
-            : null,
-        estimated: false,
-      }
-    }
-    const final = this.meter.final(this.f.body.json)
-    return images === undefined
-      ? final
-      : { usage: { ...final.usage, images }, estimated: final.estimated }
   }
 }

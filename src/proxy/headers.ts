@@ -53,6 +53,14 @@ const UPSTREAM_ONLY = [
   'alt-svc',
 ]
 
+/** Headers of one dialect that mean nothing to the other's provider (translated calls only). */
+const ANTHROPIC_ONLY = [
+  'anthropic-version',
+  'anthropic-beta',
+  'anthropic-dangerous-direct-browser-access',
+]
+const OPENAI_ONLY = ['openai-beta']
+
 /** Every name upstreamHeaders() removes, deleted without looking first. */
 const NOT_FORWARDED = [...HOP_BY_HOP, ...CLIENT_ONLY]
 const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
@@ -62,12 +70,14 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/
  * in place (fetch() copies them anyway, and nothing reads the client's headers after this), by
  * deleting the names that must not cross: deleting an absent name costs next to nothing, unlike
  * listing the names present (measured: 0.05 µs a delete, 1.2 µs a listing). Idempotent, so a
- * failover attempt cleans the same object again.
+ * failover attempt cleans the same object again. A translated call also loses the headers of the
+ * client's dialect (its body is JSON in the key's dialect).
  */
 export function upstreamHeaders(
   client: Headers,
   key: PoolKey,
   contentType: string | null,
+  translated = false,
 ): Headers {
   // Headers named in `Connection:` are hop-by-hop too.
   const named = client.get('connection')
@@ -78,6 +88,8 @@ export function upstreamHeaders(
     }
   }
   for (const name of NOT_FORWARDED) client.delete(name)
+  if (translated)
+    for (const name of key.type === 'anthropic' ? OPENAI_ONLY : ANTHROPIC_ONLY) client.delete(name)
   if (contentType) client.set('content-type', contentType)
   client.set('accept-encoding', 'identity')
   if (key.type === 'anthropic') {

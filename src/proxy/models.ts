@@ -11,9 +11,10 @@ import type { Rules } from './rules'
 
 export type ModelEntry = { id: string; ownedBy: KeyType }
 
-const anthropicName = (m: string) => m.startsWith('claude')
-
-/** Names a client may send: priced exact names, plus the exact sources of the mappers. */
+/**
+ * Names a client may send: priced exact names, plus the exact sources of the mappers, each served
+ * by keys of its mapped model's provider (MODEL_PROVIDERS, then the catalogue), on either surface.
+ */
 export function usableModels(
   account: Account,
   policy: Policy,
@@ -28,7 +29,7 @@ export function usableModels(
     if (!policy.modelAllowed(name)) continue
     const mapped = policy.mapModel(name)
     if (!pricing.lookup(mapped)) continue
-    const type: KeyType = anthropicName(mapped) ? 'anthropic' : 'openai'
+    const type: KeyType = rules.providerOf(mapped)
     const first = policy.levelFor(name, mapped)
     const levels = [first]
     for (

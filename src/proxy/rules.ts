@@ -1,7 +1,10 @@
-// Global proxy rules from configuration: MODEL_MAPPER, LEVEL_MAPPER, SWITCH_OVER, RESOURCES, parsed
-// and compiled once (and again when settings change), plus the mapper matcher shared with accounts.
+// Global proxy rules from configuration: MODEL_MAPPER, LEVEL_MAPPER, SWITCH_OVER, RESOURCES,
+// MODEL_PROVIDERS, parsed and compiled once (and again when settings change), plus the mapper
+// matcher shared with accounts.
 import { ConfigError } from '../config'
 import { compilePathList, wildcardMatch } from '../accounts/lists'
+import type { KeyType } from '../keys/repo'
+import { catalogueProvider, type ProviderOf } from './translate/route'
 
 export type Mapper<T> = (model: string) => T | undefined
 
@@ -15,6 +18,8 @@ export type Rules = {
   resources: readonly string[] | null
   /** ALLOW_UNPRICED_MODELS: models without a price are forwarded (and cost nothing). */
   allowUnpriced: boolean
+  /** The provider (key type and dialect) of a mapped model: MODEL_PROVIDERS, then the catalogue. */
+  providerOf: ProviderOf
 }
 
 export type RuleSource = {
@@ -23,6 +28,8 @@ export type RuleSource = {
   SWITCH_OVER?: string
   RESOURCES?: string
   ALLOW_UNPRICED_MODELS?: boolean
+  /** `claude-*=anthropic,gpt-*=openai` (wildcards) or a JSON object. */
+  MODEL_PROVIDERS?: string
 }
 
 /**
@@ -107,6 +114,17 @@ const toLevel = (v: unknown): number => {
   return n
 }
 
+const toProvider = (v: unknown): KeyType => {
+  if (v !== 'openai' && v !== 'anthropic') throw new Error("provider must be 'openai' or 'anthropic'")
+  return v
+}
+
+/** MODEL_PROVIDERS over the catalogue's providers: the first says, the second answers the rest. */
+export function compileProviders(raw: string | undefined): ProviderOf {
+  const table = compileMapper(parsePairs('MODEL_PROVIDERS', raw, toProvider))
+  return (model) => table(model) ?? catalogueProvider(model)
+}
+
 export function compileRules(src: RuleSource): Rules {
   const switchOver = new Map<number, number>()
   const so = parsePairs('SWITCH_OVER', src.SWITCH_OVER, toLevel)
@@ -120,6 +138,7 @@ export function compileRules(src: RuleSource): Rules {
     mapLevel: compileMapper(parsePairs('LEVEL_MAPPER', src.LEVEL_MAPPER, toLevel)),
     switchOver,
     allowUnpriced: src.ALLOW_UNPRICED_MODELS === true,
+    providerOf: compileProviders(src.MODEL_PROVIDERS),
     resourceAllowed: compilePathList(resources),
     resources,
   }

@@ -1,18 +1,27 @@
 // Relays an upstream body to the client chunk by chunk, with backpressure (nothing is read ahead
 // of the client) and bounded memory whatever the length. SSE relays hand every `data:` payload to
-// the meter; when an event may have to be hidden, only whole events are forwarded.
+// the meter; when an event may have to be hidden, only whole events are forwarded; a translated
+// stream has each whole event's bytes replaced by the client's.
 export type RelayEnd = 'end' | 'cancel' | 'error'
 
 export type RelayHooks = {
   /** Sees each SSE data payload; returning true drops its event (only when `canDrop`). */
   onEvent?(data: string): boolean
   canDrop?: boolean
+  /**
+   * Replaces each whole event by what `event` returns for its data payload ('' for nothing);
+   * `end` adds the last bytes when the upstream body ends. The meter (onEvent) still sees each
+   * upstream payload first.
+   */
+  rewrite?: { event(data: string): string; end(): string }
   /** Runs exactly once, when the body ended, failed or the client went away. */
   onEnd(how: RelayEnd, bytes: number): void
 }
 
 /** One SSE line or held event above this is forwarded without being inspected. */
 const MAX_HELD_BYTES = 1024 * 1024
+/** A translated stream cannot forward an event it did not read: it holds up to this, then ends. */
+const MAX_REWRITE_BYTES = 16 * 1024 * 1024
 
 const encoder = new TextEncoder()
 
@@ -93,7 +102,43 @@ export function relay(
     return kept.length === 0 ? new Uint8Array(0) : encoder.encode(kept.join('\n\n') + '\n\n')
   }
 
+  const rewrite = hooks.rewrite
+  /** Rewrite mode: whole events in, the client's bytes for them out. */
+  const rewriteEvents = (complete: Uint8Array): string => {
+    let out = ''
+    for (const ev of decoder.decode(complete).split(/\r?\n\r?\n/)) {
+      let data: string | null = null
+      for (const line of ev.split('\n')) {
+        const d = dataOf(line)
+        if (d !== null) data = data === null ? d : `${data}\n${d}`
+      }
+      if (data === null) continue
+      onEvent?.(data)
+      out += rewrite!.event(data)
+    }
+    return out
+  }
+  const takeRewrite = (chunk: Uint8Array): Uint8Array | null => {
+    const data = held ? concat(held, chunk) : chunk
+    const end = lastBoundary(data)
+    if (end < 0) {
+      if (data.length > MAX_REWRITE_BYTES) throw new Error('an upstream event is too large')
+      held = data
+      return null
+    }
+    held = end < data.length ? data.slice(end) : null
+    const out = rewriteEvents(end === data.length ? data : data.subarray(0, end))
+    return out ? encoder.encode(out) : null
+  }
+  /** The last bytes of a translated stream: the held rest, then the translator's ending. */
+  const rewriteEnd = (): Uint8Array | null => {
+    const out = (held ? rewriteEvents(held) : '') + rewrite!.end()
+    held = null
+    return out ? encoder.encode(out) : null
+  }
+
   const take = (chunk: Uint8Array): Uint8Array | null => {
+    if (rewrite) return takeRewrite(chunk)
     if (!onEvent) return chunk
     if (!hooks.canDrop) {
       scanLines(chunk)
@@ -118,12 +163,17 @@ export function relay(
           try {
             r = await reader.read()
           } catch {
+            const last = rewrite ? rewriteEnd() : null
+            if (last) controller.enqueue(last)
             finish('error')
             controller.close()
             return
           }
           if (r.done) {
-            if (onEvent && !hooks.canDrop) scanLines(null)
+            if (rewrite) {
+              const last = rewriteEnd()
+              if (last) controller.enqueue(last)
+            } else if (onEvent && !hooks.canDrop) scanLines(null)
             else if (held) {
               const rest = filterEvents(held)
               if (rest.length) controller.enqueue(rest)
@@ -134,7 +184,17 @@ export function relay(
             return
           }
           bytes += r.value.length
-          const out = take(r.value)
+          let out: Uint8Array | null
+          try {
+            out = take(r.value)
+          } catch {
+            // Only a translated stream throws here (an event too large to hold): it ends.
+            reader.cancel().catch(() => {})
+            abortUpstream()
+            finish('error')
+            controller.close()
+            return
+          }
           if (out) {
             controller.enqueue(out)
             return

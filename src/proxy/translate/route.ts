@@ -21,12 +21,6 @@ export const catalogueProvider: ProviderOf = (model) =>
 /** The header naming the request parameters the target had no equivalent for. */
 export const DROPPED_HEADER = 'x-xgate-dropped-params'
 
-/** The upstream path of each translatable client path, by upstream dialect. */
-const PEER: Record<string, string> = {
-  '/v1/chat/completions': '/v1/messages',
-  '/v1/messages': '/v1/chat/completions',
-}
-
 /** max_tokens for a Chat request that names none (Messages requires one). */
 const DEFAULT_MAX_TOKENS = 4096
 
@@ -55,18 +49,17 @@ export type Route = {
 /** Null for a native call: it goes to keys of its surface, as it came. */
 export function routeOf(r: RouteInput): Route | null {
   const ep = r.endpoint
-  const surface = ep.type
-  if (!r.json) return null
+  const surface = ep.surface
+  if (!r.json || !ep.peer) return null
   const provider = r.providerOf(r.mappedModel)
   if (provider === surface) return null
   const t = new Translation(surface, provider, r.mappedModel, r.json, r.nowMs)
-  if (ep.kind === 'count_tokens') {
+  if (ep.peer === 'gateway') {
     const n = r.promptTokens(r.json)
     const local = new TextEncoder().encode(JSON.stringify({ input_tokens: n }))
     return { provider, path: ep.path, body: null, local, translation: t }
   }
-  const path = PEER[ep.path]
-  if (!path) return null
+  const path = ep.peer
   const out =
     surface === 'openai'
       ? chatToMessages(r.json, {
@@ -76,6 +69,17 @@ export function routeOf(r: RouteInput): Route | null {
       : messagesToChat(r.json, { model: r.mappedModel })
   t.dropped = out.dropped.header()
   return { provider, path, body: JSON.stringify(out.body), local: null, translation: t }
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+function parse(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes))
+  } catch {
+    return null
+  }
 }
 
 export type StreamTranslator = { event(data: string): string; end(): string }
@@ -103,18 +107,27 @@ export class Translation {
       : chatToMessage(obj, this.model)
   }
 
-  /** An upstream error (status ≥ 400), its body read as far as it was, in the client's dialect. */
-  error(bytes: Uint8Array, status: number): { status: number; body: string } {
-    let parsed: unknown = null
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(bytes))
-    } catch {
-      parsed = null
-    }
-    return {
-      status: errorStatus(status, this.client),
-      body: JSON.stringify(errorBody(parsed, status, this.client)),
-    }
+  /** An upstream error (status ≥ 400), its body as far as it was read, in the client's dialect. */
+  error(bytes: Uint8Array | undefined, status: number): { status: number; bytes: Uint8Array } {
+    const parsed = bytes ? parse(bytes) : null
+    const body = errorBody(parsed, status, this.client)
+    return { status: errorStatus(status, this.client), bytes: encoder.encode(JSON.stringify(body)) }
+  }
+
+  /**
+   * A whole JSON answer of the upstream as the client's bytes. `read` sees the upstream's object
+   * of a success first (the meter takes its usage in the upstream's dialect).
+   */
+  body(
+    bytes: Uint8Array,
+    status: number,
+    read: (obj: Obj) => void,
+  ): { status: number; bytes: Uint8Array } {
+    if (status >= 400) return this.error(bytes, status)
+    const obj = parse(bytes)
+    if (!isObj(obj)) return this.error(undefined, 502)
+    read(obj)
+    return { status, bytes: encoder.encode(JSON.stringify(this.answer(obj))) }
   }
 
   /** A fresh translator for one stream. */
