@@ -56,7 +56,8 @@ export type FakeRequestInfo = {
 
 export type BehaviorFn = (req: FakeRequestInfo) => FakeReply | undefined | void
 
-export type FakeCall = FakeRequestInfo & { bytes: number }
+/** `text`: a JSON body as received, byte for byte (to prove a passthrough). */
+export type FakeCall = FakeRequestInfo & { bytes: number; text?: string }
 
 export type Outcome = 'ok' | 'error' | 'disconnected' | 'aborted'
 export type Counts = Record<Outcome | 'requests', number>
@@ -111,7 +112,9 @@ function keyOf(headers: Headers): string {
   return headers.get('x-api-key') ?? ''
 }
 
-async function readBody(req: Request): Promise<{ body: unknown; bytes: number; bad?: string }> {
+async function readBody(
+  req: Request,
+): Promise<{ body: unknown; bytes: number; bad?: string; text?: string }> {
   if (req.method === 'GET' || req.method === 'HEAD') return { body: undefined, bytes: 0 }
   const raw = await req.arrayBuffer()
   const type = req.headers.get('content-type') ?? ''
@@ -126,8 +129,9 @@ async function readBody(req: Request): Promise<{ body: unknown; bytes: number; b
     return { body: fields, bytes: raw.byteLength }
   }
   if (raw.byteLength === 0) return { body: {}, bytes: 0 }
+  const text = new TextDecoder().decode(raw)
   try {
-    return { body: JSON.parse(new TextDecoder().decode(raw)), bytes: raw.byteLength }
+    return { body: JSON.parse(text), bytes: raw.byteLength, text }
   } catch {
     return { body: undefined, bytes: raw.byteLength, bad: 'request body is not valid JSON' }
   }
@@ -206,7 +210,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     })
     const info: FakeRequestInfo = { index, method: req.method, path, key, headers, body }
     if (maxCalls > 0) {
-      calls.push({ ...info, bytes })
+      calls.push({ ...info, bytes, text: read.text })
       if (calls.length > maxCalls) calls.shift()
     }
     tally.requests++

@@ -242,3 +242,21 @@ describe('no key of the provider', () => {
     }
   })
 })
+
+describe('native calls are untouched', () => {
+  test('an OpenAI model on the OpenAI surface: the very bytes sent, no dropped-params header', async () => {
+    const text =
+      '{ "model" : "gpt-4o-mini",  "messages":[{"role":"user","content":"hi"}], "seed": 1 }'
+    const res = await fetch(env.gw.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: text,
+    })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-xgate-dropped-params')).toBeNull()
+    await res.text()
+    const up = env.up.calls.at(-1)!
+    expect(up.path).toBe('/v1/chat/completions')
+    expect(up.text).toBe(text)
+  })
+})
