@@ -2,6 +2,7 @@
 // docs, and adds one `.use()` per feature.
 import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
+import { consoleRoutes } from './console/routes'
 import { controlRoutes } from './control/routes'
 import { controlBackendOf, keyStatesOf } from './control/start'
 import { dashboardRoutes } from './dashboard/routes'
@@ -182,6 +183,7 @@ export function createApp(deps: Deps) {
     .use(newsRoutes(deps))
     .use(rotationRoutes(deps))
     .use(dashboardRoutes(deps))
+    .use(consoleRoutes())
     .use(proxyRoutes(deps))
     .use(controlRoutes(deps, controlBackendOf(deps), keyStatesOf(deps)))
   return app

@@ -1,0 +1,7 @@
+// Entry of the console page: styles, then the app mounted on #app.
+import 'uplot/dist/uPlot.min.css'
+import { render } from 'preact'
+import { App } from './app'
+import { html } from './html'
+
+render(html`<${App} />`, document.getElementById('app')!)
