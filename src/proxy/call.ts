@@ -18,13 +18,7 @@ import { Meter, meterAnswer, meterObject, type Tokenizer } from './meter'
 import { anthropicEvent } from './providers/anthropic'
 import { openaiEvent } from './providers/openai'
 import { relay, type RelayEnd } from './stream'
-import {
-  catalogueProvider,
-  DROPPED_HEADER,
-  routeOf,
-  type ProviderOf,
-  type Route,
-} from './translate/route'
+import { callRoute, DROPPED_HEADER, type ProviderOf, type Route } from './translate/route'
 import type { Cancel, Upstream } from './upstream'
 import type { Pool, PoolKey } from '../keys/pool'
 import type { Hold, Holds } from '../wallet/holds'
@@ -112,22 +106,10 @@ export class Call implements Cancel {
     else signal.onabort = () => this.abort()
   }
 
-  /**
-   * Where the call goes (once, when forward() asks): null for a native call, else its translated
-   * request and the translation of its answer. Throws a 400 for a request with no translation.
-   */
+  /** Where the call goes (forward() asks once): null when native; throws a 400 if untranslatable. */
   route(): Route | null {
-    if (this.routed !== undefined) return this.routed
-    const f = this.f
-    this.routed = routeOf({
-      endpoint: f.endpoint,
-      json: f.body.json,
-      mappedModel: f.mappedModel,
-      providerOf: this.deps.providerOf ?? catalogueProvider,
-      maxOutputTokens: f.price?.maxOutputTokens,
-      nowMs: f.startedAtMs,
-      promptTokens: (body) => this.deps.tokenizer.prompt(body),
-    })
+    if (this.routed === undefined)
+      this.routed = callRoute(this.f, this.deps.providerOf, this.deps.tokenizer)
     return this.routed
   }
 
@@ -145,6 +127,7 @@ export class Call implements Cancel {
 
   /** The answer the client gets when no upstream answered usefully; settles the call. */
   fail(up: Extract<Upstream, { ok: false }>): Response {
+    if (up.refused && up.error) this.refuse(up.error)
     if (up.key) {
       this.keyId = up.key.id
       this.keyName = up.key.name
@@ -234,13 +217,30 @@ export class Call implements Cancel {
     return new Response(out.bytes as unknown as BodyInit, { status: out.status, headers: h })
   }
 
-  /** Exactly once per call. `release`: nothing reached a provider, so limits get it back. */
-  settle(status: number, how: RelayEnd, downlinkBytes: number, release = false): void {
+  /**
+   * Bad input found after admission (a field with no translation): undone like a refusal before
+   * it — limits and hold given back, no usage record, nothing billed — and thrown to the client.
+   */
+  private refuse(err: AppError): never {
+    this.settle(err.status, 'end', 0, true, false)
+    throw err
+  }
+
+  /**
+   * Exactly once per call. `release`: nothing reached a provider, so limits get it back;
+   * `record` false: nor is the call recorded (its request was refused).
+   */
+  settle(status: number, how: RelayEnd, downlinkBytes: number, release = false, record = true) {
     if (this.settled) return
     this.settled = true
     this.deps.deadlines.cancel(this.deadline)
     this.deps.watch.cancel(this.watched)
     const f = this.f
+    if (!record) {
+      this.deps.gate.release(f.ticket)
+      this.deps.holds.settle(f.hold, 0)
+      return this.done()
+    }
     // SDKs close the connection right after [DONE]: that is not a client leaving early.
     const whole = this.meter.ended || this.meter.complete
     const clientGone = !whole && (how === 'cancel' || (how === 'error' && this.aborted))
@@ -282,9 +282,14 @@ export class Call implements Cancel {
     } finally {
       // The charge is queued on the ledger above: the hold it replaces is closed after it.
       this.deps.holds.settle(f.hold, costNano)
-      if (this.key) this.deps.keys.done(this.key)
-      this.offline?.()
-      this.doneInFlight()
+      this.done()
     }
+  }
+
+  /** The call's marks cleared: its key's slot, its address online, its place in flight. */
+  private done(): void {
+    if (this.key) this.deps.keys.done(this.key)
+    this.offline?.()
+    this.doneInFlight()
   }
 }

@@ -55,13 +55,17 @@ export type Upstream =
    * gateway answered itself (count_tokens for a model of the other provider).
    */
   | { ok: true; res: Response; key: PoolKey | null; json?: Uint8Array }
-  /** `bytes`: the body of `res` as read (to translate it for the client). */
+  /**
+   * `bytes`: the body of `res` as read (to translate it for the client). `refused`: the request
+   * itself could not be sent (no translation for one of its fields); no provider was contacted.
+   */
   | {
       ok: false
       error: AppError | null
       res: Response | null
       key: PoolKey | null
       bytes?: Uint8Array
+      refused?: boolean
     }
 
 type Failed = Extract<Upstream, { ok: false }>
@@ -206,7 +210,7 @@ function targetOf(plan: UpstreamPlan): Target | Upstream {
   try {
     route = plan.cancel.route?.() ?? null
   } catch (e) {
-    return { ok: false, error: routeFailure(e), res: null, key: null }
+    return { ok: false, error: routeFailure(e), res: null, key: null, refused: true }
   }
   if (!route) {
     const ep = plan.endpoint

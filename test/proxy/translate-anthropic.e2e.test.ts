@@ -5,14 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { estimatePromptTokens } from '../../src/billing/tokens'
-import {
-  OPENAI_SECRET,
-  addAccount,
-  startProxyEnv,
-  until,
-  usageRows,
-  type ProxyEnv,
-} from './fixtures'
+import { OPENAI_SECRET, addAccount, startProxyEnv, usageRows, type ProxyEnv } from './fixtures'
 
 let env: ProxyEnv
 let client: Anthropic
@@ -33,14 +26,19 @@ const tool = {
 
 beforeAll(async () => {
   env = await startProxyEnv({}, { promptTokens: 100, cachedTokens: 40, completionTokens: 20 })
-  const a = addAccount(env.gw, { creditUsd: 50 })
+  const a = await addAccount(env.gw, { creditUsd: 50 })
   key = a.key
   accountId = a.account.id
   client = new Anthropic({ apiKey: key, baseURL: env.gw.url, maxRetries: 0 })
 })
 afterAll(() => env.close())
 
-const lastRow = () => usageRows(env.gw, accountId).at(-1)
+const lastRow = async () => (await usageRows(env.gw, accountId)).at(-1)
+/** Waits for the last usage row to satisfy `ok` (a stream settles after its last byte). */
+async function untilRow(ok: (row: any) => boolean, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(await lastRow()); await Bun.sleep(5))
+    if (Date.now() > end) throw new Error('usage row not written in time')
+}
 
 describe('Anthropic SDK → OpenAI model', () => {
   test('messages.create: a chat request upstream with Bearer auth, a message back', async () => {
@@ -71,13 +69,13 @@ describe('Anthropic SDK → OpenAI model', () => {
 
   test('billed like the native chat call of the same tokens, to the nano-dollar', async () => {
     await client.messages.create(req)
-    const translated = lastRow()
+    const translated = await lastRow()
     const native = new OpenAI({ apiKey: key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
     await native.chat.completions.create({
       model,
       messages: [{ role: 'user', content: 'Say hello' }],
     })
-    const direct = lastRow()
+    const direct = await lastRow()
     expect(direct.request_id).not.toBe(translated.request_id)
     for (const f of [
       'prompt_tokens',
@@ -122,7 +120,7 @@ describe('Anthropic SDK → OpenAI model', () => {
       output_tokens: 20,
     })
     expect((env.up.calls.at(-1)!.body as any).stream_options).toEqual({ include_usage: true })
-    await until(() => lastRow()?.endpoint === '/v1/messages' && lastRow().cost_nano === 24_000)
+    await untilRow((r) => r?.endpoint === '/v1/messages' && r.cost_nano === 24_000)
   })
 
   test('a tool loop: tool_use (streamed, with inputJson events), tool_result back, then text', async () => {
@@ -180,7 +178,7 @@ describe('Anthropic SDK → OpenAI model', () => {
     expect(n.input_tokens).toBe(estimatePromptTokens(body))
     expect(n.input_tokens).toBeGreaterThan(5)
     expect(env.up.tally.requests).toBe(before)
-    expect(lastRow()).toMatchObject({
+    expect(await lastRow()).toMatchObject({
       endpoint: '/v1/messages/count_tokens',
       cost_nano: 0,
       status: 200,
@@ -200,11 +198,13 @@ describe('Anthropic SDK → OpenAI model', () => {
       env.up.setBehavior(undefined)
     }
     const before = env.up.tally.requests
+    const rows = (await usageRows(env.gw, accountId)).length
     const bad = await client.messages
       .create({ ...req, tools: [{ type: 'web_search_20250305', name: 'web_search' }] })
       .catch((x) => x)
     expect(bad).toBeInstanceOf(Anthropic.BadRequestError)
     expect(bad.message).toContain('tools[0].type')
     expect(env.up.tally.requests).toBe(before)
+    expect((await usageRows(env.gw, accountId)).length).toBe(rows)
   })
 })

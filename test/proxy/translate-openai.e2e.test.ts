@@ -4,14 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
-import {
-  ANTHROPIC_SECRET,
-  addAccount,
-  startProxyEnv,
-  until,
-  usageRows,
-  type ProxyEnv,
-} from './fixtures'
+import { ANTHROPIC_SECRET, addAccount, startProxyEnv, usageRows, type ProxyEnv } from './fixtures'
 
 let env: ProxyEnv
 let client: OpenAI
@@ -36,14 +29,19 @@ beforeAll(async () => {
     {},
     { promptTokens: 100, cachedTokens: 40, cacheCreationTokens: 10, completionTokens: 20 },
   )
-  const a = addAccount(env.gw, { creditUsd: 50 })
+  const a = await addAccount(env.gw, { creditUsd: 50 })
   key = a.key
   accountId = a.account.id
   client = new OpenAI({ apiKey: key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
 })
 afterAll(() => env.close())
 
-const lastRow = () => usageRows(env.gw, accountId).at(-1)
+const lastRow = async () => (await usageRows(env.gw, accountId)).at(-1)
+/** Waits for the last usage row to satisfy `ok` (a stream settles after its last byte). */
+async function untilRow(ok: (row: any) => boolean, ms = 2000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(await lastRow()); await Bun.sleep(5))
+    if (Date.now() > end) throw new Error('usage row not written in time')
+}
 
 describe('OpenAI SDK → Claude model', () => {
   test('plain: a Messages request upstream, a chat.completion back, dropped params named', async () => {
@@ -76,14 +74,14 @@ describe('OpenAI SDK → Claude model', () => {
 
   test('billed like the native Messages call of the same tokens, to the nano-dollar', async () => {
     await client.chat.completions.create({ model, messages: msgs })
-    const translated = lastRow()
+    const translated = await lastRow()
     const native = new Anthropic({ apiKey: key, baseURL: env.gw.url, maxRetries: 0 })
     await native.messages.create({
       model,
       max_tokens: 64,
       messages: [{ role: 'user', content: 'Say hello' }],
     })
-    const direct = lastRow()
+    const direct = await lastRow()
     expect(direct.request_id).not.toBe(translated.request_id)
     for (const f of [
       'prompt_tokens',
@@ -113,9 +111,7 @@ describe('OpenAI SDK → Claude model', () => {
     expect(text).toBe('Hello from the fake upstream.')
     expect(finishes).toEqual(['stop'])
     expect((env.up.calls.at(-1)!.body as any).stream).toBe(true)
-    await until(
-      () => lastRow()?.endpoint === '/v1/chat/completions' && lastRow().cost_nano === 499_500,
-    )
+    await untilRow((r) => r?.endpoint === '/v1/chat/completions' && r.cost_nano === 499_500)
   })
 
   test('streamed with include_usage: the last chunk has no choices and the usage', async () => {
@@ -210,6 +206,7 @@ describe('OpenAI SDK → Claude model', () => {
       env.up.setBehavior(undefined)
     }
     const before = env.up.tally.requests
+    const rows = (await usageRows(env.gw, accountId)).length
     const bad = await client.chat.completions
       .create({
         model,
@@ -224,6 +221,10 @@ describe('OpenAI SDK → Claude model', () => {
     expect(bad).toBeInstanceOf(OpenAI.BadRequestError)
     expect(bad.param).toBe('messages[0].content[0].type')
     expect(env.up.tally.requests).toBe(before)
+    // Refused like bad input before admission: no usage record, nothing held or counted.
+    expect((await usageRows(env.gw, accountId)).length).toBe(rows)
+    expect(env.gw.deps.holds.heldOf(accountId)).toBe(0)
+    expect(env.gw.deps.holds.callsOf(accountId)).toBe(0)
   })
 })
 
@@ -231,7 +232,7 @@ describe('no key of the provider', () => {
   test('503 no_available_key naming the provider', async () => {
     const solo = await startProxyEnv({ INIT_KEYS: `sk-only-openai-0003::${env.up.url}` })
     try {
-      const a = addAccount(solo.gw, { creditUsd: 5 })
+      const a = await addAccount(solo.gw, { creditUsd: 5 })
       const c = new OpenAI({ apiKey: a.key, baseURL: solo.gw.url + '/v1', maxRetries: 0 })
       const e = await c.chat.completions.create({ model, messages: msgs }).catch((x) => x)
       expect(e.status).toBe(503)

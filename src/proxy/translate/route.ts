@@ -82,6 +82,32 @@ function parse(bytes: Uint8Array): unknown {
   }
 }
 
+/** The facts of an admitted call that decide its route. */
+export type CallFacts = {
+  endpoint: Endpoint
+  body: { json: Obj | null }
+  mappedModel: string
+  price?: { maxOutputTokens?: number }
+  startedAtMs: number
+}
+
+/** A call's route, with the catalogue's providers unless `providerOf` is given. */
+export function callRoute(
+  f: CallFacts,
+  providerOf: ProviderOf | undefined,
+  tokenizer: { prompt(body: unknown): number },
+): Route | null {
+  return routeOf({
+    endpoint: f.endpoint,
+    json: f.body.json,
+    mappedModel: f.mappedModel,
+    providerOf: providerOf ?? catalogueProvider,
+    maxOutputTokens: f.price?.maxOutputTokens,
+    nowMs: f.startedAtMs,
+    promptTokens: (body) => tokenizer.prompt(body),
+  })
+}
+
 export type StreamTranslator = { event(data: string): string; end(): string }
 
 export class Translation {
