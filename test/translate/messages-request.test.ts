@@ -201,3 +201,41 @@ describe('messages → chat: what cannot be translated is a 400 naming the field
     )
   })
 })
+
+describe('messages → chat: tool results with images', () => {
+  test('the text stays in the tool turn; the image follows in a user turn (Chat tool turns are text)', () => {
+    const { body, dropped } = messagesToChat(
+      {
+        max_tokens: 10,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 'toolu_9',
+                content: [
+                  { type: 'text', text: 'Screenshot taken.' },
+                  {
+                    type: 'image',
+                    source: { type: 'base64', media_type: 'image/png', data: 'AAAA' },
+                  },
+                  { type: 'search_result', source: 'x', title: 't', content: [] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      { model: 'gpt-4o' },
+    )
+    expect(body.messages).toEqual([
+      { role: 'tool', tool_call_id: 'toolu_9', content: 'Screenshot taken.' },
+      {
+        role: 'user',
+        content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }],
+      },
+    ])
+    expect(dropped.names).toEqual(['tool_result.content[].search_result'])
+  })
+})

@@ -51,18 +51,27 @@ function userPart(b: Obj, at: string): Obj {
   throw untranslatable(`${at}.type`, `a '${String(b.type)}' block has no equivalent for this model`)
 }
 
-function toolResultText(content: unknown, at: string, dropped: Dropped): string {
+/**
+ * A tool result's text for the tool turn. Chat's tool turns carry text only: its images go to
+ * `images` (sent in the user turn right after the tool turns); other blocks are dropped.
+ */
+function toolResultText(content: unknown, at: string, dropped: Dropped, images: Obj[]): string {
   if (content === undefined || typeof content === 'string') return content ?? ''
   if (!Array.isArray(content))
     throw untranslatable(`${at}.content`, 'must be a string or a list of blocks')
-  for (const c of content) {
-    if (isObj(c)) noteCache(c, dropped)
-    if (isObj(c) && c.type !== 'text') dropped.add('tool_result.content[].' + String(c.type))
-  }
+  content.forEach((c: unknown, k: number) => {
+    if (!isObj(c)) return
+    noteCache(c, dropped)
+    if (c.type === 'image') images.push(userPart(c, `${at}.content[${k}]`))
+    else if (c.type !== 'text') dropped.add('tool_result.content[].' + String(c.type))
+  })
   return textOf(content)
 }
 
-/** One Anthropic turn as one or more Chat messages (tool results become tool turns, first). */
+/**
+ * One Anthropic turn as one or more Chat messages: tool results become tool turns, first; the
+ * rest of a user turn (and the images of its tool results) follows as one user turn.
+ */
 function turnOf(m: Obj, at: string, out: Obj[], dropped: Dropped): void {
   if (m.role !== 'user' && m.role !== 'assistant')
     throw untranslatable(`${at}.role`, "must be 'user' or 'assistant'")
@@ -81,7 +90,7 @@ function turnOf(m: Obj, at: string, out: Obj[], dropped: Dropped): void {
     if (b.type === 'tool_result') {
       if (typeof b.tool_use_id !== 'string')
         throw untranslatable(`${p}.tool_use_id`, 'must be a string')
-      const text = toolResultText(b.content, p, dropped)
+      const text = toolResultText(b.content, p, dropped, parts)
       out.push({
         role: 'tool',
         tool_call_id: b.tool_use_id,
