@@ -66,7 +66,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
   }),
   ep('/v1/completions', 'completions', 'OpenAI legacy completions', { usageOption: true }),
   ep('/v1/embeddings', 'embeddings', 'OpenAI embeddings'),
-  ep('/v1/responses', 'responses', 'OpenAI Responses API'),
+  ep('/v1/responses', 'responses', 'OpenAI Responses API', { peer: '/v1/messages' }),
   ep('/v1/moderations', 'moderations', 'OpenAI moderations', {
     defaultModel: 'omni-moderation-latest',
   }),

@@ -1,16 +1,18 @@
 // Where one call goes and in which dialect: the (mapped) model's provider decides the upstream
 // keys; when it differs from the client's surface on a path that has an equivalent (Chat
-// Completions ⇄ Messages, count_tokens), the request is translated here once and the answer,
-// stream and errors on the way back by a Translation. Native calls get no route work at all.
+// Completions ⇄ Messages, Responses → Messages, count_tokens), the request is translated here
+// once and the answer, stream and errors on the way back by a Translation. Native calls cost one
+// provider lookup.
 import { AppError } from '../../shared/errors'
 import type { KeyType } from '../../keys/repo'
 import type { Endpoint } from '../endpoints'
-import { chatToMessage, errorBody, errorStatus, messageToChat } from './answers'
 import { chatToMessages } from './chat-request'
-import { isObj, type Dialect, type Obj } from './common'
+import type { Obj } from './common'
 import { messagesToChat } from './messages-request'
-import { MessagesToChatStream } from './stream-to-chat'
-import { ChatToMessagesStream } from './stream-to-messages'
+import { responsesToMessages } from './responses-request'
+import { Translation } from './translation'
+
+export { Translation, type StreamTranslator } from './translation'
 
 export type ProviderOf = (model: string) => KeyType
 
@@ -53,33 +55,26 @@ export function routeOf(r: RouteInput): Route | null {
   if (!r.json || !ep.peer) return null
   const provider = r.providerOf(r.mappedModel)
   if (provider === surface) return null
-  const t = new Translation(surface, provider, r.mappedModel, r.json, r.nowMs)
+  const kind = ep.kind === 'responses' ? 'responses' : surface === 'openai' ? 'chat' : 'messages'
+  const t = new Translation(kind, r.mappedModel, r.json, r.nowMs)
   if (ep.peer === 'gateway') {
     const n = r.promptTokens(r.json)
     const local = new TextEncoder().encode(JSON.stringify({ input_tokens: n }))
     return { provider, path: ep.path, body: null, local, translation: t }
   }
   const path = ep.peer
+  const opts = {
+    model: r.mappedModel,
+    defaultMaxTokens: Math.min(r.maxOutputTokens ?? DEFAULT_MAX_TOKENS, DEFAULT_MAX_TOKENS),
+  }
   const out =
-    surface === 'openai'
-      ? chatToMessages(r.json, {
-          model: r.mappedModel,
-          defaultMaxTokens: Math.min(r.maxOutputTokens ?? DEFAULT_MAX_TOKENS, DEFAULT_MAX_TOKENS),
-        })
-      : messagesToChat(r.json, { model: r.mappedModel })
+    kind === 'chat'
+      ? chatToMessages(r.json, opts)
+      : kind === 'responses'
+        ? responsesToMessages(r.json, opts)
+        : messagesToChat(r.json, opts)
   t.dropped = out.dropped.header()
   return { provider, path, body: JSON.stringify(out.body), local: null, translation: t }
-}
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
-function parse(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(decoder.decode(bytes))
-  } catch {
-    return null
-  }
 }
 
 /** The facts of an admitted call that decide its route. */
@@ -106,66 +101,6 @@ export function callRoute(
     nowMs: f.startedAtMs,
     promptTokens: (body) => tokenizer.prompt(body),
   })
-}
-
-export type StreamTranslator = { event(data: string): string; end(): string }
-
-export class Translation {
-  /** x-xgate-dropped-params, when anything was dropped. */
-  dropped: string | null = null
-  private readonly includeUsage: boolean
-
-  constructor(
-    readonly client: Dialect,
-    readonly upstream: Dialect,
-    private readonly model: string,
-    request: Obj,
-    private readonly nowMs: number,
-  ) {
-    this.includeUsage =
-      isObj(request.stream_options) && request.stream_options.include_usage === true
-  }
-
-  /** A successful JSON answer of the upstream, as the client's. */
-  answer(obj: Obj): Obj {
-    return this.client === 'openai'
-      ? messageToChat(obj, this.model, Math.floor(this.nowMs / 1000))
-      : chatToMessage(obj, this.model)
-  }
-
-  /** An upstream error (status ≥ 400), its body as far as it was read, in the client's dialect. */
-  error(bytes: Uint8Array | undefined, status: number): { status: number; bytes: Uint8Array } {
-    const parsed = bytes ? parse(bytes) : null
-    const body = errorBody(parsed, status, this.client)
-    return { status: errorStatus(status, this.client), bytes: encoder.encode(JSON.stringify(body)) }
-  }
-
-  /**
-   * A whole JSON answer of the upstream as the client's bytes. `read` sees the upstream's object
-   * of a success first (the meter takes its usage in the upstream's dialect).
-   */
-  body(
-    bytes: Uint8Array,
-    status: number,
-    read: (obj: Obj) => void,
-  ): { status: number; bytes: Uint8Array } {
-    if (status >= 400) return this.error(bytes, status)
-    const obj = parse(bytes)
-    if (!isObj(obj)) return this.error(undefined, 502)
-    read(obj)
-    return { status, bytes: encoder.encode(JSON.stringify(this.answer(obj))) }
-  }
-
-  /** A fresh translator for one stream. */
-  stream(): StreamTranslator {
-    return this.client === 'openai'
-      ? new MessagesToChatStream({
-          model: this.model,
-          createdS: Math.floor(this.nowMs / 1000),
-          includeUsage: this.includeUsage,
-        })
-      : new ChatToMessagesStream({ model: this.model })
-  }
 }
 
 /** A request that cannot be translated, as the value forward() returns for it. */
