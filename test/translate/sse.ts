@@ -28,6 +28,8 @@ export function events(text: string): Ev[] {
       if (line.startsWith('event: ')) event = line.slice(7)
       else if (line.startsWith('data: ')) data += line.slice(6)
     }
+    // A comment-only block (`: ping`) is no event.
+    if (event === null && data === '') continue
     out.push({ event, data: data === '[DONE]' ? data : JSON.parse(data) })
   }
   return out

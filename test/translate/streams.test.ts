@@ -168,6 +168,13 @@ describe('Anthropic stream → OpenAI chunks', () => {
     expect(chunks.every((c) => c.choices.length === 1 && !('usage' in c))).toBe(true)
   })
 
+  test('pings become SSE comments, which clients skip', async () => {
+    const recorded = payloads(await recording('anthropic-text-tool.sse'))
+    const { pieces } = run(toChat(false), recorded)
+    const at = recorded.findIndex((p) => p.includes('"ping"'))
+    expect(pieces[at]).toBe(': ping\n\n')
+  })
+
   test('an Anthropic error event becomes an OpenAI error chunk', () => {
     const t = toChat(false)
     const out = t.event(

@@ -267,6 +267,8 @@ export class MessagesToResponsesStream {
         return ''
       case 'message_stop':
         return this.complete()
+      case 'ping':
+        return ': ping\n\n'
       case 'error': {
         this.done = true
         const err = errorBody(e, 500, 'openai').error

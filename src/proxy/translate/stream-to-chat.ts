@@ -92,6 +92,9 @@ export class MessagesToChatStream {
       }
       case 'message_stop':
         return this.close()
+      case 'ping':
+        // A comment line: clients skip it, and the connection shows life during long thoughts.
+        return ': ping\n\n'
       case 'error': {
         this.done = true
         return `data: ${JSON.stringify(errorBody(e, 500, 'openai'))}\n\n`
