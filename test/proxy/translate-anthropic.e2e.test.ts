@@ -44,7 +44,9 @@ describe('Anthropic SDK → OpenAI model', () => {
   test('messages.create: a chat request upstream with Bearer auth, a message back', async () => {
     const m = await client.messages.create(req)
     expect(m.type).toBe('message')
-    expect(m.content).toEqual([{ type: 'text', text: 'Hello from the fake upstream.' }])
+    expect(m.content as unknown[]).toEqual([
+      { type: 'text', text: 'Hello from the fake upstream.' },
+    ])
     expect(m.stop_reason).toBe('end_turn')
     // OpenAI's 100 prompt tokens include the 40 cached: Anthropic's input_tokens excludes them.
     expect(m.usage).toMatchObject({
@@ -91,13 +93,12 @@ describe('Anthropic SDK → OpenAI model', () => {
   })
 
   test('cache_control is dropped upstream and named in x-xgate-dropped-params', async () => {
-    const { response } = await client.messages
-      .create({
-        ...req,
-        system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
-        top_k: 5,
-      })
-      .withResponse()
+    // top_k is a Messages parameter this SDK's types leave out: the body is built apart.
+    const body: Anthropic.MessageCreateParamsNonStreaming = {
+      ...req,
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+    }
+    const { response } = await client.messages.create({ ...body, ...{ top_k: 5 } }).withResponse()
     expect(response.headers.get('x-xgate-dropped-params')).toBe('cache_control,top_k')
     expect(JSON.stringify(env.up.calls.at(-1)!.body)).not.toContain('cache_control')
   })
@@ -142,7 +143,9 @@ describe('Anthropic SDK → OpenAI model', () => {
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'Sunny' }] },
       ],
     })
-    expect(second.content).toEqual([{ type: 'text', text: 'Hello from the fake upstream.' }])
+    expect(second.content as unknown[]).toEqual([
+      { type: 'text', text: 'Hello from the fake upstream.' },
+    ])
     const sent = env.up.calls.at(-1)!.body as any
     expect(sent.tool_choice).toBe('none')
     expect(sent.messages.slice(2)).toEqual([
