@@ -111,6 +111,23 @@ describe('OpenAI stream → Anthropic events', () => {
     expect(evs.some((e) => e.event === 'message_stop')).toBe(false)
   })
 
+  test('a refusal streams as text; content_filter is stop_reason refusal', () => {
+    const t = toMessages()
+    const c = (delta: unknown, finish: string | null = null) =>
+      JSON.stringify({ id: 'r', choices: [{ index: 0, delta, finish_reason: finish }] })
+    const out = [
+      c({ role: 'assistant', refusal: "I can't help with that." }),
+      c({}, 'content_filter'),
+      '[DONE]',
+    ]
+    const { evs } = run(t, out)
+    const text = evs
+      .filter((e) => e.data?.delta?.type === 'text_delta')
+      .map((e) => e.data.delta.text)
+    expect(text).toEqual(["I can't help with that."])
+    expect(evs.find((e) => e.event === 'message_delta')!.data.delta.stop_reason).toBe('refusal')
+  })
+
   test('an upstream error chunk becomes an Anthropic error event', () => {
     const t = toMessages()
     const out = t.event('{"error":{"message":"overloaded","type":"server_error"}}')

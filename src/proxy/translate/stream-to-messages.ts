@@ -126,6 +126,8 @@ export class ChatToMessagesStream {
     const reasoning = d.reasoning_content ?? d.reasoning
     if (typeof reasoning === 'string' && reasoning) out += this.text('thinking', reasoning)
     if (typeof d.content === 'string' && d.content) out += this.text('text', d.content)
+    // A refusal is what the model said instead of an answer: the client reads it as text.
+    if (typeof d.refusal === 'string' && d.refusal) out += this.text('text', d.refusal)
     if (Array.isArray(d.tool_calls))
       for (const tc of d.tool_calls) if (isObj(tc)) out += this.tool(tc)
     if (choice && typeof choice.finish_reason === 'string') {
