@@ -11,6 +11,8 @@ export type ConsoleFiles = { html: string; htmlEtag: string; assets: Map<string,
 export const ASSET_PREFIX = '/console/assets/'
 
 const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1)
+/** An entity tag in its quoted form (the compiler's headers give it bare). */
+const quoted = (tag: string) => (tag.startsWith('"') || tag.startsWith('W/') ? tag : `"${tag}"`)
 
 /** The page with every reference to a bundled file (`/x`, `./x`) pointed at ASSET_PREFIX. */
 export function rewriteHtml(html: string, names: readonly string[]): string {
@@ -40,9 +42,9 @@ async function fromEmbedded(files: NonNullable<HTMLBundle['files']>): Promise<Co
       name: baseName(f.path),
       type: f.headers['content-type'],
       body: Bun.file(f.path),
-      etag: f.headers.etag,
+      etag: quoted(f.headers.etag),
     }))
-  return assemble({ text: await Bun.file(entry.path).text(), etag: entry.headers.etag }, assets)
+  return assemble({ text: await Bun.file(entry.path).text(), etag: quoted(entry.headers.etag) }, assets)
 }
 
 /** From source: one in-memory build of the page, minified. */

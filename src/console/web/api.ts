@@ -54,9 +54,10 @@ export async function request<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
+  key: string | null = apiKey.value,
 ): Promise<Answer<T>> {
   const headers: Record<string, string> = { accept: 'application/json' }
-  if (apiKey.value) headers.authorization = `Bearer ${apiKey.value}`
+  if (key) headers.authorization = `Bearer ${key}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {

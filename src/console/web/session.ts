@@ -1,7 +1,7 @@
 // Who is signed in: the key (api.ts keeps it in sessionStorage) and the account's record from
 // /dashboard/x-user-info, refreshed after every change a screen makes.
 import { computed, signal } from '@preact/signals'
-import { apiKey, get, setKey } from './api'
+import { apiKey, get, request, setKey } from './api'
 
 export type Card = { amount: number; balance: number; granted_at: string; expires_at: string; reference?: string }
 export type Use = { limit: number; used: number }
@@ -52,15 +52,12 @@ export async function refreshMe(): Promise<UserInfo> {
   return info
 }
 
-/** Tries the key; keeps it only when xgate accepts it. */
+/** Tries the key; keeps it only once xgate has accepted it. */
 export async function signIn(key: string): Promise<void> {
-  setKey(key.trim())
-  try {
-    await refreshMe()
-  } catch (e) {
-    setKey(null)
-    throw e
-  }
+  const k = key.trim()
+  const info = await request<UserInfo>('GET', '/dashboard/x-user-info', undefined, k)
+  me.value = info.body
+  setKey(k)
 }
 
 export function signOut(): void {
