@@ -183,6 +183,7 @@ function applyOutcome(
   if (o.kind === 'failed') {
     deps.log.warn('upstream attempt failed', { key: key.name, level, error: o.error.message })
     last.res = null
+    last.bytes = undefined
     last.error = o.error
     return null
   }
@@ -191,6 +192,7 @@ function applyOutcome(
     deps.pool.disable(key, reasonOf(o.status, o.body, key.secret))
     // The client's own key is fine: an upstream refusal of ours is a gateway error to it.
     last.res = null
+    last.bytes = undefined
     last.error = new AppError('upstream_error', 'the upstream provider refused the gateway key')
     return null
   }
@@ -200,6 +202,7 @@ function applyOutcome(
     status: o.status,
     headers: o.res.headers,
   })
+  last.bytes = o.body
   last.error = null
   return null
 }
