@@ -81,8 +81,8 @@ type Target = {
 /** What one attempt came to. */
 type Outcome =
   | { kind: 'answer'; res: Response; json?: Uint8Array }
-  /** No usable answer before the first byte: the next key may do better. */
-  | { kind: 'failed'; error: AppError }
+  /** No usable answer before the first byte: the next key may do better (`why` for the log). */
+  | { kind: 'failed'; error: AppError; why: string }
   /** The client left (or the whole-call limit passed) during the attempt. */
   | { kind: 'aborted' }
   /** 401/403: the provider refused our key. */
@@ -135,10 +135,12 @@ async function attempt(
       ? {
           kind: 'failed',
           error: new AppError('upstream_timeout', 'the upstream provider did not answer in time'),
+          why: 'no answer in time',
         }
       : {
           kind: 'failed',
           error: new AppError('upstream_error', 'the upstream provider could not be reached'),
+          why: (e as Error).message,
         }
   }
   deps.firstByte.cancel(deadline)
@@ -155,6 +157,7 @@ async function attempt(
     return {
       kind: 'failed',
       error: new AppError('upstream_error', 'the upstream answer broke off'),
+      why: 'answer broke off',
     }
   }
   cancel.attempt = null
@@ -181,7 +184,7 @@ function applyOutcome(
   deps.pool.failed(key)
   last.key = key
   if (o.kind === 'failed') {
-    deps.log.warn('upstream attempt failed', { key: key.name, level, error: o.error.message })
+    deps.log.warn('upstream attempt failed', { key: key.name, level, error: o.why })
     last.res = null
     last.bytes = undefined
     last.error = o.error
