@@ -195,6 +195,16 @@ describe('OpenAI SDK → Claude model', () => {
     })
   })
 
+  test('the SDK stream helper: finalChatCompletion() of a streamed tool call', async () => {
+    const stream = client.chat.completions.stream({ model, messages: msgs, tools: [weather] })
+    const final = await stream.finalChatCompletion()
+    const call = final.choices[0]!.message
+      .tool_calls![0]! as OpenAI.Chat.ChatCompletionMessageFunctionToolCall
+    expect(final.choices[0]!.finish_reason).toBe('tool_calls')
+    expect(call.function).toEqual({ name: 'get_weather', arguments: '{"query":"fake"}' })
+    expect(call.id).toStartWith('toolu_')
+  })
+
   test('errors in the OpenAI shape: an upstream 400 keeps its words; a bad field is our 400', async () => {
     env.up.setBehavior(() => ({ status: 400, message: 'max_tokens: too large' }))
     try {
