@@ -15,7 +15,7 @@ export const dashboardRoutes = (deps: Deps) => {
   const dashboard = createDashboardService({
     repo,
     accounts: deps.accounts.repo,
-    cards: createCardsRepo(deps.db),
+    cards: createCardsRepo(deps.sql),
     flusher: deps.flusher,
     clock: deps.clock,
     timeZone: deps.config.TZ!,
