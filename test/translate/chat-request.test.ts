@@ -128,7 +128,10 @@ describe('chat → messages: request pairs', () => {
       n: 2,
       stream_options: { include_usage: true },
       stream: true,
+      store: false,
+      top_logprobs: null,
     })
+    // A parameter set to false or null asks for nothing: it is not reported as dropped.
     expect(dropped.header()).toBe('messages[].name,n,frequency_penalty,logprobs,seed')
     expect(body.stream).toBe(true)
     expect(body).not.toHaveProperty('seed')

@@ -7,6 +7,7 @@ import {
   clampTemperature,
   dataUrl,
   Dropped,
+  given,
   isObj,
   textOf,
   untranslatable,
@@ -260,8 +261,8 @@ export function chatToMessages(
   if (choice && body.tools) body.tool_choice = choice
   if (typeof req.user === 'string') body.metadata = { user_id: req.user }
   if (req.n !== undefined && req.n !== null && req.n !== 1) dropped.add('n')
-  for (const k of NO_EQUIVALENT) if (req[k] !== undefined && req[k] !== null) dropped.add(k)
+  for (const k of NO_EQUIVALENT) if (given(req[k])) dropped.add(k)
   for (const k of Object.keys(req))
-    if (!HANDLED.has(k) && !NO_EQUIVALENT.includes(k)) dropped.add(k)
+    if (!HANDLED.has(k) && !NO_EQUIVALENT.includes(k) && given(req[k])) dropped.add(k)
   return { body, dropped }
 }

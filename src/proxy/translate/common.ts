@@ -17,6 +17,9 @@ export function untranslatable(param: string, why: string): AppError {
   return new AppError('bad_request', `${param}: ${why}`, { param })
 }
 
+/** A parameter value that asks for something (null, false and absent ask for nothing). */
+export const given = (v: unknown): boolean => v !== undefined && v !== null && v !== false
+
 /** Parameters with no equivalent in the target, in the order met; sent as x-xgate-dropped-params. */
 export class Dropped {
   readonly names: string[] = []

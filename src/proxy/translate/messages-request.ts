@@ -2,7 +2,7 @@
 // blocks as assistant tool_calls, tool_result blocks as tool turns, image and document sources as
 // data/https URLs, stop_sequences → stop, thinking → reasoning_effort for reasoning models; every
 // cache_control and field without an equivalent is recorded in `dropped`.
-import { Dropped, isObj, openaiReasons, textOf, untranslatable, type Obj } from './common'
+import { Dropped, given, isObj, openaiReasons, textOf, untranslatable, type Obj } from './common'
 
 const NO_EQUIVALENT = ['top_k', 'service_tier', 'container', 'mcp_servers', 'context_management']
 const HANDLED = new Set([
@@ -225,6 +225,7 @@ export function messagesToChat(
   if (body.tools && parallel === false) body.parallel_tool_calls = false
   if (isObj(req.metadata) && typeof req.metadata.user_id === 'string')
     body.user = req.metadata.user_id
-  for (const k of Object.keys(req)) if (!HANDLED.has(k) || NO_EQUIVALENT.includes(k)) dropped.add(k)
+  for (const k of Object.keys(req))
+    if ((!HANDLED.has(k) || NO_EQUIVALENT.includes(k)) && given(req[k])) dropped.add(k)
   return { body, dropped }
 }

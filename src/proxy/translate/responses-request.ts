@@ -3,7 +3,7 @@
 // function_call_output items as tool_use / tool_result blocks, function tools, tool_choice.
 // Stateful features (previous_response_id, conversation, background) have no translation: 400.
 import { chatToMessages } from './chat-request'
-import { Dropped, isObj, textOf, untranslatable, type Obj } from './common'
+import { Dropped, given, isObj, textOf, untranslatable, type Obj } from './common'
 
 /** Responses fields with no Messages equivalent that a stateless call can do without. */
 const NO_EQUIVALENT = [
@@ -150,7 +150,8 @@ export function responsesToMessages(
   const out = chatToMessages(chat, opts)
   const dropped = new Dropped()
   for (const n of out.dropped.names) dropped.add(n === 'reasoning_effort' ? 'reasoning' : n)
-  for (const k of NO_EQUIVALENT) if (req[k] !== undefined && req[k] !== null) dropped.add(k)
-  for (const k of Object.keys(req)) if (!HANDLED.has(k) && !STATEFUL.includes(k)) dropped.add(k)
+  for (const k of NO_EQUIVALENT) if (given(req[k])) dropped.add(k)
+  for (const k of Object.keys(req))
+    if (!HANDLED.has(k) && !STATEFUL.includes(k) && given(req[k])) dropped.add(k)
   return { body: out.body, dropped }
 }
