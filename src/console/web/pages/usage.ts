@@ -4,7 +4,7 @@
 import { useMemo, useState } from 'preact/hooks'
 import { html } from '../html'
 import { get, qs } from '../api'
-import { csv, download, int, usd2 } from '../format'
+import { csv, download, fullUsd, int, usd2 } from '../format'
 import { me } from '../session'
 import { StackedBars } from '../parts/chart'
 import { ErrorLine, Money, useLoad } from '../parts/ui'
@@ -16,8 +16,11 @@ type Report = {
 }
 type Metric = 'cost' | 'tokens' | 'requests'
 
-const METRICS: Record<Metric, { label: string; of: (m: ModelUsage) => number; format: (v: number) => string }> = {
-  cost: { label: 'Cost (USD)', of: (m) => m.cost, format: usd2 },
+/** Axis ticks of small amounts keep three significant digits ($0.000123), larger ones two decimals. */
+const usdTick = (v: number) => (v !== 0 && Math.abs(v) < 0.01 ? `$${Number(v.toPrecision(3))}` : usd2(v))
+
+const METRICS: Record<Metric, { label: string; of: (m: ModelUsage) => number; format: (v: number) => string; axis?: (v: number) => string }> = {
+  cost: { label: 'Cost (USD)', of: (m) => m.cost, format: usd2, axis: usdTick },
   tokens: { label: 'Tokens', of: (m) => m.prompt + m.completion, format: int },
   requests: { label: 'Requests', of: (m) => m.requests, format: int },
 }
@@ -99,7 +102,7 @@ export function Usage() {
     <${ErrorLine} error=${report.error} />
     ${report.data
       ? html`<${StackedBars} xs=${view.xs} stacks=${view.stacks} format=${METRICS[metric].format}
-          title=${`${METRICS[metric].label} by day and model`} />
+          axis=${METRICS[metric].axis} legend=${metric === 'cost' ? fullUsd : undefined} title=${`${METRICS[metric].label} by day and model`} />
         <p>Total: <${Money} usd=${report.data.total_usage.cost} /> in ${int(report.data.total_usage.requests)} requests</p>
         <div class="scroll"><table data-testid="usage-by-model">
           <caption>By model, ${start} to ${end}</caption>

@@ -13,6 +13,10 @@ export function StackedBars(props: {
   xs: number[]
   stacks: Stack[]
   format: (v: number) => string
+  /** Tick labels, when the values need other precision than `format` gives. */
+  axis?: (v: number) => string
+  /** The legend's figure under the cursor (money in full precision). */
+  legend?: (v: number) => string
   title: string
 }) {
   const box = useRef<HTMLDivElement>(null)
@@ -29,8 +33,12 @@ export function StackedBars(props: {
       width: Math.max(280, el.clientWidth),
       height: 280,
       title: props.title,
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
-      axes: [{}, { values: (_u, ticks) => ticks.map(props.format), size: 70 }],
+      // Half a day of room each side, so the first and last bars show whole.
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
+      },
+      axes: [{}, { values: (_u, ticks) => ticks.map(props.axis ?? props.format), size: 80 }],
       series: [
         { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
         ...order.map((i) => ({
@@ -40,7 +48,7 @@ export function StackedBars(props: {
           paths: bars,
           points: { show: false },
           value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) =>
-            idx == null ? '' : props.format(props.stacks[i]!.values[idx] ?? 0),
+            idx == null ? '' : (props.legend ?? props.format)(props.stacks[i]!.values[idx] ?? 0),
         })),
       ],
     }
