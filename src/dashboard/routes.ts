@@ -54,6 +54,11 @@ export const dashboardRoutes = (deps: Deps) => {
       detail: {
         summary:
           'Your latest calls (or, with u, those of an account in your subtree), newest first, within the retention period',
+        description:
+          'One usage record per proxied call: time, model asked and mapped, prompt / cached / completion tokens, ' +
+          'cost charged, status, latency, time to first byte, estimated, request id. `has_more` says whether ' +
+          'another page follows. 400 names the bad parameter in `param`; 404 when `u` names no account in ' +
+          'your subtree (an ancestor or a sibling answers as if it did not exist).',
         tags: ['Dashboard'],
       },
     })
