@@ -27,7 +27,7 @@ const config = loadConfig(
 )
 const store = openStore(dir, { lock: false })
 const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }) })
-bootstrap(store.db, deps.accounts.repo, {
+await bootstrap(store.sql, {
   initUsers: `root::root@example.com::${rootKey}`,
   dataDir: dir,
   nowMs: Date.now(),
@@ -55,41 +55,36 @@ function record(what: string, samples: number[], unit: 'ms' | 'µs' = 'ms') {
   ])
 }
 
-// Build: root → resellers → kids → leaves, one transaction per parent's batch of children.
+// Build: root → resellers → kids → leaves, one transaction per account (as POST /x-users).
 const t0 = performance.now()
-const create = (
+const create = async (
   parent: Account,
   name: string,
   credit: number,
   extra: Record<string, unknown> = {},
 ) =>
-  svc.create(parent, {
+  (await svc.create(parent, {
     Name: name,
     Email: `${name}@bench.example`,
     CreditGranted: credit,
     ...extra,
-  }).User.ID
-const root = repo.findById(1)!
+  })).User.ID
+const root = (await repo.findById(1))!
 const sample: Account[] = []
 let made = 0
 for (let r = 0; r < RESELLERS; r++) {
-  const reseller = repo.findById(create(root, `res-${r}`, KIDS * (LEAVES + 2) + 100))!
+  const reseller = (await repo.findById(await create(root, `res-${r}`, KIDS * (LEAVES + 2) + 100)))!
   made++
-  const kids = store.db.transaction(() =>
-    Array.from({ length: KIDS }, (_, k) =>
-      create(reseller, `kid-${r}-${k}`, LEAVES + 2, { Gear: k % 10 }),
-    ),
-  )()
+  const kids: number[] = []
+  for (let k = 0; k < KIDS; k++) kids.push(await create(reseller, `kid-${r}-${k}`, LEAVES + 2, { Gear: k % 10 }))
   made += kids.length
   for (const kidId of kids) {
-    const kid = repo.findById(kidId)!
+    const kid = (await repo.findById(kidId))!
     if (made >= TOTAL) break
     const n = Math.min(LEAVES, TOTAL - made)
-    store.db.transaction(() => {
-      for (let l = 0; l < n; l++) create(kid, `leaf-${kidId}-${l}`, 1)
-    })()
+    for (let l = 0; l < n; l++) await create(kid, `leaf-${kidId}-${l}`, 1)
     made += n
-    if (sample.length < 1000 && kidId % 3 === 0) sample.push(repo.findById(kidId)!)
+    if (sample.length < 1000 && kidId % 3 === 0) sample.push((await repo.findById(kidId))!)
   }
 }
 const buildMs = ms(t0)
@@ -166,11 +161,11 @@ const plans = ['dna > ? AND dna < ?', 'name = ?', 'email = ?', 'parent_id = ?'].
 })
 
 const width = Math.max(...rows.map((r) => r[0].length))
-console.log(`\naccounts: ${repo.count()} rows, SQLite file under ${dir}\n`)
+console.log(`\naccounts: ${await repo.count()} rows, SQLite file under ${dir}\n`)
 console.log(`${'what'.padEnd(width)}  ${'n'.padStart(6)}  time`)
 for (const [a, b, c] of rows) console.log(`${a.padEnd(width)}  ${b.padStart(6)}  ${c}`)
 console.log('\nquery plans:\n  ' + plans.join('\n  '))
-const v = repo.invariantViolations()
+const v = await svc.cards.invariantViolations()
 console.log(`\nledger invariant: ${v.length === 0 ? 'ok' : `${v.length} accounts FAIL`}`)
 store.close()
 rmSync(dir, { recursive: true, force: true })

@@ -38,7 +38,7 @@ const config = loadConfig(
 const clock = createFakeClock(Date.now())
 const store = openStore(dir, { lock: false })
 const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }), clock })
-bootstrap(store.db, deps.accounts.repo, {
+await bootstrap(store.sql, {
   initUsers: `root::root@example.com::${generateKey()}`,
   dataDir: dir,
   nowMs: Date.now(),
@@ -49,9 +49,9 @@ const repo = deps.accounts.repo
 const t0 = performance.now()
 const ids: number[] = []
 const now = Date.now()
-const insert = (parent: Account, name: string, fields: Partial<Account>) => {
+const insert = async (parent: Account, name: string, fields: Partial<Account>) => {
   const key = generateKey()
-  const a = repo.insert(
+  const a = await repo.insert(
     {
       ...baseAccount(now),
       parentId: parent.id,
@@ -64,14 +64,14 @@ const insert = (parent: Account, name: string, fields: Partial<Account>) => {
     },
     parent.dna,
   )
-  repo.addCard(a.id, 100 * NANO, now, now + 365 * 86_400_000, 'bench')
-  repo.addLedger(a.id, 100 * NANO, 'recharge', 'bench', now)
+  await deps.accounts.service.cards.addCard(a.id, 100 * NANO, now, now + 365 * 86_400_000, 'bench')
+  await deps.accounts.service.cards.addLedger(a.id, 100 * NANO, 'recharge', 'bench', now)
   return a
 }
-const root = repo.findById(1)!
+const root = (await repo.findById(1))!
 for (let r = 0; r < RESELLERS; r++) {
-  store.db.transaction(() => {
-    const reseller = insert(root, `res-${r}`, {
+  store.db.transaction(async () => {
+    const reseller = await insert(root, `res-${r}`, {
       rpm: 100_000,
       rph: 1_000_000,
       tpd: 500_000_000,
@@ -81,7 +81,7 @@ for (let r = 0; r < RESELLERS; r++) {
     ids.push(reseller.id)
     for (let k = 0; k < PER && ids.length < TOTAL; k++) {
       const tokens = k % 2 === 0
-      const a = insert(reseller, `t-${r}-${k}`, {
+      const a = await insert(reseller, `t-${r}-${k}`, {
         rpm: 600,
         rpd: 20_000,
         tpm: tokens ? 100_000 : 0,
@@ -171,8 +171,7 @@ const coldUs = ((cpuS() - c1) * 1e6) / ids.length
 
 // Steady state: random accounts; the write-behind drains the limit store every 200 ms of
 // simulated time (2,000 calls) and upserts its rows, as the flusher does.
-const windowsRepo = createWindowsRepo(store.db)
-const save = store.db.transaction((rows: WindowRow[]) => windowsRepo.save(rows))
+const save = (rows: WindowRow[]) => store.sql.tx((tx) => createWindowsRepo(tx).save(rows))
 let flushS = 0
 let flushedRows = 0
 c1 = cpuS()
@@ -181,7 +180,7 @@ for (let i = 0; i < CHECKS; i++) {
   if (i % 2_000 === 1_999) {
     const f = cpuS()
     const rows = deps.limits.windows.drain()
-    save.immediate(rows)
+    await save(rows)
     flushedRows += rows.length
     flushS += cpuS() - f
   }
@@ -213,7 +212,7 @@ const rows: Array<[string, string]> = [
   ['  gate.settle', us(parts.settle, parts.n)],
 ]
 
-console.log(`\naccounts: ${repo.count()} (${RESELLERS} resellers), built in ${buildS.toFixed(1)} s`)
+console.log(`\naccounts: ${await repo.count()} (${RESELLERS} resellers), built in ${buildS.toFixed(1)} s`)
 console.log(`scopes held: ${stats.scopes}, bucket slots: ${stats.bucketSlots}`)
 console.log(
   `memory: rss ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB\n`,

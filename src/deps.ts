@@ -18,7 +18,7 @@ import { systemClock, type Clock } from './shared/clock'
 import { createEvents, type Events } from './shared/events'
 import { createInFlight, type InFlight } from './shared/inflight'
 import { createLogger, type Logger } from './shared/log'
-import { createSettingsRepo } from './settings/repo'
+import { loadStoredSettings } from './settings/repo'
 import { createSettings, type Settings } from './settings/service'
 import type { RequestMeta } from './shared/request-meta'
 import { createHolds, type Holds } from './wallet/holds'
@@ -67,15 +67,15 @@ export async function buildDeps(
   const { db, sql } = store
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger({ file: config.LOG_FILE, level: config.LOG_LEVEL, now: clock.now })
-  const flusher = createFlusher({ db, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })
-  const repo = createAccountsRepo(db)
+  const flusher = createFlusher({ db: sql, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })
+  const repo = createAccountsRepo(sql)
   const events = createEvents()
   const auth = createAuthenticator(repo)
-  const oplog = createOpLogRepo(db)
+  const oplog = createOpLogRepo(sql)
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
-  const keys = createKeys({ db, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: repo.count() === 0 })
+  const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0 })
   flusher.register(keys.pool)
-  const billing = createMetering({ config, db, clock, log, flusher, events })
+  const billing = createMetering({ config, db: sql, clock, log, flusher, events })
   const stats = createGatewayStats(clock)
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))
@@ -83,18 +83,23 @@ export async function buildDeps(
   // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
   const tree = createTree(repo, events, { max: 100_000 })
   const holds = createHolds()
-  const service = createAccountService({ db, repo, oplog, tree, events, flusher, clock, config, log, holds })
+  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
-  const settings = createSettings(config, createSettingsRepo(db), events, log, keys.vault)
-  const limits = createLimits({ config, db, clock, log, flusher, tree, events, billing, settings, holds })
+  const settings = createSettings(config, await loadStoredSettings(sql), events, log, keys.vault)
+  const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds })
   // Built last, from the parts it calls: no setter after construction.
   const proxy = createProxyService({
     config, clock, fetch: fetchFn, log, auth, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
     gate: limits.gate,
     ancestorsOf: (a) => tree.ancestorsOf(a.id),
+    warm: (a) => {
+      const chain = tree.warm(a.id)
+      const cards = billing.ledger.warm(a.id)
+      return chain && cards ? Promise.all([chain, cards]).then(() => undefined) : (chain ?? cards)
+    },
   })
   const applySettings = () => {
     proxy.reload(settings.ruleSource())

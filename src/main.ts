@@ -90,13 +90,13 @@ async function serve(flags: Record<string, string>) {
   gw.deps.log.flush()
 }
 
-function check(flags: Record<string, string>) {
+async function check(flags: Record<string, string>) {
   const config = configFromProcess(flags)
   const path = join(config.DATA_DIR, 'xgate.db')
   if (!existsSync(path)) fail(`no database at ${path}`)
-  const { db, integrity, close } = openForCheck(path)
-  const violations = createCardsRepo(db).invariantViolations()
-  const created = createCardsRepo(db).conservationViolations()
+  const { sql, integrity, close } = openForCheck(path)
+  const violations = await createCardsRepo(sql).invariantViolations()
+  const created = await createCardsRepo(sql).conservationViolations()
   close()
   let ok = true
   if (integrity.length !== 1 || integrity[0] !== 'ok') {

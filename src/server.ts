@@ -54,7 +54,7 @@ export async function startGateway(
   }
   let generatedRootKey: string | undefined
   try {
-    const boot = bootstrap(store.db, deps.accounts.repo, {
+    const boot = await bootstrap(store.sql, {
       initUsers: config.INIT_USERS,
       dataDir: config.DATA_DIR,
       nowMs: deps.clock.now(),
@@ -71,9 +71,9 @@ export async function startGateway(
    * Every admin path needs a valid key, checked before the framework parses the body: a bad key is
    * 401 whatever the body holds, and an oversize body is 413 before it is read. Null = go on.
    */
-  const admitAdmin = (req: Request, path: string, id: string): Response | null => {
+  const admitAdmin = async (req: Request, path: string, id: string): Promise<Response | null> => {
     try {
-      deps.accounts.auth.authenticate(req.headers)
+      await deps.accounts.auth.authenticate(req.headers)
     } catch (e) {
       return renderThrown(deps, 'UNKNOWN', e, path, id)
     }
@@ -107,7 +107,7 @@ export async function startGateway(
       const admin = !ep && ADMIN_BODY_PATHS.test(path)
       const limit = admin ? config.ADMIN_MAX_BODY_BYTES : config.MAX_BODY_BYTES
       // Admin paths check the key first (admitAdmin); then every body is held to its limit.
-      const refused = admin ? admitAdmin(req, path, meta.id) : null
+      const refused = admin ? await admitAdmin(req, path, meta.id) : null
       // A body arrives within BODY_TIMEOUT_MS (admin: whole; proxied: then at MIN_UPLOAD_RATE).
       const due: DueAt = admin
         ? () => started + config.BODY_TIMEOUT_MS
@@ -216,7 +216,7 @@ export async function startGateway(
     deps.log,
   )
   const stopPruning = startUsagePruning({
-    repo: createReportsRepo(store.db),
+    repo: createReportsRepo(store.sql),
     clock: deps.clock,
     log: deps.log,
     retentionDays: config.USAGE_RETENTION_DAYS,
@@ -235,7 +235,7 @@ export async function startGateway(
       await control?.stop()
       await deps.limits.stop(config.SHUTDOWN_GRACE_MS)
       deps.flusher.stop()
-      deps.flusher.flushNow()
+      await deps.flusher.flushNow()
       deps.log.flush()
       await checkpointer?.stop()
       store.close()

@@ -16,7 +16,9 @@ describe('graceful stop', () => {
         pending = []
         return out
       },
-      write: (rows) => rows.forEach((k) => insert.run(k)),
+      write: async (tx, rows) => {
+        for (const k of rows) await tx.run("INSERT INTO settings (key, value, updated_at) VALUES (?, '1', 0)", [k])
+      },
     })
     await gw.stop()
     const db = new Database(join(gw.dataDir, 'xgate.db'), { readonly: true })

@@ -48,7 +48,7 @@ export function createAccess(d: {
   minApiBalanceUsd: number
   now: () => number
 }) {
-  const find = (id: Ident): Account | null => {
+  const find = async (id: Ident): Promise<Account | null> => {
     switch (id.kind) {
       case 'id':
         return d.repo.findById(id.id)
@@ -56,7 +56,7 @@ export function createAccess(d: {
         return d.repo.findByDna(id.dna)
       case 'email':
         // Names from INIT_USERS may hold '@'; e-mails are stored in lower case.
-        return d.repo.findByEmail(id.email) ?? d.repo.findByName(id.raw)
+        return (await d.repo.findByEmail(id.email)) ?? (await d.repo.findByName(id.raw))
       case 'name':
         return d.repo.findByName(id.name)
       case 'filter':
@@ -66,12 +66,12 @@ export function createAccess(d: {
 
   return {
     /** 401 when the caller or an ancestor is disabled, or a non-root caller's balance is low. */
-    gate(caller: Account): void {
-      if (!d.tree.isUsable(caller)) {
+    async gate(caller: Account): Promise<void> {
+      if (!(await d.tree.usable(caller))) {
         throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
       }
       if (isRoot(caller)) return
-      const balance = balanceOf(d.cards.cardsOf(caller.id), d.now())
+      const balance = balanceOf(await d.cards.cardsOf(caller.id), d.now())
       if (balance < usdToNano(d.minApiBalanceUsd)) {
         throw new AppError(
           'api_balance_too_low',
@@ -80,7 +80,7 @@ export function createAccess(d: {
       }
     },
     /** The one account named by `raw`, which must be the caller or a descendant (else 404). */
-    resolve(caller: Account, raw: string): Account {
+    async resolve(caller: Account, raw: string): Promise<Account> {
       const id = parseIdent(raw)
       if (id.kind === 'filter') {
         throw new AppError(
@@ -89,7 +89,7 @@ export function createAccess(d: {
           { param: 'id' },
         )
       }
-      const a = find(id)
+      const a = await find(id)
       if (!a || !inSubtree(caller, a)) throw notFound(raw)
       return a
     },

@@ -4,8 +4,9 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { usdToNano } from '../shared/money'
 import { generateKey, hashKey, isKeyFormat, partialKey } from '../shared/ids'
-import { type Db, withTx } from '../db/tx'
-import type { Account, AccountsRepo } from './repo'
+import type { SqlDb } from '../db/sql'
+import type { Account } from './repo'
+import { writerOf } from './writer'
 
 const DAY_MS = 86_400_000
 const NAME_RE = /^(?=.*[A-Za-z])[A-Za-z0-9_.@-]{4,63}$/
@@ -51,32 +52,39 @@ export type BootstrapResult = { created: boolean; generatedKey?: string }
  * Seeds an empty database. Children of INIT_USERS get their credit as a card minted by root
  * (root's balance is unlimited, so root pays nothing) with a matching ledger row.
  */
-export function bootstrap(db: Db, repo: AccountsRepo, opts: { initUsers?: string; dataDir: string; nowMs: number }): BootstrapResult {
-  if (repo.count() > 0) return { created: false }
+export async function bootstrap(
+  db: SqlDb,
+  opts: { initUsers?: string; dataDir: string; nowMs: number },
+): Promise<BootstrapResult> {
   const users: InitUser[] = opts.initUsers
     ? parseInitUsers(opts.initUsers)
     : [{ name: 'root', email: 'root@localhost.localdomain', key: generateKey() }]
-  withTx(db, () => {
+  const created = await db.tx(async (tx) => {
+    const w = writerOf(tx)
+    // Counted inside the transaction: of two processes starting on one empty database, one seeds.
+    if ((await w.accounts.count()) > 0) return false
     const [root, ...children] = users
-    const rootAcc = repo.insert(
+    const rootAcc = await w.accounts.insert(
       { ...baseAccount(opts.nowMs), id: 1, name: root!.name, email: root!.email, alias: root!.name, keyHash: hashKey(root!.key), keyTail: partialKey(root!.key) },
       '.',
     )
     for (const u of children) {
       const credit = usdToNano(u.creditUsd ?? 0)
-      const child = repo.insert(
+      const child = await w.accounts.insert(
         {
-          ...baseAccount(opts.nowMs), parentId: rootAcc.id, name: u.name, email: u.email, alias: u.name,
+          ...baseAccount(opts.nowMs), id: await w.accounts.nextId(), parentId: rootAcc.id, name: u.name, email: u.email, alias: u.name,
           keyHash: hashKey(u.key), keyTail: partialKey(u.key), hardLimitNano: credit * 10, softLimitNano: credit * 8,
         },
         rootAcc.dna,
       )
       if (credit > 0) {
-        repo.addCard(child.id, credit, opts.nowMs, opts.nowMs + 365 * DAY_MS, 'INIT_USERS')
-        repo.addLedger(child.id, credit, 'recharge', 'INIT_USERS', opts.nowMs)
+        await w.cards.addCard(child.id, credit, opts.nowMs, opts.nowMs + 365 * DAY_MS, 'INIT_USERS')
+        await w.cards.addLedger(child.id, credit, 'recharge', 'INIT_USERS', opts.nowMs)
       }
     }
+    return true
   })
+  if (!created) return { created: false }
   if (opts.initUsers) return { created: true }
   const key = users[0]!.key
   writeFileSync(join(opts.dataDir, 'root.key'), key + '\n', { mode: 0o600 })

@@ -1,7 +1,7 @@
 // SQL for finding and paging accounts: children by (parent_id, id), subtrees by DNA range
 // (`dna > self AND dna < dnaUpperBound`), filters on indexed columns, per-row counters. Every
 // statement is prepared once per shape of filter; nothing scans the whole table.
-import type { Database } from 'bun:sqlite'
+import { idList, inIdList, type Sql } from '../db/sql'
 import { dnaUpperBound } from '../logs/repo'
 import { rowToAccount, type Account } from './repo'
 
@@ -20,119 +20,98 @@ export type ListFilter = {
   column?: { name: (typeof FILTER_COLUMNS)[keyof typeof FILTER_COLUMNS]; value: number }
 }
 
-type Stmt = ReturnType<Database['prepare']>
-
 export type Directory = ReturnType<typeof createDirectory>
 
-export function createDirectory(db: Database) {
-  const statements = new Map<string, { page: Stmt; count: Stmt }>()
-  const usage = db.prepare(
-    `SELECT COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(cost_nano), 0) AS cost
-     FROM usage_daily WHERE account_id = ?`,
-  )
-  const usageMany = db.prepare(
-    `SELECT account_id AS id, SUM(requests) AS requests, SUM(cost_nano) AS cost FROM usage_daily
-     WHERE account_id IN (SELECT value FROM json_each(?)) GROUP BY account_id`,
-  )
-  const childCounts = db.prepare(
-    `SELECT parent_id AS id, COUNT(*) AS n FROM accounts
-     WHERE parent_id IN (SELECT value FROM json_each(?)) GROUP BY parent_id`,
-  )
-  const subtreeAll = db.prepare('SELECT * FROM accounts WHERE dna >= ? AND dna < ?')
-  const clampStatements = new Map<string, Stmt>()
-
-  function prepared(scope: ListScope, f: ListFilter) {
-    const where: string[] = []
-    if (scope.kind === 'children') where.push('parent_id = $parent')
-    else where.push('dna > $lo AND dna < $hi')
-    if (f.id !== undefined) where.push('id = $id')
-    if (f.name !== undefined) where.push('name = $name')
-    if (f.email !== undefined) where.push('email = $email')
-    if (f.level !== undefined) where.push('level = $level')
-    if (f.dna !== undefined) where.push('dna >= $dlo AND dna < $dhi')
-    if (f.column) where.push(`${f.column.name} = $fv`)
-    const key = where.join(' AND ')
-    let s = statements.get(key)
-    if (!s) {
-      const order = scope.kind === 'children' ? 'id' : 'dna'
-      // Page the ids on the index first, then read just those rows: OFFSET never touches rows.
-      s = {
-        page: db.prepare(
-          `SELECT a.* FROM accounts a JOIN (SELECT id FROM accounts WHERE ${key} ORDER BY ${order}
-           LIMIT $limit OFFSET $offset) p ON a.id = p.id ORDER BY a.${order}`,
-        ),
-        count: db.prepare(`SELECT COUNT(*) AS n FROM accounts WHERE ${key}`),
-      }
-      statements.set(key, s)
-    }
-    return s
+/** The WHERE clause of a page and its values, in order. */
+function whereOf(scope: ListScope, f: ListFilter): { where: string; args: unknown[] } {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (scope.kind === 'children') {
+    where.push('parent_id = ?')
+    args.push(scope.parentId)
+  } else {
+    where.push('dna > ? AND dna < ?')
+    args.push(scope.dna, dnaUpperBound(scope.dna))
   }
-
-  function params(scope: ListScope, f: ListFilter): Record<string, string | number> {
-    const p: Record<string, string | number> = {}
-    if (scope.kind === 'children') p.parent = scope.parentId
-    else Object.assign(p, { lo: scope.dna, hi: dnaUpperBound(scope.dna) })
-    if (f.id !== undefined) p.id = f.id
-    if (f.name !== undefined) p.name = f.name
-    if (f.email !== undefined) p.email = f.email
-    if (f.level !== undefined) p.level = f.level
-    if (f.dna !== undefined) Object.assign(p, { dlo: f.dna, dhi: dnaUpperBound(f.dna) })
-    if (f.column) p.fv = f.column.value
-    return p
+  const eq = (column: string, v: unknown) => {
+    where.push(`${column} = ?`)
+    args.push(v)
   }
+  if (f.id !== undefined) eq('id', f.id)
+  if (f.name !== undefined) eq('name', f.name)
+  if (f.email !== undefined) eq('email', f.email)
+  if (f.level !== undefined) eq('level', f.level)
+  if (f.dna !== undefined) {
+    where.push('dna >= ? AND dna < ?')
+    args.push(f.dna, dnaUpperBound(f.dna))
+  }
+  if (f.column) eq(f.column.name, f.column.value)
+  return { where: where.join(' AND '), args }
+}
 
+export function createDirectory(sql: Sql) {
   return {
     /** One page (children by ID, a subtree in DNA order, so each account precedes its subtree). */
-    page(scope: ListScope, f: ListFilter, limit: number, offset: number): Account[] {
-      const rows = prepared(scope, f).page.all({ ...params(scope, f), limit, offset })
-      return (rows as Record<string, unknown>[]).map(rowToAccount)
+    async page(scope: ListScope, f: ListFilter, limit: number, offset: number): Promise<Account[]> {
+      const { where, args } = whereOf(scope, f)
+      const order = scope.kind === 'children' ? 'id' : 'dna'
+      // Page the ids on the index first, then read just those rows: OFFSET never touches rows.
+      const rows = await sql.all<Record<string, unknown>>(
+        `SELECT a.* FROM accounts a JOIN (SELECT id FROM accounts WHERE ${where} ORDER BY ${order}
+         LIMIT ? OFFSET ?) p ON a.id = p.id ORDER BY a.${order}`,
+        [...args, limit, offset],
+      )
+      return rows.map(rowToAccount)
     },
-    count(scope: ListScope, f: ListFilter): number {
-      return (prepared(scope, f).count.get(params(scope, f)) as { n: number }).n
+    async count(scope: ListScope, f: ListFilter): Promise<number> {
+      const { where, args } = whereOf(scope, f)
+      return (await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM accounts WHERE ${where}`, args))!.n
     },
     /** Lifetime requests and spend (book units) from the daily aggregates. */
-    usageOf(accountId: number): { requests: number; costNano: number } {
-      const r = usage.get(accountId) as { requests: number; cost: number }
-      return { requests: r.requests, costNano: r.cost }
+    async usageOf(accountId: number): Promise<{ requests: number; costNano: number }> {
+      const r = await sql.get<{ requests: number; cost: number }>(
+        `SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) AS requests,
+           CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS cost
+         FROM usage_daily WHERE account_id = ?`,
+        [accountId],
+      )
+      return { requests: r!.requests, costNano: r!.cost }
     },
     /** Lifetime requests and spend of a page of accounts, in one statement (absent = none). */
-    usageOfMany(ids: readonly number[]): Map<number, { requests: number; costNano: number }> {
-      const rows = usageMany.all(JSON.stringify(ids)) as Array<{
-        id: number
-        requests: number
-        cost: number
-      }>
+    async usageOfMany(ids: readonly number[]): Promise<Map<number, { requests: number; costNano: number }>> {
+      const rows = await sql.all<{ id: number; requests: number; cost: number }>(
+        `SELECT account_id AS id, CAST(SUM(requests) AS BIGINT) AS requests, CAST(SUM(cost_nano) AS BIGINT) AS cost
+         FROM usage_daily WHERE ${inIdList(sql, 'account_id')} GROUP BY account_id`,
+        [idList(sql, ids)],
+      )
       return new Map(rows.map((r) => [r.id, { requests: r.requests, costNano: r.cost }]))
     },
     /** Direct children of each of a page of accounts, in one statement (absent = 0). */
-    childCounts(ids: readonly number[]): Map<number, number> {
-      const rows = childCounts.all(JSON.stringify(ids)) as Array<{ id: number; n: number }>
+    async childCounts(ids: readonly number[]): Promise<Map<number, number>> {
+      const rows = await sql.all<{ id: number; n: number }>(
+        `SELECT parent_id AS id, COUNT(*) AS n FROM accounts WHERE ${inIdList(sql, 'parent_id')} GROUP BY parent_id`,
+        [idList(sql, ids)],
+      )
       return new Map(rows.map((r) => [r.id, r.n]))
     },
     /** The account with this DNA and all its descendants. */
-    subtree(dna: string): Account[] {
-      return (subtreeAll.all(dna, dnaUpperBound(dna)) as Record<string, unknown>[]).map(
-        rowToAccount,
-      )
+    async subtree(dna: string): Promise<Account[]> {
+      const rows = await sql.all<Record<string, unknown>>('SELECT * FROM accounts WHERE dna >= ? AND dna < ?', [
+        dna,
+        dnaUpperBound(dna),
+      ])
+      return rows.map(rowToAccount)
     },
     /**
      * Lowers `column` to `cap` on every strict descendant of `dna` whose value is above it, so no
      * account holds a limit above an ancestor's. Returns the accounts changed.
      */
     clampDescendants(dna: string, column: string, cap: number, nowMs: number) {
-      let s = clampStatements.get(column)
-      if (!s) {
-        s = db.prepare(
-          `UPDATE accounts SET ${column} = $cap, updated_at = $now
-           WHERE dna > $lo AND dna < $hi AND ${column} > $cap RETURNING id, name, dna`,
-        )
-        clampStatements.set(column, s)
-      }
-      return s.all({ cap, now: nowMs, lo: dna, hi: dnaUpperBound(dna) }) as Array<{
-        id: number
-        name: string
-        dna: string
-      }>
+      return sql.all<{ id: number; name: string; dna: string }>(
+        `UPDATE accounts SET ${column} = ?1, updated_at = ?2
+         WHERE dna > ?3 AND dna < ?4 AND ${column} > ?1 RETURNING id, name, dna`,
+        [cap, nowMs, dna, dnaUpperBound(dna)],
+      )
     },
   }
 }

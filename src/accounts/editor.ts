@@ -1,8 +1,7 @@
 // PUT /x-users/{id} and DELETE /x-users/{id}: field changes with the parent's rules and the
 // limits pushed down the subtree, re-rating, funding and deducting, delete with refunds up the
 // tree. Each is one transaction; the operation log gets one row per kind of change.
-import type { Db } from '../db/tx'
-import type { OpLogInput, OpLogRepo } from '../logs/repo'
+import type { OpLogInput } from '../logs/repo'
 import { AppError } from '../shared/errors'
 import type { AccountEvent } from '../shared/events'
 import { newRequestId } from '../shared/ids'
@@ -12,25 +11,24 @@ import type { Directory } from './directory-repo'
 import { type AccountInput, buildPatch, CEILINGS, SELF_FIELDS } from './fields'
 import { bad, checkDays, creditNano } from './values'
 import { deductFrom, deleteSubtree, fund, type MoneyCtx, rerate } from '../wallet/moves'
-import type { Account, AccountsRepo } from './repo'
+import type { Account } from './repo'
+import type { Writer } from './writer'
 import { accountColumns } from './repo'
 import { cardsJson, changedJson, parentJson } from './render'
 import { eventOf, idsOfDna } from './tree'
 import type { Holds } from '../wallet/holds'
 
 type EditorDeps = {
-  db: Db
-  repo: AccountsRepo
-  oplog: OpLogRepo
+  /** Reads after the commit (outside a transaction). */
   cards: CardsRepo
   directory: Directory
   access: Access
   now: () => number
-  atomically: <T>(fn: () => T) => T
-  unique: (patch: Partial<Account>, selfId?: number) => void
+  atomically: <T>(fn: (w: Writer) => Promise<T>) => Promise<T>
+  unique: (w: Writer, patch: Partial<Account>, selfId?: number) => Promise<void>
   forbidRootOnly: (caller: Account, input: AccountInput) => void
-  ctxFor: (ref: string) => MoneyCtx
-  flushNow: () => void
+  ctxFor: (ref: string, w: Writer) => MoneyCtx
+  flushNow: () => Promise<unknown>
   publish: (kind: 'changed' | 'deleted', accounts: AccountEvent[]) => void
   /** Money and calls in flight per account (the wallet's holds). */
   holds: Pick<Holds, 'heldOf' | 'escrow'>
@@ -39,24 +37,24 @@ type EditorDeps = {
 const usd = (nano: number) => nano / 1e9
 
 export function createEditor(d: EditorDeps) {
-  const log = (e: Omit<OpLogInput, 'operatorId' | 'operatorDna'>, by: Account) =>
-    d.oplog.record({ ...e, operatorId: by.id, operatorDna: by.dna }, d.now())
+  const log = (w: Writer, e: Omit<OpLogInput, 'operatorId' | 'operatorDna'>, by: Account) =>
+    w.oplog.record({ ...e, operatorId: by.id, operatorDna: by.dna }, d.now())
 
   /** The target re-read inside the transaction, with its parent (itself for root). */
-  const fresh = (id: number) => {
-    const a = d.repo.findById(id)
+  const fresh = async (w: Writer, id: number) => {
+    const a = await w.accounts.findById(id)
     if (!a) throw new AppError('not_found', `account ${id} no longer exists`)
     return a
   }
 
-  function update(
+  async function update(
     caller: Account,
     ident: string,
     input: AccountInput,
     ref = newRequestId(d.now()),
   ) {
-    d.access.gate(caller)
-    const found = d.access.resolve(caller, ident)
+    await d.access.gate(caller)
+    const found = await d.access.resolve(caller, ident)
     if (found.id === caller.id) {
       const other = Object.keys(input).find((k) => !(SELF_FIELDS as readonly string[]).includes(k))
       if (other)
@@ -73,28 +71,28 @@ export function createEditor(d: EditorDeps) {
     }
     const days = checkDays(input.Days, x)
     if (Object.keys(input).length === 0) throw bad('body', 'no field to change')
-    d.flushNow()
+    await d.flushNow()
     const changed: AccountEvent[] = []
-    const out = d.atomically(() => {
-      const before = fresh(found.id)
-      const payer = fresh(caller.id)
-      const parent = before.parentId === null ? before : fresh(before.parentId)
+    const out = await d.atomically(async (w) => {
+      const before = await fresh(w, found.id)
+      const payer = await fresh(w, caller.id)
+      const parent = before.parentId === null ? before : await fresh(w, before.parentId)
       const patch = buildPatch(input, before, parent)
-      d.unique(patch, before.id)
-      const ctx = d.ctxFor(ref)
+      await d.unique(w, patch, before.id)
+      const ctx = d.ctxFor(ref, w)
       let target = before
       if (patch.rates !== undefined && patch.rates !== before.rates) {
-        const floor = d.repo.minChildRates(before.id)
+        const floor = await w.accounts.minChildRates(before.id)
         if (floor !== null && patch.rates > floor) {
           throw bad(
             'Rates',
             `${patch.rates} is above the Rates ${floor} of a child; raise the children first`,
           )
         }
-        rerate(ctx, before, patch.rates)
+        await rerate(ctx, before, patch.rates)
         // CreditGranted is a total in the account's units: it is re-rated with the cards.
         const granted = Math.round(((before.creditGrantedNano ?? 0) * patch.rates) / before.rates)
-        d.repo.update(before.id, { creditGrantedNano: granted })
+        await w.accounts.update(before.id, { creditGrantedNano: granted })
       }
       const fields = Object.fromEntries(
         Object.entries(patch).filter(
@@ -103,13 +101,13 @@ export function createEditor(d: EditorDeps) {
       ) as Partial<Account>
       const clamped: AccountEvent[] = []
       if (Object.keys(fields).length > 0 || x !== 0) {
-        d.repo.update(before.id, { ...fields, updatedAt: ctx.nowMs })
-        target = fresh(before.id)
+        await w.accounts.update(before.id, { ...fields, updatedAt: ctx.nowMs })
+        target = await fresh(w, before.id)
         for (const key of CEILINGS) {
           const v = fields[key]
           if (v === undefined || v === 0) continue
           const [[column]] = accountColumns({ [key]: v })
-          clamped.push(...d.directory.clampDescendants(before.dna, column!, v, ctx.nowMs))
+          clamped.push(...await w.directory.clampDescendants(before.dna, column!, v, ctx.nowMs))
         }
       }
       const ids = { targetId: before.id, targetDna: before.dna }
@@ -118,7 +116,8 @@ export function createEditor(d: EditorDeps) {
         const pushed = clamped.length
           ? { clamped: clamped.length, clampedSample: clamped.slice(0, 20).map((c) => c.name) }
           : {}
-        log(
+        await log(
+          w,
           {
             action: 'update_user',
             ...ids,
@@ -129,12 +128,13 @@ export function createEditor(d: EditorDeps) {
       }
       let money: Record<string, number> = {}
       if (x > 0) {
-        const { costNano } = fund(ctx, payer, target, x, days)
+        const { costNano } = await fund(ctx, payer, target, x, days)
         // CreditGranted: the total granted over the account's life (grants − deductions).
         const total = (target.creditGrantedNano ?? 0) + x
-        d.repo.update(target.id, { creditGrantedNano: total })
+        await w.accounts.update(target.id, { creditGrantedNano: total })
         money = { CreditGranted: usd(total), Granted: usd(x), Cost: usd(costNano) }
-        log(
+        await log(
+          w,
           {
             action: 'recharge',
             ...ids,
@@ -143,9 +143,9 @@ export function createEditor(d: EditorDeps) {
           payer,
         )
       } else if (x < 0) {
-        const r = deductFrom(ctx, payer, target, -x)
+        const r = await deductFrom(ctx, payer, target, -x)
         const total = (target.creditGrantedNano ?? 0) - r.takenNano
-        d.repo.update(target.id, { creditGrantedNano: total })
+        await w.accounts.update(target.id, { creditGrantedNano: total })
         money = { CreditGranted: usd(total), Deducted: usd(r.takenNano), Refund: usd(r.refundNano) }
         const details = {
           ref,
@@ -154,15 +154,15 @@ export function createEditor(d: EditorDeps) {
           taken: usd(r.takenNano),
           refund: usd(r.refundNano),
         }
-        log({ action: 'deduct', ...ids, details }, payer)
+        await log(w, { action: 'deduct', ...ids, details }, payer)
       }
       changed.push(eventOf(target), eventOf(payer), ...clamped)
-      return { payer: fresh(payer.id), target: fresh(target.id), updates, money }
+      return { payer: await fresh(w, payer.id), target: await fresh(w, target.id), updates, money }
     })
     d.publish('changed', changed)
     const nowMs = d.now()
-    const targetCards = d.cards.cardsOf(out.target.id)
-    const parentView = parentJson(out.payer, d.cards.cardsOf(out.payer.id), nowMs)
+    const targetCards = await d.cards.cardsOf(out.target.id)
+    const parentView = parentJson(out.payer, await d.cards.cardsOf(out.payer.id), nowMs)
     const tv = parentJson(out.target, targetCards, nowMs)
     return {
       Action: 'update' as const,
@@ -181,19 +181,20 @@ export function createEditor(d: EditorDeps) {
   }
 
   /** DELETE /x-users/{id}: the target and its subtree; refunds flow up to the target's parent. */
-  function remove(caller: Account, ident: string, ref = newRequestId(d.now())) {
-    d.access.gate(caller)
-    const found = d.access.resolve(caller, ident)
+  async function remove(caller: Account, ident: string, ref = newRequestId(d.now())) {
+    await d.access.gate(caller)
+    const found = await d.access.resolve(caller, ident)
     if (found.id === caller.id) throw new AppError('forbidden', 'you cannot delete yourself')
-    d.flushNow()
-    const out = d.atomically(() => {
-      const top = fresh(found.id)
-      const before = d.cards.cardsOf(top.id)
-      const ctx = d.ctxFor(ref)
-      const subtree = d.directory.subtree(top.dna)
-      const deleted = deleteSubtree(ctx, subtree, d.repo.remove, d.repo.findById, d.holds.heldOf)
+    await d.flushNow()
+    const out = await d.atomically(async (w) => {
+      const top = await fresh(w, found.id)
+      const before = await w.cards.cardsOf(top.id)
+      const ctx = d.ctxFor(ref, w)
+      const subtree = await w.directory.subtree(top.dna)
+      const deleted = await deleteSubtree(ctx, subtree, w.accounts.remove, w.accounts.findById, d.holds.heldOf)
       const mine = deleted.find((x) => x.account.id === top.id)!
-      log(
+      await log(
+          w,
         {
           action: 'delete_user',
           targetId: top.id,
@@ -208,9 +209,9 @@ export function createEditor(d: EditorDeps) {
             deletedSample: deleted.slice(0, 50).map((x) => x.account.name),
           },
         },
-        fresh(caller.id),
+        await fresh(w, caller.id),
       )
-      return { top, before, mine, deleted, parent: fresh(top.parentId!) }
+      return { top, before, mine, deleted, parent: await fresh(w, top.parentId!) }
     })
     // Calls still in flight settle against their holds; the rest goes up when the last one ends.
     const heirs = idsOfDna(out.top.dna).slice(0, -1).reverse()
@@ -223,7 +224,7 @@ export function createEditor(d: EditorDeps) {
     const nowMs = d.now()
     return {
       Action: 'delete' as const,
-      Parent: parentJson(out.parent, d.cards.cardsOf(out.parent.id), nowMs),
+      Parent: parentJson(out.parent, await d.cards.cardsOf(out.parent.id), nowMs),
       User: {
         ID: out.top.id,
         Name: out.top.name,

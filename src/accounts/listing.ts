@@ -40,13 +40,13 @@ export function createListing(d: {
   live: LiveOf
 }) {
   /** One user object with its cards and counters. */
-  const user = (a: Account, nowMs: number) => {
-    const usage = d.directory.usageOf(a.id)
+  const user = async (a: Account, nowMs: number) => {
+    const usage = await d.directory.usageOf(a.id)
     return userJson(
       a,
       {
-        cards: d.cards.cardsOf(a.id),
-        child: d.repo.childCount(a.id),
+        cards: await d.cards.cardsOf(a.id),
+        child: await d.repo.childCount(a.id),
         requests: usage.requests,
         creditUsedNano: usage.costNano,
         live: d.live(a.id),
@@ -56,11 +56,13 @@ export function createListing(d: {
   }
 
   /** A page of user objects: cards, child counts and usage read in three statements in all. */
-  const users = (accounts: readonly Account[], nowMs: number) => {
+  const users = async (accounts: readonly Account[], nowMs: number) => {
     const ids = accounts.map((a) => a.id)
-    const cards = d.cards.cardsOfMany(ids)
-    const kids = d.directory.childCounts(ids)
-    const usage = d.directory.usageOfMany(ids)
+    const [cards, kids, usage] = await Promise.all([
+      d.cards.cardsOfMany(ids),
+      d.directory.childCounts(ids),
+      d.directory.usageOfMany(ids),
+    ])
     return accounts.map((a) => {
       const u = usage.get(a.id)
       return userJson(
@@ -81,12 +83,12 @@ export function createListing(d: {
    * `scope` 'children' lists the caller's direct children, 'subtree' all its descendants.
    * `ident` (a path segment) names one account (the caller itself or one in scope) or a filter.
    */
-  function list(
+  async function list(
     caller: Account,
     kind: ListScope['kind'],
     ident: string | undefined,
     q: ListQuery,
-  ): ListAnswer {
+  ): Promise<ListAnswer> {
     const nowMs = d.now()
     const page = q.page ?? 1
     const size = q.size ?? DEFAULT_PAGE_SIZE
@@ -104,7 +106,7 @@ export function createListing(d: {
       if (id.kind === 'filter') filter.column = id.column
       else {
         // One account (ID, Name, Email) or the top of a DNA group: yourself or one in scope.
-        const a = d.access.find(id)
+        const a = await d.access.find(id)
         if (!a || !inSubtree(caller, a)) throw notFound(ident)
         if (kind === 'children' && a.id !== caller.id && a.parentId !== caller.id) {
           throw new AppError(
@@ -112,7 +114,7 @@ export function createListing(d: {
             `account '${ident}' is not a direct subaccount; use /x-dna/${ident}`,
           )
         }
-        if (id.kind !== 'dna') return { one: user(a, nowMs), users: [], total: 1, page: 1, size }
+        if (id.kind !== 'dna') return { one: await user(a, nowMs), users: [], total: 1, page: 1, size }
         filter.dna = id.dna
       }
     }
@@ -133,10 +135,10 @@ export function createListing(d: {
     }
     const scope: ListScope =
       kind === 'children' ? { kind, parentId: caller.id } : { kind, dna: caller.dna }
-    const total = d.directory.count(scope, filter)
+    const total = await d.directory.count(scope, filter)
     const rows =
-      (page - 1) * size < total ? d.directory.page(scope, filter, size, (page - 1) * size) : []
-    return { users: users(rows, nowMs), total, page, size }
+      (page - 1) * size < total ? await d.directory.page(scope, filter, size, (page - 1) * size) : []
+    return { users: await users(rows, nowMs), total, page, size }
   }
 
   return { list, user }

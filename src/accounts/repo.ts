@@ -1,7 +1,7 @@
-// SQL for accounts, cards and ledger rows. The only module that speaks SQL about accounts;
-// statements are prepared once per repository.
-import type { Database } from 'bun:sqlite'
-import { createCardsRepo } from '../wallet/repo'
+// SQL for account rows: the only module that speaks SQL about accounts (cards and ledger rows are
+// the wallet's, wallet/repo.ts). Each method is one statement on the Sql it was made with: the
+// database, or a transaction on it.
+import { dialect, type Sql } from '../db/sql'
 
 export type ModelLimits = Record<string, { rpm?: number; tpm?: number }>
 
@@ -118,102 +118,76 @@ export function accountColumns(fields: Partial<Account>): Array<[string, unknown
 
 export type AccountsRepo = ReturnType<typeof createAccountsRepo>
 
-export function createAccountsRepo(db: Database) {
-  const byId = db.prepare('SELECT * FROM accounts WHERE id = ?')
-  const byKeyHash = db.prepare('SELECT * FROM accounts WHERE key_hash = ?')
-  const count = db.prepare('SELECT COUNT(*) AS n FROM accounts')
-  const setDna = db.prepare('UPDATE accounts SET dna = ? WHERE id = ?')
-  // Cards and ledger rows are the wallet's: this repository only hands them on.
-  const wallet = createCardsRepo(db)
-  const insertStatements = new Map<string, ReturnType<Database['prepare']>>()
-  const updateStatements = new Map<string, ReturnType<Database['prepare']>>()
-  const byName = db.prepare('SELECT * FROM accounts WHERE name = ?')
-  const byEmail = db.prepare('SELECT * FROM accounts WHERE email = ?')
-  const byDna = db.prepare('SELECT * FROM accounts WHERE dna = ?')
-  const childCount = db.prepare('SELECT COUNT(*) AS n FROM accounts WHERE parent_id = ?')
-  const children = db.prepare('SELECT * FROM accounts WHERE parent_id = ? ORDER BY id LIMIT ?')
-  const minChildRates = db.prepare('SELECT MIN(rates) AS r FROM accounts WHERE parent_id = ?')
-  const remove = db.prepare('DELETE FROM accounts WHERE id = ?')
-  const nextId = db.prepare(
-    `UPDATE account_id_mark SET last = MAX(last, COALESCE((SELECT MAX(id) FROM accounts), 0)) + 1
-     RETURNING last`,
-  )
-  const one = (stmt: ReturnType<Database['prepare']>, v: string | number): Account | null => {
-    const r = stmt.get(v) as Row | null
+export function createAccountsRepo(sql: Sql) {
+  const one = async (text: string, v: string | number): Promise<Account | null> => {
+    const r = await sql.get<Row>(text, [v])
     return r ? rowToAccount(r) : null
+  }
+  const count = async (text: string, args: unknown[] = []) =>
+    (await sql.get<{ n: number }>(text, args))!.n
+
+  /** A fresh account ID, never one a deleted account had (inside the insert's transaction). */
+  const nextId = async (): Promise<number> => {
+    const max = dialect(sql, { sqlite: 'MAX', postgres: 'GREATEST' })
+    const r = await sql.get<{ last: number }>(
+      `UPDATE account_id_mark SET last = ${max}(last, COALESCE((SELECT MAX(id) FROM accounts), 0)) + 1
+       RETURNING last`,
+    )
+    return r!.last
   }
 
   return {
-    findById(id: number): Account | null {
-      const r = byId.get(id) as Row | null
-      return r ? rowToAccount(r) : null
+    findById: (id: number) => one('SELECT * FROM accounts WHERE id = ?', id),
+    findByKeyHash: (hash: string) => one('SELECT * FROM accounts WHERE key_hash = ?', hash),
+    /** Several accounts by ID in one statement (absent ones are missing from the answer). */
+    async findManyById(ids: readonly number[]): Promise<Account[]> {
+      if (ids.length === 0) return []
+      const marks = ids.map(() => '?').join(', ')
+      return (await sql.all<Row>(`SELECT * FROM accounts WHERE id IN (${marks})`, ids)).map(rowToAccount)
     },
-    findByKeyHash(hash: string): Account | null {
-      const r = byKeyHash.get(hash) as Row | null
-      return r ? rowToAccount(r) : null
-    },
-    count(): number {
-      return (count.get() as { n: number }).n
-    },
+    count: () => count('SELECT COUNT(*) AS n FROM accounts'),
     /**
-     * Inserts an account and sets its DNA to parent's DNA + id + '.'. The caller wraps this in a
-     * transaction together with the cards and ledger rows of the same operation.
+     * Inserts an account (a fresh ID unless given) and sets its DNA to parent's DNA + id + '.'.
+     * The caller wraps this in a transaction with the cards and ledger rows of the operation.
      */
-    insert(fields: Omit<Account, 'id' | 'dna'> & { id?: number }, parentDna: string): Account {
+    async insert(fields: Omit<Account, 'id' | 'dna'> & { id?: number }, parentDna: string): Promise<Account> {
       const cols = accountColumns({ ...fields, dna: `~${fields.keyHash}` })
-      if (fields.id !== undefined) cols.unshift(['id', fields.id])
+      cols.unshift(['id', fields.id ?? (await nextId())])
       const names = cols.map(([c]) => c)
-      const sqlKey = names.join(',')
-      let stmt = insertStatements.get(sqlKey)
-      if (!stmt) {
-        stmt = db.prepare(
-          `INSERT INTO accounts (${sqlKey}) VALUES (${names.map(() => '?').join(',')}) RETURNING id`,
-        )
-        insertStatements.set(sqlKey, stmt)
-      }
-      const { id } = stmt.get(...(cols.map(([, v]) => v) as never[])) as { id: number }
+      const r = await sql.get<{ id: number }>(
+        `INSERT INTO accounts (${names.join(',')}) VALUES (${names.map(() => '?').join(',')}) RETURNING id`,
+        cols.map(([, v]) => v),
+      )
+      const id = r!.id
       const dna = `${parentDna}${id}.`
-      setDna.run(dna, id)
+      await sql.run('UPDATE accounts SET dna = ? WHERE id = ?', [dna, id])
       return { ...fields, id, dna } as Account
     },
-    addCard: wallet.addCard,
-    /** Accounts whose cards' total differs from the sum of their ledger rows (must be none). */
-    invariantViolations: wallet.invariantViolations,
-    addLedger: wallet.addLedger,
-    findByName: (name: string) => one(byName, name),
-    findByEmail: (email: string) => one(byEmail, email),
-    findByDna: (dna: string) => one(byDna, dna),
+    findByName: (name: string) => one('SELECT * FROM accounts WHERE name = ?', name),
+    findByEmail: (email: string) => one('SELECT * FROM accounts WHERE email = ?', email),
+    findByDna: (dna: string) => one('SELECT * FROM accounts WHERE dna = ?', dna),
     /** Direct children by ID, at most `limit` (index accounts_parent). */
-    childrenOf(id: number, limit: number): Account[] {
-      return (children.all(id, limit) as Row[]).map(rowToAccount)
+    async childrenOf(id: number, limit: number): Promise<Account[]> {
+      const rows = await sql.all<Row>('SELECT * FROM accounts WHERE parent_id = ? ORDER BY id LIMIT ?', [id, limit])
+      return rows.map(rowToAccount)
     },
-    childCount(id: number): number {
-      return (childCount.get(id) as { n: number }).n
-    },
+    childCount: (id: number) => count('SELECT COUNT(*) AS n FROM accounts WHERE parent_id = ?', [id]),
     /** The lowest Rates among direct children (null without children): a floor for re-rating. */
-    minChildRates(id: number): number | null {
-      return (minChildRates.get(id) as { r: number | null }).r
+    async minChildRates(id: number): Promise<number | null> {
+      const r = await sql.get<{ r: number | null }>('SELECT MIN(rates) AS r FROM accounts WHERE parent_id = ?', [id])
+      return r?.r ?? null
     },
-    /** Writes the given fields (never id, dna or parent); one prepared statement per column set. */
-    update(id: number, fields: Partial<Account>): void {
+    /** Writes the given fields (never id, dna or parent). */
+    async update(id: number, fields: Partial<Account>): Promise<void> {
       const cols = accountColumns(fields).filter(([c]) => c !== 'dna' && c !== 'parent_id')
       if (cols.length === 0) return
-      const sqlKey = cols.map(([c]) => c).join(',')
-      let stmt = updateStatements.get(sqlKey)
-      if (!stmt) {
-        const sets = cols.map(([c]) => `${c} = ?`).join(', ')
-        stmt = db.prepare(`UPDATE accounts SET ${sets} WHERE id = ?`)
-        updateStatements.set(sqlKey, stmt)
-      }
-      stmt.run(...(cols.map(([, v]) => v) as never[]), id)
+      const sets = cols.map(([c]) => `${c} = ?`).join(', ')
+      await sql.run(`UPDATE accounts SET ${sets} WHERE id = ?`, [...cols.map(([, v]) => v), id])
     },
-    /** A fresh account ID, never one a deleted account had (call inside the insert's transaction). */
-    nextId(): number {
-      return (nextId.get() as { last: number }).last
-    },
+    nextId,
     /** Hard-deletes one account row (its cards cascade); ledger and op log rows stay. */
-    remove(id: number): void {
-      remove.run(id)
+    async remove(id: number): Promise<void> {
+      await sql.run('DELETE FROM accounts WHERE id = ?', [id])
     },
   }
 }

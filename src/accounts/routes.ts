@@ -71,11 +71,11 @@ export const accountRoutes = (deps: Deps) => {
   return (
     new Elysia({ name: 'accounts' })
       // At transform time, before body validation: an unknown caller learns nothing about the API.
-      .derive(({ request }) => {
-        const caller = auth.authenticate(request.headers)
+      .derive(async ({ request }) => {
+        const caller = await auth.authenticate(request.headers)
         const meta = deps.requestMeta.get(request)
         if (meta) meta.accountId = caller.id
-        svc.gate(caller)
+        await svc.gate(caller)
         return { caller, ref: meta?.id }
       })
       .post(
@@ -96,8 +96,8 @@ export const accountRoutes = (deps: Deps) => {
       )
       .get(
         '/x-users',
-        ({ caller, query, request, set }) =>
-          paged(set, svc.list(caller, 'children', bareFilter(request.url), query)),
+        async ({ caller, query, request, set }) =>
+          paged(set, await svc.list(caller, 'children', bareFilter(request.url), query)),
         {
           query: ListQuery,
           detail: {
@@ -111,8 +111,8 @@ export const accountRoutes = (deps: Deps) => {
       )
       .get(
         '/x-users/:id',
-        ({ caller, params, query, set }) =>
-          answer(set, svc.list(caller, 'children', params.id, query)),
+        async ({ caller, params, query, set }) =>
+          answer(set, await svc.list(caller, 'children', params.id, query)),
         {
           params: IdentParams,
           query: ListQuery,
@@ -164,8 +164,8 @@ export const accountRoutes = (deps: Deps) => {
       })
       .get(
         '/x-dna',
-        ({ caller, query, request, set }) =>
-          paged(set, svc.list(caller, 'subtree', bareFilter(request.url), query)),
+        async ({ caller, query, request, set }) =>
+          paged(set, await svc.list(caller, 'subtree', bareFilter(request.url), query)),
         {
           query: ListQuery,
           detail: {
@@ -177,8 +177,8 @@ export const accountRoutes = (deps: Deps) => {
       )
       .get(
         '/x-dna/:id',
-        ({ caller, params, query, set }) =>
-          answer(set, svc.list(caller, 'subtree', params.id, query)),
+        async ({ caller, params, query, set }) =>
+          answer(set, await svc.list(caller, 'subtree', params.id, query)),
         {
           params: IdentParams,
           query: ListQuery,

@@ -1,7 +1,7 @@
 // The subaccount API's decisions: create, update (fields, re-rating, funding, deducting) and
-// delete, each one synchronous SQLite transaction (account, cards, ledger, operation log) after
-// the write-behind has been flushed, followed by the account events. Plain TypeScript.
-import { type Db, withTx } from '../db/tx'
+// delete, each one store transaction (account, cards, ledger, operation log, all through the
+// transaction's Writer) after the write-behind has been flushed, followed by the account events.
+import type { SqlDb } from '../db/sql'
 import type { Config } from '../config'
 import type { Flusher } from '../db/flusher'
 import type { OpLogRepo } from '../logs/repo'
@@ -13,6 +13,7 @@ import type { Logger } from '../shared/log'
 import { createAccess } from './access'
 import { createCardsRepo } from '../wallet/repo'
 import { createDirectory } from './directory-repo'
+import { writerOf, type Writer } from './writer'
 import { createEditor } from './editor'
 import { type AccountInput, buildPatch, firstPresent, inherit, ROOT_ONLY } from './fields'
 import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'
@@ -24,7 +25,7 @@ import { parentJson, storedFields } from './render'
 import { eventOf, type Tree } from './tree'
 
 export type AccountServiceDeps = {
-  db: Db
+  db: SqlDb
   repo: AccountsRepo
   oplog: OpLogRepo
   tree: Tree
@@ -65,14 +66,14 @@ export function createAccountService(d: AccountServiceDeps) {
     }
   }
 
-  /** One immediate transaction with nothing awaited inside: concurrent writes serialize. */
-  const atomically = <T>(fn: () => T): T => withTx(d.db, fn)
+  /** One store transaction; its repositories come in the Writer. */
+  const atomically = <T>(fn: (w: Writer) => Promise<T>): Promise<T> => d.db.tx((tx) => fn(writerOf(tx)))
 
-  const unique = (patch: Partial<Account>, selfId?: number) => {
-    const byName = patch.name === undefined ? null : d.repo.findByName(patch.name)
+  const unique = async (w: Writer, patch: Partial<Account>, selfId?: number) => {
+    const byName = patch.name === undefined ? null : await w.accounts.findByName(patch.name)
     if (byName && byName.id !== selfId)
       throw new AppError('conflict', `Name: '${patch.name}' is taken`, { param: 'Name' })
-    const byEmail = patch.email === undefined ? null : d.repo.findByEmail(patch.email)
+    const byEmail = patch.email === undefined ? null : await w.accounts.findByEmail(patch.email)
     if (byEmail && byEmail.id !== selfId)
       throw new AppError('conflict', `Email: '${patch.email}' is taken`, { param: 'Email' })
   }
@@ -82,8 +83,8 @@ export function createAccountService(d: AccountServiceDeps) {
     if (f) throw new AppError('forbidden', `${f}: only root may set this field`, { param: f })
   }
 
-  const ctxFor = (ref: string): MoneyCtx => ({
-    cards,
+  const ctxFor = (ref: string, w: Writer): MoneyCtx => ({
+    cards: w.cards,
     nowMs: now(),
     ref,
     heldOf: d.holds.heldOf,
@@ -95,7 +96,7 @@ export function createAccountService(d: AccountServiceDeps) {
    * AddUserOperation: `opts.key` gives the child a chosen key (else a fresh one is made) and
    * `opts.noMinimum` lets it open without credit (CreditGranted 0, no USER_MIN_BALANCE).
    */
-  function create(
+  async function create(
     caller: Account,
     input: AccountInput,
     opts: { ref?: string; key?: string; noMinimum?: boolean } = {},
@@ -103,7 +104,7 @@ export function createAccountService(d: AccountServiceDeps) {
     const ref = opts.ref ?? newRequestId(now())
     if (opts.key !== undefined && !isKeyFormat(opts.key))
       throw bad('SecretKey', 'must be sk-Xvs and 45 letters or digits')
-    access.gate(caller)
+    await access.gate(caller)
     forbidRootOnly(caller, input)
     if (
       input.Name === undefined ||
@@ -118,25 +119,25 @@ export function createAccountService(d: AccountServiceDeps) {
     const days = checkDays(input.Days, x)
     const patch = buildPatch(input, null, caller)
     const hard = patch.hardLimitNano ?? Math.min(x * 10, limitNano(MAX_LIMIT_USD))
-    d.flusher.flushNow()
-    const out = atomically(() => {
-      const payer = d.repo.findById(caller.id)
+    await d.flusher.flushNow()
+    const out = await atomically(async (w) => {
+      const payer = await w.accounts.findById(caller.id)
       if (!payer) throw new AppError('invalid_api_key', 'invalid API key')
-      if (payer.childLimit > 0 && d.repo.childCount(payer.id) >= payer.childLimit) {
+      if (payer.childLimit > 0 && (await w.accounts.childCount(payer.id)) >= payer.childLimit) {
         throw new AppError(
           'forbidden',
           `ChildLimit: you may have at most ${payer.childLimit} direct children`,
         )
       }
-      unique(patch)
+      await unique(w, patch)
       const key = opts.key ?? generateKey()
-      if (d.repo.findByKeyHash(hashKey(key)))
+      if (await w.accounts.findByKeyHash(hashKey(key)))
         throw new AppError('conflict', 'SecretKey: already in use', { param: 'SecretKey' })
       const t = now()
-      const child = d.repo.insert(
+      const child = await w.accounts.insert(
         {
           ...inherit(payer, patch),
-          id: d.repo.nextId(),
+          id: await w.accounts.nextId(),
           parentId: payer.id,
           billingEmail: null,
           status: true,
@@ -158,8 +159,8 @@ export function createAccountService(d: AccountServiceDeps) {
         } as Omit<Account, 'id' | 'dna'>,
         payer.dna,
       )
-      const { costNano } = x > 0 ? fund(ctxFor(ref), payer, child, x, days) : { costNano: 0 }
-      d.oplog.record(
+      const { costNano } = x > 0 ? await fund(ctxFor(ref, w), payer, child, x, days) : { costNano: 0 }
+      await w.oplog.record(
         {
           action: 'add_user',
           operatorId: payer.id,
@@ -181,8 +182,8 @@ export function createAccountService(d: AccountServiceDeps) {
     })
     publish('changed', [eventOf(out.child), eventOf(out.payer)])
     const nowMs = now()
-    const payerCards = cards.cardsOf(out.payer.id)
-    const { SecretKey: _s, ...updates } = listing.user(out.child, nowMs)
+    const payerCards = await cards.cardsOf(out.payer.id)
+    const { SecretKey: _s, ...updates } = await listing.user(out.child, nowMs)
     return {
       Action: 'add' as const,
       Parent: parentJson(out.payer, payerCards, nowMs),
@@ -191,9 +192,6 @@ export function createAccountService(d: AccountServiceDeps) {
   }
 
   const editor = createEditor({
-    db: d.db,
-    repo: d.repo,
-    oplog: d.oplog,
     cards,
     directory,
     access,
@@ -208,15 +206,16 @@ export function createAccountService(d: AccountServiceDeps) {
   })
 
   /** A deleted account's last call ended: its leftover goes to the nearest surviving ancestor. */
-  const onEscrowClosed = (x: Escrow) => {
+  const onEscrowClosed = async (x: Escrow) => {
     try {
-      d.flusher.flushNow()
-      const heir = atomically(() => {
-        const a = x.ancestorIds.map((id) => d.repo.findById(id)).find((a) => a !== null)
+      await d.flusher.flushNow()
+      const heir = await atomically(async (w) => {
+        let a: Account | null = null
+        for (const id of x.ancestorIds) if (!a) a = await w.accounts.findById(id)
         if (!a) return null
-        const nano = closeEscrow(ctxFor(x.ref), a, x)
+        const nano = await closeEscrow(ctxFor(x.ref, w), a, x)
         d.log.info('deleted account settled', { accountId: x.accountId, heir: a.id, nano })
-        return d.repo.findById(a.id)
+        return w.accounts.findById(a.id)
       })
       if (heir) publish('changed', [eventOf(heir)])
     } catch (e) {
@@ -227,26 +226,28 @@ export function createAccountService(d: AccountServiceDeps) {
       })
     }
   }
-  d.holds.onEscrowClosed(onEscrowClosed)
+  d.holds.onEscrowClosed((x) => void onEscrowClosed(x))
 
   return {
     create,
     update: editor.update,
     remove: editor.remove,
     /** GET lists: gated like the writes; the write-behind is flushed so balances are current. */
-    list(...args: Parameters<typeof listing.list>) {
-      access.gate(args[0])
-      d.flusher.flushNow()
+    async list(...args: Parameters<typeof listing.list>) {
+      await access.gate(args[0])
+      await d.flusher.flushNow()
       return listing.list(...args)
     },
     user: (a: Account) => listing.user(a, now()),
+    /** Reads of the accounts outside a transaction (the admin API's lookups). */
+    repo: d.repo,
     gate: access.gate,
     resolve: access.resolve,
     cards,
     directory,
     live,
     /** Exposed for tests and `xgate check`: accounts whose cards differ from their ledger. */
-    invariantViolations: () => d.repo.invariantViolations(),
+    invariantViolations: () => cards.invariantViolations(),
     buildPatch,
   }
 }

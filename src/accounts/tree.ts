@@ -1,6 +1,7 @@
 // The account tree in memory: accounts by id (LRU), their ancestors, whether an account may act
 // (it and every ancestor enabled), and the AccountView the proxy reads: effective access lists
-// and the chain of accounts whose limits cap a call. Kept fresh by the account events.
+// and the chain of accounts whose limits cap a call. Kept fresh by the account events; reads
+// from memory only, after warm() brought the account and its ancestors in.
 import { LRUCache } from 'lru-cache'
 import type { AccountEvent, Events } from '../shared/events'
 import { compileEffective, type List } from './lists'
@@ -38,19 +39,51 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
   const accounts = new LRUCache<number, Account>({ max })
   const views = new LRUCache<number, AccountView>({ max })
 
-  const get = (id: number): Account | null => {
-    const hit = accounts.get(id)
-    if (hit) return hit
-    const found = repo.findById(id)
-    if (found) accounts.set(id, found)
-    return found
-  }
+  /** From memory only: warm() or load() first. */
+  const get = (id: number): Account | null => accounts.get(id) ?? null
 
-  events.onAccountChanged((e) => accounts.delete(e.id))
+  // Reads on their way; an account event meanwhile makes their answers stale (not cached).
+  let epoch = 0
+  events.onAccountChanged((e) => {
+    epoch++
+    accounts.delete(e.id)
+  })
   events.onAccountDeleted((e) => {
+    epoch++
     accounts.delete(e.id)
     views.delete(e.id)
   })
+
+  /** Reads the given accounts and caches them; false when an account event came meanwhile. */
+  const fetchMany = async (ids: number[]): Promise<boolean> => {
+    const started = epoch
+    const found = await repo.findManyById(ids)
+    if (started !== epoch) return false
+    for (const a of found) accounts.set(a.id, a)
+    return true
+  }
+
+  /** Ids of the account's chain (itself, then ancestors) not in memory; null when it is not. */
+  const missingOf = (id: number): number[] | null => {
+    const self = accounts.get(id)
+    return self ? idsOfDna(self.dna).filter((x) => !accounts.has(x)) : null
+  }
+
+  /** Reads until the chain is in memory, or it is gone (deleted), at most a few rounds. */
+  const fill = async (id: number): Promise<void> => {
+    for (let round = 0; round < 5; round++) {
+      const missing = missingOf(id)
+      if (missing && missing.length === 0) return
+      const done = await fetchMany(missing ?? [id])
+      if (done && !missing && !accounts.has(id)) return
+    }
+  }
+
+  /** The account and its ancestors into memory: undefined when all are there already (no await). */
+  const warm = (id: number): Promise<void> | undefined => {
+    const missing = missingOf(id)
+    return missing && missing.length === 0 ? undefined : fill(id)
+  }
 
   /** Root first … parent; shorter than the DNA says when an ancestor has just been deleted. */
   const ancestorsOf = (id: number): Account[] => {
@@ -101,9 +134,22 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
 
   return {
     get,
+    warm,
+    /** The account (and its ancestors) read from the store when not in memory. */
+    async load(id: number): Promise<Account | null> {
+      const w = warm(id)
+      if (w) await w
+      return get(id) ?? (await repo.findById(id))
+    },
     ancestorsOf,
-    /** May this account act (admin API and proxy)? It and every ancestor must be enabled. */
+    /** May this account act (proxy, after warm)? It and every ancestor must be enabled. */
     isUsable(account: Account): boolean {
+      return chainUsable(account, ancestorsOf(account.id))
+    },
+    /** isUsable with the account's ancestors read first when they are not in memory (admin API). */
+    async usable(account: Account): Promise<boolean> {
+      const w = warm(account.id)
+      if (w) await w
       return chainUsable(account, ancestorsOf(account.id))
     },
     /**
@@ -114,7 +160,9 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
       const account = get(id)
       if (!account) return null
       const v = views.get(id)
-      if (v && v.account === account && v.ancestors.every((a) => get(a.id) === a)) return v
+      // Reused while the account and every ancestor are the objects it was built from, all there.
+      const whole = v !== undefined && v.ancestors.length === idsOfDna(account.dna).length - 1
+      if (v && whole && v.account === account && v.ancestors.every((a) => get(a.id) === a)) return v
       const fresh = build(account)
       views.set(id, fresh)
       return fresh

@@ -4,7 +4,7 @@ import type { FlushSource } from '../db/flusher'
 import { createCalendar } from '../limits/daykey'
 import type { Clock } from '../shared/clock'
 import type { Mailer } from './mailer'
-import type { AlertRow, AlertsRepo } from './repo'
+import { createAlertsRepo, type AlertRow } from './repo'
 import { lowBalanceText, softLimitText, type AlertAccount, type MailText } from './texts'
 
 export type { AlertAccount } from './texts'
@@ -19,7 +19,6 @@ export type AlertsOptions = {
    * compared in the account's book units (threshold × Rates), as CALL_MIN_BALANCE is.
    */
   emailBalanceNano: () => number
-  repo: AlertsRepo
 }
 
 export interface Alerts extends FlushSource<AlertRow> {
@@ -30,8 +29,8 @@ export interface Alerts extends FlushSource<AlertRow> {
   onSpend(account: AlertAccount, monthSpendNano: number, balanceNano: number): void
   /** After an admin funding or deduction: re-arms the low-balance mail once topped up. */
   onBalance(account: AlertAccount, balanceNano: number): void
-  /** Loads every saved row; call once at start, before traffic. Returns the number of rows. */
-  restore(): number
+  /** Takes every saved row (alerts/repo loadAll); call once at start, before traffic. Returns the number of rows. */
+  restore(rows: readonly AlertRow[]): number
   /** A deleted account: its state goes (xgate may hand its id to a new account). */
   forget(accountId: number): void
   /** Accounts held in memory. */
@@ -88,8 +87,7 @@ export function createAlerts(opts: AlertsOptions): Alerts {
 
     onBalance,
 
-    restore() {
-      const rows = opts.repo.loadAll()
+    restore(rows) {
       for (const r of rows) {
         if (r.softLimitMonth === null && !r.lowBalance) continue
         states.set(r.accountId, { softLimitMonth: r.softLimitMonth, lowBalance: r.lowBalance })
@@ -125,9 +123,7 @@ export function createAlerts(opts: AlertsOptions): Alerts {
       return rows
     },
 
-    write(rows) {
-      opts.repo.save(rows)
-    },
+    write: (tx, rows) => createAlertsRepo(tx).save(rows),
 
     requeue(rows) {
       for (const r of rows) {

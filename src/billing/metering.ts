@@ -1,7 +1,7 @@
 // Wires metering: the price book (embedded table + MODEL_PRICES), the hot-path ledger, the usage
 // store and the settler, both stores registered with the write-behind flusher, cached balances
 // dropped on account events.
-import type { Db } from '../db/tx'
+import type { Sql } from '../db/sql'
 import { ConfigError, type Config } from '../config'
 import type { Flusher } from '../db/flusher'
 import { createCalendar } from '../limits/daykey'
@@ -10,7 +10,6 @@ import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
 import { createLedger, type Ledger } from '../wallet/ledger'
 import { createPricing, type PriceEntry, type Pricing } from './pricing'
-import { createBillingRepo } from './repo'
 import { createCardsRepo } from '../wallet/repo'
 import { createSettler, type Settler } from './settle'
 import { createUsageStore, type UsageStore } from './usage'
@@ -35,13 +34,12 @@ export function parseModelPrices(raw: string | undefined): Record<string, PriceE
 
 export function createMetering(opts: {
   config: Config
-  db: Db
+  db: Sql
   clock: Clock
   log: Logger
   flusher: Flusher
   events: Events
 }): Metering {
-  const repo = createBillingRepo(opts.db)
   let pricing: Pricing
   try {
     pricing = createPricing(parseModelPrices(opts.config.MODEL_PRICES))
@@ -49,8 +47,9 @@ export function createMetering(opts: {
     if (e instanceof ConfigError) throw e
     throw new ConfigError(`invalid setting ${(e as Error).message}`)
   }
-  const ledger = createLedger({ repo: createCardsRepo(opts.db), clock: opts.clock, log: opts.log })
-  const usage = createUsageStore({ repo, calendar: createCalendar(opts.config.TZ) })
+  const cards = createCardsRepo(opts.db)
+  const ledger = createLedger({ load: (id) => cards.cardsOf(id), clock: opts.clock, log: opts.log })
+  const usage = createUsageStore({ calendar: createCalendar(opts.config.TZ) })
   const settler = createSettler({ ledger, usage, flusher: opts.flusher, clock: opts.clock })
   // Usage rows before the charges: both land in the same transaction either way.
   opts.flusher.register(usage)

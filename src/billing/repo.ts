@@ -1,8 +1,9 @@
 // SQL of metering: usage records and the daily aggregates (the cards and ledger rows a usage
 // charge touches are the wallet's, wallet/repo.ts). Runs only inside the write-behind flusher's
-// transaction, never on the hot path.
-import type { Database } from 'bun:sqlite'
-import { chunked, insertAll } from '../db/chunked'
+// transaction, never on the hot path. Usage rows are inserted by their unique request id and the
+// insert says which rows were new, so a retried flush charges nothing twice.
+import { insertAll } from '../db/chunked'
+import type { Sql } from '../db/sql'
 
 /** One proxied call as stored in usage_records (§6). Money in nano-USD, times in unix ms. */
 export type UsageRecord = {
@@ -69,33 +70,37 @@ const bindUsage = (a: unknown[], r: UsageRecord) => {
   )
 }
 
-export function createBillingRepo(db: Database) {
-  const insertUsage = chunked(
-    db,
-    `INSERT OR IGNORE INTO usage_records
+const USAGE_HEAD = `INSERT INTO usage_records
     (request_id, created_at, account_id, key_id, endpoint, model, mapped_model, prompt_tokens,
      completion_tokens, cached_tokens, cache_write_tokens, cache_write_1h_tokens, total_tokens,
-     list_nano, cost_nano, status, latency_ms, ttfb_ms, estimated, client_ip) VALUES `,
-    '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  )
-  const upsertDaily = db.prepare(`INSERT INTO usage_daily
+     list_nano, cost_nano, status, latency_ms, ttfb_ms, estimated, client_ip) VALUES `
+const USAGE_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const USAGE_TAIL = ' ON CONFLICT (request_id) DO NOTHING RETURNING request_id'
+
+const UPSERT_DAILY = `INSERT INTO usage_daily
     (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens,
      cache_write_tokens, cost_nano)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (day, account_id, model) DO UPDATE SET
-      requests = requests + excluded.requests,
-      prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-      completion_tokens = completion_tokens + excluded.completion_tokens,
-      cached_tokens = cached_tokens + excluded.cached_tokens,
-      cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-      cost_nano = cost_nano + excluded.cost_nano`)
+      requests = usage_daily.requests + excluded.requests,
+      prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
+      completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
+      cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens,
+      cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
+      cost_nano = usage_daily.cost_nano + excluded.cost_nano`
 
+export function createBillingRepo(sql: Sql) {
   return {
-    insertUsage(rows: readonly UsageRecord[]): void {
-      insertAll(insertUsage, rows, bindUsage)
+    /** Inserts the rows not stored yet; returns the request ids of those it inserted. */
+    async insertUsage(rows: readonly UsageRecord[]): Promise<Set<string>> {
+      const inserted = new Set<string>()
+      await insertAll(sql, USAGE_HEAD, USAGE_ROW, USAGE_TAIL, rows, bindUsage, (r) => {
+        inserted.add(String((r as { request_id: string }).request_id))
+      })
+      return inserted
     },
-    addDaily(d: DailyRow): void {
-      upsertDaily.run(
+    async addDaily(d: DailyRow): Promise<void> {
+      await sql.run(UPSERT_DAILY, [
         d.day,
         d.accountId,
         d.model,
@@ -105,7 +110,7 @@ export function createBillingRepo(db: Database) {
         d.cachedTokens,
         d.cacheWriteTokens,
         d.costNano,
-      )
+      ])
     },
   }
 }

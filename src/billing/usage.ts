@@ -2,11 +2,11 @@
 // their daily aggregate (day in TZ, account × mapped model). A kill -9 loses at most one interval.
 import type { FlushSource } from '../db/flusher'
 import type { Calendar } from '../limits/daykey'
-import type { BillingRepo, DailyRow, UsageRecord } from './repo'
+import { createBillingRepo, type DailyRow, type UsageRecord } from './repo'
 
 export type UsageStore = FlushSource<UsageRecord> & { add(record: UsageRecord): void }
 
-export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }): UsageStore {
+export function createUsageStore(opts: { calendar: Calendar }): UsageStore {
   let queue: UsageRecord[] = []
   return {
     name: 'usage',
@@ -19,13 +19,20 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
       queue = []
       return rows
     },
-    write(rows) {
+    async write(tx, rows, batch) {
+      const repo = createBillingRepo(tx)
+      // Only the rows inserted now count: a batch retried after an unanswered commit adds nothing.
+      const inserted = await repo.insertUsage(rows)
+      batch.inserted = inserted
       // One upsert per (day, account, model) of the batch, not one per call.
-      opts.repo.insertUsage(rows)
       const daily = new Map<string, DailyRow>()
       // Runs of records of one account and model (the usual batch) skip building the map key.
       let last: DailyRow | undefined
+      // Each inserted id once: a repeated id in one batch is the first row's (the one stored).
+      const counted = new Set<string>()
       for (const r of rows) {
+        if (!inserted.has(r.requestId) || counted.has(r.requestId)) continue
+        counted.add(r.requestId)
         const day = opts.calendar.day(r.createdAt).key
         let d: DailyRow | undefined
         if (
@@ -61,7 +68,7 @@ export function createUsageStore(opts: { repo: BillingRepo; calendar: Calendar }
         d.cacheWriteTokens += r.cacheWriteTokens
         d.costNano += r.costNano
       }
-      for (const d of daily.values()) opts.repo.addDaily(d)
+      for (const d of daily.values()) await repo.addDaily(d)
     },
     requeue(rows) {
       queue = rows.concat(queue)

@@ -12,9 +12,9 @@ const MAX_LISTED_USERS = 10_000
 
 /** The upstream-key operations HandlerService needs; the keys feature implements them. */
 export type OutboundOps = {
-  add(root: Account, key: NewUpstreamKey): void
-  remove(root: Account, name: string): void
-  list(): UpstreamKeyView[]
+  add(root: Account, key: NewUpstreamKey): Promise<void> | void
+  remove(root: Account, name: string): Promise<void> | void
+  list(): Promise<UpstreamKeyView[]> | UpstreamKeyView[]
 }
 
 /** A name for an account created from an e-mail alone: its local part, made valid. */
@@ -28,14 +28,14 @@ export function nameFromEmail(email: string): string {
 export function keysOutbounds(deps: Deps): OutboundOps {
   const svc = deps.keys.service
   return {
-    add(root, k) {
-      svc.add(root, { Name: k.tag, SecretKey: k.secret, Provider: k.provider, Level: k.level, Type: k.type, Weight: k.weight })
+    async add(root, k) {
+      await svc.add(root, { Name: k.tag, SecretKey: k.secret, Provider: k.provider, Level: k.level, Type: k.type, Weight: k.weight })
     },
-    remove(root, name) {
-      svc.remove(root, name)
+    async remove(root, name) {
+      await svc.remove(root, name)
     },
-    list: () =>
-      svc.list({}).map((v) => ({
+    list: async () =>
+      (await svc.list({})).map((v) => ({
         tag: v.Name,
         provider: v.Provider,
         secretMasked: v.SecretKey,
@@ -48,8 +48,8 @@ export function keysOutbounds(deps: Deps): OutboundOps {
 
 export function createHandlerBackend(deps: Deps, outbounds: OutboundOps = keysOutbounds(deps)): HandlerBackend {
   const svc = deps.accounts.service
-  const root = (): Account => {
-    const r = deps.accounts.repo.findById(1)
+  const root = async (): Promise<Account> => {
+    const r = await deps.accounts.repo.findById(1)
     if (!r) throw new ControlError(GrpcStatus.FAILED_PRECONDITION, 'no root account')
     return r
   }
@@ -60,7 +60,7 @@ export function createHandlerBackend(deps: Deps, outbounds: OutboundOps = keysOu
 
   return {
     listInbounds: () => [...INBOUNDS],
-    addUser(tag, user) {
+    async addUser(tag, user) {
       inbound(tag)
       const body: Record<string, unknown> = {
         Name: user.name ?? nameFromEmail(user.email),
@@ -68,29 +68,29 @@ export function createHandlerBackend(deps: Deps, outbounds: OutboundOps = keysOu
         CreditGranted: (user.creditNano ?? 0) / 1e9,
       }
       if (user.level !== undefined) body.Level = user.level
-      svc.create(root(), body, { key: user.accountKey, noMinimum: true })
+      await svc.create(await root(), body, { key: user.accountKey, noMinimum: true })
     },
-    removeUser(tag, email) {
+    async removeUser(tag, email) {
       inbound(tag)
-      const target = deps.accounts.repo.findByEmail(email.trim().toLowerCase())
+      const target = await deps.accounts.repo.findByEmail(email.trim().toLowerCase())
       if (!target || target.id === 1) throw new ControlError(GrpcStatus.NOT_FOUND, `user ${email} not found`)
-      svc.remove(root(), String(target.id))
+      await svc.remove(await root(), String(target.id))
     },
-    getInboundUsers(tag, email) {
+    async getInboundUsers(tag, email) {
       inbound(tag)
       if (email) {
-        const a = deps.accounts.repo.findByEmail(email.trim().toLowerCase())
+        const a = await deps.accounts.repo.findByEmail(email.trim().toLowerCase())
         if (!a) throw new ControlError(GrpcStatus.NOT_FOUND, `user ${email} not found`)
         return [view(a)]
       }
-      return deps.accounts.repo.childrenOf(1, MAX_LISTED_USERS).map(view)
+      return (await deps.accounts.repo.childrenOf(1, MAX_LISTED_USERS)).map(view)
     },
     countInboundUsers(tag) {
       inbound(tag)
       return deps.accounts.repo.childCount(1)
     },
-    addOutbound: (key) => outbounds.add(root(), key),
-    removeOutbound: (name) => outbounds.remove(root(), name),
+    addOutbound: async (key) => outbounds.add(await root(), key),
+    removeOutbound: async (name) => outbounds.remove(await root(), name),
     listOutbounds: () => outbounds.list(),
   }
 }

@@ -28,16 +28,16 @@ function controlErrorResponse(e: ControlError): Response {
 export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => KeyStateView[]) => {
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   /** The key's account, refused as disabled (401) under a disabled ancestor. */
-  const usableCaller = (request: Request) => {
-    const caller = deps.accounts.auth.authenticate(request.headers)
-    gateCaller(gate, request, caller)
+  const usableCaller = async (request: Request) => {
+    const caller = await deps.accounts.auth.authenticate(request.headers)
+    await gateCaller(gate, request, caller)
     return caller
   }
   return new Elysia({ name: 'control' })
     .post(
       '/x-api/:service/:method',
       async ({ params, body, request }) => {
-        requireRoot(usableCaller(request))
+        requireRoot(await usableCaller(request))
         const short = params.service.replace(/^.*\./, '')
         if (!deps.config.API_SERVICES.includes(short)) {
           throw new AppError('not_found', `control service ${short} is not enabled (API_SERVICES)`)
@@ -67,9 +67,9 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
     )
     .get(
       '/metrics',
-      ({ request }) => {
+      async ({ request }) => {
         const ip = deps.requestMeta.get(request)?.ip ?? ''
-        if (!LOOPBACK.test(ip)) requireRoot(usableCaller(request))
+        if (!LOOPBACK.test(ip)) requireRoot(await usableCaller(request))
         return new Response(renderMetrics(metricsSnapshot(deps, keys)), {
           headers: { 'content-type': METRICS_CONTENT_TYPE },
         })

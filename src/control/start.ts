@@ -16,8 +16,13 @@ export function controlBackendOf(deps: Deps): ControlBackend {
 
 /** Live state of every upstream key, for /metrics. */
 export function keyStatesOf(deps: Deps): () => KeyStateView[] {
+  const pool = deps.keys.pool
+  // From the pool in memory: the key rows and their live state, no store read per scrape.
   return () =>
-    deps.keys.service.list({}).map((v) => ({ name: v.Name, type: v.Type, level: v.Level, state: v.State }))
+    pool
+      .all()
+      .sort((a, b) => a.id - b.id)
+      .map((k) => ({ name: k.name, type: k.type, level: k.level, state: pool.stateOf(k).state }))
 }
 
 /** Starts the gRPC listener, or returns null when API_SERVICES is empty. */

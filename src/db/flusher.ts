@@ -1,17 +1,23 @@
 // The write-behind flusher: in-memory stores register here; every FLUSH_INTERVAL_MS (or sooner,
-// when a store's backlog passes the bound) their pending changes are written in ONE immediate
-// transaction. Writing is synchronous (bun:sqlite), so flushNow() can run inside an admin write
-// to make memory and disk agree before the admin change is applied.
-import type { Database } from 'bun:sqlite'
+// when a store's backlog passes the bound) their pending changes are written in ONE transaction,
+// in registration order. One flush runs at a time: a flushNow() during a flush waits for it and
+// then writes what is pending, so an admin write that flushes first sees every change made
+// before it on disk. A failed transaction hands the rows back to their stores (nothing lost); a
+// retried batch is written once, because usage rows are inserted by their unique request id and
+// balances move only by the rows actually inserted (billing/usage.ts, wallet/ledger.ts).
 import type { Logger } from '../shared/log'
+import type { SqlDb, Tx } from './sql'
+
+/** What the sources of one flush share: the request ids whose usage rows were inserted. */
+export type FlushBatch = { inserted: Set<string> | null }
 
 /** What every write-behind store provides. drain() hands over and forgets its pending changes. */
 export interface FlushSource<Row = unknown> {
   readonly name: string
   pending(): number
   drain(): Row[]
-  /** Persists rows; runs inside the flusher's transaction, must be synchronous. */
-  write(rows: Row[]): void
+  /** Persists rows inside the flusher's transaction (only `tx` may be used). */
+  write(tx: Tx, rows: Row[], batch: FlushBatch): Promise<void>
   /** Takes rows back after a failed transaction so nothing is lost. */
   requeue?(rows: Row[]): void
 }
@@ -22,7 +28,8 @@ export interface Flusher {
   register<Row>(source: FlushSource<Row>): void
   /** Tell the flusher a store grew; flushes early when the backlog passes the bound. */
   poke(): void
-  flushNow(): number
+  /** Writes everything pending now; resolves with the number of rows written. */
+  flushNow(): Promise<number>
   start(): void
   stop(): void
   pending(): number
@@ -30,7 +37,7 @@ export interface Flusher {
 }
 
 export function createFlusher(opts: {
-  db: Database
+  db: SqlDb
   intervalMs: number
   maxRows: number
   log: Logger
@@ -40,17 +47,14 @@ export function createFlusher(opts: {
   const now = opts.now ?? Date.now
   let timer: ReturnType<typeof setInterval> | null = null
   let early: ReturnType<typeof setTimeout> | null = null
+  let running: Promise<number> | null = null
   const stats: FlushStats = { flushes: 0, rows: 0, failures: 0, lastFlushAtMs: 0, lastDurationMs: 0 }
 
   const pending = () => sources.reduce((n, s) => n + s.pending(), 0)
   const pokeEvery = Math.max(1, Math.floor(opts.maxRows / 64))
   let pokes = 0
 
-  const flushNow = (): number => {
-    if (early) {
-      clearTimeout(early)
-      early = null
-    }
+  const once = async (): Promise<number> => {
     const batches: Array<[FlushSource, unknown[]]> = []
     for (const s of sources) {
       if (s.pending() === 0) continue
@@ -61,14 +65,13 @@ export function createFlusher(opts: {
     const started = now()
     let count = 0
     try {
-      opts.db
-        .transaction(() => {
-          for (const [s, rows] of batches) {
-            s.write(rows)
-            count += rows.length
-          }
-        })
-        .immediate()
+      await opts.db.tx(async (tx) => {
+        const batch: FlushBatch = { inserted: null }
+        for (const [s, rows] of batches) {
+          await s.write(tx, rows, batch)
+          count += rows.length
+        }
+      })
     } catch (e) {
       stats.failures++
       opts.log.error('flush failed; changes kept for the next try', { error: (e as Error).message })
@@ -82,6 +85,23 @@ export function createFlusher(opts: {
     return count
   }
 
+  const flushNow = async (): Promise<number> => {
+    if (early) {
+      clearTimeout(early)
+      early = null
+    }
+    while (running) await running.catch(() => 0)
+    running = once()
+    try {
+      return await running
+    } finally {
+      running = null
+    }
+  }
+  const tick = () => {
+    if (!running) void flushNow()
+  }
+
   return {
     register(source) {
       sources.push(source as FlushSource)
@@ -91,11 +111,11 @@ export function createFlusher(opts: {
       // maxRows/64 pokes, so the bound may be passed by about 3 % before the early flush.
       if (++pokes < pokeEvery) return
       pokes = 0
-      if (!early && timer && pending() >= opts.maxRows) early = setTimeout(flushNow, 0)
+      if (!early && timer && pending() >= opts.maxRows) early = setTimeout(tick, 0)
     },
     flushNow,
     start() {
-      if (!timer) timer = setInterval(flushNow, opts.intervalMs)
+      if (!timer) timer = setInterval(tick, opts.intervalMs)
     },
     stop() {
       if (timer) clearInterval(timer)

@@ -91,10 +91,10 @@ export function backupTo(dataDir: string, file: string): void {
  * The database file of a data folder opened for a one-off command (`xgate check`), without the
  * single-instance lock (a serving process may hold it): migrated, with its `integrity_check` lines.
  */
-export function openForCheck(path: string): { db: Database; integrity: string[]; close(): void } {
+export function openForCheck(path: string): { sql: SqlDb; integrity: string[]; close(): void } {
   const db = new Database(path, { strict: true })
   db.exec('PRAGMA busy_timeout=5000')
   migrate(db)
   const rows = db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>
-  return { db, integrity: rows.map((r) => r.integrity_check), close: () => db.close() }
+  return { sql: sqliteSql(db, path), integrity: rows.map((r) => r.integrity_check), close: () => db.close() }
 }

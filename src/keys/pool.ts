@@ -2,6 +2,7 @@
 // round-robin, skipping sleeping and disabled keys. Live state and counters change here on the
 // hot path and reach SQLite through the write-behind flusher (a FlushSource of absolute values).
 import type { FlushSource } from '../db/flusher'
+import type { Tx } from '../db/sql'
 import type { Clock } from '../shared/clock'
 import type { KeyStateRow, KeyType } from './repo'
 
@@ -64,7 +65,7 @@ export type Pool = FlushSource<KeyStateRow> & {
 /** A number per (level, type): picking builds no string. */
 const groupOf = (level: number, type: KeyType) => level * 2 + (type === 'anthropic' ? 1 : 0)
 
-export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) => void }): Pool {
+export function createPool(opts: { clock: Clock; persist: (tx: Tx, rows: KeyStateRow[]) => Promise<void> }): Pool {
   const byId = new Map<number, PoolKey>()
   let groups = new Map<number, PoolKey[]>()
   const dirty = new Set<number>()
@@ -181,7 +182,7 @@ export function createPool(opts: { clock: Clock; persist: (rows: KeyStateRow[]) 
       dirty.clear()
       return rows
     },
-    write: (rows) => opts.persist(rows),
+    write: (tx, rows) => opts.persist(tx, rows),
     requeue(rows) {
       for (const r of rows) if (byId.has(r.id)) dirty.add(r.id)
     },

@@ -1,6 +1,6 @@
 // SQL for upstream keys (upstream_keys): the only module that speaks SQL about them. Secrets are
 // stored sealed (vault.ts); live state and counters arrive through the write-behind flusher.
-import type { Database } from 'bun:sqlite'
+import type { Sql } from '../db/sql'
 
 export type KeyType = 'openai' | 'anthropic'
 
@@ -59,79 +59,61 @@ function fromRow(r: Raw): KeyRow {
 
 export type KeysRepo = ReturnType<typeof createKeysRepo>
 
-export function createKeysRepo(db: Database) {
-  const all = db.prepare('SELECT * FROM upstream_keys ORDER BY id')
-  const byId = db.prepare('SELECT * FROM upstream_keys WHERE id = ?')
-  const byName = db.prepare('SELECT * FROM upstream_keys WHERE name = ?')
-  const byHash = db.prepare('SELECT id FROM upstream_keys WHERE secret_hash = ?')
-  const insert = db.prepare(`INSERT INTO upstream_keys
-    (name, secret_enc, secret_hash, secret_tail, level, provider, type, status, weight,
-     concurrency, disabled_reason, sleep_until, created_at, updated_at)
-    VALUES ($name, $enc, $hash, $tail, $level, $provider, $type, $status, $weight,
-     $concurrency, $reason, $sleep, $created, $updated) RETURNING id`)
-  const update = db.prepare(`UPDATE upstream_keys SET name = $name, secret_enc = $enc,
-    secret_hash = $hash, secret_tail = $tail, level = $level, provider = $provider, type = $type,
-    status = $status, weight = $weight, concurrency = $concurrency, disabled_reason = $reason, sleep_until = $sleep,
-    updated_at = $updated WHERE id = $id`)
-  const setName = db.prepare('UPDATE upstream_keys SET name = ? WHERE id = ?')
-  const remove = db.prepare('DELETE FROM upstream_keys WHERE id = ?')
-  const saveState = db.prepare(`UPDATE upstream_keys SET status = $status,
-    disabled_reason = $reason, sleep_until = $sleep, requests = $requests, errors = $errors
-    WHERE id = $id`)
+const INSERT = `INSERT INTO upstream_keys
+  (name, secret_enc, secret_hash, secret_tail, level, provider, type, status, weight,
+   concurrency, disabled_reason, sleep_until, updated_at, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+const UPDATE = `UPDATE upstream_keys SET name = ?, secret_enc = ?, secret_hash = ?, secret_tail = ?,
+  level = ?, provider = ?, type = ?, status = ?, weight = ?, concurrency = ?, disabled_reason = ?,
+  sleep_until = ?, updated_at = ? WHERE id = ?`
+const SAVE_STATE = `UPDATE upstream_keys SET status = ?, disabled_reason = ?, sleep_until = ?,
+  requests = ?, errors = ? WHERE id = ?`
 
-  const params = (f: KeyFields) => ({
-    name: f.name,
-    enc: f.secretEnc,
-    hash: f.secretHash,
-    tail: f.secretTail,
-    level: f.level,
-    provider: f.provider,
-    type: f.type,
-    status: f.status ? 1 : 0,
-    weight: f.weight,
-    concurrency: f.concurrency,
-    reason: f.disabledReason,
-    sleep: f.sleepUntilMs,
-    updated: f.updatedAt,
-  })
+/** The values of INSERT and UPDATE, in their column order (up to updated_at). */
+const values = (f: KeyFields) => [
+  f.name,
+  f.secretEnc,
+  f.secretHash,
+  f.secretTail,
+  f.level,
+  f.provider,
+  f.type,
+  f.status ? 1 : 0,
+  f.weight,
+  f.concurrency,
+  f.disabledReason,
+  f.sleepUntilMs,
+  f.updatedAt,
+]
 
+export function createKeysRepo(sql: Sql) {
+  const one = async (text: string, v: unknown): Promise<KeyRow | null> => {
+    const r = await sql.get<Raw>(text, [v])
+    return r ? fromRow(r) : null
+  }
   return {
-    all: (): KeyRow[] => (all.all() as Raw[]).map(fromRow),
-    findById(id: number): KeyRow | null {
-      const r = byId.get(id) as Raw | null
-      return r ? fromRow(r) : null
-    },
-    findByName(name: string): KeyRow | null {
-      const r = byName.get(name) as Raw | null
-      return r ? fromRow(r) : null
-    },
-    idOfSecretHash(hash: string): number | null {
-      const r = byHash.get(hash) as { id: number } | null
+    all: async (): Promise<KeyRow[]> => (await sql.all<Raw>('SELECT * FROM upstream_keys ORDER BY id')).map(fromRow),
+    findById: (id: number) => one('SELECT * FROM upstream_keys WHERE id = ?', id),
+    findByName: (name: string) => one('SELECT * FROM upstream_keys WHERE name = ?', name),
+    async idOfSecretHash(hash: string): Promise<number | null> {
+      const r = await sql.get<{ id: number }>('SELECT id FROM upstream_keys WHERE secret_hash = ?', [hash])
       return r ? r.id : null
     },
-    insert(f: KeyFields): number {
-      return (insert.get({ ...params(f), created: f.createdAt }) as { id: number }).id
+    async insert(f: KeyFields): Promise<number> {
+      return (await sql.get<{ id: number }>(INSERT, [...values(f), f.createdAt]))!.id
     },
-    setName(id: number, name: string): void {
-      setName.run(name, id)
+    async setName(id: number, name: string): Promise<void> {
+      await sql.run('UPDATE upstream_keys SET name = ? WHERE id = ?', [name, id])
     },
-    update(id: number, f: KeyFields): void {
-      update.run({ ...params(f), id })
+    async update(id: number, f: KeyFields): Promise<void> {
+      await sql.run(UPDATE, [...values(f), id])
     },
-    remove(id: number): boolean {
-      return remove.run(id).changes > 0
+    async remove(id: number): Promise<boolean> {
+      return (await sql.run('DELETE FROM upstream_keys WHERE id = ?', [id])) > 0
     },
-    saveState(rows: KeyStateRow[]): void {
-      for (const r of rows) {
-        saveState.run({
-          id: r.id,
-          status: r.status ? 1 : 0,
-          reason: r.disabledReason,
-          sleep: r.sleepUntilMs,
-          requests: r.requests,
-          errors: r.errors,
-        })
-      }
+    async saveState(rows: KeyStateRow[]): Promise<void> {
+      for (const r of rows)
+        await sql.run(SAVE_STATE, [r.status ? 1 : 0, r.disabledReason, r.sleepUntilMs, r.requests, r.errors, r.id])
     },
   }
 }

@@ -26,9 +26,9 @@ export const keysRoutes = (deps: Deps) => {
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'keys' })
     .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => {
+    .onBeforeHandle(async ({ caller, request }) => {
       // A caller under a disabled ancestor is refused as disabled (401) before the root check.
-      gateCaller(gate, request, caller)
+      await gateCaller(gate, request, caller)
       requireRoot(caller)
     })
     .get('/x-gkey', () => ({ key: generateKey() }), {
@@ -37,7 +37,7 @@ export const keysRoutes = (deps: Deps) => {
     })
     .post(
       '/x-keys',
-      ({ caller, body }) => ({ Action: 'add' as const, Key: keys.add(caller, body) }),
+      async ({ caller, body }) => ({ Action: 'add' as const, Key: await keys.add(caller, body) }),
       {
         body: KeyCreate,
         response: KeyAction('add'),
@@ -46,9 +46,9 @@ export const keysRoutes = (deps: Deps) => {
     )
     .put(
       '/x-keys/:id',
-      ({ caller, body, params }) => ({
+      async ({ caller, body, params }) => ({
         Action: 'update' as const,
-        Key: keys.update(caller, params.id, body),
+        Key: await keys.update(caller, params.id, body),
       }),
       {
         params: KeyIdent,
@@ -59,7 +59,7 @@ export const keysRoutes = (deps: Deps) => {
     )
     .delete(
       '/x-keys/:id',
-      ({ caller, params }) => ({ Action: 'delete' as const, Key: keys.remove(caller, params.id) }),
+      async ({ caller, params }) => ({ Action: 'delete' as const, Key: await keys.remove(caller, params.id) }),
       {
         params: KeyIdent,
         response: KeyDeleted,
@@ -78,9 +78,9 @@ export const keysRoutes = (deps: Deps) => {
     })
     .get(
       '/x-keys/:id',
-      ({ params, query }) => {
+      async ({ params, query }) => {
         const level = LEVEL_FILTER.exec(params.id)
-        if (level && !keys.list({}).some((k) => k.Name === params.id))
+        if (level && !(await keys.list({})).some((k) => k.Name === params.id))
           return keys.list({ ...query, level: Number(level[1]) })
         return keys.get(params.id)
       },

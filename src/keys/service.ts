@@ -1,6 +1,6 @@
 // Decides upstream-key changes: validation, type inference, sealing secrets, the operation log,
-// and keeping the in-memory pool equal to SQLite after every admin write (next request sees it).
-import { type Db, withTx } from '../db/tx'
+// and keeping the in-memory pool equal to the store after every admin write (next request sees it).
+import type { SqlDb } from '../db/sql'
 import type { Account } from '../accounts/repo'
 import type { OpLogRepo } from '../logs/repo'
 import type { Clock } from '../shared/clock'
@@ -44,7 +44,7 @@ export function createKeysService(deps: {
   pool: Pool
   oplog: OpLogRepo
   clock: Clock
-  db: Db
+  db: SqlDb
 }) {
   const { repo, vault, pool, oplog, clock } = deps
 
@@ -91,15 +91,15 @@ export function createKeysService(deps: {
     }
   }
 
-  const find = (ident: string): KeyRow => {
-    const row = /^\d+$/.test(ident) ? repo.findById(Number(ident)) : repo.findByName(ident)
+  const find = async (ident: string): Promise<KeyRow> => {
+    const row = /^\d+$/.test(ident) ? await repo.findById(Number(ident)) : await repo.findByName(ident)
     if (!row) throw new AppError('not_found', `no upstream key ${ident}`)
     return row
   }
 
   const viewOf = (row: KeyRow) => view(pool.get(row.id) ?? toPoolKey(row), row)
 
-  const checkSecret = (secret: string, selfId?: number) => {
+  const checkSecret = async (secret: string, selfId?: number) => {
     if (!secret.trim() || secret.length > 1024 || /\s/.test(secret)) {
       throw new AppError(
         'bad_request',
@@ -107,13 +107,13 @@ export function createKeysService(deps: {
         { param: 'SecretKey' },
       )
     }
-    const owner = repo.idOfSecretHash(secretHash(secret))
+    const owner = await repo.idOfSecretHash(secretHash(secret))
     if (owner !== null && owner !== selfId)
       throw new AppError('conflict', 'this upstream secret is already in the pool')
   }
 
-  const checkName = (name: string, selfId?: number) => {
-    const other = repo.findByName(name)
+  const checkName = async (name: string, selfId?: number) => {
+    const other = await repo.findByName(name)
     if (other && other.id !== selfId)
       throw new AppError('conflict', `an upstream key named ${name} exists already`)
     if (/^\d+$/.test(name))
@@ -150,10 +150,10 @@ export function createKeysService(deps: {
     )
 
   /** Inserts one key without logging (also used for INIT_KEYS). */
-  const insert = (input: KeyInput): PoolKey => {
+  const insert = async (input: KeyInput): Promise<PoolKey> => {
     const secret = input.SecretKey ?? ''
-    checkSecret(secret)
-    if (input.Name !== undefined) checkName(input.Name)
+    await checkSecret(secret)
+    if (input.Name !== undefined) await checkName(input.Name)
     const prov = provider(input.Provider ?? '')
     const now = clock.now()
     const fields: KeyFields = {
@@ -172,36 +172,37 @@ export function createKeysService(deps: {
       createdAt: now,
       updatedAt: now,
     }
-    const id = withTx(deps.db, () => {
-      const newId = repo.insert(fields)
-      if (input.Name === undefined) repo.setName(newId, `key-${newId}`)
+    const id = await deps.db.tx(async (tx) => {
+      const r = createKeysRepo(tx)
+      const newId = await r.insert(fields)
+      if (input.Name === undefined) await r.setName(newId, `key-${newId}`)
       return newId
     })
-    const key = toPoolKey(repo.findById(id)!)
+    const key = toPoolKey((await repo.findById(id))!)
     pool.put(key)
     return key
   }
 
   return {
     /** Reads every key into the pool (start-up). */
-    restore() {
-      pool.load(repo.all().map((r) => toPoolKey(r)))
+    async restore() {
+      pool.load((await repo.all()).map((r) => toPoolKey(r)))
     },
-    seed(raw: string) {
+    async seed(raw: string) {
       for (const input of parseInitKeys(raw)) {
-        if (repo.idOfSecretHash(secretHash(input.SecretKey!)) === null) insert(input)
+        if ((await repo.idOfSecretHash(secretHash(input.SecretKey!))) === null) await insert(input)
       }
     },
-    add(caller: Account, input: KeyInput): KeyView {
-      const key = insert(input)
-      record(caller, 'add_key', key)
-      return viewOf(repo.findById(key.id)!)
+    async add(caller: Account, input: KeyInput): Promise<KeyView> {
+      const key = await insert(input)
+      await record(caller, 'add_key', key)
+      return viewOf((await repo.findById(key.id))!)
     },
-    update(caller: Account, ident: string, input: KeyInput): KeyView {
-      const row = find(ident)
+    async update(caller: Account, ident: string, input: KeyInput): Promise<KeyView> {
+      const row = await find(ident)
       const live = pool.get(row.id) ?? toPoolKey(row)
-      if (input.SecretKey !== undefined) checkSecret(input.SecretKey, row.id)
-      if (input.Name !== undefined) checkName(input.Name, row.id)
+      if (input.SecretKey !== undefined) await checkSecret(input.SecretKey, row.id)
+      if (input.Name !== undefined) await checkName(input.Name, row.id)
       const prov = input.Provider !== undefined ? provider(input.Provider) : row.provider
       const enabling = input.Status === true
       const secret = input.SecretKey
@@ -222,25 +223,24 @@ export function createKeysService(deps: {
         createdAt: row.createdAt,
         updatedAt: clock.now(),
       }
-      repo.update(row.id, next)
-      const fresh = repo.findById(row.id)!
+      await repo.update(row.id, next)
+      const fresh = (await repo.findById(row.id))!
       const key = toPoolKey(fresh, live)
       pool.put(key)
-      record(caller, 'update_key', key)
+      await record(caller, 'update_key', key)
       return view(key, fresh)
     },
-    remove(caller: Account, ident: string): { ID: number; Name: string } {
-      const row = find(ident)
+    async remove(caller: Account, ident: string): Promise<{ ID: number; Name: string }> {
+      const row = await find(ident)
       const key = pool.get(row.id) ?? toPoolKey(row)
-      repo.remove(row.id)
+      await repo.remove(row.id)
       pool.remove(row.id)
-      record(caller, 'delete_key', key)
+      await record(caller, 'delete_key', key)
       return { ID: row.id, Name: row.name }
     },
-    get: (ident: string): KeyView => viewOf(find(ident)),
-    list(filter: KeyFilter): KeyView[] {
-      return repo
-        .all()
+    get: async (ident: string): Promise<KeyView> => viewOf(await find(ident)),
+    async list(filter: KeyFilter): Promise<KeyView[]> {
+      return (await repo.all())
         .map(viewOf)
         .filter((v) => filter.level === undefined || v.Level === Number(filter.level))
         .filter(
@@ -262,17 +262,17 @@ function matchesStatus(v: KeyView, status: string | undefined): boolean {
 export type Keys = { repo: KeysRepo; pool: Pool; service: KeysService; vault: Vault }
 
 /** Wires the key feature: vault from DATA_DIR, repo, pool (restored), INIT_KEYS on a new database. */
-export function createKeys(opts: {
-  db: Db
+export async function createKeys(opts: {
+  db: SqlDb
   dataDir: string
   clock: Clock
   oplog: OpLogRepo
   initKeys?: string
   emptyDatabase: boolean
-}): Keys {
+}): Promise<Keys> {
   const repo = createKeysRepo(opts.db)
   const vault = createVault(() => loadMasterKey(opts.dataDir))
-  const pool = createPool({ clock: opts.clock, persist: (rows) => repo.saveState(rows) })
+  const pool = createPool({ clock: opts.clock, persist: (tx, rows) => createKeysRepo(tx).saveState(rows) })
   const service = createKeysService({
     repo,
     vault,
@@ -281,10 +281,10 @@ export function createKeys(opts: {
     clock: opts.clock,
     db: opts.db,
   })
-  service.restore()
+  await service.restore()
   if (opts.initKeys && opts.emptyDatabase) {
     const inputs = parseInitKeys(opts.initKeys)
-    if (inputs.length) service.seed(opts.initKeys)
+    if (inputs.length) await service.seed(opts.initKeys)
   }
   return { repo, pool, service, vault }
 }

@@ -4,7 +4,7 @@
 import type { FlushSource } from '../db/flusher'
 import type { Clock } from '../shared/clock'
 import type { MonthlySpend, MonthRow } from './monthly'
-import type { MonthSpendRepo, WindowsRepo } from './repo'
+import { createMonthSpendRepo, createWindowsRepo } from './repo'
 import type { LimitWindows, WindowRow } from './windows'
 
 /**
@@ -38,36 +38,33 @@ class Retry<Row> {
   }
 }
 
-export function windowsSource(
-  windows: LimitWindows,
-  repo: WindowsRepo,
-  clock: Clock,
-): FlushSource<WindowRow> {
+export function windowsSource(windows: LimitWindows, clock: Clock): FlushSource<WindowRow> {
   const retry = new Retry<WindowRow>((r) => `${r.scope}\n${r.kind}\n${r.bucketMs}`)
   let prunedAtMs = clock.now()
   return {
     name: 'limit_windows',
     pending: () => windows.pending() + retry.size,
     drain: () => retry.merge(windows.drain()),
-    write(rows) {
-      repo.save(rows)
+    async write(tx, rows) {
+      const repo = createWindowsRepo(tx)
+      await repo.save(rows)
       const now = clock.now()
       if (now - prunedAtMs >= PRUNE_EVERY_MS) {
         prunedAtMs = now
-        repo.prune(now)
+        await repo.prune(now)
       }
     },
     requeue: (rows) => retry.keep(rows),
   }
 }
 
-export function monthSource(monthly: MonthlySpend, repo: MonthSpendRepo): FlushSource<MonthRow> {
+export function monthSource(monthly: MonthlySpend): FlushSource<MonthRow> {
   const retry = new Retry<MonthRow>((r) => `${r.accountId}\n${r.monthMs}`)
   return {
     name: 'month_spend',
     pending: () => monthly.pending() + retry.size,
     drain: () => retry.merge(monthly.drain()),
-    write: (rows) => repo.save(rows),
+    write: (tx, rows) => createMonthSpendRepo(tx).save(rows),
     requeue: (rows) => retry.keep(rows),
   }
 }

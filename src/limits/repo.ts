@@ -1,7 +1,7 @@
 // SQL of the limit store: the limit_windows and month_spend tables, upserted by the write-behind
-// and read once at start. Portable to PostgreSQL: plain types, positional parameters, ON CONFLICT.
+// and read once at start. The same SQL on both engines: plain types, positional parameters, ON CONFLICT.
 
-import type { Database } from 'bun:sqlite'
+import type { Sql } from '../db/sql'
 import type { MonthRow } from './monthly'
 import { HOUR, MINUTE } from './ring'
 import type { WindowKind, WindowRow } from './windows'
@@ -30,38 +30,29 @@ const DAY_KEEP_MS = 2 * 86_400_000
 
 export type WindowsRepo = {
   /** Upserts rows; a row with no requests and no tokens is deleted. Run inside a transaction. */
-  save(rows: ReadonlyArray<WindowRow>): void
-  loadAll(): WindowRow[]
+  save(rows: ReadonlyArray<WindowRow>): Promise<void>
+  loadAll(): Promise<WindowRow[]>
   /** Deletes buckets that have left their window by `nowMs`; run now and then, not every flush. */
-  prune(nowMs: number): void
+  prune(nowMs: number): Promise<void>
 }
 
-export function createWindowsRepo(db: Database): WindowsRepo {
-  const upsert = db.prepare(
-    `INSERT INTO limit_windows (scope, kind, bucket_ms, requests, tokens) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (kind, bucket_ms, scope)
-     DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens`,
-  )
-  const remove = db.prepare(
-    'DELETE FROM limit_windows WHERE kind = ? AND bucket_ms = ? AND scope = ?',
-  )
-  const all = db.prepare<
-    { scope: string; kind: string; bucket_ms: number; requests: number; tokens: number },
-    []
-  >('SELECT scope, kind, bucket_ms, requests, tokens FROM limit_windows')
-  const expire = db.prepare(
-    `DELETE FROM limit_windows WHERE (kind = 'minute' AND bucket_ms <= ?)
-       OR (kind = 'hour' AND bucket_ms <= ?) OR (kind = 'day' AND bucket_ms <= ?)`,
-  )
+const UPSERT_WINDOW = `INSERT INTO limit_windows (scope, kind, bucket_ms, requests, tokens) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (kind, bucket_ms, scope) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens`
+const DELETE_WINDOW = 'DELETE FROM limit_windows WHERE kind = ? AND bucket_ms = ? AND scope = ?'
+
+export function createWindowsRepo(sql: Sql): WindowsRepo {
   return {
-    save(rows) {
+    async save(rows) {
       for (const r of rows) {
-        if (r.requests === 0 && r.tokens === 0) remove.run(r.kind, r.bucketMs, r.scope)
-        else upsert.run(r.scope, r.kind, r.bucketMs, r.requests, r.tokens)
+        if (r.requests === 0 && r.tokens === 0) await sql.run(DELETE_WINDOW, [r.kind, r.bucketMs, r.scope])
+        else await sql.run(UPSERT_WINDOW, [r.scope, r.kind, r.bucketMs, r.requests, r.tokens])
       }
     },
-    loadAll() {
-      return all.all().map((r) => ({
+    async loadAll() {
+      const rows = await sql.all<{ scope: string; kind: string; bucket_ms: number; requests: number; tokens: number }>(
+        'SELECT scope, kind, bucket_ms, requests, tokens FROM limit_windows',
+      )
+      return rows.map((r) => ({
         scope: r.scope,
         kind: r.kind as WindowKind,
         bucketMs: r.bucket_ms,
@@ -69,12 +60,12 @@ export function createWindowsRepo(db: Database): WindowsRepo {
         tokens: r.tokens,
       }))
     },
-    prune(nowMs) {
+    async prune(nowMs) {
       // A bucket starting at b has left its window once now >= b + slots × bucketMs.
-      expire.run(
-        nowMs - MINUTE.slots * MINUTE.bucketMs,
-        nowMs - HOUR.slots * HOUR.bucketMs,
-        nowMs - DAY_KEEP_MS,
+      await sql.run(
+        `DELETE FROM limit_windows WHERE (kind = 'minute' AND bucket_ms <= ?)
+           OR (kind = 'hour' AND bucket_ms <= ?) OR (kind = 'day' AND bucket_ms <= ?)`,
+        [nowMs - MINUTE.slots * MINUTE.bucketMs, nowMs - HOUR.slots * HOUR.bucketMs, nowMs - DAY_KEEP_MS],
       )
     },
   }
@@ -82,29 +73,27 @@ export function createWindowsRepo(db: Database): WindowsRepo {
 
 export type MonthSpendRepo = {
   /** Upserts rows. Run inside a transaction. */
-  save(rows: ReadonlyArray<MonthRow>): void
+  save(rows: ReadonlyArray<MonthRow>): Promise<void>
   /** Rows of months starting at or after `sinceMs` (pass the current month's start at boot). */
-  loadSince(sinceMs: number): MonthRow[]
+  loadSince(sinceMs: number): Promise<MonthRow[]>
 }
 
-export function createMonthSpendRepo(db: Database): MonthSpendRepo {
-  const upsert = db.prepare(
-    `INSERT INTO month_spend (account_id, month_ms, spend_nano) VALUES (?, ?, ?)
-     ON CONFLICT (account_id, month_ms) DO UPDATE SET spend_nano = excluded.spend_nano`,
-  )
-  const since = db.prepare<{ account_id: number; month_ms: number; spend_nano: number }, [number]>(
-    'SELECT account_id, month_ms, spend_nano FROM month_spend WHERE month_ms >= ?',
-  )
+export function createMonthSpendRepo(sql: Sql): MonthSpendRepo {
   return {
-    save(rows) {
-      for (const r of rows) upsert.run(r.accountId, r.monthMs, r.spendNano)
+    async save(rows) {
+      for (const r of rows)
+        await sql.run(
+          `INSERT INTO month_spend (account_id, month_ms, spend_nano) VALUES (?, ?, ?)
+           ON CONFLICT (account_id, month_ms) DO UPDATE SET spend_nano = excluded.spend_nano`,
+          [r.accountId, r.monthMs, r.spendNano],
+        )
     },
-    loadSince(sinceMs) {
-      return since.all(sinceMs).map((r) => ({
-        accountId: r.account_id,
-        monthMs: r.month_ms,
-        spendNano: r.spend_nano,
-      }))
+    async loadSince(sinceMs) {
+      const rows = await sql.all<{ account_id: number; month_ms: number; spend_nano: number }>(
+        'SELECT account_id, month_ms, spend_nano FROM month_spend WHERE month_ms >= ?',
+        [sinceMs],
+      )
+      return rows.map((r) => ({ accountId: r.account_id, monthMs: r.month_ms, spendNano: r.spend_nano }))
     },
   }
 }

@@ -1,6 +1,6 @@
 // Wires limits and alerts into a gateway: the windows and monthly spend restored at start and
 // written behind, the gate the proxy calls, spend and alerts fed from settled calls.
-import type { Db } from '../db/tx'
+import type { Sql } from '../db/sql'
 import type { Account } from '../accounts/repo'
 import type { Tree } from '../accounts/tree'
 import { createMailer, type MailSettings, type Mailer } from '../alerts/mailer'
@@ -42,7 +42,7 @@ export type Limits = {
 
 export type LimitsDeps = {
   config: Config
-  db: Db
+  db: Sql
   clock: Clock
   log: Logger
   flusher: Flusher
@@ -77,18 +77,17 @@ const alertAccount = (a: Account): AlertAccount => ({
   rates: a.rates,
 })
 
-export function createLimits(d: LimitsDeps): Limits {
+export async function createLimits(d: LimitsDeps): Promise<Limits> {
   const { config, db, clock, flusher, billing } = d
   const windows = createLimitWindows({ clock, timeZone: config.TZ, maxScopes: MAX_LIMIT_SCOPES })
   const monthly = createMonthlySpend({ clock, timeZone: config.TZ })
   const windowsRepo = createWindowsRepo(db)
-  const monthRepo = createMonthSpendRepo(db)
   const now = clock.now()
-  windowsRepo.prune(now)
-  windows.restore(windowsRepo.loadAll(), now)
-  monthly.restore(monthRepo.loadSince(monthly.calendar.month(now).startMs), now)
-  flusher.register(windowsSource(windows, windowsRepo, clock))
-  flusher.register(monthSource(monthly, monthRepo))
+  await windowsRepo.prune(now)
+  windows.restore(await windowsRepo.loadAll(), now)
+  monthly.restore(await createMonthSpendRepo(db).loadSince(monthly.calendar.month(now).startMs), now)
+  flusher.register(windowsSource(windows, clock))
+  flusher.register(monthSource(monthly))
 
   const mailer = createMailer(() => mailSettingsOf(d.settings.mail()), d.log, clock)
   const emailBalanceNano = () => usdToNano(d.settings.emailBalanceUsd())
@@ -97,9 +96,8 @@ export function createLimits(d: LimitsDeps): Limits {
     clock,
     timeZone: config.TZ,
     emailBalanceNano,
-    repo: createAlertsRepo(db),
   })
-  alerts.restore()
+  alerts.restore(await createAlertsRepo(db).loadAll())
   flusher.register(alerts)
 
   const gate = createLimitsGate({
@@ -119,21 +117,31 @@ export function createLimits(d: LimitsDeps): Limits {
     if (d.holds.isEscrowed(a.id)) return
     if (record.costNano > 0) monthly.add(a.id, record.costNano)
     if (a.id === ROOT_ID) return
-    try {
-      // The account itself carries every field alerts read: no per-call copy.
-      alerts.onSpend(a, monthly.get(a.id), billing.ledger.balanceOf(a.id))
-    } catch (e) {
-      d.log.error('alert check failed', { accountId: a.id, error: (e as Error).message })
+    const check = () => {
+      try {
+        // The account itself carries every field alerts read: no per-call copy.
+        alerts.onSpend(a, monthly.get(a.id), billing.ledger.balanceOf(a.id))
+      } catch (e) {
+        d.log.error('alert check failed', { accountId: a.id, error: (e as Error).message })
+      }
     }
+    // The balance needs the account's cards in memory (an admin change may have dropped them).
+    const warming = billing.ledger.warm(a.id)
+    if (warming) warming.then(check, (e) => d.log.error('alert check failed', { accountId: a.id, error: (e as Error).message }))
+    else check()
   })
   // A top-up above EMAIL_BALANCE re-arms the low-balance mail; a drop is mailed by the next call.
   d.events.onAccountChanged((e) => {
     if (e.id === ROOT_ID) return
-    const a = d.tree.get(e.id)
-    if (!a) return
-    const balance = billing.ledger.balanceOf(a.id)
-    if (balance >= Math.round(emailBalanceNano() * a.rates))
-      alerts.onBalance(alertAccount(a), balance)
+    void (async () => {
+      const a = await d.tree.load(e.id)
+      if (!a) return
+      const w = billing.ledger.warm(a.id)
+      if (w) await w
+      const balance = billing.ledger.balanceOf(a.id)
+      if (balance >= Math.round(emailBalanceNano() * a.rates))
+        alerts.onBalance(alertAccount(a), balance)
+    })().catch((err) => d.log.error('alert check failed', { accountId: e.id, error: (err as Error).message }))
   })
   d.events.onAccountDeleted((e) => {
     windows.forget(`a:${e.id}`)

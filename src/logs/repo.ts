@@ -1,5 +1,5 @@
 // SQL for the operation log (op_logs): one row per admin write, append-only.
-import type { Database } from 'bun:sqlite'
+import type { Sql } from '../db/sql'
 
 /** Every operation the log records (SPEC §7.3). */
 export const OP_ACTIONS = [
@@ -31,38 +31,39 @@ export type OpLogRow = {
 
 export type OpLogQuery = { viewerId: number; viewerDna: string; action?: string; targetId?: number; status?: string; limit: number; offset: number }
 
-export function createOpLogRepo(db: Database) {
-  const insert = db.prepare(
-    'INSERT INTO op_logs (action, operator_id, operator_dna, target_id, target_dna, details, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-  )
+export function createOpLogRepo(sql: Sql) {
   // Visible to a viewer: what it did, and what targeted its subtree (DNA range scan on the index).
-  const where = `(operator_id = $viewer OR (target_dna >= $lo AND target_dna < $hi))
-    AND ($action IS NULL OR action = $action)
-    AND ($target IS NULL OR target_id = $target)
-    AND ($status IS NULL OR status = $status)`
-  const list = db.prepare(`SELECT * FROM op_logs WHERE ${where} ORDER BY id DESC LIMIT $limit OFFSET $offset`)
-  const count = db.prepare(`SELECT COUNT(*) AS n FROM op_logs WHERE ${where}`)
+  const where = `(operator_id = ? OR (target_dna >= ? AND target_dna < ?))
+    AND (CAST(? AS TEXT) IS NULL OR action = ?)
+    AND (CAST(? AS BIGINT) IS NULL OR target_id = ?)
+    AND (CAST(? AS TEXT) IS NULL OR status = ?)`
 
-  const params = (q: OpLogQuery) => ({
-    viewer: q.viewerId,
-    lo: q.viewerDna,
-    hi: dnaUpperBound(q.viewerDna),
-    action: q.action ?? null,
-    target: q.targetId ?? null,
-    status: q.status ?? null,
-  })
+  const params = (q: OpLogQuery) => {
+    const action = q.action ?? null
+    const target = q.targetId ?? null
+    const status = q.status ?? null
+    return [q.viewerId, q.viewerDna, dnaUpperBound(q.viewerDna), action, action, target, target, status, status]
+  }
 
   return {
-    record(e: OpLogInput, atMs: number): number {
-      const r = insert.run(
-        e.action, e.operatorId, e.operatorDna, e.targetId ?? null, e.targetDna ?? null,
-        JSON.stringify(e.details), e.status ?? 'success', atMs,
+    async record(e: OpLogInput, atMs: number): Promise<number> {
+      const r = await sql.get<{ id: number }>(
+        `INSERT INTO op_logs (action, operator_id, operator_dna, target_id, target_dna, details, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        [
+          e.action, e.operatorId, e.operatorDna, e.targetId ?? null, e.targetDna ?? null,
+          JSON.stringify(e.details), e.status ?? 'success', atMs,
+        ],
       )
-      return Number(r.lastInsertRowid)
+      return r!.id
     },
-    list(q: OpLogQuery): { rows: OpLogRow[]; total: number } {
+    async list(q: OpLogQuery): Promise<{ rows: OpLogRow[]; total: number }> {
       const p = params(q)
-      const rows = (list.all({ ...p, limit: q.limit, offset: q.offset }) as Array<Record<string, unknown>>).map((r) => ({
+      const found = await sql.all<Record<string, unknown>>(
+        `SELECT * FROM op_logs WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+        [...p, q.limit, q.offset],
+      )
+      const rows = found.map((r) => ({
         id: Number(r.id),
         action: String(r.action),
         operator_id: Number(r.operator_id),
@@ -71,7 +72,8 @@ export function createOpLogRepo(db: Database) {
         status: String(r.status),
         created_at: Number(r.created_at),
       }))
-      return { rows, total: (count.get(p) as { n: number }).n }
+      const total = (await sql.get<{ n: number }>(`SELECT COUNT(*) AS n FROM op_logs WHERE ${where}`, p))!.n
+      return { rows, total }
     },
   }
 }

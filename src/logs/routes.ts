@@ -43,11 +43,11 @@ const LogPage = t.Object({
 export const logRoutes = (deps: Deps) => {
   const logs = createLogService(deps.oplog, deps.config.TZ)
   return new Elysia({ name: 'logs' })
-    .derive(({ request }) => {
-      const caller = deps.accounts.auth.authenticate(request.headers)
+    .derive(async ({ request }) => {
+      const caller = await deps.accounts.auth.authenticate(request.headers)
       const meta = deps.requestMeta.get(request)
       if (meta) meta.accountId = caller.id
-      if (!deps.accounts.tree.isUsable(caller)) {
+      if (!(await deps.accounts.tree.usable(caller))) {
         throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
       }
       return { caller }

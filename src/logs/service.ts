@@ -48,7 +48,7 @@ export { localDateTime }
 
 export function createLogService(oplog: OpLogRepo, timeZone: string) {
   return {
-    list(viewer: { id: number; dna: string }, q: LogQuery): LogPage {
+    async list(viewer: { id: number; dna: string }, q: LogQuery): Promise<LogPage> {
       const page = q.page ?? 1
       const size = q.size ?? DEFAULT_LOG_PAGE_SIZE
       if (!(Number.isInteger(page) && page >= 1 && page <= 1_000_000))
@@ -66,7 +66,7 @@ export function createLogService(oplog: OpLogRepo, timeZone: string) {
         throw bad('target_id', 'must be an account ID')
       }
       const offset = (page - 1) * size
-      const { rows, total } = oplog.list({
+      const { rows, total } = await oplog.list({
         viewerId: viewer.id,
         viewerDna: viewer.dna,
         action: q.action,

@@ -1,6 +1,6 @@
 // SQL of news items. `target` is null for system news, `id:N` for one account, `dna:.1.42.` for
 // a DNA group (that account and its descendants).
-import type { Database } from 'bun:sqlite'
+import type { Sql } from '../db/sql'
 
 export type NewsRow = {
   id: number
@@ -14,49 +14,51 @@ export type NewsRow = {
 
 export type NewsRepo = ReturnType<typeof createNewsRepo>
 
-export function createNewsRepo(db: Database) {
-  const insert =
-    db.prepare(`INSERT INTO news (target, title, content, created_by, created_at, expires_at)
-    VALUES (?, ?, ?, ?, ?, ?) RETURNING *`)
-  const system = db.prepare(`SELECT * FROM news WHERE target IS NULL AND expires_at > ?
-    ORDER BY created_at DESC, id DESC LIMIT 200`)
-  const targeted = db.prepare(`SELECT * FROM news
-    WHERE target IN (SELECT value FROM json_each(?)) AND expires_at > ?
-    ORDER BY created_at DESC, id DESC LIMIT 200`)
-  const removeSystem = db.prepare(
-    'DELETE FROM news WHERE target IS NULL AND ($id IS NULL OR id = $id)',
-  )
-  const removeTargeted = db.prepare(
-    'DELETE FROM news WHERE target = $target AND ($id IS NULL OR id = $id)',
-  )
+export function createNewsRepo(sql: Sql) {
   return {
-    insert(
+    async insert(
       target: string | null,
       title: string,
       content: string,
       by: number,
       atMs: number,
       expiresAtMs: number,
-    ): NewsRow {
-      return insert.get(target, title, content, by, atMs, expiresAtMs) as NewsRow
+    ): Promise<NewsRow> {
+      const row = await sql.get<NewsRow>(
+        `INSERT INTO news (target, title, content, created_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+        [target, title, content, by, atMs, expiresAtMs],
+      )
+      return row!
     },
     /** Unexpired system news, newest first. */
-    system(nowMs: number): NewsRow[] {
-      return system.all(nowMs) as NewsRow[]
+    system(nowMs: number): Promise<NewsRow[]> {
+      return sql.all<NewsRow>(
+        `SELECT * FROM news WHERE target IS NULL AND expires_at > ?
+         ORDER BY created_at DESC, id DESC LIMIT 200`,
+        [nowMs],
+      )
     },
     /** Unexpired news aimed at any of `targets`, newest first. */
-    targeted(targets: string[], nowMs: number): NewsRow[] {
-      return targeted.all(JSON.stringify(targets), nowMs) as NewsRow[]
+    targeted(targets: string[], nowMs: number): Promise<NewsRow[]> {
+      if (targets.length === 0) return Promise.resolve([])
+      const marks = targets.map(() => '?').join(', ')
+      return sql.all<NewsRow>(
+        `SELECT * FROM news WHERE target IN (${marks}) AND expires_at > ?
+         ORDER BY created_at DESC, id DESC LIMIT 200`,
+        [...targets, nowMs],
+      )
     },
     /** Deletes system news (one item when `id` is given); returns how many. */
-    removeSystem(id: number | null): number {
-      return removeSystem.run({ id }).changes
+    removeSystem(id: number | null): Promise<number> {
+      return id === null
+        ? sql.run('DELETE FROM news WHERE target IS NULL')
+        : sql.run('DELETE FROM news WHERE target IS NULL AND id = ?', [id])
     },
-    removeTargeted(target: string, id: number | null): number {
-      return removeTargeted.run({ target, id }).changes
-    },
-    transaction<T>(fn: () => T): T {
-      return db.transaction(fn).immediate()
+    removeTargeted(target: string, id: number | null): Promise<number> {
+      return id === null
+        ? sql.run('DELETE FROM news WHERE target = ?', [target])
+        : sql.run('DELETE FROM news WHERE target = ? AND id = ?', [target, id])
     },
   }
 }

@@ -5,16 +5,10 @@ import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'
 import { gateCaller } from '../reports/ident'
 import { DeleteQuery, NewsBody, NewsDeleted, NewsPosted, TargetParams, UserNews } from './model'
-import { createNewsRepo } from './repo'
 import { createNewsService } from './service'
 
 export const newsRoutes = (deps: Deps) => {
-  const news = createNewsService({
-    repo: createNewsRepo(deps.db),
-    lookup: deps.accounts.repo,
-    oplog: deps.oplog,
-    clock: deps.clock,
-  })
+  const news = createNewsService({ db: deps.sql, lookup: deps.accounts.repo, clock: deps.clock })
   const tags = ['News']
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'news' })
@@ -22,7 +16,7 @@ export const newsRoutes = (deps: Deps) => {
     .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
     .post(
       '/x-news',
-      ({ caller, body }) => ({ success: true as const, news: news.post(caller, undefined, body) }),
+      async ({ caller, body }) => ({ success: true as const, news: await news.post(caller, undefined, body) }),
       {
         body: NewsBody,
         response: NewsPosted,
@@ -31,9 +25,9 @@ export const newsRoutes = (deps: Deps) => {
     )
     .post(
       '/x-news/:target',
-      ({ caller, body, params }) => ({
+      async ({ caller, body, params }) => ({
         success: true as const,
-        news: news.post(caller, params.target, body),
+        news: await news.post(caller, params.target, body),
       }),
       {
         params: TargetParams,
@@ -47,9 +41,9 @@ export const newsRoutes = (deps: Deps) => {
     )
     .delete(
       '/x-news',
-      ({ caller, query }) => ({
+      async ({ caller, query }) => ({
         success: true as const,
-        deleted: news.remove(caller, undefined, query.id),
+        deleted: await news.remove(caller, undefined, query.id),
       }),
       {
         query: DeleteQuery,
@@ -59,9 +53,9 @@ export const newsRoutes = (deps: Deps) => {
     )
     .delete(
       '/x-news/:target',
-      ({ caller, params, query }) => ({
+      async ({ caller, params, query }) => ({
         success: true as const,
-        deleted: news.remove(caller, params.target, query.id),
+        deleted: await news.remove(caller, params.target, query.id),
       }),
       {
         params: TargetParams,

@@ -2,11 +2,12 @@
 // of the target (32 days), and what one account reads: unexpired system news and the items aimed
 // at it or at a DNA group that holds it. Every write lands in the operation log.
 import type { Account } from '../accounts/repo'
-import type { OpLogRepo } from '../logs/repo'
+import type { SqlDb } from '../db/sql'
+import { createOpLogRepo } from '../logs/repo'
 import { findAccount, inSubtree, notFound, parseIdent, type AccountLookup } from '../reports/ident'
 import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
-import type { NewsRepo, NewsRow } from './repo'
+import { createNewsRepo, type NewsRow } from './repo'
 
 const DAY_MS = 86_400_000
 export const SYSTEM_DAYS = 7
@@ -49,14 +50,10 @@ export function groupsOf(dna: string): string[] {
 
 export type NewsService = ReturnType<typeof createNewsService>
 
-export function createNewsService(d: {
-  repo: NewsRepo
-  lookup: AccountLookup
-  oplog: OpLogRepo
-  clock: Clock
-}) {
+export function createNewsService(d: { db: SqlDb; lookup: AccountLookup; clock: Clock }) {
+  const repo = createNewsRepo(d.db)
   /** System news (root only) or the stored target `raw` names; 404 outside the caller's subtree. */
-  const scope = (caller: Account, raw: string | undefined) => {
+  const scope = async (caller: Account, raw: string | undefined) => {
     if (raw === undefined) {
       if (caller.id !== 1) throw new AppError('forbidden', 'only root posts or deletes system news')
       return { target: null, account: null }
@@ -64,14 +61,14 @@ export function createNewsService(d: {
     const id = parseIdent(raw)
     if (id.kind === 'filter')
       throw bad('target', `'${raw}' is a list filter; use an ID, Name or DNA group`)
-    const a = findAccount(d.lookup, id)
+    const a = await findAccount(d.lookup, id)
     if (!a || !inSubtree(caller, a)) throw notFound(raw)
     return { target: id.kind === 'dna' ? `dna:${a.dna}` : `id:${a.id}`, account: a }
   }
 
   return {
-    post(caller: Account, rawTarget: string | undefined, body: NewsBody): NewsItem {
-      const { target, account } = scope(caller, rawTarget)
+    async post(caller: Account, rawTarget: string | undefined, body: NewsBody): Promise<NewsItem> {
+      const { target, account } = await scope(caller, rawTarget)
       const title = body.title.trim()
       const content = body.content.trim()
       if (!title) throw bad('title', 'must not be empty')
@@ -81,9 +78,9 @@ export function createNewsService(d: {
         throw bad('days', `must be a whole number from 1 to ${MAX_DAYS}`)
       }
       const now = d.clock.now()
-      return d.repo.transaction(() => {
-        const row = d.repo.insert(target, title, content, caller.id, now, now + days * DAY_MS)
-        d.oplog.record(
+      return d.db.tx(async (tx) => {
+        const row = await createNewsRepo(tx).insert(target, title, content, caller.id, now, now + days * DAY_MS)
+        await createOpLogRepo(tx).record(
           {
             action: 'add_news',
             operatorId: caller.id,
@@ -99,18 +96,19 @@ export function createNewsService(d: {
     },
 
     /** Deletes the system news, or the news aimed at one target; only item `id` when given. */
-    remove(caller: Account, rawTarget: string | undefined, id: number | undefined): number {
+    async remove(caller: Account, rawTarget: string | undefined, id: number | undefined): Promise<number> {
       if (id !== undefined && !(Number.isSafeInteger(id) && id >= 1))
         throw bad('id', 'must be a news id')
-      const { target, account } = scope(caller, rawTarget)
+      const { target, account } = await scope(caller, rawTarget)
       const now = d.clock.now()
-      return d.repo.transaction(() => {
+      return d.db.tx(async (tx) => {
+        const news = createNewsRepo(tx)
         const deleted =
           target === null
-            ? d.repo.removeSystem(id ?? null)
-            : d.repo.removeTargeted(target, id ?? null)
+            ? await news.removeSystem(id ?? null)
+            : await news.removeTargeted(target, id ?? null)
         if (id !== undefined && deleted === 0) throw new AppError('not_found', `no news ${id} here`)
-        d.oplog.record(
+        await createOpLogRepo(tx).record(
           {
             action: 'delete_news',
             operatorId: caller.id,
@@ -130,13 +128,13 @@ export function createNewsService(d: {
     },
 
     /** GET /dashboard/x-user-news: unexpired system news and news aimed at the caller. */
-    forAccount(caller: Account): { success: true; system_news: NewsItem[]; user_news: NewsItem[] } {
+    async forAccount(caller: Account): Promise<{ success: true; system_news: NewsItem[]; user_news: NewsItem[] }> {
       const now = d.clock.now()
       const targets = [`id:${caller.id}`, ...groupsOf(caller.dna).map((g) => `dna:${g}`)]
       return {
         success: true,
-        system_news: d.repo.system(now).map(newsItem),
-        user_news: d.repo.targeted(targets, now).map(newsItem),
+        system_news: (await repo.system(now)).map(newsItem),
+        user_news: (await repo.targeted(targets, now)).map(newsItem),
       }
     },
   }

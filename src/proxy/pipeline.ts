@@ -1,7 +1,8 @@
 // The order of one proxied call (§4), top to bottom, one pass: authenticate → account enabled →
 // source IP → resource → model allowed, then mapped → price known → hold on the balance → rate
 // and concurrency limits reserve → key level → upstream with failover → relay back → settle (in call.ts) → write-behind.
-// Every step before the upstream fetch is synchronous and in memory; denials are values.
+// Every step before the upstream fetch is synchronous and in memory (an account not seen lately
+// is read once first: authenticate, warm); denials are values.
 import type { Account } from '../accounts/repo'
 import type { Authenticator } from '../accounts/auth'
 import type { Ledger } from '../wallet/ledger'
@@ -31,6 +32,8 @@ export type PipelineDeps = {
   ledger: Ledger
   holds: Holds
   gate: LimitsGate
+  /** The account's ancestors and cards into memory; undefined when they are there (no await). */
+  warm: (account: Account) => Promise<void> | undefined
   requestMeta: WeakMap<Request, RequestMeta>
   upstream: UpstreamDeps
   call: Omit<CallDeps, 'gate'>
@@ -108,8 +111,12 @@ export function createPipeline(d: PipelineDeps) {
     const meta = given ??
       d.requestMeta.get(request) ?? { id: newRequestId(d.call.clock.now()), ip: '' }
     const startedAtMs = d.call.clock.now()
-    const account = d.auth.authenticate(request.headers)
+    const known = d.auth.authenticate(request.headers)
+    const account = known instanceof Promise ? await known : known
     meta.accountId = account.id
+    // An account not seen lately: its ancestors and cards are read once, then served from memory.
+    const warming = d.warm(account)
+    if (warming) await warming
     const policy = d.policies.of(account)
     if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
     if (!policy.ipAllowed(meta.ip))

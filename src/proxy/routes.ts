@@ -28,9 +28,10 @@ export const proxyRoutes = (deps: Deps) => {
     })
   }
   /** The models this caller may use, as on every proxied call for a disabled ancestor. */
-  const modelsOf = (headers: Headers) => {
-    const account = deps.accounts.auth.authenticate(headers)
+  const modelsOf = async (headers: Headers) => {
+    const account = await deps.accounts.auth.authenticate(headers)
     const p = deps.proxy
+    await p.warm(account)
     const policy = p.policies.of(account)
     // As on every proxied call: a disabled ancestor disables its whole subtree.
     if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
@@ -39,8 +40,8 @@ export const proxyRoutes = (deps: Deps) => {
   return app
     .get(
       '/v1/models',
-      ({ request }) => {
-        const models = modelsOf(request.headers)
+      async ({ request }) => {
+        const models = await modelsOf(request.headers)
         return request.headers.has('anthropic-version')
           ? anthropicModelList(models, new Date(deps.startedAtMs).toISOString())
           : openaiModelList(models, Math.floor(deps.startedAtMs / 1000))
@@ -55,9 +56,9 @@ export const proxyRoutes = (deps: Deps) => {
     )
     .get(
       '/v1/models/:id',
-      ({ request, params }) =>
+      async ({ request, params }) =>
         modelAnswer(
-          modelsOf(request.headers),
+          await modelsOf(request.headers),
           params.id,
           request.headers.has('anthropic-version'),
           deps.startedAtMs,

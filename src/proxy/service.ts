@@ -1,6 +1,7 @@
 // Wires the proxy: global rules (reloadable), per-account policies, the limits gate, the upstream
 // failover settings and the pipeline that routes.ts calls.
 import type { Authenticator } from '../accounts/auth'
+import type { Account } from '../accounts/repo'
 import type { Metering } from '../billing/metering'
 import type { Config } from '../config'
 import type { GatewayStats } from '../control/record'
@@ -29,6 +30,8 @@ export type ProxyService = {
   handle: ReturnType<typeof createPipeline>
   rules(): Rules
   policies: Policies
+  /** The account's ancestors and cards into memory before a call reads them (GET /v1/models). */
+  warm(account: Account): Promise<void>
   /** Applies new MODEL_MAPPER / LEVEL_MAPPER / SWITCH_OVER / RESOURCES (from /x-config). */
   reload(src: RuleSource): void
 }
@@ -49,6 +52,11 @@ export function createProxyService(opts: {
   gate: LimitsGate
   /** An account's ancestors, for the lists narrowed down the tree (the accounts tree). */
   ancestorsOf: AncestorsOf
+  /**
+   * Brings what a call reads of an account into memory (its ancestors, its cards): undefined
+   * when it is all there, so a warm call never waits.
+   */
+  warm: (account: Account) => Promise<void> | undefined
   stats?: GatewayStats
 }): ProxyService {
   const { config } = opts
@@ -85,6 +93,7 @@ export function createProxyService(opts: {
     ledger: opts.metering.ledger,
     holds: opts.holds,
     gate: opts.gate,
+    warm: opts.warm,
     requestMeta: opts.requestMeta,
     upstream: {
       pool: opts.pool,
@@ -116,6 +125,10 @@ export function createProxyService(opts: {
   })
   return {
     handle,
+    async warm(account) {
+      const w = opts.warm(account)
+      if (w) await w
+    },
     rules: () => rules,
     policies,
     reload(src) {

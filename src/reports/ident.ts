@@ -13,7 +13,7 @@ export type AccountLookup = Pick<
 >
 
 /** The account an identifier names (never a filter), or null. */
-export function findAccount(lookup: AccountLookup, id: Ident): Account | null {
+export async function findAccount(lookup: AccountLookup, id: Ident): Promise<Account | null> {
   switch (id.kind) {
     case 'id':
       return lookup.findById(id.id)
@@ -21,7 +21,7 @@ export function findAccount(lookup: AccountLookup, id: Ident): Account | null {
       return lookup.findByDna(id.dna)
     case 'email':
       // E-mails are stored in lower case; names from INIT_USERS may hold '@'.
-      return lookup.findByEmail(id.email) ?? lookup.findByName(id.raw)
+      return (await lookup.findByEmail(id.email)) ?? (await lookup.findByName(id.raw))
     case 'name':
       return lookup.findByName(id.name)
     case 'filter':
@@ -30,19 +30,19 @@ export function findAccount(lookup: AccountLookup, id: Ident): Account | null {
 }
 
 /** The one account `raw` names inside the caller's subtree (the caller included), else 404. */
-export function resolveInSubtree(
+export async function resolveInSubtree(
   lookup: AccountLookup,
   caller: Account,
   raw: string,
   param: string,
-): Account {
+): Promise<Account> {
   const id = parseIdent(raw)
   if (id.kind === 'filter') {
     throw new AppError('bad_request', `${param}: '${raw}' is a list filter, not one account`, {
       param,
     })
   }
-  const a = findAccount(lookup, id)
+  const a = await findAccount(lookup, id)
   if (!a || !inSubtree(caller, a)) throw notFound(raw)
   return a
 }
@@ -52,17 +52,17 @@ export function resolveInSubtree(
  * authentication: the caller and each ancestor are enabled (a disabled account disables its
  * subtree); the caller's id goes to the access log.
  */
-export function gateCaller(
+export async function gateCaller(
   d: {
-    tree: { isUsable(a: Account): boolean }
+    tree: { usable(a: Account): Promise<boolean> }
     requestMeta: WeakMap<Request, { accountId?: number }>
   },
   request: Request,
   caller: Account,
-): void {
+): Promise<void> {
   const meta = d.requestMeta.get(request)
   if (meta) meta.accountId = caller.id
-  if (!d.tree.isUsable(caller)) {
+  if (!(await d.tree.usable(caller))) {
     throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
   }
 }

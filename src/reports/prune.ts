@@ -10,11 +10,11 @@ const BATCH = 5_000
 const MAX_BATCHES = 40
 
 /** Deletes raw usage records older than `retentionDays`; returns how many went. */
-export function pruneUsage(repo: ReportsRepo, nowMs: number, retentionDays: number): number {
+export async function pruneUsage(repo: ReportsRepo, nowMs: number, retentionDays: number): Promise<number> {
   const before = nowMs - retentionDays * DAY_MS
   let total = 0
   for (let i = 0; i < MAX_BATCHES; i++) {
-    const n = repo.pruneRecords(before, BATCH)
+    const n = await repo.pruneRecords(before, BATCH)
     total += n
     if (n < BATCH) break
   }
@@ -29,16 +29,16 @@ export function startUsagePruning(d: {
   retentionDays: number
   intervalMs?: number
 }): () => void {
-  const run = () => {
+  const run = async () => {
     try {
-      const n = pruneUsage(d.repo, d.clock.now(), d.retentionDays)
+      const n = await pruneUsage(d.repo, d.clock.now(), d.retentionDays)
       if (n > 0) d.log.info('pruned usage records', { deleted: n, retentionDays: d.retentionDays })
     } catch (e) {
       d.log.error('usage pruning failed', { error: (e as Error).message })
     }
   }
-  const first = setTimeout(run, 1_000)
-  const timer = setInterval(run, d.intervalMs ?? 3_600_000)
+  const first = setTimeout(() => void run(), 1_000)
+  const timer = setInterval(() => void run(), d.intervalMs ?? 3_600_000)
   first.unref?.()
   timer.unref?.()
   return () => {

@@ -1,6 +1,6 @@
 // SQL of the usage reports: daily series from the rollups (migration 4) or usage_daily, per-account
 // totals from running sums, and pruning of raw usage records.
-import type { Database } from 'bun:sqlite'
+import type { Sql } from '../db/sql'
 import { dnaUpperBound } from '../logs/repo'
 import { FILTER_COLUMNS } from '../accounts/directory-repo'
 import type { Account } from '../accounts/repo'
@@ -41,120 +41,86 @@ const SUMS = 'requests, prompt_tokens, completion_tokens, cached_tokens, cost_na
 const DAILY_SUMS = `${SUMS}, cache_write_tokens`
 const sumsOf = (t: string) =>
   DAILY_SUMS.split(', ')
-    .map((c) => `SUM(${t}.${c}) AS ${c}`)
+    .map((c) => `CAST(SUM(${t}.${c}) AS BIGINT) AS ${c}`)
     .join(', ')
-// Totals over [s, e] from running sums: through e minus through the day before s.
+// Totals over [s, e] (parameters ?1 and ?2) from running sums: through e minus through the day
+// before s.
 const cumAt = (col: string, cmp: string, at: string) =>
   `COALESCE((SELECT ${col} FROM usage_cum c WHERE c.account_id = t.account_id AND c.day ${cmp} ${at}
     ORDER BY c.day DESC LIMIT 1), 0)`
 const TOTALS = `t.account_id AS id, COALESCE(a.name, t.name) AS name,
   COALESCE(a.email, t.email) AS email,
-  ${cumAt('requests', '<=', '$e')} - ${cumAt('requests', '<', '$s')} AS requests,
-  ${cumAt('cost_nano', '<=', '$e')} - ${cumAt('cost_nano', '<', '$s')} AS cost_nano`
+  ${cumAt('requests', '<=', '?2')} - ${cumAt('requests', '<', '?1')} AS requests,
+  ${cumAt('cost_nano', '<=', '?2')} - ${cumAt('cost_nano', '<', '?1')} AS cost_nano`
+
+const OWN_SERIES = `SELECT day, model, ${DAILY_SUMS} FROM usage_daily
+  WHERE account_id = ? AND day BETWEEN ? AND ?`
+const TREE_ROLLUP = `SELECT day, model, ${SUMS}, 0 AS cache_write_tokens
+  FROM usage_tree_daily WHERE ancestor_id = ? AND day BETWEEN ? AND ?`
+// The subtree rollup has no cache-write column: the strict descendants' cache writes come from
+// their own daily rows (usage_accounts keeps deleted accounts and the DNA the rollup used), as
+// rows of nothing else that the report adds to the rollup's.
+const TREE_CACHE_WRITES = `SELECT u.day AS day, u.model AS model, 0 AS requests,
+  0 AS prompt_tokens, 0 AS completion_tokens, 0 AS cached_tokens,
+  CAST(SUM(u.cache_write_tokens) AS BIGINT) AS cache_write_tokens, 0 AS cost_nano
+  FROM usage_accounts ua JOIN usage_daily u ON u.account_id = ua.account_id
+    AND u.day BETWEEN ? AND ?
+  WHERE ua.dna > ? AND ua.dna < ? AND u.cache_write_tokens > 0
+  GROUP BY u.day, u.model`
+const filterSeries = (col: FilterColumn) => `SELECT u.day AS day, u.model AS model, ${sumsOf('u')}
+  FROM accounts a JOIN usage_daily u ON u.account_id = a.id AND u.day BETWEEN ? AND ?
+  WHERE a.dna > ? AND a.dna < ? AND a.${col} = ? GROUP BY u.day, u.model`
+const filterTotals = (col: FilterColumn) => `SELECT ${TOTALS} FROM usage_accounts t
+  JOIN accounts a ON a.id = t.account_id
+  WHERE t.dna > ?3 AND t.dna < ?4 AND a.${col} = ?5`
+const RANGE_TOTALS = `SELECT ${TOTALS} FROM usage_accounts t
+  LEFT JOIN accounts a ON a.id = t.account_id
+  WHERE t.dna >= ?3 AND t.dna < ?4 AND t.dna <> ?5`
+const ONE_TOTAL = `SELECT ${TOTALS} FROM usage_accounts t
+  LEFT JOIN accounts a ON a.id = t.account_id WHERE t.account_id = ?3`
 
 export type ReportsRepo = ReturnType<typeof createReportsRepo>
 
-export function createReportsRepo(db: Database) {
-  const ownSeries = db.prepare(`SELECT day, model, ${DAILY_SUMS} FROM usage_daily
-    WHERE account_id = $id AND day BETWEEN $s AND $e`)
-  const treeRollup = db.prepare(`SELECT day, model, ${SUMS}, 0 AS cache_write_tokens
-    FROM usage_tree_daily WHERE ancestor_id = $id AND day BETWEEN $s AND $e`)
-  // The subtree rollup has no cache-write column: the strict descendants' cache writes come from
-  // their own daily rows (usage_accounts keeps deleted accounts and the DNA the rollup used), as
-  // rows of nothing else that the report adds to the rollup's.
-  const treeCacheWrites = db.prepare(`SELECT u.day AS day, u.model AS model, 0 AS requests,
-    0 AS prompt_tokens, 0 AS completion_tokens, 0 AS cached_tokens,
-    SUM(u.cache_write_tokens) AS cache_write_tokens, 0 AS cost_nano
-    FROM usage_accounts ua JOIN usage_daily u ON u.account_id = ua.account_id
-      AND u.day BETWEEN $s AND $e
-    WHERE ua.dna > $lo AND ua.dna < $hi AND u.cache_write_tokens > 0
-    GROUP BY u.day, u.model`)
-  const treeSeries = (a: Account, s: string, e: string): DayModelRow[] => {
-    const rows = treeRollup.all({ id: a.id, s, e }) as DayModelRow[]
-    const writes = treeCacheWrites.all({ lo: a.dna, hi: dnaUpperBound(a.dna), s, e })
-    return writes.length ? rows.concat(writes as DayModelRow[]) : rows
+export function createReportsRepo(sql: Sql) {
+  const treeSeries = async (a: Account, s: string, e: string): Promise<DayModelRow[]> => {
+    const rows = await sql.all<DayModelRow>(TREE_ROLLUP, [a.id, s, e])
+    const writes = await sql.all<DayModelRow>(TREE_CACHE_WRITES, [s, e, a.dna, dnaUpperBound(a.dna)])
+    return writes.length ? rows.concat(writes) : rows
   }
-  const filterSeries = new Map<FilterColumn, ReturnType<Database['prepare']>>()
-  const filterTotals = new Map<FilterColumn, ReturnType<Database['prepare']>>()
-  for (const col of Object.values(FILTER_COLUMNS)) {
-    filterSeries.set(
-      col,
-      db.prepare(`SELECT u.day AS day, u.model AS model, ${sumsOf('u')}
-      FROM accounts a JOIN usage_daily u ON u.account_id = a.id AND u.day BETWEEN $s AND $e
-      WHERE a.dna > $lo AND a.dna < $hi AND a.${col} = $v GROUP BY u.day, u.model`),
-    )
-    filterTotals.set(
-      col,
-      db.prepare(`SELECT ${TOTALS} FROM usage_accounts t
-      JOIN accounts a ON a.id = t.account_id
-      WHERE t.dna > $lo AND t.dna < $hi AND a.${col} = $v`),
-    )
-  }
-  const rangeTotals = db.prepare(`SELECT ${TOTALS} FROM usage_accounts t
-    LEFT JOIN accounts a ON a.id = t.account_id
-    WHERE t.dna >= $lo AND t.dna < $hi AND t.dna <> $skip`)
-  const oneTotal = db.prepare(`SELECT ${TOTALS} FROM usage_accounts t
-    LEFT JOIN accounts a ON a.id = t.account_id WHERE t.account_id = $id`)
-  const pruneBatch = db.prepare(`DELETE FROM usage_records WHERE id IN
-    (SELECT id FROM usage_records WHERE created_at < $before ORDER BY created_at LIMIT $limit)`)
 
-  const series = (scope: Scope, s: string, e: string): DayModelRow[] => {
+  const series = async (scope: Scope, s: string, e: string): Promise<DayModelRow[]> => {
     switch (scope.kind) {
       case 'account':
-        return ownSeries.all({ id: scope.id, s, e }) as DayModelRow[]
+        return sql.all<DayModelRow>(OWN_SERIES, [scope.id, s, e])
       case 'descendants':
         return treeSeries(scope.ancestor, s, e)
       case 'subtree':
         return [
-          ...(ownSeries.all({ id: scope.top.id, s, e }) as DayModelRow[]),
-          ...treeSeries(scope.top, s, e),
+          ...(await sql.all<DayModelRow>(OWN_SERIES, [scope.top.id, s, e])),
+          ...(await treeSeries(scope.top, s, e)),
         ]
       case 'filter': {
-        const p = {
-          lo: scope.ancestor.dna,
-          hi: dnaUpperBound(scope.ancestor.dna),
-          v: scope.value,
-          s,
-          e,
-        }
-        return filterSeries.get(scope.column)!.all(p) as DayModelRow[]
+        const dna = scope.ancestor.dna
+        return sql.all<DayModelRow>(filterSeries(scope.column), [s, e, dna, dnaUpperBound(dna), scope.value])
       }
     }
   }
 
-  const totals = (scope: Scope, s: string, e: string): UserTotalRow[] => {
+  const totals = async (scope: Scope, s: string, e: string): Promise<UserTotalRow[]> => {
     switch (scope.kind) {
       case 'account':
-        return oneTotal.all({ id: scope.id, s, e }) as UserTotalRow[]
+        return sql.all<UserTotalRow>(ONE_TOTAL, [s, e, scope.id])
       case 'descendants': {
         const dna = scope.ancestor.dna
-        return rangeTotals.all({
-          lo: dna,
-          hi: dnaUpperBound(dna),
-          skip: dna,
-          s,
-          e,
-        }) as UserTotalRow[]
+        return sql.all<UserTotalRow>(RANGE_TOTALS, [s, e, dna, dnaUpperBound(dna), dna])
       }
       case 'subtree': {
         const dna = scope.top.dna
-        return rangeTotals.all({
-          lo: dna,
-          hi: dnaUpperBound(dna),
-          skip: '',
-          s,
-          e,
-        }) as UserTotalRow[]
+        return sql.all<UserTotalRow>(RANGE_TOTALS, [s, e, dna, dnaUpperBound(dna), ''])
       }
       case 'filter': {
-        const p = {
-          lo: scope.ancestor.dna,
-          hi: dnaUpperBound(scope.ancestor.dna),
-          v: scope.value,
-          s,
-          e,
-        }
-        return filterTotals.get(scope.column)!.all(p) as UserTotalRow[]
+        const dna = scope.ancestor.dna
+        return sql.all<UserTotalRow>(filterTotals(scope.column), [s, e, dna, dnaUpperBound(dna), scope.value])
       }
     }
   }
@@ -165,8 +131,12 @@ export function createReportsRepo(db: Database) {
     /** Each covered account that ever had usage, with its totals over [s, e] (maybe zero). */
     totals,
     /** Deletes up to `limit` raw usage records older than `beforeMs`; returns how many. */
-    pruneRecords(beforeMs: number, limit: number): number {
-      return Number(pruneBatch.run({ before: beforeMs, limit }).changes)
+    pruneRecords(beforeMs: number, limit: number): Promise<number> {
+      return sql.run(
+        `DELETE FROM usage_records WHERE id IN
+          (SELECT id FROM usage_records WHERE created_at < ? ORDER BY created_at LIMIT ?)`,
+        [beforeMs, limit],
+      )
     },
   }
 }

@@ -10,7 +10,7 @@ import { createReportService } from './service'
 
 export const reportRoutes = (deps: Deps) => {
   const reports = createReportService({
-    repo: createReportsRepo(deps.db),
+    repo: createReportsRepo(deps.sql),
     lookup: deps.accounts.repo,
     flusher: deps.flusher,
     clock: deps.clock,

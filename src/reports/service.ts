@@ -159,38 +159,38 @@ export function createReportService(d: {
   clock: Clock
   timeZone: string
 }) {
-  const report = (scope: Scope, q: RangeQuery): Report => {
+  const report = async (scope: Scope, q: RangeQuery): Promise<Report> => {
     const range = parseRange(q, dayKey(d.clock.now(), d.timeZone))
-    // Usage still in memory goes to SQLite first, so a report includes the last calls.
-    d.flusher.flushNow()
-    const rows = d.repo.series(scope, range.start, range.end)
-    const totals = d.repo.totals(scope, range.start, range.end)
+    // Usage still in memory goes to the store first, so a report includes the last calls.
+    await d.flusher.flushNow()
+    const rows = await d.repo.series(scope, range.start, range.end)
+    const totals = await d.repo.totals(scope, range.start, range.end)
     return buildReport(rows, totals, range, d.timeZone)
   }
 
   /** Which accounts `u` names within the caller's subtree; none = all strict descendants. */
-  const scopeOf = (caller: Account, raw: string | undefined): Scope => {
+  const scopeOf = async (caller: Account, raw: string | undefined): Promise<Scope> => {
     if (raw === undefined || raw.trim() === '') return { kind: 'descendants', ancestor: caller }
     const id = parseIdent(raw)
     if (id.kind === 'filter')
       return { kind: 'filter', ancestor: caller, column: id.column.name, value: id.column.value }
-    const a = findAccount(d.lookup, id)
+    const a = await findAccount(d.lookup, id)
     if (!a || !a.dna.startsWith(caller.dna)) throw notFound(raw)
     return id.kind === 'dna' ? { kind: 'subtree', top: a } : { kind: 'account', id: a.id }
   }
 
   return {
     /** GET /x-bill: `u` = ID, Name or Email (that account), DNA (its subtree) or L/G/R/T/F{n}. */
-    bill(caller: Account, q: BillQuery): Report {
+    async bill(caller: Account, q: BillQuery): Promise<Report> {
       if (q.u !== undefined && q.user !== undefined && q.u !== q.user) {
         throw new AppError('bad_request', `u: given as both u=${q.u} and user=${q.user}`, {
           param: 'u',
         })
       }
-      return report(scopeOf(caller, q.u ?? q.user), q)
+      return report(await scopeOf(caller, q.u ?? q.user), q)
     },
     /** GET /dashboard/bill: the caller's own usage. */
-    own(caller: Account, q: RangeQuery): Report {
+    own(caller: Account, q: RangeQuery): Promise<Report> {
       return report({ kind: 'account', id: caller.id }, q)
     },
   }

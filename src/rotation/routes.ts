@@ -4,15 +4,13 @@ import { adminAuth } from '../accounts/auth'
 import type { Deps } from '../deps'
 import { gateCaller } from '../reports/ident'
 import { RootBody, Rotated, SelfBody } from './model'
-import { createRotationRepo } from './repo'
 import { createRotationService } from './service'
 
 export const rotationRoutes = (deps: Deps) => {
   const rotation = createRotationService({
-    repo: createRotationRepo(deps.db),
+    db: deps.sql,
     lookup: deps.accounts.repo,
     auth: deps.accounts.auth,
-    oplog: deps.oplog,
     events: deps.events,
     clock: deps.clock,
     timeZone: deps.config.TZ!,

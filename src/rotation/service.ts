@@ -3,14 +3,15 @@
 // (TZ, or UTC). The new key is shown once; the old one fails from the next request on.
 import type { Account } from '../accounts/repo'
 import type { Authenticator } from '../accounts/auth'
-import type { OpLogRepo } from '../logs/repo'
+import type { SqlDb } from '../db/sql'
+import { createOpLogRepo } from '../logs/repo'
 import { dayKey } from '../reports/days'
 import { resolveInSubtree, type AccountLookup } from '../reports/ident'
 import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
 import type { Events } from '../shared/events'
 import { generateKey, hashKey, isKeyFormat, partialKey } from '../shared/ids'
-import type { RotationRepo } from './repo'
+import { createRotationRepo } from './repo'
 
 export type Rotated = {
   success: true
@@ -27,10 +28,9 @@ export type Rotated = {
 export type RotationService = ReturnType<typeof createRotationService>
 
 export function createRotationService(d: {
-  repo: RotationRepo
+  db: SqlDb
   lookup: AccountLookup
   auth: Authenticator
-  oplog: OpLogRepo
   events: Events
   clock: Clock
   timeZone: string
@@ -49,12 +49,12 @@ export function createRotationService(d: {
     )
   }
 
-  const rotate = (
+  const rotate = async (
     actor: Account,
     target: Account,
     action: Rotated['rotate']['action'],
     given?: string,
-  ): Rotated => {
+  ): Promise<Rotated> => {
     const now = d.clock.now()
     if (given !== undefined && !isKeyFormat(given)) {
       throw new AppError('bad_request', 'key: must be sk-Xvs followed by 45 letters or digits', {
@@ -63,12 +63,13 @@ export function createRotationService(d: {
     }
     const key = given ?? generateKey()
     const hash = hashKey(key)
-    d.repo.transaction(() => {
-      if (d.repo.keyTaken(hash)) throw new AppError('conflict', 'key: already in use')
-      if (!d.repo.swapKey(target.id, target.keyHash, hash, partialKey(key), now)) {
+    await d.db.tx(async (tx) => {
+      const repo = createRotationRepo(tx)
+      if (await repo.keyTaken(hash)) throw new AppError('conflict', 'key: already in use')
+      if (!(await repo.swapKey(target.id, target.keyHash, hash, partialKey(key), now))) {
         throw new AppError('conflict', 'the key changed meanwhile; try again')
       }
-      d.oplog.record(
+      await createOpLogRepo(tx).record(
         {
           action,
           operatorId: actor.id,
@@ -100,15 +101,15 @@ export function createRotationService(d: {
   }
 
   return {
-    self(caller: Account, body: { confirm: string }): Rotated {
+    self(caller: Account, body: { confirm: string }): Promise<Rotated> {
       checkConfirm(body.confirm, 'ROTATE-SELF', d.clock.now())
       return rotate(caller, caller, 'rotate_self')
     },
-    root(caller: Account, body: { confirm: string; name?: string; key?: string }): Rotated {
+    async root(caller: Account, body: { confirm: string; name?: string; key?: string }): Promise<Rotated> {
       if (caller.id !== 1) throw new AppError('forbidden', 'only root may do this')
       checkConfirm(body.confirm, 'ROTATE-ROOT', d.clock.now())
       const target =
-        body.name === undefined ? caller : resolveInSubtree(d.lookup, caller, body.name, 'name')
+        body.name === undefined ? caller : await resolveInSubtree(d.lookup, caller, body.name, 'name')
       return rotate(caller, target, 'rotate_root', body.key)
     },
   }

@@ -9,7 +9,7 @@ export const settingsRoutes = (deps: Deps) => {
   const settings = deps.settings
   const ctx = (actor: Parameters<typeof requireRoot>[0]) => {
     requireRoot(actor)
-    return { actor, oplog: deps.oplog, nowMs: deps.clock.now() }
+    return { actor, nowMs: deps.clock.now() }
   }
   const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'settings' })
@@ -28,8 +28,8 @@ export const settingsRoutes = (deps: Deps) => {
     )
     .post(
       '/x-config',
-      ({ caller, body }) => {
-        const updated = settings.set(body, ctx(caller))
+      async ({ caller, body }) => {
+        const updated = await settings.set(body, ctx(caller))
         return { success: true as const, updated, ...settings.view() }
       },
       {
@@ -43,8 +43,8 @@ export const settingsRoutes = (deps: Deps) => {
     )
     .delete(
       '/x-config',
-      ({ caller, body }) => {
-        const { keys, removed } = settings.reset(body.keys, ctx(caller))
+      async ({ caller, body }) => {
+        const { keys, removed } = await settings.reset(body.keys, ctx(caller))
         return { success: true as const, reset: keys, removed, ...settings.view() }
       },
       {

@@ -4,13 +4,13 @@
 // then applied at once and announced with settingsChanged.
 import type { Account } from '../accounts/repo'
 import { ConfigError, type Config } from '../config'
-import type { OpLogRepo } from '../logs/repo'
+import { createOpLogRepo } from '../logs/repo'
 import { AppError } from '../shared/errors'
 import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
 import { createVault, loadMasterKey, type Vault } from '../keys/vault'
 import * as p from './parse'
-import type { SettingsRepo } from './repo'
+import { createSettingsRepo, type StoredSettings } from './repo'
 
 type Spec = {
   parse: (v: unknown) => p.Parsed<unknown>
@@ -58,7 +58,7 @@ export type MailSettings = {
   balanceUsd: number
 }
 
-export type WriteContext = { actor: Account; oplog: OpLogRepo; nowMs: number }
+export type WriteContext = { actor: Account; nowMs: number }
 export type Settings = ReturnType<typeof createSettings>
 
 const isKey = (k: string): k is SettingKey => k in SPECS
@@ -84,7 +84,7 @@ function sealing(vault: Vault) {
 
 export function createSettings(
   config: Config,
-  repo: SettingsRepo,
+  stored: StoredSettings,
   events: Events,
   log?: Logger,
   vault: Vault = createVault(() => loadMasterKey(config.DATA_DIR)),
@@ -105,7 +105,7 @@ export function createSettings(
     env.set(key, { raw, value: r.value, source })
   }
   for (const key of SETTING_KEYS) live.set(key, env.get(key)!)
-  for (const row of repo.all()) {
+  for (const row of stored.rows) {
     if (!isKey(row.key)) continue
     const raw = spec(row.key).secret ? sealed.open(row.value) : row.value
     const r = spec(row.key).parse(raw)
@@ -196,14 +196,15 @@ export function createSettings(
     },
 
     /** Validates every key, stores them with one `set_config` op log row, applies them. */
-    set(values: Record<string, unknown>, ctx: WriteContext): SettingKey[] {
+    async set(values: Record<string, unknown>, ctx: WriteContext): Promise<SettingKey[]> {
       const checked = validate(values)
       const keys = [...checked.keys()]
       const details = Object.fromEntries(keys.map((k) => [k, shown(k, checked.get(k)!.raw)]))
-      repo.transaction(() => {
+      await stored.db.tx(async (tx) => {
+        const repo = createSettingsRepo(tx)
         for (const [key, e] of checked)
-          repo.put(key, spec(key).secret ? sealed.seal(e.raw) : e.raw, ctx.nowMs)
-        ctx.oplog.record(
+          await repo.put(key, spec(key).secret ? sealed.seal(e.raw) : e.raw, ctx.nowMs)
+        await createOpLogRepo(tx).record(
           {
             action: 'set_config',
             operatorId: ctx.actor.id,
@@ -219,7 +220,7 @@ export function createSettings(
     },
 
     /** Drops the stored values of `keys` (back to the environment default); one op log row. */
-    reset(keys: unknown, ctx: WriteContext): { keys: SettingKey[]; removed: SettingKey[] } {
+    async reset(keys: unknown, ctx: WriteContext): Promise<{ keys: SettingKey[]; removed: SettingKey[] }> {
       if (!Array.isArray(keys) || keys.length === 0) {
         throw new AppError('bad_request', 'keys: must be a non-empty array of setting names', {
           param: 'keys',
@@ -236,9 +237,11 @@ export function createSettings(
         )
       }
       const list = [...new Set(keys as SettingKey[])]
-      const removed = repo.transaction(() => {
-        const gone = list.filter((k) => repo.remove(k))
-        ctx.oplog.record(
+      const removed = await stored.db.tx(async (tx) => {
+        const repo = createSettingsRepo(tx)
+        const gone: SettingKey[] = []
+        for (const k of list) if (await repo.remove(k)) gone.push(k)
+        await createOpLogRepo(tx).record(
           {
             action: 'delete_config',
             operatorId: ctx.actor.id,

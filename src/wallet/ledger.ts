@@ -1,12 +1,13 @@
-// The hot-path balance: per account, the persisted card balance (read lazily from SQLite, then
-// cached) minus charges not yet written. charge() only queues; as a FlushSource the ledger draws
-// the queued charges from the account's cards in the flusher's transaction (debt allowed: the
-// call already happened), one ledger row per call. Root (id 1) is never charged.
+// The hot-path balance: per account, the persisted card balance (read once from the store by
+// warm(), then cached) minus charges not yet written. charge() only queues; as a FlushSource the
+// ledger draws the queued charges from the account's cards in the flusher's transaction (debt
+// allowed: the call already happened), one ledger row per call whose usage row was inserted in
+// the same flush, accounts in id order. Root (id 1) is never charged.
 import { balanceOf, spend, type Card } from './cards'
 import type { FlushSource } from '../db/flusher'
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
-import type { CardsRepo } from './repo'
+import { createCardsRepo } from './repo'
 
 import { ROOT_ID } from '../shared/ids'
 
@@ -23,21 +24,40 @@ type Entry = {
 }
 
 export type Ledger = FlushSource<Charge> & {
-  /** Spendable balance in the account's book units (nano); root's is unlimited. */
+  /**
+   * Spendable balance in the account's book units (nano); root's is unlimited. Synchronous:
+   * the account's cards must have been read (`warm`); until then the balance is 0.
+   */
   balanceOf(accountId: number): number
+  /** Reads the account's cards unless they are cached: undefined when they are (no await). */
+  warm(accountId: number): Promise<void> | undefined
   /** Queues the cost of a finished call; never refuses (the call has happened). */
   charge(accountId: number, costNano: number, requestId: string): void
   /** Forgets cached cards (after an admin change); queued charges stay. */
   forget(accountId: number): void
 }
 
+/** The charges whose usage row was inserted, each request id once (the first, as stored). */
+function insertedOnce(charges: readonly Charge[], inserted: ReadonlySet<string>): Charge[] {
+  const seen = new Set<string>()
+  return charges.filter((c) => {
+    if (!inserted.has(c.requestId) || seen.has(c.requestId)) return false
+    seen.add(c.requestId)
+    return true
+  })
+}
+
 export function createLedger(opts: {
-  repo: Pick<CardsRepo, 'cardsOf' | 'accountExists' | 'applyUsage'>
+  /** Reads an account's cards outside a transaction (warm). */
+  load: (accountId: number) => Promise<Card[]>
   clock: Clock
   log: Logger
   maxEntries?: number
 }): Ledger {
-  const { repo, clock } = opts
+  const { clock } = opts
+  const loading = new Map<number, Promise<void>>()
+  // Accounts whose queued total the last write took off (requeue puts it back for those only).
+  const written = new Set<number>()
   const maxEntries = opts.maxEntries ?? 100_000
   const entries = new Map<number, Entry>()
   let queue: Charge[] = []
@@ -74,10 +94,30 @@ export function createLedger(opts: {
     balanceOf(accountId) {
       if (accountId === ROOT_ID) return Number.MAX_SAFE_INTEGER
       const e = entryOf(accountId)
+      if (e.cards === null) return 0 - e.pendingNano
       const nowMs = clock.now()
-      if (e.cards === null) refresh(e, repo.cardsOf(accountId), nowMs)
-      else if (nowMs >= e.validUntilMs) refresh(e, e.cards, nowMs)
+      if (nowMs >= e.validUntilMs) refresh(e, e.cards, nowMs)
       return e.liveNano - e.pendingNano
+    },
+    warm(accountId) {
+      if (accountId === ROOT_ID || entries.get(accountId)?.cards) return undefined
+      let p = loading.get(accountId)
+      if (!p) {
+        p = opts.load(accountId).then(
+          (cards) => {
+            loading.delete(accountId)
+            const e = entryOf(accountId)
+            // A flush that wrote this account meanwhile left fresher cards: keep those.
+            if (e.cards === null) refresh(e, cards, clock.now())
+          },
+          (err) => {
+            loading.delete(accountId)
+            throw err
+          },
+        )
+        loading.set(accountId, p)
+      }
+      return p
     },
     charge(accountId, costNano, requestId) {
       if (accountId === ROOT_ID || costNano <= 0) return
@@ -96,7 +136,9 @@ export function createLedger(opts: {
       queue = []
       return rows
     },
-    write(rows) {
+    async write(tx, rows, batch) {
+      written.clear()
+      const repo = createCardsRepo(tx)
       const byAccount = new Map<number, Charge[]>()
       for (const r of rows) {
         const list = byAccount.get(r.accountId)
@@ -104,11 +146,15 @@ export function createLedger(opts: {
         else byAccount.set(r.accountId, [r])
       }
       const nowMs = clock.now()
-      for (const [accountId, charges] of byAccount) {
+      // Accounts in id order: concurrent writers lock cards rows in one order, never a cycle.
+      for (const accountId of [...byAccount.keys()].sort((a, b) => a - b)) {
+        const all = byAccount.get(accountId)!
+        const queued = all.reduce((n, c) => n + c.costNano, 0)
+        // Balances move only by calls whose usage row this flush inserted (none twice).
+        const charges = batch.inserted ? insertedOnce(all, batch.inserted) : all
         const total = charges.reduce((n, c) => n + c.costNano, 0)
         const e = entryOf(accountId)
-        e.pendingNano -= total
-        if (!repo.accountExists(accountId)) {
+        if (!(await repo.accountExists(accountId))) {
           // Deleted while its last calls were in flight: its closing ledger row took the held
           // money off the books, the calls were paid from it and the rest went to its ancestor
           // (wallet/holds.ts escrow). The usage records keep the facts.
@@ -116,21 +162,32 @@ export function createLedger(opts: {
             accountId,
             costNano: total,
           })
+          e.pendingNano -= queued
+          written.add(accountId)
           continue
         }
-        const spent = spend(repo.cardsOf(accountId), total, nowMs, { allowDebt: true })
+        if (charges.length === 0) {
+          e.pendingNano -= queued
+          written.add(accountId)
+          continue
+        }
+        const spent = spend(await repo.cardsOf(accountId, true), total, nowMs, { allowDebt: true })
         if (!spent.ok) throw new Error(`spend with debt refused for account ${accountId}`)
-        repo.applyUsage(accountId, spent.changes, charges)
-        // The cache only sums balances, so cards without their new row ids serve it well.
+        await repo.applyUsage(accountId, spent.changes, charges)
+        // The cache only sums balances, so cards without their new row ids serve it well; the
+        // cached cards and the queued total change together, so no reader sees one without the other.
         refresh(e, spent.cards, nowMs)
+        e.pendingNano -= queued
+        written.add(accountId)
       }
     },
     requeue(rows) {
       for (const r of rows) {
         const e = entryOf(r.accountId)
-        e.pendingNano += r.costNano
+        if (written.has(r.accountId)) e.pendingNano += r.costNano
         e.cards = null
       }
+      written.clear()
       queue = rows.concat(queue)
     },
   }

@@ -70,7 +70,7 @@ describe('authentication over HTTP', () => {
   test('a disabled account is refused, and the cache follows the change event', async () => {
     const key = generateKey()
     const now = Date.now()
-    const acc = t.deps.accounts.repo.insert(
+    const acc = await t.deps.accounts.repo.insert(
       { ...baseAccount(now), parentId: 1, name: 'carol', email: 'carol@example.com', alias: 'carol', keyHash: hashKey(key), keyTail: partialKey(key) },
       '.1.',
     )

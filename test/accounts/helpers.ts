@@ -13,8 +13,8 @@ export const USD = 1_000_000_000
 export const DAY_MS = 86_400_000
 
 /** Cards total == ledger sum for every account; the message lists the accounts that fail. */
-export function expectInvariant(gw: TestGateway): void {
-  const v = gw.deps.accounts.repo.invariantViolations()
+export async function expectInvariant(gw: TestGateway): Promise<void> {
+  const v = await gw.deps.accounts.service.cards.invariantViolations()
   expect(v, `ledger invariant broken: ${JSON.stringify(v)}`).toEqual([])
 }
 
@@ -76,7 +76,7 @@ export function cardsNano(cards: Array<{ balance: number }>): number {
 }
 
 /** The number of account rows, to prove that a refused request changed nothing. */
-export function accountCount(gw: TestGateway): number {
+export function accountCount(gw: TestGateway): Promise<number> {
   return gw.deps.accounts.repo.count()
 }
 

@@ -230,7 +230,7 @@ describe('invariant check', () => {
       )
       .get(kid.id) as { id: number }
     try {
-      const v = h.gw.deps.accounts.repo.invariantViolations()
+      const v = await h.gw.deps.accounts.service.cards.invariantViolations()
       expect(v, JSON.stringify(v)).toEqual([
         { id: kid.id, name: kid.name, cardsNano: 10 * USD, ledgerNano: 10 * USD + 1 },
       ])

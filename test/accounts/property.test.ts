@@ -119,7 +119,7 @@ test('random operation sequences keep the books', async () => {
             break
         }
         expect([200, 400, 402], `${JSON.stringify(o)}: ${r.text}`).toContain(r.status)
-        expectInvariant(h.gw)
+        await expectInvariant(h.gw)
         const negative = h.gw.deps.db
           .prepare('SELECT COUNT(*) AS n FROM cards WHERE balance_nano < 0 OR amount_nano < 0')
           .get() as { n: number }

@@ -107,9 +107,9 @@ export async function closedPort(): Promise<number> {
 }
 
 /** Polls until `check` is true; fails with `what` after `ms`. Bounds a wait, asserts no timing. */
-export async function waitFor(what: string, check: () => boolean, ms = 15_000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 10))
   }

@@ -1,12 +1,12 @@
 // Alert state through the write-behind into a real bun:sqlite database (project migrations) and
 // back after a simulated restart: no mail is sent twice for the same month or crossing.
-import { Database } from 'bun:sqlite'
+import type { SqlDb } from '../../src/db/sql'
+import { openMemoryStore } from '../../src/db/open'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createMailer } from '../../src/alerts/mailer'
 import { createAlertsRepo } from '../../src/alerts/repo'
 import { createAlerts, type AlertAccount } from '../../src/alerts/service'
 import { createFlusher } from '../../src/db/flusher'
-import { migrate } from '../../src/db/migrations'
 import { createFakeClock, type FakeClock } from '../../src/shared/clock'
 import { createMemoryLogger } from '../../src/shared/log'
 import { NANO_PER_USD } from '../../src/shared/money'
@@ -28,7 +28,7 @@ afterEach(async () => {
 })
 
 /** One xgate process: mailer, alerts and flusher over a shared database and SMTP server. */
-function boot(db: Database, server: TestSmtp, clock: FakeClock) {
+async function boot(db: SqlDb, server: TestSmtp, clock: FakeClock) {
   const log = createMemoryLogger()
   const settings = { smtp: '127.0.0.1', port: server.port, sender: 'xgate@example.com' }
   const mailer = createMailer(() => settings, log, clock, { retryBaseMs: 20 })
@@ -38,19 +38,17 @@ function boot(db: Database, server: TestSmtp, clock: FakeClock) {
     clock,
     timeZone: TZ,
     emailBalanceNano: () => 3 * USD,
-    repo: createAlertsRepo(db),
   })
   const flusher = createFlusher({ db, intervalMs: 1_000, maxRows: 100, log, now: clock.now })
   flusher.register(alerts)
-  alerts.restore()
+  alerts.restore(await createAlertsRepo(db).loadAll())
   return { alerts, mailer, flusher, log }
 }
 
 async function world() {
   const server = await startSmtp()
   cleanup.push(() => server.stop())
-  const db = new Database(':memory:', { strict: true })
-  migrate(db)
+  const db = openMemoryStore().sql
   const rows = () => createAlertsRepo(db).loadAll()
   return { server, db, rows, clock: createFakeClock(Date.UTC(2026, 10, 10, 9, 0, 0)) }
 }
@@ -58,16 +56,16 @@ async function world() {
 describe('alert state across a restart', () => {
   test('SoftLimit and low-balance state survive: no duplicate mail after the restart', async () => {
     const { server, db, rows, clock } = await world()
-    const first = boot(db, server, clock)
+    const first = await boot(db, server, clock)
     first.alerts.onSpend(ACCOUNT, 10 * USD, 2 * USD)
     expect(first.alerts.pending()).toBe(1)
-    expect(first.flusher.flushNow()).toBe(1)
-    expect(rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-11', lowBalance: true }])
+    expect(await first.flusher.flushNow()).toBe(1)
+    expect(await rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-11', lowBalance: true }])
     await first.mailer.flush(10_000)
     expect(server.received.length).toBe(2)
 
     clock.advance(3_600_000)
-    const second = boot(db, server, clock)
+    const second = await boot(db, server, clock)
     expect(second.alerts.size).toBe(1)
     for (let i = 0; i < 20; i++) second.alerts.onSpend(ACCOUNT, 12 * USD, 1 * USD)
     await second.mailer.flush(10_000)
@@ -80,23 +78,23 @@ describe('alert state across a restart', () => {
     await second.mailer.flush(10_000)
     expect(server.received.length).toBe(3)
     expect(server.received[2]!.subject).toContain('2026-12')
-    second.flusher.flushNow()
-    expect(rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-12', lowBalance: true }])
+    await second.flusher.flushNow()
+    expect(await rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-12', lowBalance: true }])
   })
 
   test('a top-up cleared before the restart re-arms the low-balance mail after it', async () => {
     const { server, db, rows, clock } = await world()
     const none = { ...ACCOUNT, softLimitNano: 0 }
-    const first = boot(db, server, clock)
+    const first = await boot(db, server, clock)
     first.alerts.onSpend(none, 1 * USD, 1 * USD)
-    first.flusher.flushNow()
+    await first.flusher.flushNow()
     first.alerts.onBalance(none, 50 * USD)
-    first.flusher.flushNow()
+    await first.flusher.flushNow()
     // Nothing left to remember: the row is gone from the table and the entry from memory.
-    expect(rows()).toEqual([])
+    expect(await rows()).toEqual([])
     expect(first.alerts.size).toBe(0)
 
-    const second = boot(db, server, clock)
+    const second = await boot(db, server, clock)
     second.alerts.onSpend(none, 2 * USD, 1 * USD)
     await first.mailer.flush(10_000)
     await second.mailer.flush(10_000)
@@ -105,26 +103,26 @@ describe('alert state across a restart', () => {
 
   test('a failed flush hands the rows back; the next flush writes them', async () => {
     const { server, db, rows, clock } = await world()
-    const p = boot(db, server, clock)
+    const p = await boot(db, server, clock)
     p.alerts.onSpend(ACCOUNT, 10 * USD, 50 * USD)
-    db.exec('ALTER TABLE alert_state RENAME TO alert_state_away')
-    expect(p.flusher.flushNow()).toBe(0)
+    await db.exec('ALTER TABLE alert_state RENAME TO alert_state_away')
+    expect(await p.flusher.flushNow()).toBe(0)
     expect(p.flusher.stats().failures).toBe(1)
     expect(p.alerts.pending()).toBe(1)
-    db.exec('ALTER TABLE alert_state_away RENAME TO alert_state')
-    expect(p.flusher.flushNow()).toBe(1)
-    expect(rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-11', lowBalance: false }])
+    await db.exec('ALTER TABLE alert_state_away RENAME TO alert_state')
+    expect(await p.flusher.flushNow()).toBe(1)
+    expect(await rows()).toEqual([{ accountId: 42, softLimitMonth: '2026-11', lowBalance: false }])
   })
 
   test('forget() deletes the row of a deleted account, so a reused id starts clean', async () => {
     const { server, db, rows, clock } = await world()
-    const p = boot(db, server, clock)
+    const p = await boot(db, server, clock)
     p.alerts.onSpend(ACCOUNT, 10 * USD, 1 * USD)
-    p.flusher.flushNow()
-    expect(rows().length).toBe(1)
+    await p.flusher.flushNow()
+    expect((await rows()).length).toBe(1)
     p.alerts.forget(42)
-    p.flusher.flushNow()
-    expect(rows()).toEqual([])
+    await p.flusher.flushNow()
+    expect(await rows()).toEqual([])
     p.alerts.onSpend({ ...ACCOUNT, name: 'beta42' }, 10 * USD, 50 * USD)
     await p.mailer.flush(10_000)
     expect(server.received.map((m) => m.subject.includes('beta42'))).toEqual([false, false, true])
@@ -133,10 +131,10 @@ describe('alert state across a restart', () => {
   test('the upsert replaces an existing row in place', async () => {
     const { db, rows } = await world()
     const repo = createAlertsRepo(db)
-    repo.save([{ accountId: 5, softLimitMonth: '2026-10', lowBalance: true }])
-    repo.save([{ accountId: 5, softLimitMonth: '2026-11', lowBalance: false }])
-    repo.save([{ accountId: 6, softLimitMonth: null, lowBalance: true }])
-    expect(rows().sort((a, b) => a.accountId - b.accountId)).toEqual([
+    await repo.save([{ accountId: 5, softLimitMonth: '2026-10', lowBalance: true }])
+    await repo.save([{ accountId: 5, softLimitMonth: '2026-11', lowBalance: false }])
+    await repo.save([{ accountId: 6, softLimitMonth: null, lowBalance: true }])
+    expect((await rows()).sort((a, b) => a.accountId - b.accountId)).toEqual([
       { accountId: 5, softLimitMonth: '2026-11', lowBalance: false },
       { accountId: 6, softLimitMonth: null, lowBalance: true },
     ])

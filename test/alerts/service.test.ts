@@ -41,15 +41,11 @@ async function setup(opts: { smtp?: boolean; clock?: FakeClock } = {}) {
   const clock = opts.clock ?? createFakeClock(NOV_15)
   const mailer = createMailer(() => settings, log, clock, { retryBaseMs: 20 })
   cleanup.push(() => mailer.stop(2_000))
-  const db = new Database(':memory:', { strict: true })
-  migrate(db)
-  const repo = createAlertsRepo(db)
   const alerts = createAlerts({
     mailer,
     clock,
     timeZone: TZ,
     emailBalanceNano: () => 3 * USD,
-    repo,
   })
   const received = () => server?.received ?? []
   return { server, received, log, clock, mailer, alerts }

@@ -47,7 +47,7 @@ async function world(extra: Record<string, string> = {}) {
 describe('SoftLimit', () => {
   test('crossing it mails BillingEmail exactly once this month, also across a restart', async () => {
     const { smtp, clock, gw, restart } = await world()
-    const { key } = addUnder(gw, null, {
+    const { key } = await addUnder(gw, null, {
       name: 'softalpha',
       billingEmail: 'billing@alpha.example',
       softLimitNano: 2 * CALL_NANO,
@@ -78,7 +78,7 @@ describe('SoftLimit', () => {
 describe('low balance', () => {
   test('falling under EMAIL_BALANCE mails Email once per crossing; a top-up re-arms it', async () => {
     const { smtp, gw } = await world()
-    const { key, account } = addUnder(gw, null, { name: 'lowbeta', creditUsd: 3.00001 })
+    const { key, account } = await addUnder(gw, null, { name: 'lowbeta', creditUsd: 3.00001 })
     expect(await statuses(gw, key, 4)).toEqual([200, 200, 200, 200])
     await waitFor('the low-balance mail', () => smtp.received.length >= 1)
     expect(await gw.deps.limits.mailer.flush(5_000)).toBe(true)
@@ -123,7 +123,7 @@ describe('SMTP settings through /x-config', () => {
       },
     })
     expect(set.status, set.text).toBe(200)
-    const { key } = addUnder(gw, null, { name: 'livedelta', softLimitNano: 1 })
+    const { key } = await addUnder(gw, null, { name: 'livedelta', softLimitNano: 1 })
     expect(await statuses(gw, key, 2)).toEqual([200, 200])
     await waitFor('the soft-limit mail', () => smtp.received.length >= 1)
     expect(await gw.deps.limits.mailer.flush(5_000)).toBe(true)
@@ -139,7 +139,7 @@ describe('without SMTP', () => {
     cleanup.push(() => up.stop())
     const gw = await startTestGateway(keysEnv(up))
     cleanup.push(() => gw.close())
-    const { key } = addUnder(gw, null, { name: 'nosmtpgamma', softLimitNano: 1 })
+    const { key } = await addUnder(gw, null, { name: 'nosmtpgamma', softLimitNano: 1 })
     expect(await statuses(gw, key, 2)).toEqual([200, 200])
     const alerts = gw.logLines.filter((l) => l.msg === 'alert')
     expect(alerts.length, JSON.stringify(alerts)).toBe(1)

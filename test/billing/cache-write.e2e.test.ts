@@ -13,7 +13,7 @@ const req = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, 
 describe('5-minute writes through the fake upstream', () => {
   let env: ProxyEnv
   let client: Anthropic
-  let user: ReturnType<typeof addAccount>
+  let user: Awaited<ReturnType<typeof addAccount>>
 
   beforeAll(async () => {
     // 100 fresh + 1000 written + 0 read = 1100 prompt tokens; 10 out.
@@ -21,7 +21,7 @@ describe('5-minute writes through the fake upstream', () => {
       {},
       { promptTokens: 1100, cacheCreationTokens: 1000, cachedTokens: 0, completionTokens: 10 },
     )
-    user = addAccount(env.gw, { creditUsd: 10 })
+    user = await addAccount(env.gw, { creditUsd: 10 })
     client = new Anthropic({ apiKey: user.key, baseURL: env.gw.url, maxRetries: 0 })
   })
   afterAll(() => env.close())
@@ -32,7 +32,7 @@ describe('5-minute writes through the fake upstream', () => {
 
   test('JSON: charged at 1.25 × input for the writes; the record has them', async () => {
     await client.messages.create(req)
-    const rec = usageRows(env.gw, user.account.id).at(-1)
+    const rec = (await usageRows(env.gw, user.account.id)).at(-1)
     expect(rec).toMatchObject({
       prompt_tokens: 1100,
       cached_tokens: 0,
@@ -46,11 +46,11 @@ describe('5-minute writes through the fake upstream', () => {
   })
 
   test('stream: message_start carries the writes to the same charge', async () => {
-    const n = usageRows(env.gw, user.account.id).length
+    const n = (await usageRows(env.gw, user.account.id)).length
     const stream = client.messages.stream(req)
     for await (const _ of stream) void _
-    await until(() => usageRows(env.gw, user.account.id).length > n)
-    expect(usageRows(env.gw, user.account.id).at(-1)).toMatchObject({
+    await until(async () => (await usageRows(env.gw, user.account.id)).length > n)
+    expect((await usageRows(env.gw, user.account.id)).at(-1)).toMatchObject({
       prompt_tokens: 1100,
       cache_write_tokens: 1000,
       cost_nano: COST,
@@ -134,14 +134,14 @@ describe('1-hour writes from the cache_creation split', () => {
   const COST = 300_000 + 1_500_000 + 3_600_000 + 15_000 + 150_000
   let up: ReturnType<typeof Bun.serve>
   let gw: TestGateway
-  let user: ReturnType<typeof addAccount>
+  let user: Awaited<ReturnType<typeof addAccount>>
 
   beforeAll(async () => {
     up = splitUpstream(usage)
     gw = await startTestGateway({
       INIT_KEYS: `sk-split-0001::http://127.0.0.1:${up.port}::anthropic`,
     })
-    user = addAccount(gw, { creditUsd: 10 })
+    user = await addAccount(gw, { creditUsd: 10 })
   })
   afterAll(async () => {
     await gw.close()
@@ -161,12 +161,12 @@ describe('1-hour writes from the cache_creation split', () => {
 
   for (const stream of [false, true]) {
     test(`${stream ? 'stream' : 'JSON'}: 1-hour writes at 2 × input, the rest at 1.25 ×`, async () => {
-      const n = usageRows(gw, user.account.id).length
+      const n = (await usageRows(gw, user.account.id)).length
       const res = await send(stream)
       const text = await res.text()
       expect(res.status, text).toBe(200)
-      await until(() => usageRows(gw, user.account.id).length > n)
-      expect(usageRows(gw, user.account.id).at(-1), text).toMatchObject({
+      await until(async () => (await usageRows(gw, user.account.id)).length > n)
+      expect((await usageRows(gw, user.account.id)).at(-1), text).toMatchObject({
         prompt_tokens: 1150,
         cached_tokens: 50,
         cache_write_tokens: 1000,

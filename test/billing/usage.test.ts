@@ -34,13 +34,12 @@ const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageReco
 function usageIn(tz: string) {
   const store = openMemoryStore()
   const usage = createUsageStore({
-    repo: createBillingRepo(store.db),
-    calendar: createCalendar(tz),
+        calendar: createCalendar(tz),
   })
   return { store, usage }
 }
 
-test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', () => {
+test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', async () => {
   const { store, usage } = usageIn('America/New_York')
   // 03:00 UTC on Jan 16 is still Jan 15 in New York.
   const t = Date.UTC(2026, 0, 16, 3, 0, 0)
@@ -56,7 +55,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
   const rows = usage.drain()
   usage.requeue!(rows)
   expect(usage.pending()).toBe(2)
-  store.db.transaction(() => usage.write(usage.drain()))()
+  await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
   const saved = store.db
     .prepare(
       `SELECT request_id, estimated, cost_nano, cache_write_tokens, cache_write_1h_tokens
@@ -95,7 +94,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
   ])
 })
 
-test('daily aggregates of an interleaved batch: runs and returns to earlier keys add up', () => {
+test('daily aggregates of an interleaved batch: runs and returns to earlier keys add up', async () => {
   const { store, usage } = usageIn('UTC')
   const day1 = Date.UTC(2026, 0, 15, 23, 59, 0)
   const day2 = Date.UTC(2026, 0, 16, 0, 1, 0)
@@ -113,7 +112,7 @@ test('daily aggregates of an interleaved batch: runs and returns to earlier keys
   plan.forEach(([at, accountId, mappedModel], i) =>
     usage.add(rec(`i${i}`, at, { accountId, mappedModel, costNano: i + 1 })),
   )
-  store.db.transaction(() => usage.write(usage.drain()))()
+  await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
   const daily = store.db
     .prepare(
       'SELECT day, account_id, model, requests, cost_nano FROM usage_daily ORDER BY day, account_id, model',
@@ -128,10 +127,9 @@ test('daily aggregates of an interleaved batch: runs and returns to earlier keys
   ])
 })
 
-test('a batch of any size is stored whole, in order, field for field; a repeated id is ignored', () => {
+test('a batch of any size is stored whole, in order, field for field; a repeated id is ignored', async () => {
   const store = openMemoryStore()
-  const repo = createBillingRepo(store.db)
-  const usage = createUsageStore({ repo, calendar: createCalendar('UTC') })
+  const usage = createUsageStore({ calendar: createCalendar('UTC') })
   const t = Date.UTC(2026, 0, 16, 12, 0, 0)
   // 64 + 8 + 1 + a remainder: every chunk size of the multi-row insert, then single rows.
   const n = 64 * 2 + 8 * 3 + 5
@@ -146,7 +144,7 @@ test('a batch of any size is stored whole, in order, field for field; a repeated
       }),
     )
   usage.add(rec('r3', t, { costNano: 999_999 }))
-  store.db.transaction(() => usage.write(usage.drain()))()
+  await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
   const saved = store.db
     .prepare(
       'SELECT request_id, created_at, key_id, ttfb_ms, estimated, cost_nano, client_ip FROM usage_records ORDER BY id',
@@ -166,15 +164,15 @@ test('a batch of any size is stored whole, in order, field for field; a repeated
   }
 })
 
-test('ledger rows of a batch: one per charge, in order, for every chunk size', () => {
+test('ledger rows of a batch: one per charge, in order, for every chunk size', async () => {
   const store = openMemoryStore()
-  const repo = createCardsRepo(store.db)
+  const repo = createCardsRepo(store.sql)
   const charges = Array.from({ length: 64 + 8 * 2 + 3 }, (_, i) => ({
     costNano: 1000 + i,
     requestId: `req_${i}`,
     atMs: 5_000 + i,
   }))
-  store.db.transaction(() => repo.applyUsage(9, [], charges))()
+  await repo.applyUsage(9, [], charges)
   const rows = store.db
     .prepare('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id')
     .all()

@@ -125,7 +125,7 @@ describe('HandlerService on the live gateway', () => {
 
   test('bad input changes nothing: malformed account, unknown inbound, unknown user', async () => {
     const handler = client('v2ray.core.app', 'HandlerService')
-    const count = gw.deps.accounts.repo.count()
+    const count = await gw.deps.accounts.repo.count()
     const bad = handler('AlterInbound', {
       tag: 'openai',
       operation: typed('xray.app.proxyman.command.AddUserOperation', {
@@ -140,7 +140,7 @@ describe('HandlerService on the live gateway', () => {
     })
     expect(await codeOf(ghost)).toBe(GrpcStatus.NOT_FOUND)
     expect(await codeOf(handler('AddInbound', {}))).toBe(GrpcStatus.UNIMPLEMENTED)
-    expect(gw.deps.accounts.repo.count()).toBe(count)
+    expect(await gw.deps.accounts.repo.count()).toBe(count)
   })
 })
 

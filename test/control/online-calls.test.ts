@@ -26,7 +26,7 @@ describe('online tracking of proxied calls', () => {
   })
 
   test('with StatsService: the client is online while its call runs, and the map stays', async () => {
-    const { key, account } = addAccount(withStats.gw)
+    const { key, account } = await addAccount(withStats.gw)
     const online = withStats.gw.deps.stats.online
     const name = onlineMapName(account.name)
     const pending = chat(withStats, key)
@@ -38,7 +38,7 @@ describe('online tracking of proxied calls', () => {
   })
 
   test('without StatsService: calls leave no online bookkeeping', async () => {
-    const { key, account } = addAccount(without.gw)
+    const { key, account } = await addAccount(without.gw)
     const res = await chat(without, key)
     expect(res.status).toBe(200)
     await res.arrayBuffer()

@@ -4,14 +4,14 @@ import { addAccount, addUsage, call, makeApp } from '../reports/fixtures'
 
 const t = await makeApp() // 2026-01-15 12:00 UTC
 afterAll(() => t.close())
-const alice = addAccount(t, null, {
+const alice = await addAccount(t, null, {
   name: 'alice',
   creditUsd: 50,
   level: 2,
   rpm: 60,
   allowModels: ['gpt-*'],
 })
-const amy = addAccount(t, alice.account, { name: 'amyyy', creditUsd: 5 })
+const amy = await addAccount(t, alice.account, { name: 'amyyy', creditUsd: 5 })
 const M = 1_000_000
 
 // Charges the proxy still holds in memory reach the cards only when the write-behind runs.
@@ -24,12 +24,9 @@ t.deps.flusher.register({
     pendingNano = 0
     return rows
   },
-  write: (rows: number[]) => {
-    for (const n of rows) {
-      t.deps.db
-        .prepare('UPDATE cards SET balance_nano = balance_nano - ? WHERE account_id = ?')
-        .run(n, alice.account.id)
-    }
+  write: async (tx, rows: number[]) => {
+    for (const n of rows)
+      await tx.run('UPDATE cards SET balance_nano = balance_nano - ? WHERE account_id = ?', [n, alice.account.id])
   },
 })
 
@@ -61,7 +58,7 @@ describe('GET /dashboard/x-user-status', () => {
 
   test('expired cards stop counting', async () => {
     const now = t.clock.now()
-    t.deps.accounts.repo.addCard(amy.account.id, 3_000 * M, now, now + 86_400_000, 'short')
+    await t.deps.accounts.service.cards.addCard(amy.account.id, 3_000 * M, now, now + 86_400_000, 'short')
     expect((await call(t, 'GET', '/dashboard/x-user-status', { key: amy.key })).body.balance).toBe(
       8,
     )
@@ -169,8 +166,8 @@ describe('GET /dashboard/x-user-info', () => {
 })
 
 test('a disabled ancestor disables the subtree on every dashboard and report route', async () => {
-  const boss = addAccount(t, null, { name: 'bossy' })
-  const kid = addAccount(t, boss.account, { name: 'kiddo' })
+  const boss = await addAccount(t, null, { name: 'bossy' })
+  const kid = await addAccount(t, boss.account, { name: 'kiddo' })
   expect((await call(t, 'GET', '/dashboard/x-user-status', { key: kid.key })).status).toBe(200)
   t.deps.db.prepare('UPDATE accounts SET status = 0 WHERE id = ?').run(boss.account.id)
   t.deps.events.accountChanged({ id: boss.account.id, name: 'bossy', dna: boss.account.dna })

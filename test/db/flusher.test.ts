@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { createFlusher, type FlushSource } from '../../src/db/flusher'
+import { sqliteSql } from '../../src/db/sqlite'
 import { createMemoryLogger } from '../../src/shared/log'
 
 function setup(opts: { intervalMs?: number; maxRows?: number } = {}) {
-  const db = new Database(':memory:')
-  db.exec('CREATE TABLE rows (v INTEGER NOT NULL CHECK (v >= 0))')
-  const insert = db.prepare('INSERT INTO rows (v) VALUES (?)')
+  const raw = new Database(':memory:')
+  raw.exec('CREATE TABLE rows (v INTEGER NOT NULL CHECK (v >= 0))')
+  const db = sqliteSql(raw)
   let pending: number[] = []
   const source: FlushSource<number> = {
     name: 'numbers',
@@ -16,7 +17,9 @@ function setup(opts: { intervalMs?: number; maxRows?: number } = {}) {
       pending = []
       return out
     },
-    write: (rows) => rows.forEach((v) => insert.run(v)),
+    write: async (tx, rows) => {
+      for (const v of rows) await tx.run('INSERT INTO rows (v) VALUES (?)', [v])
+    },
     requeue: (rows) => {
       pending = rows.concat(pending)
     },
@@ -29,7 +32,7 @@ function setup(opts: { intervalMs?: number; maxRows?: number } = {}) {
     log,
   })
   flusher.register(source)
-  const count = () => (db.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n
+  const count = () => (raw.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n
   return {
     db,
     flusher,
@@ -41,26 +44,26 @@ function setup(opts: { intervalMs?: number; maxRows?: number } = {}) {
 }
 
 describe('flusher', () => {
-  test('flushNow writes everything pending in one transaction', () => {
+  test('flushNow writes everything pending in one transaction', async () => {
     const s = setup()
     s.push(1)
     s.push(2)
     expect(s.flusher.pending()).toBe(2)
-    expect(s.flusher.flushNow()).toBe(2)
+    expect(await s.flusher.flushNow()).toBe(2)
     expect(s.count()).toBe(2)
     expect(s.flusher.pending()).toBe(0)
     expect(s.flusher.stats().flushes).toBe(1)
   })
 
-  test('a failing batch is rolled back whole and requeued, then written on the next try', () => {
+  test('a failing batch is rolled back whole and requeued, then written on the next try', async () => {
     const s = setup()
     s.push(1)
     s.push(-1)
-    expect(s.flusher.flushNow()).toBe(0)
+    expect(await s.flusher.flushNow()).toBe(0)
     expect(s.count()).toBe(0)
     expect(s.pendingCount()).toBe(2)
     expect(s.log.lines.some((l) => l.level === 'error')).toBe(true)
-    s.flusher.flushNow()
+    await s.flusher.flushNow()
     expect(s.count()).toBe(0)
   })
 

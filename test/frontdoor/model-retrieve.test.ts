@@ -11,8 +11,8 @@ let limitedKey: string
 
 beforeAll(async () => {
   env = await startProxyEnv()
-  key = addAccount(env.gw, { creditUsd: 10 }).key
-  limitedKey = addAccount(env.gw, { allowModels: ['gpt-4o-mini*'] }).key
+  key = (await addAccount(env.gw, { creditUsd: 10 })).key
+  limitedKey = (await addAccount(env.gw, { allowModels: ['gpt-4o-mini*'] })).key
 })
 afterAll(() => env.close())
 

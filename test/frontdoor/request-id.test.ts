@@ -10,7 +10,7 @@ let key: string
 
 beforeAll(async () => {
   env = await startProxyEnv()
-  key = addAccount(env.gw, { creditUsd: 10 }).key
+  key = (await addAccount(env.gw, { creditUsd: 10 })).key
 })
 afterAll(() => env.close())
 

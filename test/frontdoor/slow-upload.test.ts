@@ -11,7 +11,7 @@ const TIMEOUT_MS = 200
 
 beforeAll(async () => {
   env = await startProxyEnv({ BODY_TIMEOUT_MS: String(TIMEOUT_MS) })
-  key = addAccount(env.gw, { creditUsd: 10 }).key
+  key = (await addAccount(env.gw, { creditUsd: 10 })).key
 })
 afterAll(() => env.close())
 

@@ -18,7 +18,7 @@ export async function makeTestApp(env: Record<string, string> = {}, overrides: D
   const store = openMemoryStore()
   const log = createMemoryLogger()
   const deps = await buildDeps(config, store, { log, ...overrides })
-  bootstrap(store.db, deps.accounts.repo, { initUsers: config.INIT_USERS, dataDir: config.DATA_DIR, nowMs: deps.clock.now() })
+  await bootstrap(store.sql, { initUsers: config.INIT_USERS, dataDir: config.DATA_DIR, nowMs: deps.clock.now() })
   const app = createApp(deps)
   const request = (method: string, path: string, opts: { key?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
     const headers: Record<string, string> = { ...opts.headers }

@@ -1,6 +1,7 @@
 // A large account tree and a year of usage, for the scale test and scripts/scale.ts: accounts
 // inserted through the accounts repository in big transactions, usage settled call by call through
 // the billing settler and stored by the write-behind flusher, exactly as the proxy does.
+import { writerOf, type Writer } from '../../src/accounts/writer'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import type { Account } from '../../src/accounts/repo'
 import type { Deps } from '../../src/deps'
@@ -50,10 +51,10 @@ function extras(depth: number): Partial<Account> {
  * Inserts `shape.total` descendants of root, breadth first, each with its own key and one card of
  * `creditUsd` (valid a year) with its ledger row, TREE_BATCH accounts per transaction.
  */
-export function buildTree(deps: Deps, shape: TreeShape, creditUsd = 50): BuiltTree {
+export async function buildTree(deps: Deps, shape: TreeShape, creditUsd = 50): Promise<BuiltTree> {
   const repo = deps.accounts.repo
   const nowMs = deps.clock.now()
-  const root = repo.findById(1)
+  const root = await repo.findById(1)
   if (!root) throw new Error('no root account: bootstrap first')
   const depthCount = shape.fanouts.length + 1
   const upper: number[] = [1]
@@ -67,11 +68,12 @@ export function buildTree(deps: Deps, shape: TreeShape, creditUsd = 50): BuiltTr
   const byDepth: Member[][] = [[]]
   let parents: Array<{ id: number; dna: string }> = [{ id: 1, dna: root.dna }]
   let seq = 0
-  const pending: Array<() => void> = []
-  const flush = () => {
-    deps.db.transaction(() => {
-      for (const fn of pending) fn()
-    })()
+  const pending: Array<(w: Writer) => Promise<void>> = []
+  const flush = async () => {
+    await deps.sql.tx(async (tx) => {
+      const w = writerOf(tx)
+      for (const fn of pending) await fn(w)
+    })
     pending.length = 0
   }
   for (let depth = 1; depth <= depthCount; depth++) {
@@ -88,8 +90,8 @@ export function buildTree(deps: Deps, shape: TreeShape, creditUsd = 50): BuiltTr
       const key = generateKey()
       const name = `scale-${++seq}`
       const m: Member = { id: 0, dna: '', depth, key }
-      pending.push(() => {
-        const a = repo.insert(
+      pending.push(async (w) => {
+        const a = await w.accounts.insert(
           {
             ...baseAccount(nowMs),
             ...extras(depth),
@@ -105,14 +107,14 @@ export function buildTree(deps: Deps, shape: TreeShape, creditUsd = 50): BuiltTr
         m.id = a.id
         m.dna = a.dna
         const nano = Math.round(creditUsd * NANO)
-        repo.addCard(a.id, nano, nowMs, nowMs + 365 * DAY_MS, null)
-        repo.addLedger(a.id, nano, 'recharge', null, nowMs)
+        await w.cards.addCard(a.id, nano, nowMs, nowMs + 365 * DAY_MS, null)
+        await w.cards.addLedger(a.id, nano, 'recharge', null, nowMs)
       })
       level.push(m)
-      if (pending.length >= TREE_BATCH) flush()
+      if (pending.length >= TREE_BATCH) await flush()
     }
     // The next level needs this one's ids and DNAs.
-    flush()
+    await flush()
     byDepth.push(level)
     members.push(...level)
     parents = level
@@ -147,10 +149,11 @@ type Clocked = { set(ms: number): void }
  * charge, counters), flushing whenever the backlog reaches FLUSH_MAX_ROWS as the flusher's early
  * flush does. `clock` is the deps' fake clock; it is moved to each call's end.
  */
-export function writeUsage(deps: Deps, clock: Clocked, plan: UsagePlan): UsageTotals {
+export async function writeUsage(deps: Deps, clock: Clocked, plan: UsagePlan): Promise<UsageTotals> {
   const { settler, pricing } = deps.billing
+  const found = new Map((await deps.accounts.repo.findManyById(plan.accounts.map((m) => m.id))).map((a) => [a.id, a]))
   const accounts = plan.accounts.map((m) => {
-    const a = deps.accounts.repo.findById(m.id)
+    const a = found.get(m.id)
     if (!a) throw new Error(`account ${m.id} missing`)
     return a
   })
@@ -165,9 +168,9 @@ export function writeUsage(deps: Deps, clock: Clocked, plan: UsagePlan): UsageTo
   let costNano = 0
   let flushes = 0
   let flushMs = 0
-  const flush = () => {
+  const flush = async () => {
     const t0 = performance.now()
-    const n = deps.flusher.flushNow()
+    const n = await deps.flusher.flushNow()
     flushMs += performance.now() - t0
     if (n > 0) flushes++
   }
@@ -206,9 +209,9 @@ export function writeUsage(deps: Deps, clock: Clocked, plan: UsagePlan): UsageTo
       t.requests++
       t.costNano += record.costNano
     } else perAccount.set(account.id, { requests: 1, costNano: record.costNano })
-    if (deps.flusher.pending() >= maxRows) flush()
+    if (deps.flusher.pending() >= maxRows) await flush()
   }
-  flush()
+  await flush()
   return { records: plan.records, requests: plan.records, costNano, perAccount, flushes, flushMs }
 }
 

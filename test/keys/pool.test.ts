@@ -28,7 +28,7 @@ const key = (id: number, over: Partial<PoolKey> = {}): PoolKey => ({
 
 describe('pool', () => {
   test('smooth weighted round-robin follows the weights and interleaves', () => {
-    const pool = createPool({ clock: createFakeClock(), persist: () => {} })
+    const pool = createPool({ clock: createFakeClock(), persist: async () => {} })
     pool.load([key(1, { weight: 3 }), key(2, { weight: 1 }), key(3, { level: 2 })])
     const seq = Array.from({ length: 8 }, () => pool.pick(1, 'openai')!.id)
     expect(seq.filter((i) => i === 1).length).toBe(6)
@@ -40,7 +40,7 @@ describe('pool', () => {
 
   test('skips sleeping, disabled, switched-off and excluded keys; sleep ends on time', () => {
     const clock = createFakeClock()
-    const pool = createPool({ clock, persist: () => {} })
+    const pool = createPool({ clock, persist: async () => {} })
     pool.load([key(1), key(2), key(3, { status: false })])
     pool.sleep(pool.get(1)!, 60_000)
     expect(pool.stateOf(pool.get(1)!)).toEqual({ state: 'sleeping', untilMs: clock.now() + 60_000 })
@@ -57,11 +57,11 @@ describe('pool', () => {
     })
   })
 
-  test('drain hands absolute state to SQLite; requeue keeps it after a failed flush', () => {
+  test('drain hands absolute state to SQLite; requeue keeps it after a failed flush', async () => {
     const store = openMemoryStore()
-    const repo = createKeysRepo(store.db)
+    const repo = createKeysRepo(store.sql)
     const now = Date.now()
-    const id = repo.insert({
+    const id = await repo.insert({
       name: 'a',
       secretEnc: 'v1:x',
       secretHash: 'h',
@@ -77,7 +77,7 @@ describe('pool', () => {
       createdAt: now,
       updatedAt: now,
     })
-    const pool = createPool({ clock: createFakeClock(), persist: (rows) => repo.saveState(rows) })
+    const pool = createPool({ clock: createFakeClock(), persist: (tx, rows) => createKeysRepo(tx).saveState(rows) })
     pool.load([key(id)])
     const k = pool.pick(1, 'openai')!
     pool.failed(k)
@@ -87,8 +87,8 @@ describe('pool', () => {
     expect(pool.pending()).toBe(0)
     pool.requeue!(rows)
     expect(pool.pending()).toBe(1)
-    pool.write(pool.drain())
-    const saved = repo.findById(id)!
+    await store.sql.tx((tx) => pool.write(tx, pool.drain(), { inserted: null }))
+    const saved = (await repo.findById(id))!
     expect([saved.requests, saved.errors, saved.disabledReason]).toEqual([1, 1, 'upstream 403'])
     store.close()
   })

@@ -16,7 +16,7 @@ beforeAll(async () => {
   })
   childKey = generateKey()
   const repo = gw.deps.accounts.repo
-  repo.insert(
+  await repo.insert(
     {
       ...baseAccount(Date.now()),
       parentId: 1,

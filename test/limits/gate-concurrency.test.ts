@@ -21,20 +21,20 @@ function count(rs: Array<{ status: number }>) {
 
 describe('concurrency exactness', () => {
   test('200 concurrent calls against RPM 50: exactly 50 reach the upstream, 150 get 429', async () => {
-    const { key, account } = addUnder(env.gw, null, { rpm: 50 })
+    const { key, account } = await addUnder(env.gw, null, { rpm: 50 })
     const before = env.up.tally.requests
     const rs = await Promise.all(Array.from({ length: 200 }, () => chat(env.gw, key)))
     expect(count(rs), JSON.stringify(count(rs))).toEqual({ 200: 50, 429: 150 })
     expect(env.up.tally.requests - before).toBe(50)
     const denied = rs.find((r) => r.status === 429)!
     expect(denied.body.error.code, denied.text).toBe('rate_limit_exceeded')
-    expect(usageRows(env.gw, account.id).length, 'only admitted calls are recorded').toBe(50)
+    expect((await usageRows(env.gw, account.id)).length, 'only admitted calls are recorded').toBe(50)
   })
 
   test("two children bursting against their parent's RPM 30 get 30 between them", async () => {
-    const parent = addUnder(env.gw, null, { rpm: 30 })
-    const a = addUnder(env.gw, parent.account)
-    const b = addUnder(env.gw, parent.account)
+    const parent = await addUnder(env.gw, null, { rpm: 30 })
+    const a = await addUnder(env.gw, parent.account)
+    const b = await addUnder(env.gw, parent.account)
     const before = env.up.tally.requests
     const rs = await Promise.all(
       Array.from({ length: 120 }, (_, i) => chat(env.gw, i % 2 ? a.key : b.key)),
@@ -44,7 +44,7 @@ describe('concurrency exactness', () => {
   })
 
   test('token reservations held in flight: TPM 1000 admits floor(1000 / estimate) of a burst', async () => {
-    const { key } = addUnder(env.gw, null, { tpm: 1000 })
+    const { key } = await addUnder(env.gw, null, { tpm: 1000 })
     const est = reserveTokens(
       { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 90 },
       estimatePromptTokens,

@@ -19,11 +19,11 @@ const SMALL = { maxTokens: 8 }
 
 describe('HardLimit', () => {
   test('spend reaching HardLimit → 429 hard_limit_reached, no upstream call, no charge', async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 2 * CALL_NANO - 1 })
+    const { key, account } = await addUnder(env.gw, null, { hardLimitNano: 2 * CALL_NANO - 1 })
     // Spend reaches the limit (calls of earlier this month).
     env.gw.deps.limits.monthly.add(account.id, 2 * CALL_NANO)
-    env.gw.deps.flusher.flushNow()
-    const cards = cardsNano(env.gw, account.id)
+    await env.gw.deps.flusher.flushNow()
+    const cards = await cardsNano(env.gw, account.id)
     const upstream = env.up.tally.requests
 
     const denied = await chat(env.gw, key)
@@ -37,12 +37,12 @@ describe('HardLimit', () => {
     expect(retry).toBe(Math.ceil((month.endMs - env.clock.now()) / 1000))
 
     expect(env.up.tally.requests).toBe(upstream)
-    expect(cardsNano(env.gw, account.id)).toBe(cards)
-    expect(usageRows(env.gw, account.id).length).toBe(0)
+    expect(await cardsNano(env.gw, account.id)).toBe(cards)
+    expect((await usageRows(env.gw, account.id)).length).toBe(0)
   })
 
   test("a call's hold counts against HardLimit: spend + holds may not pass it (429, retry shortly)", async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 21_000 })
+    const { key, account } = await addUnder(env.gw, null, { hardLimitNano: 21_000 })
     expect(await statuses(env.gw, key, 2, SMALL)).toEqual([200, 200])
     expect(env.gw.deps.limits.monthly.get(account.id)).toBe(2 * CALL_NANO)
     const upstream = env.up.tally.requests
@@ -56,7 +56,7 @@ describe('HardLimit', () => {
   })
 
   test('the next local month starts from zero spend', async () => {
-    const { key, account } = addUnder(env.gw, null, { hardLimitNano: 21_000 })
+    const { key, account } = await addUnder(env.gw, null, { hardLimitNano: 21_000 })
     expect(await statuses(env.gw, key, 3, SMALL)).toEqual([200, 200, 429])
     const month = env.gw.deps.limits.monthly.calendar.month(env.clock.now())
     env.clock.set(month.endMs)
@@ -65,32 +65,32 @@ describe('HardLimit', () => {
   })
 
   test('HardLimit 0 means no monthly cap', async () => {
-    const { key } = addUnder(env.gw, null, { hardLimitNano: 0 })
+    const { key } = await addUnder(env.gw, null, { hardLimitNano: 0 })
     expect(await statuses(env.gw, key, 3)).toEqual([200, 200, 200])
   })
 })
 
 describe('CALL_MIN_BALANCE', () => {
   test('a balance under 1 USD → 402 insufficient_balance, no upstream call, no usage row', async () => {
-    const { key, account } = addUnder(env.gw, null, { creditUsd: 0.5 })
+    const { key, account } = await addUnder(env.gw, null, { creditUsd: 0.5 })
     const upstream = env.up.tally.requests
     const r = await chat(env.gw, key)
     expect(r.status, r.text).toBe(402)
     expect(r.body.error.code, r.text).toBe('insufficient_balance')
     expect(env.up.tally.requests).toBe(upstream)
-    expect(usageRows(env.gw, account.id).length).toBe(0)
-    expect(cardsNano(env.gw, account.id)).toBe(500_000_000)
+    expect((await usageRows(env.gw, account.id)).length).toBe(0)
+    expect(await cardsNano(env.gw, account.id)).toBe(500_000_000)
   })
 
   test('at Rates 2 the floor is 2 book units: 1.5 is refused, 2.5 passes', async () => {
-    const low = addUnder(env.gw, null, { creditUsd: 1.5, rates: 2 })
-    const ok = addUnder(env.gw, null, { creditUsd: 2.5, rates: 2 })
+    const low = await addUnder(env.gw, null, { creditUsd: 1.5, rates: 2 })
+    const ok = await addUnder(env.gw, null, { creditUsd: 2.5, rates: 2 })
     expect((await chat(env.gw, low.key)).status).toBe(402)
     expect((await chat(env.gw, ok.key)).status).toBe(200)
   })
 
   test('a denied call leaves the rate windows untouched', async () => {
-    const { key, account } = addUnder(env.gw, null, { creditUsd: 0.5, rpm: 5 })
+    const { key, account } = await addUnder(env.gw, null, { creditUsd: 0.5, rpm: 5 })
     expect(await statuses(env.gw, key, 3)).toEqual([402, 402, 402])
     expect(env.gw.deps.limits.windows.usage(`a:${account.id}`).rpm).toBe(0)
   })

@@ -42,7 +42,7 @@ const rowsOf = (gw: Gateway, scope: string) =>
 describe('restart mid-window', () => {
   test('RPM, RPD and TPM counts are kept; the window still frees on time', async () => {
     const { clock, first, restart } = await world()
-    const { key, account } = addUnder(first, null, { rpm: 3, rpd: 5, tpm: 1000 })
+    const { key, account } = await addUnder(first, null, { rpm: 3, rpd: 5, tpm: 1000 })
     const scope = `a:${account.id}`
     expect(await statuses(first, key, 2)).toEqual([200, 200])
     const before = first.deps.limits.windows.usage(scope)
@@ -63,7 +63,7 @@ describe('restart mid-window', () => {
   test('month spend is kept: the HardLimit still holds after a restart', async () => {
     const { clock, first, restart } = await world()
     // max_tokens 8: each call holds 7,950 nano-USD and costs 6,600: two fit under 21,000, a third not.
-    const { key, account } = addUnder(first, null, { hardLimitNano: 21_000 })
+    const { key, account } = await addUnder(first, null, { hardLimitNano: 21_000 })
     expect(await statuses(first, key, 2, { maxTokens: 8 })).toEqual([200, 200])
     const spent = first.deps.limits.monthly.get(account.id)
     expect(spent).toBe(13_200)
@@ -77,10 +77,10 @@ describe('restart mid-window', () => {
 
   test('buckets that left their window while the gateway was down are pruned at start', async () => {
     const { clock, first, restart } = await world()
-    const { key, account } = addUnder(first, null, { rpm: 3, rph: 10 })
+    const { key, account } = await addUnder(first, null, { rpm: 3, rph: 10 })
     const scope = `a:${account.id}`
     expect(await statuses(first, key, 1)).toEqual([200])
-    first.deps.flusher.flushNow()
+    await first.deps.flusher.flushNow()
     expect(rowsOf(first, scope)).toBeGreaterThan(0)
     clock.advance(2 * DAY)
     const second = await restart()

@@ -24,9 +24,9 @@ function expectNoLeak(
 
 describe('subtree caps', () => {
   test("two children share their parent's RPM; the denial says 'parent account'", async () => {
-    const parent = addUnder(env.gw, null, { rpm: 3 })
-    const a = addUnder(env.gw, parent.account, { rpm: 10 })
-    const b = addUnder(env.gw, parent.account, { rpm: 10 })
+    const parent = await addUnder(env.gw, null, { rpm: 3 })
+    const a = await addUnder(env.gw, parent.account, { rpm: 10 })
+    const b = await addUnder(env.gw, parent.account, { rpm: 10 })
     const before = env.up.tally.requests
     expect(await statuses(env.gw, a.key, 2)).toEqual([200, 200])
     expect(await statuses(env.gw, b.key, 1)).toEqual([200])
@@ -47,10 +47,10 @@ describe('subtree caps', () => {
   })
 
   test("a grandparent's limit caps grandchildren as 'ancestor account'", async () => {
-    const top = addUnder(env.gw, null, { rph: 2 })
-    const mid = addUnder(env.gw, top.account)
-    const leaf = addUnder(env.gw, mid.account)
-    const other = addUnder(env.gw, top.account)
+    const top = await addUnder(env.gw, null, { rph: 2 })
+    const mid = await addUnder(env.gw, top.account)
+    const leaf = await addUnder(env.gw, mid.account)
+    const other = await addUnder(env.gw, top.account)
     expect(await statuses(env.gw, leaf.key, 1)).toEqual([200])
     expect(await statuses(env.gw, other.key, 1)).toEqual([200])
     const denied = await chat(env.gw, leaf.key)
@@ -61,8 +61,8 @@ describe('subtree caps', () => {
   })
 
   test('a child limited tighter than its parent is stopped by its own limit first', async () => {
-    const parent = addUnder(env.gw, null, { rpm: 10 })
-    const child = addUnder(env.gw, parent.account, { rpm: 1 })
+    const parent = await addUnder(env.gw, null, { rpm: 10 })
+    const child = await addUnder(env.gw, parent.account, { rpm: 1 })
     expect(await statuses(env.gw, child.key, 2)).toEqual([200, 429])
     expect(await statuses(env.gw, parent.key, 1)).toEqual([200])
   })
@@ -70,8 +70,8 @@ describe('subtree caps', () => {
 
 describe('per-model limits', () => {
   test('global MODEL_LIMITS applies per account; other models are free of it', async () => {
-    const a = addUnder(env.gw, null)
-    const b = addUnder(env.gw, null)
+    const a = await addUnder(env.gw, null)
+    const b = await addUnder(env.gw, null)
     expect(await statuses(env.gw, a.key, 3)).toEqual([200, 200, 429])
     const denied = await chat(env.gw, a.key)
     expect(denied.headers.get('x-ratelimit-scope'), denied.text).toBe(
@@ -82,18 +82,18 @@ describe('per-model limits', () => {
   })
 
   test("an account's ModelLimits overrides the global entry for that model", async () => {
-    const more = addUnder(env.gw, null, { modelLimits: { 'gpt-4o-mini': { rpm: 4 } } })
+    const more = await addUnder(env.gw, null, { modelLimits: { 'gpt-4o-mini': { rpm: 4 } } })
     expect(await statuses(env.gw, more.key, 5)).toEqual([200, 200, 200, 200, 429])
-    const free = addUnder(env.gw, null, { modelLimits: { 'gpt-4o-mini': { rpm: 0 } } })
+    const free = await addUnder(env.gw, null, { modelLimits: { 'gpt-4o-mini': { rpm: 0 } } })
     expect(await statuses(env.gw, free.key, 4)).toEqual([200, 200, 200, 200])
-    const tight = addUnder(env.gw, null, { modelLimits: { 'gpt-4o*': { rpm: 1 } } })
+    const tight = await addUnder(env.gw, null, { modelLimits: { 'gpt-4o*': { rpm: 1 } } })
     expect(await statuses(env.gw, tight.key, 2, { model: 'gpt-4o' })).toEqual([200, 429])
   })
 
   test("an ancestor's ModelLimits caps the subtree for that model only", async () => {
-    const parent = addUnder(env.gw, null, { modelLimits: { 'gpt-4o': { rpm: 2 } } })
-    const a = addUnder(env.gw, parent.account)
-    const b = addUnder(env.gw, parent.account)
+    const parent = await addUnder(env.gw, null, { modelLimits: { 'gpt-4o': { rpm: 2 } } })
+    const a = await addUnder(env.gw, parent.account)
+    const b = await addUnder(env.gw, parent.account)
     expect(await statuses(env.gw, a.key, 1, { model: 'gpt-4o' })).toEqual([200])
     expect(await statuses(env.gw, b.key, 2, { model: 'gpt-4o' })).toEqual([200, 429])
     const denied = await chat(env.gw, a.key, { model: 'gpt-4o' })
@@ -105,7 +105,7 @@ describe('per-model limits', () => {
   })
 
   test('a wildcard entry counts the whole family in one window (Anthropic surface)', async () => {
-    const a = addUnder(env.gw, null)
+    const a = await addUnder(env.gw, null)
     const msg = (model: string) =>
       call(env.gw, 'POST', '/v1/messages', {
         headers: { 'x-api-key': a.key, 'anthropic-version': '2023-06-01' },
@@ -123,7 +123,7 @@ describe('per-model limits', () => {
 
 describe('limits changed through the admin API', () => {
   test('PUT /x-users lowers RPM and the next call obeys it', async () => {
-    const a = addUnder(env.gw, null, { rpm: 100 })
+    const a = await addUnder(env.gw, null, { rpm: 100 })
     expect(await statuses(env.gw, a.key, 2, { model: 'gpt-4o' })).toEqual([200, 200])
     const put = await call(env.gw, 'PUT', `/x-users/${a.account.id}`, {
       key: env.gw.rootKey,
@@ -138,7 +138,7 @@ describe('limits changed through the admin API', () => {
 
 describe('MODEL_LIMITS through /x-config', () => {
   test('a POSTed value applies to the next call; DELETE brings back the environment default', async () => {
-    const a = addUnder(env.gw, null)
+    const a = await addUnder(env.gw, null)
     const set = await call(env.gw, 'POST', '/x-config', {
       key: env.gw.rootKey,
       body: { MODEL_LIMITS: { 'gpt-4o': { rpm: 1 } } },
@@ -152,7 +152,7 @@ describe('MODEL_LIMITS through /x-config', () => {
       body: { keys: ['MODEL_LIMITS'] },
     })
     expect(del.status, del.text).toBe(200)
-    const b = addUnder(env.gw, null)
+    const b = await addUnder(env.gw, null)
     expect(await statuses(env.gw, b.key, 2, { model: 'gpt-4o' })).toEqual([200, 200])
     expect(await statuses(env.gw, b.key, 3)).toEqual([200, 200, 429])
   })

@@ -16,7 +16,7 @@ describe('RPM and RPH: sliding windows', () => {
   afterAll(() => env.close())
 
   test('RPM 2: the third call in a minute is 429 with headers; still at 59 s, through at 61 s', async () => {
-    const { key, account } = addUnder(env.gw, null, { rpm: 2 })
+    const { key, account } = await addUnder(env.gw, null, { rpm: 2 })
     const before = env.up.tally.requests
     expect(await statuses(env.gw, key, 2)).toEqual([200, 200])
     const denied = await chat(env.gw, key)
@@ -44,7 +44,7 @@ describe('RPM and RPH: sliding windows', () => {
   })
 
   test('RPH 1: denied 59 minutes later, admitted 61 minutes later', async () => {
-    const { key } = addUnder(env.gw, null, { rph: 1 })
+    const { key } = await addUnder(env.gw, null, { rph: 1 })
     expect((await chat(env.gw, key)).status).toBe(200)
     env.clock.advance(59 * MIN)
     const denied = await chat(env.gw, key)
@@ -74,7 +74,7 @@ describe('RPD: the calendar day in TZ', () => {
   afterAll(() => env.close())
 
   test('RPD 2 resets at local midnight, Retry-After counts down to it', async () => {
-    const { key } = addUnder(env.gw, null, { rpd: 2 })
+    const { key } = await addUnder(env.gw, null, { rpd: 2 })
     expect(await statuses(env.gw, key, 2)).toEqual([200, 200])
     const denied = await chat(env.gw, key)
     expect(denied.status, denied.text).toBe(429)
@@ -91,7 +91,7 @@ describe('RPD: the calendar day in TZ', () => {
   test('UTC midnight is not a reset in Asia/Shanghai', async () => {
     const utcMidnight = Math.ceil((env.clock.now() + 1) / DAY) * DAY
     env.clock.set(utcMidnight - 30 * S)
-    const { key } = addUnder(env.gw, null, { rpd: 1 })
+    const { key } = await addUnder(env.gw, null, { rpd: 1 })
     expect((await chat(env.gw, key)).status).toBe(200)
     env.clock.advance(60 * S)
     const denied = await chat(env.gw, key)
@@ -110,7 +110,7 @@ describe('token windows', () => {
   const used = (id: number) => env.gw.deps.limits.windows.usage(`a:${id}`)
 
   test('TPM counts the real totals once settled (12 + 8 tokens per call here)', async () => {
-    const { key, account } = addUnder(env.gw, null, { tpm: 45 })
+    const { key, account } = await addUnder(env.gw, null, { tpm: 45 })
     expect(await statuses(env.gw, key, 2)).toEqual([200, 200])
     expect(used(account.id).tpm).toBe(40)
     const denied = await chat(env.gw, key)
@@ -123,7 +123,7 @@ describe('token windows', () => {
   })
 
   test('max_tokens is reserved up front: a second large request waits, a small one passes', async () => {
-    const { key, account } = addUnder(env.gw, null, { tpm: 100 })
+    const { key, account } = await addUnder(env.gw, null, { tpm: 100 })
     const est = reserveTokens(
       { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], max_tokens: 90 },
       estimatePromptTokens,
@@ -137,14 +137,14 @@ describe('token windows', () => {
   })
 
   test('the completion part of the estimate is capped: max_tokens 1e6 does not need a whole window', async () => {
-    const { key } = addUnder(env.gw, null, { tpm: 5000 })
+    const { key } = await addUnder(env.gw, null, { tpm: 5000 })
     expect((await chat(env.gw, key)).status).toBe(200)
     const r = await chat(env.gw, key, { maxTokens: 1_000_000 })
     expect(r.status, r.text).toBe(200)
   })
 
   test('TPD in UTC by default counts the day; a call over it waits until midnight', async () => {
-    const { key } = addUnder(env.gw, null, { tpd: 25 })
+    const { key } = await addUnder(env.gw, null, { tpd: 25 })
     expect((await chat(env.gw, key)).status).toBe(200)
     const denied = await chat(env.gw, key)
     expect(denied.status, denied.text).toBe(429)

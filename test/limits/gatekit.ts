@@ -1,5 +1,6 @@
 // Set-up for the limit tests through HTTP: a fake provider, a gateway on an injected fake clock,
 // accounts anywhere in the tree, and one chat call helper that returns what a test asserts on.
+import { writerOf } from '../../src/accounts/writer'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import type { Account } from '../../src/accounts/repo'
 import { createFakeClock, type FakeClock } from '../../src/shared/clock'
@@ -56,18 +57,18 @@ let seq = 0
 type Fields = Partial<Omit<Account, 'id' | 'dna' | 'keyHash' | 'keyTail' | 'parentId'>>
 
 /** An account under `parent` (root when absent) with one card of `creditUsd`, and its key. */
-export function addUnder(
+export async function addUnder(
   gw: { deps: TestGateway['deps'] },
   parent: Account | null,
   opts: { creditUsd?: number } & Fields = {},
-): { key: string; account: Account } {
+): Promise<{ key: string; account: Account }> {
   const key = generateKey()
   const { creditUsd = 100, ...fields } = opts
   const name = fields.name ?? `limits${++seq}x${Math.floor(Math.random() * 1e6)}`
   const now = Date.now()
-  const repo = gw.deps.accounts.repo
-  const account = gw.deps.db.transaction(() => {
-    const a = repo.insert(
+  const account = await gw.deps.sql.tx(async (tx) => {
+    const w = writerOf(tx)
+    const a = await w.accounts.insert(
       {
         ...baseAccount(now),
         parentId: parent?.id ?? 1,
@@ -81,11 +82,11 @@ export function addUnder(
       parent?.dna ?? '.1.',
     )
     if (creditUsd > 0) {
-      repo.addCard(a.id, usdToNano(creditUsd), now, now + 365 * 86_400_000, 'test')
-      repo.addLedger(a.id, usdToNano(creditUsd), 'recharge', 'test', now)
+      await w.cards.addCard(a.id, usdToNano(creditUsd), now, now + 365 * 86_400_000, 'test')
+      await w.cards.addLedger(a.id, usdToNano(creditUsd), 'recharge', 'test', now)
     }
     return a
-  })()
+  })
   return { key, account }
 }
 

@@ -1,6 +1,8 @@
 // drain → repo.save → loadAll → restore round trips through a real bun:sqlite database.
 
 import { Database } from 'bun:sqlite'
+import type { SqlDb } from '../../src/db/sql'
+import { sqliteSql } from '../../src/db/sqlite'
 import { describe, expect, test } from 'bun:test'
 import { createFakeClock } from '../../src/shared/clock'
 import { createMonthlySpend } from '../../src/limits/monthly'
@@ -19,19 +21,18 @@ const ACCOUNT = { key: 'a:42', limits: { rpm: 100, tpm: 100_000, rph: 1000, tpd:
 const MODEL = { key: 'a:42:m:gpt-4o', limits: { rpm: 10, tpm: 5000 } }
 
 function openDb() {
-  const db = new Database(':memory:', { strict: true })
-  db.run(LIMIT_WINDOWS_DDL)
-  db.run(MONTH_SPEND_DDL)
-  return db
+  const raw = new Database(':memory:', { strict: true })
+  raw.run(LIMIT_WINDOWS_DDL)
+  raw.run(MONTH_SPEND_DDL)
+  return sqliteSql(raw)
 }
 
-function flush(db: Database, rows: WindowRow[]) {
-  const repo = createWindowsRepo(db)
-  db.transaction((r: WindowRow[]) => repo.save(r)).immediate(rows)
+function flush(db: SqlDb, rows: WindowRow[]) {
+  return db.tx((tx) => createWindowsRepo(tx).save(rows))
 }
 
 describe('limit windows', () => {
-  test('state survives a restart: every window and scope comes back equal', () => {
+  test('state survives a restart: every window and scope comes back equal', async () => {
     const db = openDb()
     const clock = createFakeClock(T0)
     const before = createLimitWindows({ clock, timeZone: TZ })
@@ -40,80 +41,80 @@ describe('limit windows', () => {
       if (r.ok && i % 3 === 0) before.settle(r.reservation, 40)
       clock.advance(7 * S)
     }
-    flush(db, before.drain())
+    await flush(db, before.drain())
     expect(before.drain()).toEqual([])
     clock.advance(20 * S)
     const after = createLimitWindows({ clock, timeZone: TZ })
-    after.restore(createWindowsRepo(db).loadAll(), clock.now())
+    after.restore(await createWindowsRepo(db).loadAll(), clock.now())
     for (const key of ['a:42', 'a:42:m:gpt-4o']) expect(after.usage(key)).toEqual(before.usage(key))
     expect(after.usage('a:42').rph).toBe(12)
     // Restored buckets are already saved: nothing to drain until new traffic.
     expect(after.drain()).toEqual([])
   })
 
-  test('buckets that left their window while down are dropped on restore', () => {
+  test('buckets that left their window while down are dropped on restore', async () => {
     const db = openDb()
     const clock = createFakeClock(T0)
     const before = createLimitWindows({ clock, timeZone: TZ })
     before.reserve([ACCOUNT], 500)
-    flush(db, before.drain())
+    await flush(db, before.drain())
     clock.advance(62 * S)
     const after = createLimitWindows({ clock, timeZone: TZ })
-    after.restore(createWindowsRepo(db).loadAll(), clock.now())
+    after.restore(await createWindowsRepo(db).loadAll(), clock.now())
     expect(after.usage('a:42')).toMatchObject({ rpm: 0, tpm: 0, rph: 1, tpd: 500 })
     // After Shanghai midnight (16:00 UTC) the day row is gone too.
     clock.set(Date.UTC(2026, 0, 15, 16, 0, 0))
     const nextDay = createLimitWindows({ clock, timeZone: TZ })
-    nextDay.restore(createWindowsRepo(db).loadAll(), clock.now())
+    nextDay.restore(await createWindowsRepo(db).loadAll(), clock.now())
     expect(nextDay.usage('a:42')).toMatchObject({ rph: 0, tpd: 0 })
   })
 
-  test('a released bucket is deleted; later drains upsert only what changed', () => {
+  test('a released bucket is deleted; later drains upsert only what changed', async () => {
     const db = openDb()
     const repo = createWindowsRepo(db)
     const clock = createFakeClock(T0)
     const w = createLimitWindows({ clock, timeZone: TZ })
     const r = w.reserve([MODEL], 100)
-    flush(db, w.drain())
-    expect(repo.loadAll().length).toBe(1)
+    await flush(db, w.drain())
+    expect((await repo.loadAll()).length).toBe(1)
     if (r.ok) w.release(r.reservation)
     const rows = w.drain()
     expect(rows).toEqual([
       { scope: 'a:42:m:gpt-4o', kind: 'minute', bucketMs: T0, requests: 0, tokens: 0 },
     ])
-    flush(db, rows)
-    expect(repo.loadAll()).toEqual([])
+    await flush(db, rows)
+    expect(await repo.loadAll()).toEqual([])
   })
 
-  test('prune deletes only buckets that have left their window', () => {
+  test('prune deletes only buckets that have left their window', async () => {
     const db = openDb()
     const repo = createWindowsRepo(db)
     const w = createLimitWindows({ clock: createFakeClock(T0), timeZone: TZ })
     w.reserve([ACCOUNT], 10)
-    flush(db, w.drain())
+    await flush(db, w.drain())
     expect(
-      repo
-        .loadAll()
+      (await repo
+        .loadAll())
         .map((r) => r.kind)
         .sort(),
     ).toEqual(['day', 'hour', 'minute'])
-    repo.prune(T0 + 60 * S)
-    expect(repo.loadAll().length).toBe(3)
-    repo.prune(T0 + 61 * S)
+    await repo.prune(T0 + 60 * S)
+    expect((await repo.loadAll()).length).toBe(3)
+    await repo.prune(T0 + 61 * S)
     expect(
-      repo
-        .loadAll()
+      (await repo
+        .loadAll())
         .map((r) => r.kind)
         .sort(),
     ).toEqual(['day', 'hour'])
-    repo.prune(T0 + 61 * 60 * S)
-    expect(repo.loadAll().map((r) => r.kind)).toEqual(['day'])
-    repo.prune(T0 + 3 * 86_400 * S)
-    expect(repo.loadAll()).toEqual([])
+    await repo.prune(T0 + 61 * 60 * S)
+    expect((await repo.loadAll()).map((r) => r.kind)).toEqual(['day'])
+    await repo.prune(T0 + 3 * 86_400 * S)
+    expect(await repo.loadAll()).toEqual([])
   })
 })
 
-test('month spend survives a restart through its repo', () => {
+test('month spend survives a restart through its repo', async () => {
   const db = openDb()
   const repo = createMonthSpendRepo(db)
   const clock = createFakeClock(T0)
@@ -121,9 +122,9 @@ test('month spend survives a restart through its repo', () => {
   before.add(42, 1_500_000_000)
   before.add(7, 20)
   before.add(42, 250)
-  db.transaction(() => repo.save(before.drain())).immediate()
+  await db.tx((tx) => createMonthSpendRepo(tx).save(before.drain()))
   const after = createMonthlySpend({ clock, timeZone: TZ })
-  after.restore(repo.loadSince(after.calendar.month(clock.now()).startMs), clock.now())
+  after.restore(await repo.loadSince(after.calendar.month(clock.now()).startMs), clock.now())
   expect(after.get(42)).toBe(1_500_000_250)
   expect(after.get(7)).toBe(20)
   expect(after.drain()).toEqual([])

@@ -7,10 +7,10 @@ import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 //      └ bob
 const t = await makeApp()
 afterAll(() => t.close())
-const alice = addAccount(t, null, { name: 'alice' })
-const amy = addAccount(t, alice.account, { name: 'amyyy' })
-const ann = addAccount(t, amy.account, { name: 'annnn' })
-const bob = addAccount(t, null, { name: 'bobbb' })
+const alice = await addAccount(t, null, { name: 'alice' })
+const amy = await addAccount(t, alice.account, { name: 'amyyy' })
+const ann = await addAccount(t, amy.account, { name: 'annnn' })
+const bob = await addAccount(t, null, { name: 'bobbb' })
 const DAY_MS = 86_400_000
 const newsCount = () =>
   (t.deps.db.prepare('SELECT COUNT(*) AS n FROM news').get() as { n: number }).n

@@ -21,8 +21,8 @@ function post(env: ProxyEnv, key: string, body: string, signal?: AbortSignal) {
   })
 }
 
-function ledgerRows(env: ProxyEnv, accountId: number): any[] {
-  env.gw.deps.flusher.flushNow()
+async function ledgerRows(env: ProxyEnv, accountId: number): Promise<any[]> {
+  await env.gw.deps.flusher.flushNow()
   return env.gw.deps.db
     .prepare("SELECT * FROM ledger WHERE account_id = ? AND reason = 'usage'")
     .all(accountId) as any[]
@@ -43,7 +43,7 @@ describe('client leaves before the first byte', () => {
     ['hanging upstream, client leaves after the watch began', { hang: true }, 200],
   ] as const) {
     test(`${name}: upstream aborted, one 499 record, no charge, nothing in flight`, async () => {
-      const { key, account } = addAccount(env.gw)
+      const { key, account } = await addAccount(env.gw)
       env.up.setBehavior(reply)
       try {
         const aborted = env.up.tally.aborted
@@ -55,11 +55,11 @@ describe('client leaves before the first byte', () => {
         expect(await pending).toBeInstanceOf(Error)
         await until(() => env.gw.deps.inFlight.count() === 0)
         if ('hang' in reply) await until(() => env.up.tally.aborted > aborted)
-        const rows = usageRows(env.gw, account.id)
+        const rows = await usageRows(env.gw, account.id)
         expect(rows.length, JSON.stringify(rows)).toBe(1)
         expect(rows[0].status).toBe(499)
         expect(rows[0].cost_nano).toBe(0)
-        expect(ledgerRows(env, account.id).length).toBe(0)
+        expect((await ledgerRows(env, account.id)).length).toBe(0)
       } finally {
         env.up.setBehavior({ hang: false, latencyMs: 0 })
       }
@@ -75,7 +75,7 @@ describe('time limits', () => {
   afterAll(() => env.close())
 
   test('first-byte limit with the only key hanging: 504, one record, upstream aborted', async () => {
-    const { key, account } = addAccount(env.gw)
+    const { key, account } = await addAccount(env.gw)
     env.up.setBehavior({ hang: true })
     try {
       const aborted = env.up.tally.aborted
@@ -87,17 +87,17 @@ describe('time limits', () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(250)
       await until(() => env.up.tally.aborted > aborted)
       await until(() => env.gw.deps.inFlight.count() === 0)
-      const rows = usageRows(env.gw, account.id)
+      const rows = await usageRows(env.gw, account.id)
       expect(rows.length, JSON.stringify(rows)).toBe(1)
       expect(rows[0].status).toBe(504)
-      expect(ledgerRows(env, account.id).length).toBe(0)
+      expect((await ledgerRows(env, account.id)).length).toBe(0)
     } finally {
       env.up.setBehavior({ hang: false })
     }
   })
 
   test('whole-call limit ends a running stream: what was seen is billed once', async () => {
-    const { key, account } = addAccount(env.gw)
+    const { key, account } = await addAccount(env.gw)
     const words = Array.from({ length: 200 }, (_, i) => `word${i} `).join('')
     env.up.setBehavior({ text: words, chunks: 200, chunkDelayMs: 20 })
     try {
@@ -111,13 +111,13 @@ describe('time limits', () => {
       expect(text).not.toContain('[DONE]')
       await until(() => env.gw.deps.inFlight.count() === 0)
       await until(() => env.up.tally.inFlight === 0)
-      const rows = usageRows(env.gw, account.id)
+      const rows = await usageRows(env.gw, account.id)
       expect(rows.length, JSON.stringify(rows)).toBe(1)
       expect(rows[0].status).toBe(499)
       expect(rows[0].estimated).toBe(1)
       expect(rows[0].completion_tokens).toBeGreaterThan(5)
       expect(rows[0].completion_tokens).toBeLessThan(200)
-      const ledger = ledgerRows(env, account.id)
+      const ledger = await ledgerRows(env, account.id)
       expect(ledger.length).toBe(1)
       expect(-ledger[0].delta_nano).toBe(rows[0].cost_nano)
     } finally {
@@ -128,7 +128,7 @@ describe('time limits', () => {
   test('whole-call limit before the first byte (first-byte limit longer): 499, one record', async () => {
     const slow = await startProxyEnv({ FIRST_BYTE_TIMEOUT_MS: '5000', UPSTREAM_TIMEOUT_MS: '1000' })
     try {
-      const { key, account } = addAccount(slow.gw)
+      const { key, account } = await addAccount(slow.gw)
       slow.up.setBehavior({ hang: true })
       const t0 = Date.now()
       const res = await post(slow, key, BODY)
@@ -137,7 +137,7 @@ describe('time limits', () => {
       expect(Date.now() - t0).toBeLessThan(4000)
       await until(() => slow.up.tally.aborted > 0)
       await until(() => slow.gw.deps.inFlight.count() === 0)
-      const rows = usageRows(slow.gw, account.id)
+      const rows = await usageRows(slow.gw, account.id)
       expect(rows.length, JSON.stringify(rows)).toBe(1)
       expect(rows[0].status).toBe(499)
     } finally {
@@ -155,7 +155,7 @@ describe('settlement exactly once', () => {
   afterAll(() => env.close())
 
   test('60 concurrent calls, some abandoned mid-stream: one record and one charge per call', async () => {
-    const { key, account } = addAccount(env.gw)
+    const { key, account } = await addAccount(env.gw)
     env.up.setBehavior({ chunks: 20, chunkDelayMs: 2 })
     try {
       const calls = Array.from({ length: 60 }, async (_, i) => {
@@ -173,11 +173,11 @@ describe('settlement exactly once', () => {
       })
       await Promise.all(calls)
       await until(() => env.gw.deps.inFlight.count() === 0)
-      const rows = usageRows(env.gw, account.id)
+      const rows = await usageRows(env.gw, account.id)
       expect(rows.length).toBe(60)
       expect(new Set(rows.map((r) => r.request_id)).size).toBe(60)
       const charged = rows.filter((r) => r.cost_nano > 0)
-      const ledger = ledgerRows(env, account.id)
+      const ledger = await ledgerRows(env, account.id)
       expect(ledger.length).toBe(charged.length)
       expect(new Set(ledger.map((l) => l.ref))).toEqual(new Set(charged.map((r) => r.request_id)))
       expect(ledger.reduce((n, l) => n - l.delta_nano, 0)).toBe(

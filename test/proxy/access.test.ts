@@ -29,22 +29,22 @@ describe('without TRUST_PROXY: the socket address, whatever X-Forwarded-For says
   afterAll(() => env.close())
 
   test('a spoofed X-Forwarded-For inside the allowed range is ignored → 403', async () => {
-    const { key } = addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
+    const { key } = await addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
     const r = await expectDenied(env, chat(env.gw, key, xff('10.1.2.3')), 'ip_not_allowed')
     expect(r.body.error.message, r.text).toContain('127.0.0.1')
   })
 
   test('the socket address in the list passes; the record keeps the socket address', async () => {
-    const { key, account } = addUnder(env.gw, null, { allowIps: ['127.0.0.0/8'] })
+    const { key, account } = await addUnder(env.gw, null, { allowIps: ['127.0.0.0/8'] })
     const r = await chat(env.gw, key, xff('192.0.2.1'))
     expect(r.status, r.text).toBe(200)
-    expect(usageRows(env.gw, account.id).at(-1)?.client_ip).toBe('127.0.0.1')
+    expect((await usageRows(env.gw, account.id)).at(-1)?.client_ip).toBe('127.0.0.1')
   })
 
   test("'-*' blocks every address; an unset list allows all", async () => {
-    const blocked = addUnder(env.gw, null, { allowIps: [] })
+    const blocked = await addUnder(env.gw, null, { allowIps: [] })
     await expectDenied(env, chat(env.gw, blocked.key), 'ip_not_allowed')
-    const open = addUnder(env.gw, null, { allowIps: null })
+    const open = await addUnder(env.gw, null, { allowIps: null })
     expect((await chat(env.gw, open.key)).status).toBe(200)
   })
 })
@@ -60,17 +60,17 @@ describe('behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
   afterAll(() => env.close())
 
   test('IPv4 CIDR: the forwarded client inside passes, outside is 403', async () => {
-    const { key, account } = addUnder(env.gw, null, { allowIps: ['10.1.0.0/16'] })
+    const { key, account } = await addUnder(env.gw, null, { allowIps: ['10.1.0.0/16'] })
     const ok = await chat(env.gw, key, xff('10.1.2.3'))
     expect(ok.status, ok.text).toBe(200)
-    expect(usageRows(env.gw, account.id).at(-1)?.client_ip).toBe('10.1.2.3')
+    expect((await usageRows(env.gw, account.id)).at(-1)?.client_ip).toBe('10.1.2.3')
     await expectDenied(env, chat(env.gw, key, xff('10.2.0.1')), 'ip_not_allowed')
     // The client's own forged entry is left of the address the proxy appended: not believed.
     await expectDenied(env, chat(env.gw, key, xff('10.1.2.3, 192.0.2.44')), 'ip_not_allowed')
   })
 
   test('IPv6 CIDR: 2001:db8::/32 admits 2001:db8::5 and [2001:db8::7]:443, refuses 2001:db9::1', async () => {
-    const { key } = addUnder(env.gw, null, { allowIps: ['2001:db8::/32'] })
+    const { key } = await addUnder(env.gw, null, { allowIps: ['2001:db8::/32'] })
     expect((await chat(env.gw, key, xff('2001:db8::5'))).status).toBe(200)
     expect((await chat(env.gw, key, xff('[2001:db8::7]:443'))).status).toBe(200)
     await expectDenied(env, chat(env.gw, key, xff('2001:db9::1')), 'ip_not_allowed')
@@ -78,7 +78,7 @@ describe('behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
   })
 
   test('a garbage hop falls back to the proxy address, never to the forged text', async () => {
-    const { key } = addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
+    const { key } = await addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
     const r = await expectDenied(
       env,
       chat(env.gw, key, xff('10.0.0.1, not-an-ip')),
@@ -88,18 +88,18 @@ describe('behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
   })
 
   test("a child's AllowIPs is narrowed by its parent's", async () => {
-    const parent = addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
-    const child = addUnder(env.gw, parent.account, { allowIps: ['10.1.0.0/16', '192.168.0.0/16'] })
+    const parent = await addUnder(env.gw, null, { allowIps: ['10.0.0.0/8'] })
+    const child = await addUnder(env.gw, parent.account, { allowIps: ['10.1.0.0/16', '192.168.0.0/16'] })
     expect((await chat(env.gw, child.key, xff('10.1.1.1'))).status).toBe(200)
     await expectDenied(env, chat(env.gw, child.key, xff('192.168.1.1')), 'ip_not_allowed')
   })
 
   test("AllowModels narrowed by the parent's: the child cannot reach what the parent cannot", async () => {
-    const parent = addUnder(env.gw, null, { allowModels: ['gpt-4o*'] })
-    const child = addUnder(env.gw, parent.account, { allowModels: ['gpt-4o-mini', 'claude-*'] })
+    const parent = await addUnder(env.gw, null, { allowModels: ['gpt-4o*'] })
+    const child = await addUnder(env.gw, parent.account, { allowModels: ['gpt-4o-mini', 'claude-*'] })
     expect((await chat(env.gw, child.key)).status).toBe(200)
     await expectDenied(env, chat(env.gw, child.key, { model: 'gpt-4o' }), 'model_not_allowed')
-    const msg = call(env.gw, 'POST', '/v1/messages', {
+    const msg = await call(env.gw, 'POST', '/v1/messages', {
       headers: { 'x-api-key': child.key, 'anthropic-version': '2023-06-01' },
       body: {
         model: 'claude-haiku-4-5',
@@ -115,17 +115,17 @@ describe('behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
   })
 
   test("the global RESOURCES and an ancestor's Resources both narrow the paths", async () => {
-    const open = addUnder(env.gw, null)
+    const open = await addUnder(env.gw, null)
     const emb = { key: open.key, body: { model: 'text-embedding-3-small', input: 'hi' } }
     await expectDenied(env, call(env.gw, 'POST', '/v1/embeddings', emb), 'resource_not_allowed')
-    const parent = addUnder(env.gw, null, { resources: ['/v1/messages'] })
-    const child = addUnder(env.gw, parent.account)
+    const parent = await addUnder(env.gw, null, { resources: ['/v1/messages'] })
+    const child = await addUnder(env.gw, parent.account)
     await expectDenied(env, chat(env.gw, child.key), 'resource_not_allowed')
   })
 
   test("AllowLevels narrowed by the parent's: a level outside it is 403", async () => {
-    const parent = addUnder(env.gw, null, { allowLevels: [2] })
-    const child = addUnder(env.gw, parent.account, { allowLevels: null })
+    const parent = await addUnder(env.gw, null, { allowLevels: [2] })
+    const child = await addUnder(env.gw, parent.account, { allowLevels: null })
     await expectDenied(env, chat(env.gw, child.key), 'level_not_allowed')
   })
 })

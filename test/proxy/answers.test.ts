@@ -50,7 +50,7 @@ afterAll(async () => {
 })
 
 async function call(mode: string) {
-  const { key, account } = addAccount(gw)
+  const { key, account } = await addAccount(gw)
   const res = await fetch(gw.url + '/v1/chat/completions', {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-mode': mode },
@@ -58,7 +58,7 @@ async function call(mode: string) {
   })
   const text = await res.text()
   await until(() => gw.deps.inFlight.count() === 0)
-  return { res, text, rows: usageRows(gw, account.id) }
+  return { res, text, rows: await usageRows(gw, account.id) }
 }
 
 describe('JSON answers', () => {
@@ -105,7 +105,7 @@ describe('routing of proxied paths', () => {
   // Proxied surfaces are Bun routes (exact path, POST); the rest goes through fetch() and the
   // framework, whose own routes also proxy a trailing-slash path.
   test('a query string or a trailing slash reaches the proxy; GET does not', async () => {
-    const { key, account } = addAccount(gw)
+    const { key, account } = await addAccount(gw)
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' }
     const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [] })
     const q = await fetch(gw.url + '/v1/chat/completions?api-version=1', {
@@ -126,14 +126,14 @@ describe('routing of proxied paths', () => {
     expect(get.headers.get('x-request-id')).toMatch(/^req_/)
     expect(slash.headers.get('x-request-id')).toMatch(/^req_/)
     await until(() => gw.deps.inFlight.count() === 0)
-    expect(usageRows(gw, account.id).length).toBe(2)
+    expect((await usageRows(gw, account.id)).length).toBe(2)
   })
 })
 
 describe("xgate's request id", () => {
   // The server skips its own x-request-id pass for proxied paths: every answer there must carry it.
   test('is on every proxied answer: relayed, refused by xgate, oversize, broken upstream', async () => {
-    const { key } = addAccount(gw)
+    const { key } = await addAccount(gw)
     const post = (body: string, headers: Record<string, string> = {}) =>
       fetch(gw.url + '/v1/chat/completions', {
         method: 'POST',

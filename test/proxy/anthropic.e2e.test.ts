@@ -20,7 +20,7 @@ beforeAll(async () => {
     {},
     { promptTokens: 100, cachedTokens: 40, cacheCreationTokens: 10, completionTokens: 20 },
   )
-  const a = addAccount(env.gw, { creditUsd: 50 })
+  const a = await addAccount(env.gw, { creditUsd: 50 })
   key = a.key
   accountId = a.account.id
   client = new Anthropic({ apiKey: key, baseURL: env.gw.url, maxRetries: 0 })
@@ -45,7 +45,7 @@ describe('messages', () => {
 
   test('usage: prompt = input + cache writes + cache reads, cached = reads; exact cost', async () => {
     await client.messages.create(req)
-    const rec = usageRows(env.gw, accountId).at(-1)
+    const rec = (await usageRows(env.gw, accountId)).at(-1)
     // claude-sonnet-4-0: input 3, cache write 3.75 (1.25 × input), cached_input 0.3, output 15
     // USD/M → 50×3 + 10×3.75 + 40×0.3 + 20×15 = 499.5 µUSD
     expect(rec).toMatchObject({
@@ -59,7 +59,7 @@ describe('messages', () => {
   })
 
   test('stream: events pass through; usage from message_start and message_delta', async () => {
-    const n = usageRows(env.gw, accountId).length
+    const n = (await usageRows(env.gw, accountId)).length
     const stream = client.messages.stream(req)
     const types: string[] = []
     for await (const e of stream) types.push(e.type)
@@ -67,8 +67,8 @@ describe('messages', () => {
     expect(final.content[0]).toMatchObject({ text: 'Hello from the fake upstream.' })
     expect(types[0]).toBe('message_start')
     expect(types.at(-1)).toBe('message_stop')
-    await until(() => usageRows(env.gw, accountId).length > n)
-    expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
+    await until(async () => (await usageRows(env.gw, accountId)).length > n)
+    expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({
       prompt_tokens: 100,
       completion_tokens: 20,
       cost_nano: 499_500,
@@ -84,7 +84,7 @@ describe('messages', () => {
     })
     const m = await bearer.messages.countTokens({ model: req.model, messages: req.messages })
     expect(m.input_tokens).toBeGreaterThan(0)
-    expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
+    expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({
       endpoint: '/v1/messages/count_tokens',
       cost_nano: 0,
     })

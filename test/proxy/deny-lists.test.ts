@@ -33,8 +33,8 @@ async function expectDenied(
 
 describe("a parent's deny entry blocks its child", () => {
   test('AllowModels "-gpt-4o-mini" on the parent: the child gets 403 model_not_allowed', async () => {
-    const parent = addUnder(env.gw, null)
-    const child = addUnder(env.gw, parent.account, { allowModels: ['gpt-4o-mini', 'gpt-4o'] })
+    const parent = await addUnder(env.gw, null)
+    const child = await addUnder(env.gw, parent.account, { allowModels: ['gpt-4o-mini', 'gpt-4o'] })
     expect((await chat(env.gw, child.key)).status).toBe(200)
     const u = await put(parent.account.id, { AllowModels: '-gpt-4o-mini' })
     expect(u.AllowModels).toBe('* -gpt-4o-mini')
@@ -52,8 +52,8 @@ describe("a parent's deny entry blocks its child", () => {
   })
 
   test('AllowIPs: a CIDR denied inside the allowed range', async () => {
-    const parent = addUnder(env.gw, null)
-    const child = addUnder(env.gw, parent.account)
+    const parent = await addUnder(env.gw, null)
+    const child = await addUnder(env.gw, parent.account)
     await put(parent.account.id, { AllowIPs: '10.0.0.0/8' })
     const u = await put(parent.account.id, { AllowIPs: '-10.1.0.0/16' })
     expect(u.AllowIPs).toBe('10.0.0.0/8 -10.1.0.0/16')
@@ -63,8 +63,8 @@ describe("a parent's deny entry blocks its child", () => {
   })
 
   test('Resources: a path denied on an unrestricted list', async () => {
-    const parent = addUnder(env.gw, null)
-    const child = addUnder(env.gw, parent.account)
+    const parent = await addUnder(env.gw, null)
+    const child = await addUnder(env.gw, parent.account)
     await put(parent.account.id, { Resources: '-/v1/embeddings' })
     const emb = { key: child.key, body: { model: 'text-embedding-3-small', input: 'hi' } }
     await expectDenied(call(env.gw, 'POST', '/v1/embeddings', emb), 'resource_not_allowed')
@@ -72,9 +72,9 @@ describe("a parent's deny entry blocks its child", () => {
   })
 
   test("AllowLevels: the child's key level denied by the grandparent", async () => {
-    const grand = addUnder(env.gw, null)
-    const parent = addUnder(env.gw, grand.account, { allowLevels: [1, 2] })
-    const child = addUnder(env.gw, parent.account)
+    const grand = await addUnder(env.gw, null)
+    const parent = await addUnder(env.gw, grand.account, { allowLevels: [1, 2] })
+    const child = await addUnder(env.gw, parent.account)
     expect((await chat(env.gw, child.key)).status).toBe(200)
     const u = await put(grand.account.id, { AllowLevels: `-${child.account.level}` })
     expect(u.AllowLevels).toBe(`* -${child.account.level}`)

@@ -26,13 +26,13 @@ beforeAll(async () => {
     },
     { clock },
   )
-  gw.deps.keys.service.add({ id: 1, dna: '.1.' } as any, {
+  await gw.deps.keys.service.add({ id: 1, dna: '.1.' } as any, {
     SecretKey: C,
     Provider: up.url,
     Level: 2,
     Name: 'levelTwo',
   })
-  client = new OpenAI({ apiKey: addAccount(gw).key, baseURL: gw.url + '/v1', maxRetries: 0 })
+  client = new OpenAI({ apiKey: (await addAccount(gw)).key, baseURL: gw.url + '/v1', maxRetries: 0 })
 })
 afterAll(async () => {
   await gw.close()
@@ -60,7 +60,7 @@ describe('failover across keys', () => {
     }
     expect(keyNamed(A).errors).toBeGreaterThan(before)
     expect(
-      usageRows(gw)
+      (await usageRows(gw))
         .slice(-4)
         .every((u) => u.status === 200 && u.key_id === keyNamed(B).id),
     ).toBe(true)
@@ -114,7 +114,7 @@ describe('failover across levels and exhaustion', () => {
     )
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
     expect(r.choices.length).toBe(1)
-    expect(usageRows(gw).at(-1).key_id).toBe(keyNamed(C).id)
+    expect((await usageRows(gw)).at(-1).key_id).toBe(keyNamed(C).id)
   })
 
   test('all keys failing: the client gets the last upstream error, each key tried once', async () => {
@@ -126,7 +126,7 @@ describe('failover across levels and exhaustion', () => {
     expect(e).toBeInstanceOf(OpenAI.InternalServerError)
     expect(e.status).toBe(503)
     expect(up.tally.requests).toBe(3)
-    expect(usageRows(gw).at(-1)).toMatchObject({ status: 503, cost_nano: 0 })
+    expect((await usageRows(gw)).at(-1)).toMatchObject({ status: 503, cost_nano: 0 })
   })
 
   test('no key for the surface → 503 no_available_key', async () => {
@@ -157,7 +157,7 @@ describe('failover across levels and exhaustion', () => {
     expect(up.tally.requests).toBe(1)
     expect(err === undefined || err instanceof Error).toBe(true)
     await Bun.sleep(20)
-    const rec = usageRows(gw).at(-1)
+    const rec = (await usageRows(gw)).at(-1)
     expect(rec.estimated).toBe(1)
     expect(rec.prompt_tokens).toBeGreaterThan(0)
     // What reached the client was seen by the gateway and billed (an abrupt close may drop bytes

@@ -1,5 +1,6 @@
 // Shared set-up for proxy tests: a fake provider, a gateway whose INIT_KEYS point at it, and
 // accounts with cards inserted the way the accounts API will (card + ledger row in one step).
+import { writerOf } from '../../src/accounts/writer'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import type { Account } from '../../src/accounts/repo'
 import { generateKey, hashKey, partialKey } from '../../src/shared/ids'
@@ -38,17 +39,17 @@ export async function startProxyEnv(
 let seq = 0
 
 /** A child of root with one card of `creditUsd` (book units), and its key. */
-export function addAccount(
+export async function addAccount(
   gw: TestGateway,
   opts: { creditUsd?: number } & Partial<Omit<Account, 'id' | 'dna' | 'keyHash' | 'keyTail'>> = {},
-): { key: string; account: Account } {
+): Promise<{ key: string; account: Account }> {
   const key = generateKey()
   const name = opts.name ?? `tenant${++seq}x`
   const { creditUsd = 100, ...fields } = opts
   const now = Date.now()
-  const repo = gw.deps.accounts.repo
-  const account = gw.deps.db.transaction(() => {
-    const a = repo.insert(
+  const account = await gw.deps.sql.tx(async (tx) => {
+    const w = writerOf(tx)
+    const a = await w.accounts.insert(
       {
         ...baseAccount(now),
         parentId: 1,
@@ -62,37 +63,36 @@ export function addAccount(
       '.1.',
     )
     if (creditUsd > 0) {
-      repo.addCard(a.id, usdToNano(creditUsd), now, now + 365 * 86_400_000, 'test')
-      repo.addLedger(a.id, usdToNano(creditUsd), 'recharge', 'test', now)
+      await w.cards.addCard(a.id, usdToNano(creditUsd), now, now + 365 * 86_400_000, 'test')
+      await w.cards.addLedger(a.id, usdToNano(creditUsd), 'recharge', 'test', now)
     }
     return a
-  })()
+  })
   return { key, account }
 }
 
-/** Sum of an account's card balances in SQLite, nano-USD. */
-export function cardsNano(gw: TestGateway, accountId: number): number {
-  const r = gw.deps.db
-    .prepare('SELECT COALESCE(SUM(balance_nano), 0) AS n FROM cards WHERE account_id = ?')
-    .get(accountId) as { n: number }
-  return r.n
+/** Sum of an account's card balances in the store, nano-USD. */
+export async function cardsNano(gw: TestGateway, accountId: number): Promise<number> {
+  const r = await gw.deps.sql.get<{ n: number }>(
+    'SELECT CAST(COALESCE(SUM(balance_nano), 0) AS BIGINT) AS n FROM cards WHERE account_id = ?',
+    [accountId],
+  )
+  return r!.n
 }
 
-export function usageRows(gw: TestGateway, accountId?: number): any[] {
-  gw.deps.flusher.flushNow()
+export async function usageRows(gw: TestGateway, accountId?: number): Promise<any[]> {
+  await gw.deps.flusher.flushNow()
   const sql =
     accountId === undefined
       ? 'SELECT * FROM usage_records ORDER BY id'
       : 'SELECT * FROM usage_records WHERE account_id = ? ORDER BY id'
-  return (
-    accountId === undefined ? gw.deps.db.prepare(sql).all() : gw.deps.db.prepare(sql).all(accountId)
-  ) as any[]
+  return gw.deps.sql.all<any>(sql, accountId === undefined ? [] : [accountId])
 }
 
 /** Waits until `cond` holds (settlement of a stream runs after its last byte reached the client). */
-export async function until(cond: () => boolean, ms = 2000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
   const end = Date.now() + ms
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time')
     await Bun.sleep(5)
   }

@@ -17,7 +17,7 @@ let accountId: number
 
 beforeAll(async () => {
   env = await startProxyEnv()
-  const a = addAccount(env.gw, { creditUsd: 50, rates: 1.5 })
+  const a = await addAccount(env.gw, { creditUsd: 50, rates: 1.5 })
   accountId = a.account.id
   client = new OpenAI({ apiKey: a.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
 })
@@ -37,11 +37,11 @@ describe('chat completions', () => {
   })
 
   test('charge to the nano-dollar: (12 × 0.15 + 8 × 0.6) USD/M × Rates 1.5 = 9,900 nano', async () => {
-    env.gw.deps.flusher.flushNow()
-    const before = cardsNano(env.gw, accountId)
+    await env.gw.deps.flusher.flushNow()
+    const before = await cardsNano(env.gw, accountId)
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: msgs })
     expect(r.id).toBeTruthy()
-    const rows = usageRows(env.gw, accountId)
+    const rows = await usageRows(env.gw, accountId)
     const rec = rows.at(-1)
     expect(rec).toMatchObject({
       prompt_tokens: 12,
@@ -52,7 +52,7 @@ describe('chat completions', () => {
       status: 200,
       estimated: 0,
     })
-    expect(before - cardsNano(env.gw, accountId)).toBe(9900)
+    expect(before - await cardsNano(env.gw, accountId)).toBe(9900)
     const ledger = env.gw.deps.db
       .prepare('SELECT delta_nano, reason FROM ledger WHERE ref = ?')
       .all(rec.request_id)
@@ -64,7 +64,7 @@ describe('chat completions', () => {
   })
 
   test('stream without include_usage: usage asked upstream, chunk hidden from the client, billed', async () => {
-    const n = usageRows(env.gw, accountId).length
+    const n = (await usageRows(env.gw, accountId)).length
     const s = await client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: msgs,
@@ -78,8 +78,8 @@ describe('chat completions', () => {
     expect(chunks.every((c) => c.choices.length > 0)).toBe(true)
     expect(chunks.some((c) => c.usage)).toBe(false)
     expect((env.up.calls.at(-1)!.body as any).stream_options).toEqual({ include_usage: true })
-    await until(() => usageRows(env.gw, accountId).length > n)
-    expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
+    await until(async () => (await usageRows(env.gw, accountId)).length > n)
+    expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({
       prompt_tokens: 12,
       completion_tokens: 8,
       cost_nano: 9900,
@@ -124,7 +124,7 @@ describe('other surfaces', () => {
   test('embeddings', async () => {
     const r = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello' })
     expect(r.data[0]!.embedding.length).toBe(8)
-    expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
+    expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({
       endpoint: '/v1/embeddings',
       prompt_tokens: 12,
       cost_nano: Math.round(12 * 0.02 * 1000 * 1.5),
@@ -139,11 +139,11 @@ describe('other surfaces', () => {
     for await (const e of s) if (e.type === 'response.output_text.delta') text += e.delta
     expect(text).toBe('Hello from the fake upstream.')
     await until(
-      () =>
-        usageRows(env.gw, accountId).at(-1).endpoint === '/v1/responses' &&
-        usageRows(env.gw, accountId).filter((u) => u.endpoint === '/v1/responses').length === 2,
+      async () =>
+        (await usageRows(env.gw, accountId)).at(-1).endpoint === '/v1/responses' &&
+        (await usageRows(env.gw, accountId)).filter((u) => u.endpoint === '/v1/responses').length === 2,
     )
-    expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({
+    expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({
       prompt_tokens: 12,
       completion_tokens: 8,
       estimated: 0,
@@ -155,7 +155,7 @@ describe('other surfaces', () => {
     const ids = list.data.map((m) => m.id)
     expect(ids).toContain('gpt-4o-mini')
     expect(ids).toContain('claude-sonnet-4-0')
-    const limited = addAccount(env.gw, { allowModels: ['gpt-4o-mini*'] })
+    const limited = await addAccount(env.gw, { allowModels: ['gpt-4o-mini*'] })
     const c = new OpenAI({ apiKey: limited.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
     expect((await c.models.list()).data.map((m) => m.id)).toEqual([
       'gpt-4o-mini',
@@ -204,7 +204,7 @@ describe('errors surface as SDK error classes', () => {
   })
 
   test('balance under CALL_MIN_BALANCE → 402', async () => {
-    const poor = addAccount(env.gw, { creditUsd: 0.5 })
+    const poor = await addAccount(env.gw, { creditUsd: 0.5 })
     const c = new OpenAI({ apiKey: poor.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
     const e = await c.chat.completions
       .create({ model: 'gpt-4o-mini', messages: msgs })
@@ -215,7 +215,7 @@ describe('errors surface as SDK error classes', () => {
   })
 
   test('model outside AllowModels → PermissionDeniedError 403', async () => {
-    const limited = addAccount(env.gw, { allowModels: ['gpt-4o*'] })
+    const limited = await addAccount(env.gw, { allowModels: ['gpt-4o*'] })
     const c = new OpenAI({ apiKey: limited.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
     const e = await c.embeddings
       .create({ model: 'text-embedding-3-small', input: 'x' })

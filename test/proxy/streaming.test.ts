@@ -10,7 +10,7 @@ let accountId: number
 
 beforeAll(async () => {
   env = await startProxyEnv()
-  const a = addAccount(env.gw)
+  const a = await addAccount(env.gw)
   accountId = a.account.id
   client = new OpenAI({ apiKey: a.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
 })
@@ -36,8 +36,8 @@ describe('streaming', () => {
         }
       })().catch(() => {})
       await until(() => env.up.tally.aborted > 0)
-      await until(() => usageRows(env.gw, accountId).some((u) => u.status === 499))
-      const rec = usageRows(env.gw, accountId).find((u) => u.status === 499)
+      await until(async () => (await usageRows(env.gw, accountId)).some((u) => u.status === 499))
+      const rec = (await usageRows(env.gw, accountId)).find((u) => u.status === 499)
       expect(rec.estimated).toBe(1)
       expect(rec.completion_tokens).toBeGreaterThan(5)
       expect(rec.completion_tokens).toBeLessThan(200)
@@ -75,8 +75,8 @@ describe('streaming', () => {
       expect(chars).toBe(8 * n)
       // 80 KB of text went by; a buffered stream would hold all of it and its events (~2 MB).
       expect(heap[1]! - heap[0]!).toBeLessThan(1_500_000)
-      await until(() => usageRows(env.gw, accountId).at(-1)?.completion_tokens === 8)
-      expect(usageRows(env.gw, accountId).at(-1)).toMatchObject({ status: 200, estimated: 0 })
+      await until(async () => (await usageRows(env.gw, accountId)).at(-1)?.completion_tokens === 8)
+      expect((await usageRows(env.gw, accountId)).at(-1)).toMatchObject({ status: 200, estimated: 0 })
     } finally {
       env.up.setBehavior({ text: 'Hello from the fake upstream.', chunks: 4 })
     }

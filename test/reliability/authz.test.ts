@@ -329,10 +329,10 @@ describe('authorization matrix', () => {
           world ??= await buildWorld()
           const w = world
           const { path, body } = requestOf(w, route, target, n++)
-          w.t.deps.flusher.flushNow()
+          await w.t.deps.flusher.flushNow()
           const before = snapshot(w.t.store.db)
           const r = await send(w.t, route.method, path, keyOf(w, c), body)
-          w.t.deps.flusher.flushNow()
+          await w.t.deps.flusher.flushNow()
           const changes = diffSnapshots(before, snapshot(w.t.store.db))
           const want = expected(w, route, c, target)
           cells++

@@ -185,7 +185,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     clearInterval(fastClock)
     sampling = false
     await sampler
-    gw.deps.flusher.flushNow()
+    await gw.deps.flusher.flushNow()
     const facts = dbFacts(gw.deps.db)
     expectBooksBalanced(gw.deps.db, facts)
 

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 test('a JSON answer that breaks off mid-body fails over and is billed once', async () => {
   up.setBehavior((r) => (r.key === BROKEN ? { disconnectAfterChunks: 1 } : undefined))
-  const { key, account } = addAccount(gw)
+  const { key, account } = await addAccount(gw)
   const broken = gw.deps.keys.pool.all().find((k) => k.secret === BROKEN)!
   const steady = gw.deps.keys.pool.all().find((k) => k.secret === STEADY)!
   const errorsBefore = broken.errors
@@ -35,7 +35,7 @@ test('a JSON answer that breaks off mid-body fails over and is billed once', asy
   }
   expect(up.tally.byKey[BROKEN]?.disconnected, 'the broken key was tried').toBeGreaterThan(0)
   expect(broken.errors).toBeGreaterThan(errorsBefore)
-  const rows = usageRows(gw, account.id)
+  const rows = await usageRows(gw, account.id)
   expect(rows.map((u) => [u.request_id, u.key_id, u.status, u.estimated, u.cost_nano])).toEqual(
     results.map((r) => [r.requestId, steady.id, 200, 0, 12 * 150 + 8 * 600]),
   )

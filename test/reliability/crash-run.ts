@@ -202,11 +202,11 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
         : Number.POSITIVE_INFINITY
       const load = startLoad({
         concurrency: opts.concurrency,
-        task: (n) => {
+        task: async (n) => {
           if (n % opts.adminEvery === opts.adminEvery - 1) {
             return Date.now() < quietAt
-              ? adminTask(url, rootKey, c, n, loadAccounts, writes)
-              : keyTask(url, rootKey, up.url, c, n, writes)
+              ? await adminTask(url, rootKey, c, n, loadAccounts, writes)
+              : await keyTask(url, rootKey, up.url, c, n, writes)
           }
           const a = loadAccounts[n % loadAccounts.length]!
           return chat(url, a.key, { stream: n % 2 === 0, label: a.name, timeoutMs: 15_000 })

@@ -72,7 +72,7 @@ afterAll(async () => {
     body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'still fine?' }] },
   })
   const errors = gw.logLines.filter((l) => l.level === 'error')
-  const broken = gw.deps.accounts.repo.invariantViolations()
+  const broken = await gw.deps.accounts.service.cards.invariantViolations()
   console.log(`fuzz (proxy) statuses: ${JSON.stringify(tally)}`)
   await gw.close()
   await front.stop(true)

@@ -1,7 +1,7 @@
 // Regression tests for the bugs the reliability tests (authz, fuzz, secrets) found in xgate, one
 // `describe` per bug, each small enough to read without the property that found it.
 import { describe, expect, test } from 'bun:test'
-import { createSettingsRepo } from '../../src/settings/repo'
+import { loadStoredSettings } from '../../src/settings/repo'
 import { createSettings } from '../../src/settings/service'
 import { createEvents } from '../../src/shared/events'
 import { makeTestApp } from '../helpers/app'
@@ -223,7 +223,7 @@ describe('an image call with an absurd n', () => {
   test('is billed for at most 10 images (the provider limit), and at least 1', async () => {
     const env = await startProxyEnv()
     try {
-      const { key, account } = addAccount(env.gw, { creditUsd: 100 })
+      const { key, account } = await addAccount(env.gw, { creditUsd: 100 })
       const perImageNano = 20_000_000 // dall-e-2: 0.02 USD per image
       for (const [n, billed] of [
         [1e300, 10],
@@ -232,16 +232,16 @@ describe('an image call with an absurd n', () => {
         [-5, 1],
         [3, 3],
       ] as const) {
-        const before = cardsNano(env.gw, account.id)
-        const rows = usageRows(env.gw, account.id).length
+        const before = await cardsNano(env.gw, account.id)
+        const rows = (await usageRows(env.gw, account.id)).length
         const r = await call(env.gw, 'POST', '/v1/images/generations', {
           key,
           body: { model: 'dall-e-2', prompt: 'a cat', n },
         })
         expect(r.status, `n=${n}: ${r.text}`).toBe(200)
-        await until(() => usageRows(env.gw, account.id).length > rows)
-        env.gw.deps.flusher.flushNow()
-        expect(before - cardsNano(env.gw, account.id), `n=${n}`).toBe(billed * perImageNano)
+        await until(async () => (await usageRows(env.gw, account.id)).length > rows)
+        await env.gw.deps.flusher.flushNow()
+        expect(before - await cardsNano(env.gw, account.id), `n=${n}`).toBe(billed * perImageNano)
       }
     } finally {
       await env.close()
@@ -264,7 +264,7 @@ describe('a provider refusing a key and quoting it', () => {
       },
     )
     try {
-      const { key } = addAccount(env.gw)
+      const { key } = await addAccount(env.gw)
       const r = await call(env.gw, 'POST', '/v1/chat/completions', {
         key,
         body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
@@ -274,7 +274,7 @@ describe('a provider refusing a key and quoting it', () => {
       const refused = keys.body.find((k: any) => k.State === 'disabled')
       expect(refused?.DisabledReason, keys.text).toContain('Incorrect API key provided: ***')
       expect(keys.text).not.toContain(OPENAI_SECRET.slice(0, 14))
-      env.gw.deps.flusher.flushNow()
+      await env.gw.deps.flusher.flushNow()
       const rows = JSON.stringify(env.gw.deps.db.prepare('SELECT * FROM upstream_keys').all())
       expect(rows).not.toContain(OPENAI_SECRET.slice(0, 14))
     } finally {
@@ -294,7 +294,7 @@ describe('EMAIL_PASS set through /x-config', () => {
     const rows = JSON.stringify(t.store.db.prepare('SELECT * FROM settings').all())
     expect(rows).toContain('EMAIL_PASS')
     expect(rows).not.toContain(pass)
-    const again = createSettings(t.deps.config, createSettingsRepo(t.store.db), createEvents())
+    const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents())
     expect(again.mail().pass).toBe(pass)
     t.close()
   })

@@ -444,7 +444,7 @@ export function answerProblems(sent: Sent, got: Got, opts: { allow5xx?: boolean 
  * the answer and the tables it changed.
  */
 export async function fire(gw: TestGateway, sent: Sent): Promise<{ got: Got; changed: string[] }> {
-  gw.deps.flusher.flushNow()
+  await gw.deps.flusher.flushNow()
   const before = snapshot(gw.deps.db)
   const res = await fetch(gw.url + sent.path, {
     method: sent.method,
@@ -453,7 +453,7 @@ export async function fire(gw: TestGateway, sent: Sent): Promise<{ got: Got; cha
     duplex: 'half',
   } as RequestInit)
   const text = await res.text()
-  gw.deps.flusher.flushNow()
+  await gw.deps.flusher.flushNow()
   const changed = diffSnapshots(before, snapshot(gw.deps.db))
   return {
     got: { status: res.status, text, contentType: res.headers.get('content-type') },

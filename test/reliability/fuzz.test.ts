@@ -60,7 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const errors = gw.logLines.filter((l) => l.level === 'error')
-  const broken = gw.deps.accounts.repo.invariantViolations()
+  const broken = await gw.deps.accounts.service.cards.invariantViolations()
   console.log(`fuzz (admin) statuses: ${JSON.stringify(tally)}`)
   await gw.close()
   expect(errors, `error lines in the log: ${JSON.stringify(errors).slice(0, 2000)}`).toEqual([])

@@ -13,9 +13,9 @@ const RECORDS = 50_000
 const clock = createFakeClock(START_MS)
 const t = await makeTestApp({}, { clock })
 afterAll(() => t.close())
-const tree = buildTree(t.deps, SHAPES.small)
+const tree = await buildTree(t.deps, SHAPES.small)
 const users = spread(tree.members, 1_000)
-const usage = writeUsage(t.deps, clock, {
+const usage = await writeUsage(t.deps, clock, {
   records: RECORDS,
   accounts: users,
   startMs: START_MS,
@@ -45,8 +45,8 @@ async function allPages(key: string) {
 const nanoOf = (usd: number) => Math.round(usd * 1e9)
 
 describe('5,000 accounts 6 deep', () => {
-  test('the tree has the shape asked for, each DNA one step below its parent', () => {
-    expect(t.deps.accounts.repo.count()).toBe(SHAPES.small.total + 1)
+  test('the tree has the shape asked for, each DNA one step below its parent', async () => {
+    expect(await t.deps.accounts.repo.count()).toBe(SHAPES.small.total + 1)
     expect(tree.byDepth.map((l) => l.length)).toEqual([0, 3, 9, 27, 81, 243, 4_637])
     for (const [d, level] of tree.byDepth.entries()) {
       for (const m of level) expect(m.dna.split('.').filter(Boolean).length, m.dna).toBe(d + 1)
@@ -63,8 +63,8 @@ describe('5,000 accounts 6 deep', () => {
         const status = await get('/dashboard/x-user-status', m.key)
         expect(status.body).toMatchObject({ id: m.id, dna: m.dna })
         const headers = new Headers({ 'x-api-key': m.key })
-        const a = auth.authenticate(headers)
-        expect(auth.authenticate(headers)).toBe(a)
+        const a = await auth.authenticate(headers)
+        expect(await auth.authenticate(headers)).toBe(a)
         const p = policies.of(a)
         expect(p.enabled).toBe(true)
         // Depth 1 allows gpt-* and claude-*, depth 2 narrows IPs, depth 3 resources (see
@@ -81,18 +81,23 @@ describe('5,000 accounts 6 deep', () => {
     }
   })
 
-  test('a disabled depth-2 account shuts out its depth-6 descendants', () => {
+  test('a disabled depth-2 account shuts out its depth-6 descendants', async () => {
     const top = tree.byDepth[2]![4]!
     const deep = tree.byDepth[6]!.find((m) => m.dna.startsWith(top.dna))!
-    const root = t.deps.accounts.repo.findById(1)!
+    const root = (await t.deps.accounts.repo.findById(1))!
     const headers = new Headers({ 'x-api-key': deep.key })
     const { service, auth } = t.deps.accounts
-    expect(t.deps.proxy.policies.of(auth.authenticate(headers)).enabled).toBe(true)
-    service.update(root, String(top.id), { Status: false })
+    const policyOf = async () => {
+      const a = await auth.authenticate(headers)
+      await t.deps.proxy.warm(a)
+      return t.deps.proxy.policies.of(a)
+    }
+    expect((await policyOf()).enabled).toBe(true)
+    await service.update(root, String(top.id), { Status: false })
     try {
-      expect(t.deps.proxy.policies.of(auth.authenticate(headers)).enabled).toBe(false)
+      expect((await policyOf()).enabled).toBe(false)
     } finally {
-      service.update(root, String(top.id), { Status: true })
+      await service.update(root, String(top.id), { Status: true })
     }
   })
 
@@ -130,12 +135,12 @@ describe('5,000 accounts 6 deep', () => {
 })
 
 describe('50,000 calls over a year', () => {
-  test('every call is one usage record and one ledger charge; cards still equal the ledger', () => {
+  test('every call is one usage record and one ledger charge; cards still equal the ledger', async () => {
     const count = (sql: string) => (t.store.db.prepare(sql).get() as { n: number }).n
     expect(count('SELECT COUNT(*) AS n FROM usage_records')).toBe(RECORDS)
     expect(count("SELECT COUNT(*) AS n FROM ledger WHERE reason = 'usage'")).toBe(RECORDS)
     expect(count('SELECT COALESCE(SUM(cost_nano), 0) AS n FROM usage_records')).toBe(usage.costNano)
-    expect(t.deps.accounts.repo.invariantViolations()).toEqual([])
+    expect(await t.deps.accounts.service.cards.invariantViolations()).toEqual([])
   })
 
   test("a year of /x-bill as root: totals, days and each account's share match", async () => {

@@ -257,8 +257,8 @@ describe('a whole scenario', () => {
     expect(problems, problems.join('\n')).toEqual([])
   })
 
-  test('the database files hold no key or secret in the clear', () => {
-    gw.deps.flusher.flushNow()
+  test('the database files hold no key or secret in the clear', async () => {
+    await gw.deps.flusher.flushNow()
     const files = ['xgate.db', 'xgate.db-wal', 'xgate.db-shm'].map((f) => join(gw.dataDir, f))
     const text = files
       .filter((f) => existsSync(f))
@@ -294,14 +294,14 @@ describe('Provider URLs other than http(s)', () => {
   test('are refused with 400 on POST and PUT /x-keys, changing nothing', async () => {
     for (const Provider of BAD_PROVIDERS) {
       const secret = `sk-up-${rand(20)}`
-      gw.deps.flusher.flushNow()
+      await gw.deps.flusher.flushNow()
       const before = snapshot(gw.deps.db)
       const post = await call(gw, 'POST', '/x-keys', {
         key: gw.rootKey,
         body: { SecretKey: secret, Provider },
       })
       const put = await call(gw, 'PUT', '/x-keys/1', { key: gw.rootKey, body: { Provider } })
-      gw.deps.flusher.flushNow()
+      await gw.deps.flusher.flushNow()
       expect(diffSnapshots(before, snapshot(gw.deps.db)), Provider).toEqual([])
       for (const r of [post, put]) {
         expect(r.status, `${Provider}: ${r.text}`).toBe(400)

@@ -7,11 +7,11 @@ import { addAccount, addUsage, call, makeApp } from './fixtures'
 //            └ bob
 const t = await makeApp()
 afterAll(() => t.close())
-const alice = addAccount(t, null, { name: 'alice' })
-const amy = addAccount(t, alice.account, { name: 'amyyy', level: 2 })
-const ann = addAccount(t, amy.account, { name: 'annnn' })
-const abe = addAccount(t, alice.account, { name: 'abeee' })
-const bob = addAccount(t, null, { name: 'bobbb' })
+const alice = await addAccount(t, null, { name: 'alice' })
+const amy = await addAccount(t, alice.account, { name: 'amyyy', level: 2 })
+const ann = await addAccount(t, amy.account, { name: 'annnn' })
+const abe = await addAccount(t, alice.account, { name: 'abeee' })
+const bob = await addAccount(t, null, { name: 'bobbb' })
 
 const M = 1_000_000 // nano-USD
 addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
@@ -233,7 +233,7 @@ describe('GET /x-bill scope and u', () => {
   })
 
   test("a deleted account stays in its ancestors' reports under its last name", async () => {
-    const gone = addAccount(t, alice.account, { name: 'gonee', creditUsd: 0 })
+    const gone = await addAccount(t, alice.account, { name: 'gonee', creditUsd: 0 })
     addUsage(t, '2026-01-10', gone.account.id, 'gpt-4o', { requests: 1, costNano: M })
     t.deps.db.prepare('DELETE FROM accounts WHERE id = ?').run(gone.account.id)
     const r = await call(t, 'GET', '/x-bill?d=2026-01-10', { key: alice.key })

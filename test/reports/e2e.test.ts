@@ -11,7 +11,7 @@ let user: { key: string; account: { id: number; name: string } }
 
 beforeAll(async () => {
   env = await startProxyEnv()
-  user = addAccount(env.gw, { creditUsd: 10 })
+  user = await addAccount(env.gw, { creditUsd: 10 })
   client = new OpenAI({ apiKey: user.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
 })
 afterAll(() => env.close())

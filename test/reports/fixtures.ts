@@ -20,18 +20,18 @@ export async function makeApp(env: Record<string, string> = {}, startMs?: number
 let seq = 0
 
 /** A child of `parent` with a fresh key and `creditUsd` on one card valid a year. */
-export function addAccount(
+export async function addAccount(
   t: T,
   parent: Account | null,
   fields: Partial<Account> & { creditUsd?: number } = {},
-): { account: Account; key: string } {
+): Promise<{ account: Account; key: string }> {
   const key = generateKey()
   const now = t.deps.clock.now()
   const n = ++seq
   const { creditUsd = 50, ...rest } = fields
-  const p = parent ?? t.deps.accounts.repo.findById(1)!
+  const p = parent ?? (await t.deps.accounts.repo.findById(1))!
   const name = rest.name ?? `user${n}x`
-  const account = t.deps.accounts.repo.insert(
+  const account = await t.deps.accounts.repo.insert(
     {
       ...baseAccount(now),
       parentId: p.id,
@@ -46,8 +46,8 @@ export function addAccount(
   )
   const nano = Math.round(creditUsd * 1e9)
   if (nano > 0) {
-    t.deps.accounts.repo.addCard(account.id, nano, now, now + 365 * DAY_MS, null)
-    t.deps.accounts.repo.addLedger(account.id, nano, 'recharge', null, now)
+    await t.deps.accounts.service.cards.addCard(account.id, nano, now, now + 365 * DAY_MS, null)
+    await t.deps.accounts.service.cards.addLedger(account.id, nano, 'recharge', null, now)
   }
   return { account, key }
 }

@@ -7,12 +7,12 @@ import { addAccount, addUsage, makeApp } from './fixtures'
 
 const t = await makeApp()
 afterAll(() => t.close())
-const a = addAccount(t, null)
-const b = addAccount(t, a.account)
-const c = addAccount(t, b.account)
-const d = addAccount(t, a.account)
+const a = await addAccount(t, null)
+const b = await addAccount(t, a.account)
+const c = await addAccount(t, b.account)
+const d = await addAccount(t, a.account)
 const ids = [a, b, c, d].map((x) => x.account.id)
-const repo = createReportsRepo(t.deps.db)
+const repo = createReportsRepo(t.deps.sql)
 const DAYS = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05']
 
 type Row = {
@@ -43,7 +43,7 @@ const norm = (rows: Row[]) =>
     .sort()
 
 describe('usage rollups follow usage_daily through inserts, updates and deletes', () => {
-  test('random writes in any day order', () => {
+  test('random writes in any day order', async () => {
     const op = fc.record({
       kind: fc.constantFrom('add', 'add', 'add', 'delete'),
       day: fc.constantFrom(...DAYS),
@@ -52,8 +52,8 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
       requests: fc.integer({ min: 1, max: 9 }),
       cost: fc.integer({ min: 0, max: 5_000_000 }),
     })
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
         for (const o of ops) {
           if (o.kind === 'add') {
             addUsage(t, o.day, o.account, o.model, {
@@ -69,11 +69,11 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
         }
         const [s, e] = ['2026-01-02', '2026-01-04']
         for (const top of [a.account, b.account]) {
-          const desc = repo.series({ kind: 'descendants', ancestor: top }, s, e)
+          const desc = await repo.series({ kind: 'descendants', ancestor: top }, s, e)
           expect(norm(desc)).toEqual(norm(direct(top.dna, top.dna, s, e)))
         }
         // Totals from running sums equal the direct sums per account.
-        const totals = repo.totals({ kind: 'subtree', top: a.account }, s, e)
+        const totals = await repo.totals({ kind: 'subtree', top: a.account }, s, e)
         for (const id of ids) {
           const want = t.deps.db
             .prepare(
@@ -89,14 +89,14 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
     )
   })
 
-  test('an update that moves a row to another key moves its usage', () => {
+  test('an update that moves a row to another key moves its usage', async () => {
     t.deps.db.prepare('DELETE FROM usage_daily').run()
     addUsage(t, '2026-01-02', c.account.id, 'm1', { requests: 5, costNano: 50 })
     t.deps.db
       .prepare("UPDATE usage_daily SET day = '2026-01-03', model = 'm2' WHERE account_id = ?")
       .run(c.account.id)
     const rows = norm(
-      repo.series({ kind: 'descendants', ancestor: a.account }, '2026-01-01', '2026-01-05'),
+      await repo.series({ kind: 'descendants', ancestor: a.account }, '2026-01-01', '2026-01-05'),
     )
     expect(rows).toEqual(['2026-01-03 m2 5 50 100'])
   })
@@ -124,7 +124,7 @@ describe('percentages', () => {
 })
 
 describe('usage record retention', () => {
-  test('records older than USAGE_RETENTION_DAYS go, newer ones stay', () => {
+  test('records older than USAGE_RETENTION_DAYS go, newer ones stay', async () => {
     const now = t.deps.clock.now()
     const ins = t.deps.db.prepare(
       'INSERT INTO usage_records (request_id, created_at, account_id, endpoint, status) VALUES (?, ?, ?, ?, 200)',
@@ -132,11 +132,11 @@ describe('usage record retention', () => {
     for (let i = 0; i < 12_000; i++)
       ins.run(`old${i}`, now - 91 * 86_400_000 - i, ids[0]!, '/v1/chat/completions')
     ins.run('fresh', now - 89 * 86_400_000, ids[0]!, '/v1/chat/completions')
-    expect(pruneUsage(repo, now, 90)).toBe(12_000)
+    expect(await pruneUsage(repo, now, 90)).toBe(12_000)
     const left = t.deps.db.prepare('SELECT request_id FROM usage_records').all() as Array<{
       request_id: string
     }>
     expect(left.map((r) => r.request_id)).toEqual(['fresh'])
-    expect(pruneUsage(repo, now, 90)).toBe(0)
+    expect(await pruneUsage(repo, now, 90)).toBe(0)
   })
 })

@@ -5,8 +5,8 @@ import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 // 2026-01-15 20:00 UTC is already 2026-01-16 in Tokyo.
 const t = await makeApp({ TZ: 'Asia/Tokyo' }, Date.parse('2026-01-15T20:00:00Z'))
 afterAll(() => t.close())
-const alice = addAccount(t, null, { name: 'alice' })
-const bob = addAccount(t, null, { name: 'bobbb' })
+const alice = await addAccount(t, null, { name: 'alice' })
+const bob = await addAccount(t, null, { name: 'bobbb' })
 const whoami = async (key: string) =>
   (await call(t, 'GET', '/dashboard/x-user-status', { key })).status
 const hashOf = (id: number) =>
@@ -163,10 +163,10 @@ describe('POST /x-root', () => {
 })
 
 const utcApp = await makeApp({ TZ: 'UTC' }, Date.parse('2026-01-15T20:00:00Z'))
-describe('confirm when TZ is UTC', () => {
+describe('confirm when TZ is UTC', async () => {
   const u = utcApp
   afterAll(() => u.close())
-  const carol = addAccount(u, null, { name: 'carol' })
+  const carol = await addAccount(u, null, { name: 'carol' })
   test('the error names the one expected string, with no second date', async () => {
     const r = await call(u, 'POST', '/x-self', { key: carol.key, body: { confirm: 'yes' } })
     expect(r.status, r.text).toBe(400)

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { ConfigError, loadConfig } from '../../src/config'
-import { createSettingsRepo } from '../../src/settings/repo'
+import { loadStoredSettings } from '../../src/settings/repo'
 import { createSettings } from '../../src/settings/service'
 import { createEvents } from '../../src/shared/events'
 import { generateKey } from '../../src/shared/ids'
@@ -10,7 +10,7 @@ import { addAccount, call, makeApp, opRows } from '../reports/fixtures'
 const ENV = { MODEL_MAPPER: 'gpt-4=gpt-4o', EMAIL_PASS: 'env-secret', SWITCH_OVER: '1=2' }
 const t = await makeApp(ENV)
 afterAll(() => t.close())
-const user = addAccount(t, null, { creditUsd: 100 })
+const user = await addAccount(t, null, { creditUsd: 100 })
 const changes: string[][] = []
 t.deps.events.onSettingsChanged((e) => changes.push(e.keys))
 const stored = () => t.deps.db.prepare('SELECT key, value FROM settings ORDER BY key').all()
@@ -219,8 +219,8 @@ describe('DELETE /x-config', () => {
 })
 
 describe('the settings store', () => {
-  test('stored values survive a restart and beat the environment', () => {
-    const again = createSettings(t.deps.config, createSettingsRepo(t.deps.db), createEvents())
+  test('stored values survive a restart and beat the environment', async () => {
+    const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents())
     expect([...again.switchOver()]).toEqual([
       [1, 2],
       [2, 3],
@@ -228,24 +228,21 @@ describe('the settings store', () => {
     expect(again.mail().pass).toBe('new-secret')
   })
 
-  test('a bad environment default stops start-up naming the setting', () => {
+  test('a bad environment default stops start-up naming the setting', async () => {
     const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', SWITCH_OVER: '1=x' })
-    expect(() => createSettings(config, createSettingsRepo(t.deps.db), createEvents())).toThrow(
-      ConfigError,
-    )
-    expect(() => createSettings(config, createSettingsRepo(t.deps.db), createEvents())).toThrow(
-      /SWITCH_OVER/,
-    )
+    const stored = await loadStoredSettings(t.deps.sql)
+    expect(() => createSettings(config, stored, createEvents())).toThrow(ConfigError)
+    expect(() => createSettings(config, stored, createEvents())).toThrow(/SWITCH_OVER/)
   })
 
-  test('a stored value that no longer parses is skipped with a warning', () => {
+  test('a stored value that no longer parses is skipped with a warning', async () => {
     t.deps.db
       .prepare(
         "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES ('EMAIL_PORT', '\"abc\"', 0)",
       )
       .run()
     const log = createMemoryLogger()
-    const again = createSettings(t.deps.config, createSettingsRepo(t.deps.db), createEvents(), log)
+    const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents(), log)
     expect(again.mail().port).toBeUndefined()
     expect(log.lines).toEqual([
       expect.objectContaining({ msg: 'stored setting ignored', key: 'EMAIL_PORT' }),

@@ -8,7 +8,7 @@ import { convert, deductRefund, deleteRefund, fundingCost } from '../../src/wall
 import { cardsNano, stateDigest, USD, useGateway } from '../accounts/helpers'
 
 const h = useGateway()
-const conservation = () => createCardsRepo(h.gw.deps.db).conservationViolations()
+const conservation = () => createCardsRepo(h.gw.deps.sql).conservationViolations()
 
 describe('rounding never favours the payee', () => {
   test('conversions: payer cost up, payee card down, exact quotients unchanged', () => {
@@ -31,7 +31,7 @@ describe('rounding never favours the payee', () => {
       expect(r.status, r.text).toBe(200)
     }
     expect(before - (await balance())).toBe(20)
-    expect(conservation()).toEqual([])
+    expect(await conservation()).toEqual([])
   })
 
   test('an amount that rounds to 0 nano-dollars is a 400 naming CreditGranted, nothing moves', async () => {
@@ -61,7 +61,7 @@ describe('CreditGranted is the lifetime total', () => {
     const rerated = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { Rates: 2 })
     expect(rerated.status, rerated.text).toBe(200)
     expect((await h.get(kid.id)).CreditGranted).toBe(240)
-    expect(conservation()).toEqual([])
+    expect(await conservation()).toEqual([])
   })
 })
 
@@ -69,15 +69,15 @@ describe('the conservation check', () => {
   test('finds an operation whose payee got more real value than its payer gave', async () => {
     const a = await h.child(h.gw.rootKey, { CreditGranted: 10 })
     const b = await h.child(h.gw.rootKey, { CreditGranted: 10 })
-    const cards = createCardsRepo(h.gw.deps.db)
-    expect(conservation()).toEqual([])
+    const cards = createCardsRepo(h.gw.deps.sql)
+    expect(await conservation()).toEqual([])
     // A hand-made movement: a pays 1 nano, b receives 2 at the same Rates.
-    cards.ledger(a.id, -1, 'fund', 'op-test-created', 0)
-    cards.ledger(b.id, 2, 'recharge', 'op-test-created', 0)
-    expect(conservation()).toEqual([{ ref: 'op-test-created', paidNano: 1, receivedNano: 2 }])
-    cards.ledger(a.id, 1, 'fund', 'op-test-undo-a', 0)
-    cards.ledger(b.id, -2, 'recharge', 'op-test-undo-b', 0)
+    await cards.ledger(a.id, -1, 'fund', 'op-test-created', 0)
+    await cards.ledger(b.id, 2, 'recharge', 'op-test-created', 0)
+    expect(await conservation()).toEqual([{ ref: 'op-test-created', paidNano: 1, receivedNano: 2 }])
+    await cards.ledger(a.id, 1, 'fund', 'op-test-undo-a', 0)
+    await cards.ledger(b.id, -2, 'recharge', 'op-test-undo-b', 0)
     h.gw.deps.db.exec(`DELETE FROM ledger WHERE ref LIKE 'op-test-%'`)
-    expect(conservation()).toEqual([])
+    expect(await conservation()).toEqual([])
   })
 })

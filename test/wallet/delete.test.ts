@@ -23,17 +23,18 @@ beforeAll(async () => {
 })
 afterAll(() => env.close())
 
-const balance = (id: number) => {
-  env.gw.deps.flusher.flushNow()
+const balance = async (id: number) => {
+  await env.gw.deps.flusher.flushNow()
   env.gw.deps.billing.ledger.forget(id)
+  await env.gw.deps.billing.ledger.warm(id)
   return env.gw.deps.billing.ledger.balanceOf(id)
 }
 const BODY = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 }
 
-function books() {
+async function books() {
   const repo = env.gw.deps.accounts.service.cards
-  expect(env.gw.deps.accounts.repo.invariantViolations()).toEqual([])
-  expect(repo.conservationViolations()).toEqual([])
+  expect(await env.gw.deps.accounts.service.cards.invariantViolations()).toEqual([])
+  expect(await repo.conservationViolations()).toEqual([])
 }
 
 describe('delete with calls in flight', () => {
@@ -41,7 +42,7 @@ describe('delete with calls in flight', () => {
     test(`${calls} stream(s) running: refund now, the rest when they end, to the nano-dollar`, async () => {
       const parent = await child(env, env.gw.rootKey, 100)
       const kid = await child(env, parent.key, 10)
-      const parentBefore = balance(parent.id)
+      const parentBefore = await balance(parent.id)
       const streams = Array.from({ length: calls }, () =>
         fetch(`${env.gw.url}/v1/chat/completions`, {
           method: 'POST',
@@ -61,20 +62,20 @@ describe('delete with calls in flight', () => {
       expect(atDelete).toBe(10 * USD)
       expect(Math.round(del.body.User.Held * USD)).toBe(held)
       expect(Math.round(del.body.User.Refund * USD)).toBe(atDelete - held - FEE)
-      expect(balance(parent.id) - parentBefore).toBe(atDelete - held - FEE)
+      expect(await balance(parent.id) - parentBefore).toBe(atDelete - held - FEE)
 
       // The streams go on to their end and are charged against their holds.
       const texts = await Promise.all(responses.map((r) => r.text()))
       for (const t of texts) expect(t).toContain('[DONE]')
       await until(() => env.gw.deps.holds.totals().escrows === 0)
-      const costs = usageRows(env.gw, kid.id).reduce((s, r) => s + r.cost_nano, 0)
-      expect(usageRows(env.gw, kid.id)).toHaveLength(calls)
+      const costs = (await usageRows(env.gw, kid.id)).reduce((s, r) => s + r.cost_nano, 0)
+      expect(await usageRows(env.gw, kid.id)).toHaveLength(calls)
       expect(costs).toBe(calls * 20 * 50_000_000)
-      expect(balance(parent.id) - parentBefore + costs).toBe(atDelete - FEE)
+      expect(await balance(parent.id) - parentBefore + costs).toBe(atDelete - FEE)
       expect(env.gw.logLines.some((l) => String(l.msg).includes('deleted account dropped'))).toBe(
         false,
       )
-      books()
+      await books()
     })
   }
 
@@ -112,7 +113,7 @@ describe('delete with calls in flight', () => {
     const top = await child(env, env.gw.rootKey, 100)
     const mid = await child(env, top.key, 20)
     const leaf = await child(env, mid.key, 10)
-    const topBefore = balance(top.id)
+    const topBefore = await balance(top.id)
     const res = await fetch(`${env.gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${leaf.key}`, 'content-type': 'application/json' },
@@ -126,11 +127,11 @@ describe('delete with calls in flight', () => {
     expect(del.body.User.Deleted).toBe(2)
     await res.text()
     await until(() => env.gw.deps.holds.totals().escrows === 0)
-    const cost = usageRows(env.gw, leaf.id)[0].cost_nano
+    const cost = (await usageRows(env.gw, leaf.id))[0].cost_nano
     // mid: its 10 (20 − 10 paid for leaf) − fee; leaf: (10 − held − fee) into mid, then mid's
     // whole balance up − fee; the leaf's leftover (held − cost) arrives later with no fee.
     const midRefund = 10 * USD + (10 * USD - held - FEE) - FEE
-    expect(balance(top.id) - topBefore).toBe(midRefund + held - cost)
-    books()
+    expect(await balance(top.id) - topBefore).toBe(midRefund + held - cost)
+    await books()
   })
 })

@@ -71,7 +71,7 @@ describe('holds', () => {
       PRICE_PER_TOKEN
     expect(r.body.error.message).toContain(`needs up to $${(need / USD).toFixed(2)};`)
     expect(r.body.error.message).toContain('$1.00 is free')
-    expect(usageRows(env.gw, a.id)).toHaveLength(0)
+    expect(await usageRows(env.gw, a.id)).toHaveLength(0)
   })
 
   test('without max_tokens the hold takes the configured default output (HOLD_DEFAULT_OUTPUT_TOKENS)', async () => {

@@ -162,9 +162,9 @@ test('concurrent calls and money moves keep the books and never overdraw', async
             expect(ALLOWED[kind], `${kind} answered ${status}`).toContain(status)
         }
         await until(() => env.gw.deps.holds.totals().calls === 0, 5000)
-        env.gw.deps.flusher.flushNow()
-        expect(env.gw.deps.accounts.repo.invariantViolations()).toEqual([])
-        expect(env.gw.deps.accounts.service.cards.conservationViolations()).toEqual([])
+        await env.gw.deps.flusher.flushNow()
+        expect(await env.gw.deps.accounts.service.cards.invariantViolations()).toEqual([])
+        expect(await env.gw.deps.accounts.service.cards.conservationViolations()).toEqual([])
         expect(env.gw.deps.holds.totals().heldNano).toBe(0)
         for (const a of [parent, ...kids.filter((k) => k.alive)]) {
           env.gw.deps.billing.ledger.forget(a.id)

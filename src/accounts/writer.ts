@@ -1,0 +1,23 @@
+// The repositories one admin write works with, all made on its transaction: the account rows,
+// the wallet's cards and ledger, the directory (subtrees, clamps) and the operation log.
+import type { Sql } from '../db/sql'
+import { createOpLogRepo, type OpLogRepo } from '../logs/repo'
+import { createCardsRepo, type CardsRepo } from '../wallet/repo'
+import { createDirectory, type Directory } from './directory-repo'
+import { createAccountsRepo, type AccountsRepo } from './repo'
+
+export type Writer = {
+  accounts: AccountsRepo
+  cards: CardsRepo
+  directory: Directory
+  oplog: OpLogRepo
+}
+
+export function writerOf(tx: Sql): Writer {
+  return {
+    accounts: createAccountsRepo(tx),
+    cards: createCardsRepo(tx),
+    directory: createDirectory(tx),
+    oplog: createOpLogRepo(tx),
+  }
+}
