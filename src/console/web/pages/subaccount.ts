@@ -18,7 +18,7 @@ const NUMBERS = ['HardLimit', 'SoftLimit', 'RPM', 'RPH', 'RPD', 'TPM', 'TPH', 'T
 const LISTS = ['AllowModels', 'AllowIPs', 'AllowLevels', 'Resources'] as const
 const DELETE_FEE_USD = 0.2
 
-export function Manage(props: { name: string; onChanged: () => void; onGone: () => void }) {
+export function Manage(props: { name: string; onChanged: () => void; onGone: (said: string) => void }) {
   const sub = useLoad(() => get<Sub>(`/x-users/${seg(props.name)}`), [props.name])
   const [amount, setAmount] = useState('')
   const [edits, setEdits] = useState<Record<string, string>>({})
@@ -64,17 +64,23 @@ export function Manage(props: { name: string; onChanged: () => void; onGone: () 
     await put(path, { Status: !s.Status })
     return s.Status ? `${s.Name} is disabled (its subtree with it).` : `${s.Name} is enabled.`
   })
-  const remove = () => act(async () => {
-    const r = await del<{ Parent: { Balance: number | null } }>(path)
-    props.onGone()
-    return `Deleted. Your balance: ${r.Parent.Balance === null ? 'unlimited' : usd2(r.Parent.Balance)}.`
-  })
+  // The panel closes with the account: the list above says what happened.
+  const remove = async () => {
+    setError(null)
+    try {
+      const r = await del<{ Parent: { Balance: number | null } }>(path)
+      await refreshMe()
+      props.onGone(`Deleted ${s.Name}. Your balance: ${r.Parent.Balance === null ? 'unlimited' : usd2(r.Parent.Balance)}.`)
+    } catch (err) {
+      setError(err)
+    }
+  }
   const myRates = me.value!.Rates
   const refund = Math.max(0, ((s.Balance ?? 0) * myRates) / s.Rates - DELETE_FEE_USD)
   const value = (k: string) => edits[k] ?? String((s as unknown as Record<string, unknown>)[k] ?? '')
   const edit = (k: string) => (v: string) => setEdits({ ...edits, [k]: v })
 
-  return html`<${Section} title=${`Manage ${s.Name}`}>
+  return html`<${Section} title=${`Manage ${s.Name}`} wide>
     <p>Balance <${Money} usd=${s.Balance} /> · Rates ${s.Rates} · ${s.Status ? 'enabled' : 'disabled'} · ${s.Child} direct subaccounts</p>
     <${ErrorLine} error=${error} />
     ${done ? html`<${Notice}>${done}<//>` : null}

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks'
 import { html } from '../html'
 import { post, qs, request } from '../api'
 import { refreshMe } from '../session'
-import { ErrorLine, Field, Money, Pager, Section, ShownOnce, useLoad } from '../parts/ui'
+import { ErrorLine, Field, Money, Notice, Pager, Section, ShownOnce, useLoad } from '../parts/ui'
 import { Manage, type Sub } from './subaccount'
 
 const SIZE = 25
@@ -59,12 +59,13 @@ export function Subaccounts() {
   const [text, setText] = useState('')
   const [search, setSearch] = useState('')
   const [picked, setPicked] = useState<string | null>(null)
+  const [gone, setGone] = useState('')
   const list = useLoad(async () => {
     const r = await request<Sub[]>('GET', `/x-dna${qs({ page, size: SIZE, ...searchQuery(search) })}`)
     return { users: r.body, pages: Number(r.headers.get('x-total-pages') ?? 1), total: Number(r.headers.get('x-total-count') ?? r.body.length) }
   }, [page, search])
   return html`<div class="grid">
-    <${Section} title="Your subtree">
+    <${Section} title="Your subtree" wide>
       <form class="filters" onSubmit=${(e: Event) => { e.preventDefault(); setPage(1); setSearch(text) }}>
         <${Field} label="Find (ID, Name or Email)" name="sub-search" value=${text} onInput=${setText} />
         <button type="submit">Search</button>
@@ -78,14 +79,18 @@ export function Subaccounts() {
           (u) => html`<tr data-name=${u.Name}>
             <td class="num">${u.ID}</td><td>${u.Name}</td><td>${u.Email}</td>
             <td class="num"><${Money} usd=${u.Balance} /></td><td>${u.Status ? 'enabled' : 'disabled'}</td><td><code>${u.DNA}</code></td>
-            <td><button type="button" onClick=${() => setPicked(u.Name)} aria-label=${`Manage ${u.Name}`}>Manage</button></td>
+            <td><button type="button" onClick=${() => { setPicked(u.Name); setGone('') }} aria-label=${`Manage ${u.Name}`}>Manage</button></td>
           </tr>`,
         )}</tbody>
       </table></div>
       <${Pager} page=${page} hasMore=${!!list.data && page < list.data.pages} onPage=${setPage}
         total=${list.data?.pages} />
     <//>
-    ${picked ? html`<${Manage} key=${picked} name=${picked} onChanged=${list.reload} onGone=${() => { setPicked(null); list.reload() }} />` : null}
+    ${gone ? html`<div class="wide"><${Notice}>${gone}<//></div>` : null}
+    ${picked
+      ? html`<${Manage} key=${picked} name=${picked} onChanged=${list.reload}
+          onGone=${(said: string) => { setPicked(null); setGone(said); list.reload() }} />`
+      : null}
     <${Section} title="Create a subaccount">
       <${Create} onCreated=${list.reload} />
     <//>

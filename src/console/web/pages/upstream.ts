@@ -69,7 +69,7 @@ export function Upstream() {
     }
   }
   return html`<div class="grid">
-    <${Section} title="Pool">
+    <${Section} title="Pool" wide>
       <${ErrorLine} error=${keys.error ?? error} />
       ${done ? html`<${Notice}>${done}<//>` : null}
       <div class="scroll"><table data-testid="upstream-keys">

@@ -115,6 +115,9 @@ export function Pager(props: {
   </nav>`
 }
 
-export function Section({ title, children }: { title: string; children: ComponentChildren }) {
-  return html`<section class="card" aria-label=${title}><h2>${title}</h2>${children}</section>`
+/** A card with a heading; `wide` spans every column of the grid (tables that need the room). */
+export function Section(props: { title: string; wide?: boolean; children: ComponentChildren }) {
+  return html`<section class=${props.wide ? 'card wide' : 'card'} aria-label=${props.title}>
+    <h2>${props.title}</h2>${props.children}
+  </section>`
 }
