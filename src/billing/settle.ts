@@ -17,6 +17,8 @@ export type CallSummary = {
   keyName: string | null
   endpoint: string
   surface: 'openai' | 'anthropic'
+  /** The upstream's dialect (the key's type): the surface's, or the other one for a translated call. */
+  provider?: 'openai' | 'anthropic'
   model: string
   mappedModel: string
   /** HTTP status the client got; 499 when the client went away first. */

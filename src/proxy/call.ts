@@ -258,6 +258,7 @@ export class Call implements Cancel {
       keyName: this.keyName,
       endpoint: f.endpoint.path,
       surface: f.endpoint.surface,
+      provider: this.dialect,
       model: f.body.model,
       mappedModel: f.mappedModel,
       status: finalStatus,

@@ -71,7 +71,7 @@ export function createProxyService(opts: {
         account: s.account.name,
         surface: s.surface,
         keyName: s.keyName ?? undefined,
-        keyType: s.keyName ? s.surface : undefined,
+        keyType: s.keyName ? (s.provider ?? s.surface) : undefined,
         model: r.mappedModel,
         uplinkBytes: s.uplinkBytes,
         downlinkBytes: s.downlinkBytes,
@@ -104,6 +104,8 @@ export function createProxyService(opts: {
       firstByte: deadlines(config.FIRST_BYTE_TIMEOUT_MS),
     },
     call: {
+      // Follows /x-config: `rules` is replaced on every reload.
+      providerOf: (model) => rules.providerOf(model),
       clock: opts.clock,
       inFlight: opts.inFlight,
       settler: opts.metering.settler,

@@ -65,6 +65,22 @@ const modelPattern = (p: string): string | null => {
   return c.ok ? null : `'${p}' ${c.why}`
 }
 
+/** MODEL_PROVIDERS: model pattern → the provider format its calls go to (openai or anthropic). */
+export function parseModelProviders(v: unknown): Parsed<Array<[string, 'openai' | 'anthropic']>> {
+  const p = pairs(v)
+  if (!p.ok) return p
+  if (p.value.length > MAX_ENTRIES) return no(`more than ${MAX_ENTRIES} entries`)
+  const out: Array<[string, 'openai' | 'anthropic']> = []
+  for (const [pattern, target] of p.value) {
+    const bad = modelPattern(pattern)
+    if (bad) return no(bad)
+    if (target !== 'openai' && target !== 'anthropic')
+      return no(`'${pattern}' must name a provider format: openai or anthropic`)
+    out.push([pattern, target])
+  }
+  return { ok: true, value: out }
+}
+
 /**
  * The order in which the proxy's mapper tries entries: exact names, then `*` patterns with the
  * most literal characters first (ties by pattern); the first entry that matches wins.

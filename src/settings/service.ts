@@ -22,6 +22,7 @@ type Spec = {
 
 const SPECS = {
   MODEL_MAPPER: { parse: p.parseModelMapper, unset: [] },
+  MODEL_PROVIDERS: { parse: p.parseModelProviders, unset: [] },
   LEVEL_MAPPER: { parse: p.parseLevelMapper, unset: [] },
   SWITCH_OVER: { parse: p.parseSwitchOver, unset: new Map() },
   RESOURCES: { parse: p.parseResources, unset: null },
@@ -166,7 +167,7 @@ export function createSettings(
 
     /** The proxy's rule keys as text (`from=to` pairs or JSON), for its rule compiler. */
     ruleSource(): Partial<
-      Record<'MODEL_MAPPER' | 'LEVEL_MAPPER' | 'SWITCH_OVER' | 'RESOURCES', string>
+      Record<'MODEL_MAPPER' | 'MODEL_PROVIDERS' | 'LEVEL_MAPPER' | 'SWITCH_OVER' | 'RESOURCES', string>
     > & { ALLOW_UNPRICED_MODELS?: boolean } {
       const text = (key: SettingKey): string | undefined => {
         const raw = live.get(key)!.raw
@@ -176,6 +177,7 @@ export function createSettings(
       }
       return {
         MODEL_MAPPER: text('MODEL_MAPPER'),
+        MODEL_PROVIDERS: text('MODEL_PROVIDERS'),
         LEVEL_MAPPER: text('LEVEL_MAPPER'),
         SWITCH_OVER: text('SWITCH_OVER'),
         ALLOW_UNPRICED_MODELS: get<boolean>('ALLOW_UNPRICED_MODELS'),
