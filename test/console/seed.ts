@@ -32,7 +32,8 @@ export type Seeded = {
 }
 
 export async function startSeeded(): Promise<Seeded> {
-  const up = await startFakeUpstream({ promptTokens: 10, completionTokens: 5 })
+  // Calls of a realistic size, so the screens show cents rather than micro-dollars.
+  const up = await startFakeUpstream({ promptTokens: 12_000, completionTokens: 3_000 })
   const clock = createFakeClock(Date.now() - 3 * DAY_MS)
   const gw = await startTestGateway(
     { INIT_KEYS: `${UPSTREAM_A}::${up.url},${UPSTREAM_B}::${up.url}` },
@@ -48,7 +49,7 @@ export async function startSeeded(): Promise<Seeded> {
     fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 16 }),
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 4_000 }),
     })
   const requestIds: string[] = []
   const days: string[] = []

@@ -52,7 +52,8 @@ export function StackedBars(props: {
         })),
       ],
     }
-    const data = [props.xs, ...order.map((i) => cum[i]!)] as uPlot.AlignedData
+    // A day without use draws nothing (not a bar of height 0).
+    const data = [props.xs, ...order.map((i) => cum[i]!.map((v) => (v > 0 ? v : null)))] as uPlot.AlignedData
     const chart = n > 0 ? new uPlot(opts, data, el) : null
     const fit = new ResizeObserver(() => chart?.setSize({ width: Math.max(280, el.clientWidth), height: 280 }))
     fit.observe(el)
