@@ -12,6 +12,7 @@ let world: Seeded
 let browser: Browsing
 let page: Page
 let aliceKey = ''
+let customerKey = ''
 
 const balanceOf = async (key: string) =>
   (await call(world.gw, 'GET', '/dashboard/x-user-status', { key })).body.balance as number
@@ -107,6 +108,7 @@ describe('the web console in a browser', () => {
     await page.getByRole('button', { name: 'Create subaccount' }).click()
     const secret = (await page.locator('[data-secret]').textContent())!
     expect(secret).toMatch(/^sk-Xvs[A-Za-z0-9]{45}$/)
+    customerKey = secret
     await page.getByRole('button', { name: 'Manage customer-one' }).click()
     await page.getByLabel('Fund (+) or deduct (−), USD').fill('10.5')
     await page.getByRole('button', { name: 'Fund', exact: true }).click()
@@ -115,6 +117,21 @@ describe('the web console in a browser', () => {
     expect(child.body.Balance, child.text).toBe(35.5)
     expect(await balanceOf(secret)).toBe(35.5)
     expect(before - (await balanceOf(aliceKey))).toBeCloseTo(35.5, 9)
+  })
+
+  test('a subaccount’s usage and requests, as its reseller sees them', async () => {
+    for (let i = 0; i < 2; i++) expect((await world.chat(customerKey, 'gpt-4o')).status).toBe(200)
+    await open('Usage')
+    await page.getByLabel('Account', { exact: true }).selectOption('customer-one')
+    const chart = page.locator('figure.chart[data-models="gpt-4o"]')
+    await chart.waitFor()
+    expect(await chart.getAttribute('data-drawn-days')).toBe(new Date().toISOString().slice(0, 10))
+    await open('Requests')
+    await page.getByLabel('Account (ID or Name)').fill('customer-one')
+    await page.getByLabel('Model').fill('')
+    await page.getByRole('button', { name: 'Apply' }).click()
+    await page.getByText('Calls of customer-one').waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=requests] tbody tr').length === 2)
   })
 
   test('rotating the key: the new one is shown once and works, the old one is refused', async () => {

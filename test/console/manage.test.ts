@@ -70,6 +70,18 @@ describe('managing a subaccount in the browser', () => {
     expect(c.AllowModels).toBe('* -gpt-4o')
   })
 
+  test('funding beyond the payer’s balance is refused in words (402), nothing moves', async () => {
+    const before = await balanceOf(world.alice.key)
+    await page.getByLabel('Fund (+) or deduct (−), USD').fill('100000')
+    await page.getByRole('button', { name: 'Fund', exact: true }).click()
+    const alert = page.locator('section.wide [role=alert]')
+    await page.waitForFunction(() => /\(402\)/.test(document.querySelector('section.wide [role=alert]')?.textContent ?? ''))
+    expect(await alert.textContent()).toMatch(/^Not enough balance \(402\)/)
+    expectOnlyRefusals(402)
+    expect(await balanceOf(world.alice.key)).toBe(before)
+    expect((await child()).body.Balance).toBe(30)
+  })
+
   test('a deduction comes back to the payer less the fee; disabling shows in the API', async () => {
     const before = await balanceOf(world.alice.key)
     await page.getByLabel('Fund (+) or deduct (−), USD').fill('-5')
@@ -85,6 +97,8 @@ describe('managing a subaccount in the browser', () => {
   test('delete: the confirmation shows the refund, and the API pays exactly that', async () => {
     const before = await balanceOf(world.alice.key)
     await page.getByRole('button', { name: 'Delete…' }).click()
+    // The choice has the focus: Enter would confirm, Tab reaches Cancel.
+    await page.waitForFunction((name) => document.activeElement?.textContent === `Delete ${name}`, CHILD)
     const refund = (await page.locator('[data-testid=refund]').textContent())!
     expect(refund).toBe('$24.80')
     await page.getByRole('button', { name: `Delete ${CHILD}` }).click()

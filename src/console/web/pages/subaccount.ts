@@ -1,6 +1,6 @@
 // One subaccount, managed: fund or deduct, edit its limits and lists (the -x, *, -* language),
 // disable or enable it, delete it after a confirmation that shows the refund you would get.
-import { useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from '../html'
 import { del, get, put, seg } from '../api'
 import { usd2 } from '../format'
@@ -25,6 +25,11 @@ export function Manage(props: { name: string; onChanged: () => void; onGone: (sa
   const [error, setError] = useState<unknown>(null)
   const [done, setDone] = useState('')
   const [confirming, setConfirming] = useState(false)
+  // The confirmation takes the focus when it opens, so the keyboard lands on its choice.
+  const confirmButton = useRef<HTMLButtonElement>(null)
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus()
+  }, [confirming])
   const s = sub.data
   if (!s) return html`<${Section} title=${`Manage ${props.name}`}><${ErrorLine} error=${sub.error} /><p>…</p><//>`
   const path = `/x-users/${seg(s.ID)}`
@@ -105,7 +110,7 @@ export function Manage(props: { name: string; onChanged: () => void; onGone: (sa
           <h3 id="del-title">Delete ${s.Name}?</h3>
           <p id="del-text">Its key stops working at once${s.Child ? ` and its ${s.Child} direct subaccounts go with it` : ''}.
             You get back about <strong data-testid="refund">${usd2(refund)}</strong> (its balance converted to your units, less the $0.20 fee)${s.Child ? ', plus what its subaccounts hold, refunded the same way' : ''}.</p>
-          <button type="button" class="danger" onClick=${() => { setConfirming(false); remove() }}>Delete ${s.Name}</button>
+          <button type="button" class="danger" ref=${confirmButton} onClick=${() => { setConfirming(false); remove() }}>Delete ${s.Name}</button>
           <button type="button" onClick=${() => setConfirming(false)}>Cancel</button>
         </div>`
       : null}
