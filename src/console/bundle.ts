@@ -44,7 +44,10 @@ async function fromEmbedded(files: NonNullable<HTMLBundle['files']>): Promise<Co
       body: Bun.file(f.path),
       etag: quoted(f.headers.etag),
     }))
-  return assemble({ text: await Bun.file(entry.path).text(), etag: quoted(entry.headers.etag) }, assets)
+  return assemble(
+    { text: await Bun.file(entry.path).text(), etag: quoted(entry.headers.etag) },
+    assets,
+  )
 }
 
 /** From source: one in-memory build of the page, minified. */

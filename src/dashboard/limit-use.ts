@@ -7,7 +7,14 @@ import { ROOT_ID } from '../shared/ids'
 
 /** A window's limit (0 = unlimited) and what is counted in it now. */
 export type Use = { limit: number; used: number }
-export type WindowCounts = { rpm: number; rph: number; rpd: number; tpm: number; tph: number; tpd: number }
+export type WindowCounts = {
+  rpm: number
+  rph: number
+  rpd: number
+  tpm: number
+  tph: number
+  tpd: number
+}
 export type ModelLimitEntry = { rpm?: number; tpm?: number }
 
 export type LimitUse = {

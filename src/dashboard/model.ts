@@ -168,5 +168,7 @@ export const RequestsPage = t.Object({
   page: t.Integer(),
   size: t.Integer(),
   has_more: t.Boolean(),
-  retention_days: t.Integer({ description: 'records older than this are gone (USAGE_RETENTION_DAYS)' }),
+  retention_days: t.Integer({
+    description: 'records older than this are gone (USAGE_RETENTION_DAYS)',
+  }),
 })

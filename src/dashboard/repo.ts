@@ -60,7 +60,12 @@ const pageText = (model: boolean, status: boolean) =>
   `SELECT ${REQUEST_COLUMNS} FROM usage_records
   WHERE created_at >= ? AND account_id = ?${model ? BY_MODEL : ''}${status ? BY_STATUS : ''}
   ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`
-const PAGES = [pageText(false, false), pageText(true, false), pageText(false, true), pageText(true, true)]
+const PAGES = [
+  pageText(false, false),
+  pageText(true, false),
+  pageText(false, true),
+  pageText(true, true),
+]
 
 export function createDashboardRepo(sql: Sql) {
   return {

@@ -94,7 +94,7 @@ export function createRequestsReader(d: {
         throw bad('size', `must be an integer from 1 to ${MAX_REQUESTS_PAGE_SIZE}`)
       const status = q.status === undefined || q.status === '' ? null : statusRange(q.status.trim())
       if (q.status && !status)
-        throw bad('status', "must be an HTTP status (429) or a class of them (2xx, 4xx, 5xx)")
+        throw bad('status', 'must be an HTTP status (429) or a class of them (2xx, 4xx, 5xx)')
       const model = q.model?.trim() || undefined
       const u = q.u?.trim()
       // Awaited: the account lookups are moving behind the async SQL seam.

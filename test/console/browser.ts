@@ -40,7 +40,8 @@ export async function openBrowser(width = 1400, height = 900): Promise<Browsing>
   const offsite: string[] = []
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url())
-    if (url.protocol === 'blob:' || url.protocol === 'data:' || url.hostname === '127.0.0.1') return route.continue()
+    if (url.protocol === 'blob:' || url.protocol === 'data:' || url.hostname === '127.0.0.1')
+      return route.continue()
     offsite.push(url.href)
     return route.abort()
   })

@@ -70,7 +70,8 @@ describe('the web console in a browser', () => {
     const models = Object.keys(world.perModel).sort()
     expect(await chart.getAttribute('data-models')).toBe(models.join(','))
     expect(await chart.getAttribute('data-drawn-days')).toBe(world.days.join(','))
-    for (const m of models) await expect(chart.locator('.u-legend').textContent()).resolves.toContain(m)
+    for (const m of models)
+      await expect(chart.locator('.u-legend').textContent()).resolves.toContain(m)
     const table = page.locator('[data-testid=usage-by-model]')
     for (const m of models) {
       const row = table.locator('tr', { has: page.locator(`th:text-is("${m}")`) })
@@ -84,19 +85,26 @@ describe('the web console in a browser', () => {
     await open('Requests')
     const rows = page.locator('[data-testid=requests] tbody tr')
     await rows.first().waitFor()
-    const ids = async () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-request-id')))
+    const ids = async () =>
+      rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-request-id')))
     const first = await ids()
     expect(first.length).toBe(20)
     await page.getByRole('button', { name: 'Next' }).click()
     await page.getByText('Page 2').waitFor()
-    await page.waitForFunction((id) => !document.querySelector(`tr[data-request-id="${id}"]`), first[0])
+    await page.waitForFunction(
+      (id) => !document.querySelector(`tr[data-request-id="${id}"]`),
+      first[0],
+    )
     const second = await ids()
     expect([...first, ...second]).toEqual([...world.requestIds].reverse())
     expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true)
     await page.getByLabel('Model').fill('gpt-4o')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.getByText('Page 1', { exact: true }).waitFor()
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=requests] tbody tr').length === n, world.perModel['gpt-4o'])
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid=requests] tbody tr').length === n,
+      world.perModel['gpt-4o'],
+    )
   })
 
   test('a subaccount created and funded through the forms: the API agrees, the payer paid', async () => {
@@ -131,7 +139,9 @@ describe('the web console in a browser', () => {
     await page.getByLabel('Model').fill('')
     await page.getByRole('button', { name: 'Apply' }).click()
     await page.getByText('Calls of customer-one').waitFor()
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=requests] tbody tr').length === 2)
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=requests] tbody tr').length === 2,
+    )
   })
 
   test('rotating the key: the new one is shown once and works, the old one is refused', async () => {
@@ -142,9 +152,13 @@ describe('the web console in a browser', () => {
     const fresh = (await page.locator('[data-secret]').textContent())!
     expect(fresh).toMatch(/^sk-Xvs[A-Za-z0-9]{45}$/)
     expect(fresh).not.toBe(aliceKey)
-    expect((await call(world.gw, 'GET', '/dashboard/x-user-status', { key: aliceKey })).status).toBe(401)
+    expect(
+      (await call(world.gw, 'GET', '/dashboard/x-user-status', { key: aliceKey })).status,
+    ).toBe(401)
     expect((await world.chat(aliceKey, 'gpt-4o-mini')).status).toBe(401)
-    expect((await call(world.gw, 'GET', '/dashboard/x-user-status', { key: fresh })).status).toBe(200)
+    expect((await call(world.gw, 'GET', '/dashboard/x-user-status', { key: fresh })).status).toBe(
+      200,
+    )
     aliceKey = fresh
     // The tab goes on with the new key.
     await open('Home')

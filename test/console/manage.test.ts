@@ -75,7 +75,9 @@ describe('managing a subaccount in the browser', () => {
     await page.getByLabel('Fund (+) or deduct (−), USD').fill('100000')
     await page.getByRole('button', { name: 'Fund', exact: true }).click()
     const alert = page.locator('section.wide [role=alert]')
-    await page.waitForFunction(() => /\(402\)/.test(document.querySelector('section.wide [role=alert]')?.textContent ?? ''))
+    await page.waitForFunction(() =>
+      /\(402\)/.test(document.querySelector('section.wide [role=alert]')?.textContent ?? ''),
+    )
     expect(await alert.textContent()).toMatch(/^Not enough balance \(402\)/)
     expectOnlyRefusals(402)
     expect(await balanceOf(world.alice.key)).toBe(before)
@@ -98,7 +100,10 @@ describe('managing a subaccount in the browser', () => {
     const before = await balanceOf(world.alice.key)
     await page.getByRole('button', { name: 'Delete…' }).click()
     // The choice has the focus: Enter would confirm, Tab reaches Cancel.
-    await page.waitForFunction((name) => document.activeElement?.textContent === `Delete ${name}`, CHILD)
+    await page.waitForFunction(
+      (name) => document.activeElement?.textContent === `Delete ${name}`,
+      CHILD,
+    )
     const refund = (await page.locator('[data-testid=refund]').textContent())!
     expect(refund).toBe('$24.80')
     await page.getByRole('button', { name: `Delete ${CHILD}` }).click()
@@ -133,7 +138,9 @@ describe('operator screens in the browser', () => {
     await page.getByRole('button', { name: 'Post' }).click()
     await page.getByText('Posted to everyone.').waitFor()
     const news = await call(world.gw, 'GET', '/dashboard/x-user-news', { key: world.alice.key })
-    expect(news.body.system_news.map((n: { title: string }) => n.title)).toContain('Maintenance on Sunday')
+    expect(news.body.system_news.map((n: { title: string }) => n.title)).toContain(
+      'Maintenance on Sunday',
+    )
   })
 
   test('an upstream key added from the form joins the pool, active', async () => {

@@ -52,7 +52,8 @@ const unlabelled = () =>
       .filter((el) => {
         const e = el as HTMLInputElement
         if (e.type === 'hidden') return false
-        const named = e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+        const named =
+          e.labels?.length || e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
         return !named && !(el.tagName === 'BUTTON' && el.textContent?.trim())
       })
       .map((el) => el.outerHTML.slice(0, 120)),
@@ -66,7 +67,8 @@ async function visit(screen: string, width: number) {
   await page.waitForLoadState('networkidle')
   await page.waitForTimeout(150)
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)
-  if (overflow > 0) await page.screenshot({ path: join(SHOTS, `${screen}-${width}-overflow.png`), fullPage: true })
+  if (overflow > 0)
+    await page.screenshot({ path: join(SHOTS, `${screen}-${width}-overflow.png`), fullPage: true })
   expect(overflow, `${screen} at ${width} px overflows by ${overflow} px`).toBeLessThanOrEqual(0)
   expect(await unlabelled(), `${screen}: unlabelled controls`).toEqual([])
   await page.screenshot({ path: join(SHOTS, `${screen}-${width}.png`), fullPage: true })

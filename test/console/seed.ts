@@ -41,7 +41,13 @@ export async function startSeeded(): Promise<Seeded> {
   )
   const made = await call(gw, 'POST', '/x-users', {
     key: gw.rootKey,
-    body: { Name: 'alice', Email: 'alice@example.com', CreditGranted: 200, RPM: 600, TPM: 1_000_000 },
+    body: {
+      Name: 'alice',
+      Email: 'alice@example.com',
+      CreditGranted: 200,
+      RPM: 600,
+      TPM: 1_000_000,
+    },
   })
   if (made.status !== 200) throw new Error(`seed: ${made.text}`)
   const alice = { key: made.body.User.SecretKey as string }
@@ -49,7 +55,11 @@ export async function startSeeded(): Promise<Seeded> {
     fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 4_000 }),
+      body: JSON.stringify({
+        model,
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 4_000,
+      }),
     })
   const requestIds: string[] = []
   const days: string[] = []

@@ -19,7 +19,8 @@ test('GET /dashboard/x-user-requests: its query, its answer, its errors, under D
   const params = op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)
   for (const p of ['page', 'size', 'model', 'status', 'u']) expect(params).toContain(`query:${p}`)
   const ok = JSON.stringify(op.responses['200'])
-  for (const f of ['has_more', 'retention_days', 'mapped_model', 'ttfb_ms', 'estimated']) expect(ok).toContain(f)
+  for (const f of ['has_more', 'retention_days', 'mapped_model', 'ttfb_ms', 'estimated'])
+    expect(ok).toContain(f)
   for (const s of ['400', '401']) expect(Object.keys(op.responses)).toContain(s)
   // The subtree rule is stated: an account outside it answers 404.
   expect(op.description).toContain('404 when `u` names no account in your subtree')

@@ -60,7 +60,11 @@ beforeAll(async () => {
     { clock },
   )
   keys.root = gw.rootKey
-  await create(gw.rootKey, 'alice', 100, { RPM: 100, TPM: 500_000, ModelLimits: { 'gpt-4o': { rpm: 50 } } })
+  await create(gw.rootKey, 'alice', 100, {
+    RPM: 100,
+    TPM: 500_000,
+    ModelLimits: { 'gpt-4o': { rpm: 50 } },
+  })
   await create(keys.alice!, 'amyyy', 30)
   await create(gw.rootKey, 'bobby', 30)
   // One call past retention, then 9 of alice's (one refused by the provider) and 2 of amy's.

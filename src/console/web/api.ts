@@ -96,7 +96,8 @@ export const del = async <T>(path: string, body?: unknown) =>
 /** A query string from the set values of `q` ('' when none). */
 export function qs(q: Record<string, string | number | undefined | null>): string {
   const p = new URLSearchParams()
-  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v))
+  for (const [k, v] of Object.entries(q))
+    if (v !== undefined && v !== null && v !== '') p.set(k, String(v))
   const s = p.toString()
   return s ? `?${s}` : ''
 }

@@ -2,7 +2,7 @@
 // address's #fragment names. Operator screens are offered to root only.
 import { signal } from '@preact/signals'
 import { useEffect } from 'preact/hooks'
-import { html } from './html'
+import { markup } from './markup'
 import { isRoot, me, refreshMe, signOut, signedIn } from './session'
 import { ErrorLine } from './parts/ui'
 import { SignIn } from './pages/signin'
@@ -42,22 +42,22 @@ export function App() {
   useEffect(() => {
     if (signedIn.value && !me.value) refreshMe().catch((e) => (loadError.value = e))
   }, [signedIn.value])
-  if (!signedIn.value) return html`<${SignIn} />`
+  if (!signedIn.value) return markup`<${SignIn} />`
   if (!me.value) {
-    return html`<main class="page"><p>Loading your account…</p><${ErrorLine} error=${loadError.value} />
+    return markup`<main class="page"><p>Loading your account…</p><${ErrorLine} error=${loadError.value} />
       <button type="button" onClick=${signOut}>Sign out</button></main>`
   }
   const screens = SCREENS.filter((s) => !s.root || isRoot.value)
   const current = screens.find((s) => s.id === route.value) ?? screens[0]!
   document.title = `${current.title} · xgate console`
   const View = current.view as () => unknown
-  return html`<div class="shell">
+  return markup`<div class="shell">
     <header class="top">
       <a class="brand" href="#/home">xgate</a>
       <nav aria-label="Screens">
         <ul>
           ${screens.map(
-            (s) => html`<li>
+            (s) => markup`<li>
               <a href=${`#/${s.id}`} aria-current=${s === current ? 'page' : undefined}>${s.title}</a>
             </li>`,
           )}

@@ -2,6 +2,6 @@
 import 'uplot/dist/uPlot.min.css'
 import { render } from 'preact'
 import { App } from './app'
-import { html } from './html'
+import { markup } from './markup'
 
-render(html`<${App} />`, document.getElementById('app')!)
+render(markup`<${App} />`, document.getElementById('app')!)

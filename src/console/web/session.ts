@@ -3,7 +3,13 @@
 import { computed, signal } from '@preact/signals'
 import { apiKey, get, request, setKey } from './api'
 
-export type Card = { amount: number; balance: number; granted_at: string; expires_at: string; reference?: string }
+export type Card = {
+  amount: number
+  balance: number
+  granted_at: string
+  expires_at: string
+  reference?: string
+}
 export type Use = { limit: number; used: number }
 export type UserInfo = {
   ID: number

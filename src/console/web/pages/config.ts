@@ -1,7 +1,7 @@
 // Config (root): the /x-config keys with their values and where each comes from; a change is
 // validated by xgate and its error shown in words; Reset goes back to the environment default.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { del, get, post } from '../api'
 import { ErrorLine, Notice, Section, useLoad } from '../parts/ui'
 
@@ -20,7 +20,17 @@ function valueOf(text: string): unknown {
   return t
 }
 
-function Row({ name, value, source, onDone }: { name: string; value: string; source: string; onDone: () => void }) {
+function Row({
+  name,
+  value,
+  source,
+  onDone,
+}: {
+  name: string
+  value: string
+  source: string
+  onDone: () => void
+}) {
   const [text, setText] = useState(value)
   const [error, setError] = useState<unknown>(null)
   const [done, setDone] = useState('')
@@ -36,7 +46,7 @@ function Row({ name, value, source, onDone }: { name: string; value: string; sou
       setError(err)
     }
   }
-  return html`<div class="cfg" data-config=${name}>
+  return markup`<div class="cfg" data-config=${name}>
     <label for=${id}>${name} <span class="meta">(${source})</span></label>
     <textarea id=${id} rows="2" value=${text} onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}></textarea>
     <div class="actions">
@@ -44,19 +54,22 @@ function Row({ name, value, source, onDone }: { name: string; value: string; sou
       <button type="button" onClick=${() => run(() => del('/x-config', { keys: [name] }), `${name} is back to its default.`)}>Reset</button>
     </div>
     <${ErrorLine} error=${error} />
-    ${done ? html`<${Notice}>${done}<//>` : null}
+    ${done ? markup`<${Notice}>${done}<//>` : null}
   </div>`
 }
 
 export function Config() {
   const view = useLoad(() => get<View>('/x-config'), [])
-  return html`<${Section} title="Global settings">
+  return markup`<${Section} title="Global settings">
     <${ErrorLine} error=${view.error} />
     <p class="meta">Secrets are shown masked. Changes apply at once, without a restart.</p>
-    ${view.data
-      ? Object.keys(view.data.sources).map(
-          (k) => html`<${Row} key=${k} name=${k} value=${view.data!.configs[k] ?? ''} source=${view.data!.sources[k]!} onDone=${view.reload} />`,
-        )
-      : html`<p>…</p>`}
+    ${
+      view.data
+        ? Object.keys(view.data.sources).map(
+            (k) =>
+              markup`<${Row} key=${k} name=${k} value=${view.data!.configs[k] ?? ''} source=${view.data!.sources[k]!} onDone=${view.reload} />`,
+          )
+        : markup`<p>…</p>`
+    }
   <//>`
 }

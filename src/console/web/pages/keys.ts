@@ -1,7 +1,7 @@
 // Keys: rotate your own key with the dated confirmation xgate asks for (POST /x-self). The new
 // key is shown once; this tab goes on with it, and the old key stops working at once.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { post, setKey } from '../api'
 import { todayUtc } from '../format'
 import { me, refreshMe } from '../session'
@@ -27,10 +27,10 @@ export function Keys() {
       setError(err)
     }
   }
-  return html`<div class="grid">
+  return markup`<div class="grid">
     <${Section} title="Your key">
       <p>The key ends in <code data-testid="partial-key">${me.value!.PartialKey}</code>.</p>
-      ${fresh ? html`<${ShownOnce} label="Your new key." secret=${fresh} />` : null}
+      ${fresh ? markup`<${ShownOnce} label="Your new key." secret=${fresh} />` : null}
     <//>
     <${Section} title="Rotate your key">
       <form class="form" onSubmit=${rotate}>

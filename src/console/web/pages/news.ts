@@ -1,13 +1,20 @@
 // News: what xgate and your parent announced to you, and (for any account with a subtree) a form
 // to post to one child or a DNA group; root posts system news with no target.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { get, post, seg } from '../api'
 import { day } from '../format'
 import { isRoot } from '../session'
 import { ErrorLine, Field, Notice, Section, useLoad } from '../parts/ui'
 
-export type NewsItem = { id: number; title: string; content: string; target: string | null; created_at: string; expires_at: string }
+export type NewsItem = {
+  id: number
+  title: string
+  content: string
+  target: string | null
+  created_at: string
+  expires_at: string
+}
 export type NewsAnswer = { system_news: NewsItem[]; user_news: NewsItem[] }
 
 export function NewsList({ news }: { news: NewsAnswer }) {
@@ -15,10 +22,10 @@ export function NewsList({ news }: { news: NewsAnswer }) {
     ...news.system_news.map((n) => ({ ...n, scope: 'system' })),
     ...news.user_news.map((n) => ({ ...n, scope: 'for you' })),
   ]
-  if (items.length === 0) return html`<p>No news.</p>`
-  return html`<ul class="news">
+  if (items.length === 0) return markup`<p>No news.</p>`
+  return markup`<ul class="news">
     ${items.map(
-      (n) => html`<li>
+      (n) => markup`<li>
         <h3>${n.title}</h3>
         <p class="meta">${n.scope} · ${day(n.created_at)} · until ${day(n.expires_at)}</p>
         <p>${n.content}</p>
@@ -49,7 +56,7 @@ function PostNews({ onPosted }: { onPosted: () => void }) {
       setError(err)
     }
   }
-  return html`<form onSubmit=${submit} class="form">
+  return markup`<form onSubmit=${submit} class="form">
     <${Field} label="To (ID, Name or DNA group)" name="news-target" value=${target} onInput=${setTarget}
       required=${!isRoot.value} help=${isRoot.value ? 'Empty: system news for every account.' : 'A child or a DNA group in your subtree.'} />
     <${Field} label="Title" name="news-title" value=${title} onInput=${setTitle} required />
@@ -62,16 +69,16 @@ function PostNews({ onPosted }: { onPosted: () => void }) {
       help="Default 7 for system news, 32 for targeted news." />
     <button type="submit">Post</button>
     <${ErrorLine} error=${error} />
-    ${done ? html`<${Notice}>${done}<//>` : null}
+    ${done ? markup`<${Notice}>${done}<//>` : null}
   </form>`
 }
 
 export function News() {
   const news = useLoad(() => get<NewsAnswer>('/dashboard/x-user-news'), [])
-  return html`<div class="grid">
+  return markup`<div class="grid">
     <${Section} title="Your news">
       <${ErrorLine} error=${news.error} />
-      ${news.data ? html`<${NewsList} news=${news.data} />` : html`<p>…</p>`}
+      ${news.data ? markup`<${NewsList} news=${news.data} />` : markup`<p>…</p>`}
     <//>
     <${Section} title="Post news">
       <${PostNews} onPosted=${news.reload} />

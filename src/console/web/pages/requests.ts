@@ -1,7 +1,7 @@
 // Requests: the latest calls from /dashboard/x-user-requests, page by page, filtered by model
 // and status; an account with a subtree may look at one of its subaccounts.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { get, qs } from '../api'
 import { int, when } from '../format'
 import { me } from '../session'
@@ -22,7 +22,13 @@ type Record_ = {
   ttfb_ms: number | null
   estimated: boolean
 }
-type Page = { data: Record_[]; page: number; has_more: boolean; retention_days: number; account: { name: string } }
+type Page = {
+  data: Record_[]
+  page: number
+  has_more: boolean
+  retention_days: number
+  account: { name: string }
+}
 
 const SIZE = 20
 
@@ -33,7 +39,10 @@ export function Requests() {
   const [who, setWho] = useState('')
   const [applied, setApplied] = useState({ model: '', who: '' })
   const list = useLoad(
-    () => get<Page>(`/dashboard/x-user-requests${qs({ page, size: SIZE, model: applied.model, status, u: applied.who })}`),
+    () =>
+      get<Page>(
+        `/dashboard/x-user-requests${qs({ page, size: SIZE, model: applied.model, status, u: applied.who })}`,
+      ),
     [page, applied, status],
   )
   const apply = (e: Event) => {
@@ -41,19 +50,24 @@ export function Requests() {
     setPage(1)
     setApplied({ model: model.trim(), who: who.trim() })
   }
-  return html`<div>
+  return markup`<div>
     <form class="filters" onSubmit=${apply}>
       <div class="field"><label for="r-model">Model</label>
         <input id="r-model" value=${model} placeholder="any" onInput=${(e: Event) => setModel((e.target as HTMLInputElement).value)} /></div>
       <div class="field"><label for="r-status">Status</label>
-        <select id="r-status" value=${status} onChange=${(e: Event) => { setStatus((e.target as HTMLSelectElement).value); setPage(1) }}>
+        <select id="r-status" value=${status} onChange=${(e: Event) => {
+          setStatus((e.target as HTMLSelectElement).value)
+          setPage(1)
+        }}>
           <option value="">any</option><option value="2xx">2xx success</option><option value="4xx">4xx refused</option>
           <option value="429">429 limited</option><option value="5xx">5xx failed</option>
         </select></div>
-      ${me.value!.Child > 0
-        ? html`<div class="field"><label for="r-who">Account (ID or Name)</label>
+      ${
+        me.value!.Child > 0
+          ? markup`<div class="field"><label for="r-who">Account (ID or Name)</label>
             <input id="r-who" value=${who} placeholder="you" onInput=${(e: Event) => setWho((e.target as HTMLInputElement).value)} /></div>`
-        : null}
+          : null
+      }
       <button type="submit">Apply</button>
     </form>
     <${ErrorLine} error=${list.error} />
@@ -66,9 +80,9 @@ export function Requests() {
       </tr></thead>
       <tbody>
         ${(list.data?.data ?? []).map(
-          (r) => html`<tr data-request-id=${r.request_id}>
+          (r) => markup`<tr data-request-id=${r.request_id}>
             <td>${when(r.created_at)}</td>
-            <td>${r.model ?? '—'}${r.mapped_model && r.mapped_model !== r.model ? html` <span class="meta">→ ${r.mapped_model}</span>` : null}</td>
+            <td>${r.model ?? '—'}${r.mapped_model && r.mapped_model !== r.model ? markup` <span class="meta">→ ${r.mapped_model}</span>` : null}</td>
             <td class="num">${int(r.prompt_tokens)}</td><td class="num">${int(r.cached_tokens)}</td>
             <td class="num">${int(r.completion_tokens)}</td><td class="num"><${Money} usd=${r.cost} /></td>
             <td class=${r.status >= 400 ? 'bad num' : 'num'}>${r.status}</td>
@@ -80,7 +94,7 @@ export function Requests() {
         )}
       </tbody>
     </table></div>
-    ${list.data && list.data.data.length === 0 ? html`<p>No calls match.</p>` : null}
+    ${list.data && list.data.data.length === 0 ? markup`<p>No calls match.</p>` : null}
     <${Pager} page=${page} hasMore=${!!list.data?.has_more} onPage=${setPage} />
   </div>`
 }

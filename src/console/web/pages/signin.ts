@@ -1,6 +1,6 @@
 // Sign-in: an sk-Xvs… key, tried against /dashboard/x-user-info and kept for this tab only.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { signIn } from '../session'
 import { ErrorLine } from '../parts/ui'
 
@@ -20,7 +20,7 @@ export function SignIn() {
       setBusy(false)
     }
   }
-  return html`<main class="signin">
+  return markup`<main class="signin">
     <form class="card" onSubmit=${submit} aria-labelledby="signin-title">
       <h1 id="signin-title">xgate console</h1>
       <p>Sign in with your xgate key. It stays in this browser tab and is forgotten when you

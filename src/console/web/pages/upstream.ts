@@ -1,23 +1,46 @@
 // Upstream keys (root): the provider keys in the pool with their live state (active, sleeping
 // until, disabled: reason), calls in flight and counters; add, switch off or on, remove.
 import { useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { del, get, post, put, seg } from '../api'
 import { int, when } from '../format'
 import { ErrorLine, Field, Notice, Section, useLoad } from '../parts/ui'
 
 type Key = {
-  ID: number; Name: string; SecretKey: string; Level: number; Provider: string; Type: string; Status: boolean
-  Weight: number; Concurrency: number; InFlight: number; State: string; SleepUntil: string | null
-  DisabledReason: string | null; Requests: number; Errors: number
+  ID: number
+  Name: string
+  SecretKey: string
+  Level: number
+  Provider: string
+  Type: string
+  Status: boolean
+  Weight: number
+  Concurrency: number
+  InFlight: number
+  State: string
+  SleepUntil: string | null
+  DisabledReason: string | null
+  Requests: number
+  Errors: number
 }
 
 const stateText = (k: Key) =>
-  k.State === 'sleeping' ? `sleeping until ${k.SleepUntil ? when(k.SleepUntil) : '?'}`
-    : k.State === 'disabled' ? `disabled: ${k.DisabledReason ?? 'switched off'}` : 'active'
+  k.State === 'sleeping'
+    ? `sleeping until ${k.SleepUntil ? when(k.SleepUntil) : '?'}`
+    : k.State === 'disabled'
+      ? `disabled: ${k.DisabledReason ?? 'switched off'}`
+      : 'active'
 
 function AddKey({ onAdded }: { onAdded: () => void }) {
-  const [f, setF] = useState({ SecretKey: '', Provider: '', Name: '', Level: '1', Weight: '1', Concurrency: '0', Type: '' })
+  const [f, setF] = useState({
+    SecretKey: '',
+    Provider: '',
+    Name: '',
+    Level: '1',
+    Weight: '1',
+    Concurrency: '0',
+    Type: '',
+  })
   const [error, setError] = useState<unknown>(null)
   const set = (k: keyof typeof f) => (v: string) => setF({ ...f, [k]: v })
   const submit = async (e: Event) => {
@@ -25,8 +48,11 @@ function AddKey({ onAdded }: { onAdded: () => void }) {
     setError(null)
     try {
       const body: Record<string, unknown> = {
-        SecretKey: f.SecretKey.trim(), Provider: f.Provider.trim(),
-        Level: Number(f.Level), Weight: Number(f.Weight), Concurrency: Number(f.Concurrency),
+        SecretKey: f.SecretKey.trim(),
+        Provider: f.Provider.trim(),
+        Level: Number(f.Level),
+        Weight: Number(f.Weight),
+        Concurrency: Number(f.Concurrency),
       }
       if (f.Name.trim()) body.Name = f.Name.trim()
       if (f.Type) body.Type = f.Type
@@ -37,7 +63,7 @@ function AddKey({ onAdded }: { onAdded: () => void }) {
       setError(err)
     }
   }
-  return html`<form class="form cols" onSubmit=${submit} aria-label="Add an upstream key">
+  return markup`<form class="form cols" onSubmit=${submit} aria-label="Add an upstream key">
     <${Field} label="Secret" name="key-secret" type="password" value=${f.SecretKey} onInput=${set('SecretKey')} required />
     <${Field} label="Provider base URL" name="key-provider" value=${f.Provider} onInput=${set('Provider')} required placeholder="https://api.openai.com" />
     <${Field} label="Name" name="key-name" value=${f.Name} onInput=${set('Name')} />
@@ -68,16 +94,16 @@ export function Upstream() {
       setError(err)
     }
   }
-  return html`<div class="grid">
+  return markup`<div class="grid">
     <${Section} title="Pool" wide>
       <${ErrorLine} error=${keys.error ?? error} />
-      ${done ? html`<${Notice}>${done}<//>` : null}
+      ${done ? markup`<${Notice}>${done}<//>` : null}
       <div class="scroll"><table data-testid="upstream-keys">
         <caption>Provider keys</caption>
         <thead><tr><th scope="col">ID</th><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Level</th>
           <th scope="col">State</th><th scope="col">In flight</th><th scope="col">Requests</th><th scope="col">Errors</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
         <tbody>${(keys.data ?? []).map(
-          (k) => html`<tr data-key-id=${k.ID} data-state=${k.State}>
+          (k) => markup`<tr data-key-id=${k.ID} data-state=${k.State}>
             <td class="num">${k.ID}</td><td>${k.Name}<br /><code class="meta">${k.SecretKey}</code></td>
             <td>${k.Provider}<br /><span class="meta">${k.Type}</span></td><td class="num">${k.Level}</td>
             <td>${stateText(k)}</td><td class="num">${int(k.InFlight)}${k.Concurrency ? ` / ${k.Concurrency}` : ''}</td>

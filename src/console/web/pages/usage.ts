@@ -2,14 +2,20 @@
 // table by model, and a CSV of what is shown. Your own from /dashboard/bill; a subaccount's (or
 // all of them) from /x-bill.
 import { useMemo, useState } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 import { get, qs } from '../api'
 import { csv, download, fullUsd, int, usd2 } from '../format'
 import { me } from '../session'
 import { StackedBars } from '../parts/chart'
 import { ErrorLine, Money, useLoad } from '../parts/ui'
 
-type ModelUsage = { requests: number; prompt: number; completion: number; cached: number; cost: number }
+type ModelUsage = {
+  requests: number
+  prompt: number
+  completion: number
+  cached: number
+  cost: number
+}
 type Report = {
   data: Array<{ aggregation_timestamp: number; usage_details: Record<string, ModelUsage> }>
   total_usage: { requests: number; cost: number }
@@ -17,9 +23,18 @@ type Report = {
 type Metric = 'cost' | 'tokens' | 'requests'
 
 /** Axis ticks of small amounts keep three significant digits ($0.000123), larger ones two decimals. */
-const usdTick = (v: number) => (v !== 0 && Math.abs(v) < 0.01 ? `$${Number(v.toPrecision(3))}` : usd2(v))
+const usdTick = (v: number) =>
+  v !== 0 && Math.abs(v) < 0.01 ? `$${Number(v.toPrecision(3))}` : usd2(v)
 
-const METRICS: Record<Metric, { label: string; of: (m: ModelUsage) => number; format: (v: number) => string; axis?: (v: number) => string }> = {
+const METRICS: Record<
+  Metric,
+  {
+    label: string
+    of: (m: ModelUsage) => number
+    format: (v: number) => string
+    axis?: (v: number) => string
+  }
+> = {
   cost: { label: 'Cost (USD)', of: (m) => m.cost, format: usd2, axis: usdTick },
   tokens: { label: 'Tokens', of: (m) => m.prompt + m.completion, format: int },
   requests: { label: 'Requests', of: (m) => m.requests, format: int },
@@ -34,7 +49,10 @@ export function Usage() {
   const [metric, setMetric] = useState<Metric>('cost')
   const [who, setWho] = useState('')
   const children = useLoad(
-    () => (me.value!.Child > 0 ? get<Array<{ ID: number; Name: string }>>('/x-dna?size=100') : Promise.resolve([])),
+    () =>
+      me.value!.Child > 0
+        ? get<Array<{ ID: number; Name: string }>>('/x-dna?size=100')
+        : Promise.resolve([]),
     [],
   )
   const report = useLoad(
@@ -69,49 +87,73 @@ export function Usage() {
   }, [report.data, metric])
 
   const exportCsv = () => {
-    const lines: Array<Array<string | number>> = [['day', 'model', 'requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_usd']]
+    const lines: Array<Array<string | number>> = [
+      [
+        'day',
+        'model',
+        'requests',
+        'prompt_tokens',
+        'completion_tokens',
+        'cached_tokens',
+        'cost_usd',
+      ],
+    ]
     for (const r of view.rows)
       for (const [m, u] of Object.entries(r.usage_details))
-        lines.push([isoDay(new Date(r.aggregation_timestamp * 1000)), m, u.requests, u.prompt, u.completion, u.cached, u.cost])
+        lines.push([
+          isoDay(new Date(r.aggregation_timestamp * 1000)),
+          m,
+          u.requests,
+          u.prompt,
+          u.completion,
+          u.cached,
+          u.cost,
+        ])
     download(`xgate-usage-${who || 'me'}-${start}-${end}.csv`, csv(lines))
   }
 
-  return html`<div>
+  return markup`<div>
     <form class="filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <div class="field"><label for="u-start">From</label>
         <input id="u-start" type="date" value=${start} max=${end} onChange=${(e: Event) => setStart((e.target as HTMLInputElement).value)} /></div>
       <div class="field"><label for="u-end">To</label>
         <input id="u-end" type="date" value=${end} min=${start} onChange=${(e: Event) => setEnd((e.target as HTMLInputElement).value)} /></div>
-      ${me.value!.Child > 0
-        ? html`<div class="field"><label for="u-who">Account</label>
+      ${
+        me.value!.Child > 0
+          ? markup`<div class="field"><label for="u-who">Account</label>
             <select id="u-who" value=${who} onChange=${(e: Event) => setWho((e.target as HTMLSelectElement).value)}>
               <option value="">you</option>
               <option value="*">all your subaccounts</option>
-              ${(children.data ?? []).map((c) => html`<option value=${c.Name}>${c.Name}</option>`)}
+              ${(children.data ?? []).map((c) => markup`<option value=${c.Name}>${c.Name}</option>`)}
             </select></div>`
-        : null}
+          : null
+      }
       <fieldset class="metric">
         <legend>Show</legend>
         ${(Object.keys(METRICS) as Metric[]).map(
-          (m) => html`<label><input type="radio" name="metric" value=${m} checked=${metric === m}
+          (m) => markup`<label><input type="radio" name="metric" value=${m} checked=${metric === m}
             onChange=${() => setMetric(m)} /> ${m}</label>`,
         )}
       </fieldset>
       <button type="button" onClick=${exportCsv} disabled=${!report.data}>Export CSV</button>
     </form>
     <${ErrorLine} error=${report.error} />
-    ${report.data
-      ? html`<${StackedBars} xs=${view.xs} stacks=${view.stacks} format=${METRICS[metric].format}
+    ${
+      report.data
+        ? markup`<${StackedBars} xs=${view.xs} stacks=${view.stacks} format=${METRICS[metric].format}
           axis=${METRICS[metric].axis} legend=${metric === 'cost' ? fullUsd : undefined} title=${`${METRICS[metric].label} by day and model`} />
         <p>Total: <${Money} usd=${report.data.total_usage.cost} /> in ${int(report.data.total_usage.requests)} requests</p>
         <div class="scroll"><table data-testid="usage-by-model">
           <caption>By model, ${start} to ${end}</caption>
           <thead><tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Prompt</th><th scope="col">Cached</th><th scope="col">Completion</th><th scope="col">Cost</th></tr></thead>
           <tbody>${view.totals.map(
-            (t) => html`<tr><th scope="row">${t.model}</th><td class="num">${int(t.requests)}</td><td class="num">${int(t.prompt)}</td>
+            (
+              t,
+            ) => markup`<tr><th scope="row">${t.model}</th><td class="num">${int(t.requests)}</td><td class="num">${int(t.prompt)}</td>
               <td class="num">${int(t.cached)}</td><td class="num">${int(t.completion)}</td><td class="num"><${Money} usd=${t.cost} /></td></tr>`,
           )}</tbody>
         </table></div>`
-      : html`<p>Loading…</p>`}
+        : markup`<p>Loading…</p>`
+    }
   </div>`
 }

@@ -2,11 +2,22 @@
 // tallest stack first so every segment shows; the legend and tooltip give each series' own value.
 import uPlot from 'uplot'
 import { useEffect, useRef } from 'preact/hooks'
-import { html } from '../html'
+import { markup } from '../markup'
 
 export type Stack = { label: string; values: number[] }
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf']
+const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+]
 
 export function StackedBars(props: {
   /** Unix seconds of each day's start. */
@@ -26,7 +37,9 @@ export function StackedBars(props: {
     const n = props.stacks.length
     // cum[i][j]: the sum of series 0..i on day j.
     const cum: number[][] = []
-    props.stacks.forEach((s, i) => cum.push(s.values.map((v, j) => v + (i > 0 ? cum[i - 1]![j]! : 0))))
+    props.stacks.forEach((s, i) =>
+      cum.push(s.values.map((v, j) => v + (i > 0 ? cum[i - 1]![j]! : 0))),
+    )
     const order = [...props.stacks.keys()].reverse()
     const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 })
     const opts: uPlot.Options = {
@@ -40,7 +53,10 @@ export function StackedBars(props: {
       },
       axes: [{}, { values: (_u, ticks) => ticks.map(props.axis ?? props.format), size: 80 }],
       series: [
-        { label: 'Day', value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)) },
+        {
+          label: 'Day',
+          value: (_u, v) => (v == null ? '' : new Date(v * 1000).toISOString().slice(0, 10)),
+        },
         ...order.map((i) => ({
           label: props.stacks[i]!.label,
           fill: PALETTE[i % PALETTE.length],
@@ -53,9 +69,14 @@ export function StackedBars(props: {
       ],
     }
     // A day without use draws nothing (not a bar of height 0).
-    const data = [props.xs, ...order.map((i) => cum[i]!.map((v) => (v > 0 ? v : null)))] as uPlot.AlignedData
+    const data = [
+      props.xs,
+      ...order.map((i) => cum[i]!.map((v) => (v > 0 ? v : null))),
+    ] as uPlot.AlignedData
     const chart = n > 0 ? new uPlot(opts, data, el) : null
-    const fit = new ResizeObserver(() => chart?.setSize({ width: Math.max(280, el.clientWidth), height: 280 }))
+    const fit = new ResizeObserver(() =>
+      chart?.setSize({ width: Math.max(280, el.clientWidth), height: 280 }),
+    )
     fit.observe(el)
     return () => {
       fit.disconnect()
@@ -66,9 +87,9 @@ export function StackedBars(props: {
   const drawn = props.xs
     .filter((_x, j) => props.stacks.some((s) => (s.values[j] ?? 0) > 0))
     .map((x) => new Date(x * 1000).toISOString().slice(0, 10))
-  return html`<figure class="chart" data-models=${props.stacks.map((s) => s.label).join(',')}
+  return markup`<figure class="chart" data-models=${props.stacks.map((s) => s.label).join(',')}
     data-days=${props.xs.length} data-drawn-days=${drawn.join(',')} aria-label=${props.title}>
     <div ref=${box}></div>
-    ${props.stacks.length === 0 ? html`<figcaption>No usage in this range.</figcaption>` : null}
+    ${props.stacks.length === 0 ? markup`<figcaption>No usage in this range.</figcaption>` : null}
   </figure>`
 }

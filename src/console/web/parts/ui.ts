@@ -2,25 +2,25 @@
 // loader hook, a labelled field, a copy button, a pager.
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import type { ComponentChildren } from 'preact'
-import { html } from '../html'
+import { markup } from '../markup'
 import { fullUsd, usd2 } from '../format'
 import { ApiError } from '../api'
 
 export function Money({ usd }: { usd: number | null | undefined }) {
-  if (usd === null) return html`<span class="money" title="no limit">unlimited</span>`
-  if (usd === undefined) return html`<span class="money">—</span>`
-  return html`<span class="money" title=${fullUsd(usd)} data-usd=${String(usd)}>${usd2(usd)}</span>`
+  if (usd === null) return markup`<span class="money" title="no limit">unlimited</span>`
+  if (usd === undefined) return markup`<span class="money">—</span>`
+  return markup`<span class="money" title=${fullUsd(usd)} data-usd=${String(usd)}>${usd2(usd)}</span>`
 }
 
 /** An error in words, announced to screen readers. */
 export function ErrorLine({ error }: { error: unknown }) {
   if (!error) return null
   const text = error instanceof ApiError || error instanceof Error ? error.message : String(error)
-  return html`<p class="error" role="alert">${text}</p>`
+  return markup`<p class="error" role="alert">${text}</p>`
 }
 
 export function Notice({ children }: { children: ComponentChildren }) {
-  return html`<p class="notice" role="status">${children}</p>`
+  return markup`<p class="notice" role="status">${children}</p>`
 }
 
 export type Loaded<T> = { data: T | null; error: unknown; loading: boolean; reload: () => void }
@@ -61,7 +61,7 @@ export function Field(props: {
   step?: string
 }) {
   const id = `f-${props.name}`
-  return html`<div class="field">
+  return markup`<div class="field">
     <label for=${id}>${props.label}</label>
     <input
       id=${id}
@@ -75,7 +75,7 @@ export function Field(props: {
       aria-describedby=${props.help ? `${id}-help` : undefined}
       onInput=${(e: Event) => props.onInput((e.target as HTMLInputElement).value)}
     />
-    ${props.help ? html`<small id=${`${id}-help`}>${props.help}</small>` : null}
+    ${props.help ? markup`<small id=${`${id}-help`}>${props.help}</small>` : null}
   </div>`
 }
 
@@ -90,7 +90,7 @@ export function ShownOnce({ label, secret }: { label: string; secret: string }) 
       setCopied('Copying was refused by the browser: select the key and copy it.')
     }
   }
-  return html`<div class="once" role="status">
+  return markup`<div class="once" role="status">
     <p><strong>${label}</strong> It is shown this once: store it now.</p>
     <code class="secret" data-secret>${secret}</code>
     <button type="button" onClick=${copy}>Copy key</button>
@@ -104,7 +104,7 @@ export function Pager(props: {
   onPage: (p: number) => void
   total?: number
 }) {
-  return html`<nav class="pager" aria-label="Pages">
+  return markup`<nav class="pager" aria-label="Pages">
     <button type="button" disabled=${props.page <= 1} onClick=${() => props.onPage(props.page - 1)}>
       Previous
     </button>
@@ -117,7 +117,7 @@ export function Pager(props: {
 
 /** A card with a heading; `wide` spans every column of the grid (tables that need the room). */
 export function Section(props: { title: string; wide?: boolean; children: ComponentChildren }) {
-  return html`<section class=${props.wide ? 'card wide' : 'card'} aria-label=${props.title}>
+  return markup`<section class=${props.wide ? 'card wide' : 'card'} aria-label=${props.title}>
     <h2>${props.title}</h2>${props.children}
   </section>`
 }
