@@ -1,6 +1,6 @@
 // Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, offline: a fresh
 // profile, every request checked to stay on 127.0.0.1, page errors and console errors collected.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
@@ -28,6 +28,11 @@ export type Browsing = {
 }
 
 export async function openBrowser(width = 1400, height = 900): Promise<Browsing> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `the console tests need Debian's chromium at ${CHROMIUM} (apt-get install chromium)`,
+    )
+  }
   const profile = mkdtempSync(join(tmpdir(), 'xgate-console-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

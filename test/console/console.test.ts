@@ -77,6 +77,22 @@ describe('the web console in a browser', () => {
       const row = table.locator('tr', { has: page.locator(`th:text-is("${m}")`) })
       expect(await row.locator('td').first().textContent()).toBe(String(world.perModel[m]))
     }
+    // The CSV holds what is shown: a row per day and model, the same counts.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export CSV' }).click(),
+    ])
+    const lines = (await Bun.file((await download.path())!).text()).trim().split('\n')
+    expect(lines[0]).toBe(
+      'day,model,requests,prompt_tokens,completion_tokens,cached_tokens,cost_usd',
+    )
+    const counted: Record<string, number> = {}
+    for (const l of lines.slice(1)) {
+      const [d, m, n] = l.split(',')
+      expect(world.days).toContain(d!)
+      counted[m!] = (counted[m!] ?? 0) + Number(n)
+    }
+    expect(counted).toEqual(world.perModel)
     await page.getByLabel('requests').check()
     await expect(chart.getAttribute('aria-label')).resolves.toBe('Requests by day and model')
   })
@@ -105,6 +121,14 @@ describe('the web console in a browser', () => {
       (n) => document.querySelectorAll('[data-testid=requests] tbody tr').length === n,
       world.perModel['gpt-4o'],
     )
+    // Every seeded call succeeded: the refused ones are none.
+    await page.getByLabel('Status').selectOption('4xx')
+    await page.getByText('No calls match.').waitFor()
+    await page.getByLabel('Status').selectOption('2xx')
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-testid=requests] tbody tr').length === n,
+      world.perModel['gpt-4o'],
+    )
   })
 
   test('a subaccount created and funded through the forms: the API agrees, the payer paid', async () => {
@@ -117,6 +141,13 @@ describe('the web console in a browser', () => {
     const secret = (await page.locator('[data-secret]').textContent())!
     expect(secret).toMatch(/^sk-Xvs[A-Za-z0-9]{45}$/)
     customerKey = secret
+    // The copy button puts exactly the key on the clipboard.
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: world.gw.url,
+    })
+    await page.getByRole('button', { name: 'Copy key' }).click()
+    await page.getByText('Copied.').waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret)
     await page.getByRole('button', { name: 'Manage customer-one' }).click()
     await page.getByLabel('Fund (+) or deduct (−), USD').fill('10.5')
     await page.getByRole('button', { name: 'Fund', exact: true }).click()
