@@ -131,6 +131,23 @@ describe('the web console in a browser', () => {
     )
   })
 
+  test('the limits screen shows each window’s limit and the use the API counts', async () => {
+    await open('Limits')
+    const rpm = page.locator('[data-testid=limits] tr[data-window=RPM]')
+    await rpm.waitFor()
+    const use = (await call(world.gw, 'GET', '/dashboard/x-user-info', { key: aliceKey })).body
+      .LimitUse
+    const cells = await rpm.locator('td').allTextContents()
+    expect(cells[0]).toBe(use.RPM.limit.toLocaleString('en-US'))
+    expect(cells[1]).toBe(String(use.RPM.used))
+    expect(use.RPM.used).toBeGreaterThan(0)
+    expect(
+      await page.locator('[data-testid=limits] tr[data-window=RPH] td').first().textContent(),
+    ).toBe('unlimited')
+    // GET /v1/models with the same key: what it may call.
+    await page.locator('[data-testid=models] li', { hasText: 'gpt-4o-mini' }).first().waitFor()
+  })
+
   test('a subaccount created and funded through the forms: the API agrees, the payer paid', async () => {
     const before = await balanceOf(aliceKey)
     await open('Subaccounts')
