@@ -112,6 +112,20 @@ describe('managing a subaccount in the browser', () => {
     expect((await balanceOf(world.alice.key)) - before).toBeCloseTo(24.8, 9)
     expect(await page.locator(`tr[data-name="${CHILD}"]`).count()).toBe(0)
   })
+
+  test('the operation log shows what was just done, newest first, filtered by action', async () => {
+    await page.goto(`${world.gw.url}/console#/log`)
+    const first = page.locator('main tbody tr').first()
+    await first.waitFor()
+    expect(await first.locator('td').nth(1).textContent()).toBe('delete_user')
+    await page.getByLabel('Action').selectOption('deduct')
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll('main tbody tr td:nth-child(2)')).every(
+        (td) => td.textContent === 'deduct',
+      ),
+    )
+    expect(await page.locator('main tbody tr').count()).toBe(1)
+  })
 })
 
 describe('operator screens in the browser', () => {
@@ -153,6 +167,12 @@ describe('operator screens in the browser', () => {
     const keys = (await call(world.gw, 'GET', '/x-keys', { key: world.gw.rootKey })).body
     const added = keys.find((k: { Name: string }) => k.Name === 'key-three')
     expect(added?.State, JSON.stringify(keys)).toBe('active')
+    // Removing asks first; accepted, the key leaves the pool.
+    page.once('dialog', (d) => void d.accept())
+    await page.getByRole('button', { name: 'Remove key key-three' }).click()
+    await page.getByText('key-three removed.').waitFor()
+    const after = (await call(world.gw, 'GET', '/x-keys', { key: world.gw.rootKey })).body
+    expect(after.map((k: { Name: string }) => k.Name)).not.toContain('key-three')
     expect(browser.errors).toEqual([])
     expect(browser.offsite).toEqual([])
   })
