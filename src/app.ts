@@ -1,5 +1,6 @@
 // createApp(deps): the Elysia root. It renders every error in the caller's dialect, mounts the
 // docs, and adds one `.use()` per feature.
+import { StoreUnavailableError } from './db/sql'
 import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
 import { consoleRoutes } from './console/routes'
@@ -123,6 +124,11 @@ function toAppError(code: string | number, error: unknown): AppError {
   }
   const status = (error as { status?: number })?.status
   if (status === 413) return new AppError('payload_too_large', 'request body too large')
+  if (error instanceof StoreUnavailableError) {
+    return new AppError('store_unavailable', 'the database is unreachable; try again shortly', {
+      headers: { 'retry-after': '5' },
+    })
+  }
   return new AppError('internal_error', 'internal error')
 }
 

@@ -1,6 +1,6 @@
 // The single wiring point: everything a feature needs (config, clock, fetch, log, store, stores)
 // is built here once and handed down as plain objects.
-import type { Db } from './db/tx'
+import type { Database } from 'bun:sqlite'
 import type { SqlDb } from './db/sql'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
@@ -30,7 +30,8 @@ export type Deps = {
   clock: Clock
   fetch: typeof fetch
   log: Logger
-  db: Db
+  /** SQLite's own handle (checkpoints, backups), absent on PostgreSQL; everything else uses `sql`. */
+  db?: Database
   /** The SQL seam over the store (SQLite or PostgreSQL). */
   sql: SqlDb
   flusher: Flusher
@@ -61,7 +62,7 @@ export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
 
 export async function buildDeps(
   config: Config,
-  store: { db: Db; sql: SqlDb },
+  store: { db?: Database; sql: SqlDb },
   overrides: DepsOverrides = {},
 ): Promise<Deps> {
   const { db, sql } = store

@@ -11,7 +11,7 @@ import type { Config } from './config'
 import { startControl } from './control/start'
 import type { ControlServer } from './control/grpc'
 import { startCheckpointer } from './db/checkpointer'
-import { openStore, type Store } from './db/open'
+import { openConfigured, type Store } from './db/open'
 import { buildDeps, type Deps, type DepsOverrides } from './deps'
 import type { RequestMeta } from './shared/request-meta'
 import { startUsagePruning } from './reports/prune'
@@ -44,12 +44,12 @@ export async function startGateway(
   overrides: DepsOverrides = {},
 ): Promise<Gateway> {
   const trusted = trustedProxies(config.TRUST_PROXY)
-  const store: Store = openStore(config.DATA_DIR)
+  const store: Store = await openConfigured(config)
   let deps: Deps
   try {
     deps = await buildDeps(config, store, overrides)
   } catch (e) {
-    store.close()
+    await store.close()
     throw e
   }
   let generatedRootKey: string | undefined
@@ -61,7 +61,7 @@ export async function startGateway(
     })
     generatedRootKey = boot.generatedKey
   } catch (e) {
-    store.close()
+    await store.close()
     throw e
   }
   const app = createApp(deps)
@@ -205,16 +205,13 @@ export async function startGateway(
   } catch (e) {
     await server.stop(true)
     deps.flusher.stop()
-    store.close()
+    await store.close()
     throw e
   }
-  // WAL checkpoints run on a worker thread while serving (src/db/checkpointer.ts).
-  const checkpointer = await startCheckpointer(
-    store.db,
-    store.path,
-    CHECKPOINT_INTERVAL_MS,
-    deps.log,
-  )
+  // SQLite: WAL checkpoints run on a worker thread while serving (src/db/checkpointer.ts).
+  const checkpointer = store.db
+    ? await startCheckpointer(store.db, store.path, CHECKPOINT_INTERVAL_MS, deps.log)
+    : null
   const stopPruning = startUsagePruning({
     repo: createReportsRepo(store.sql),
     clock: deps.clock,
@@ -238,7 +235,7 @@ export async function startGateway(
       await deps.flusher.flushNow()
       deps.log.flush()
       await checkpointer?.stop()
-      store.close()
+      await store.close()
     })())
 
   return {

@@ -6,7 +6,6 @@ import { startTestGateway } from './helpers/gateway'
 describe('graceful stop', () => {
   test('stop() flushes pending write-behind rows before closing the store', async () => {
     const gw = await startTestGateway({ FLUSH_INTERVAL_MS: '60000' })
-    const insert = gw.deps.db.prepare("INSERT INTO settings (key, value, updated_at) VALUES (?, 'v', 0)")
     let pending = ['K1', 'K2', 'K3']
     gw.deps.flusher.register<string>({
       name: 'test',

@@ -4,14 +4,24 @@
 import { Database } from 'bun:sqlite'
 import { chmodSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { ConfigError } from '../config'
 import { migrate } from './migrations'
 import type { SqlDb } from './sql'
 import { sqliteSql } from './sqlite'
 
 export class InstanceLockedError extends Error {}
 
-/** The opened store: the SQL seam (`sql`) and, on SQLite, its handle for the engine's own work. */
-export type Store = { db: Database; sql: SqlDb; close(): void; path: string }
+/**
+ * The opened store: the SQL seam (`sql`) and, on SQLite, its handle for the engine's own work
+ * (WAL checkpoints, VACUUM INTO). `path` says where it lives (a file, or the URL without password).
+ */
+export type Store = {
+  engine: 'sqlite' | 'postgres'
+  db?: Database
+  sql: SqlDb
+  close(): void | Promise<void>
+  path: string
+}
 
 function takeLock(dataDir: string): Database {
   const lock = new Database(join(dataDir, 'xgate.lock'), { create: true })
@@ -41,7 +51,7 @@ export function applyPragmas(db: Database): void {
 }
 
 /** Opens the store for serving: lock, pragmas, migrations. */
-export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store {
+export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store & { db: Database } {
   if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const lock = opts.lock === false ? null : takeLock(dataDir)
   const path = join(dataDir, 'xgate.db')
@@ -51,6 +61,7 @@ export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store
   applyPragmas(db)
   migrate(db)
   return {
+    engine: 'sqlite',
     db,
     sql: sqliteSql(db, path),
     path,
@@ -66,11 +77,11 @@ export function openStore(dataDir: string, opts: { lock?: boolean } = {}): Store
 }
 
 /** An in-memory store for tests: same pragmas and migrations, no lock. */
-export function openMemoryStore(): Store {
+export function openMemoryStore(): Store & { db: Database } {
   const db = new Database(':memory:', { strict: true })
   applyPragmas(db)
   migrate(db)
-  return { db, sql: sqliteSql(db), path: ':memory:', close: () => db.close() }
+  return { engine: 'sqlite', db, sql: sqliteSql(db), path: ':memory:', close: () => db.close() }
 }
 
 /** `xgate backup FILE`: a consistent copy via VACUUM INTO, safe while another process serves. */
@@ -97,4 +108,16 @@ export function openForCheck(path: string): { sql: SqlDb; integrity: string[]; c
   migrate(db)
   const rows = db.prepare('PRAGMA integrity_check').all() as Array<{ integrity_check: string }>
   return { sql: sqliteSql(db, path), integrity: rows.map((r) => r.integrity_check), close: () => db.close() }
+}
+
+/** The store the configuration names: PostgreSQL with DATABASE_URL, else SQLite in DATA_DIR. */
+export async function openConfigured(config: { DATA_DIR: string; DATABASE_URL?: string }): Promise<Store> {
+  if (config.DATABASE_URL) {
+    if (!/^postgres(ql)?:\/\//.test(config.DATABASE_URL)) {
+      throw new ConfigError('invalid setting DATABASE_URL: expected postgres://user:password@host:port/database')
+    }
+    const { openPostgresStore } = await import('./pg-store')
+    return openPostgresStore(config.DATABASE_URL)
+  }
+  return openStore(config.DATA_DIR)
 }

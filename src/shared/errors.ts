@@ -30,6 +30,7 @@ const CODES = {
   internal_error: { status: 500, type: 'server_error', anthropicType: 'api_error' },
   upstream_error: { status: 502, type: 'server_error', anthropicType: 'api_error' },
   no_available_key: { status: 503, type: 'server_error', anthropicType: 'overloaded_error' },
+  store_unavailable: { status: 503, type: 'server_error', anthropicType: 'overloaded_error' },
   upstream_timeout: { status: 504, type: 'server_error', anthropicType: 'api_error' },
 } as const satisfies Record<string, CodeInfo>
 

@@ -55,15 +55,13 @@ describe('parallel funding', () => {
     })
     const replies = await Promise.all(ops)
     for (const r of replies) expect(r.status, r.text).toBe(200)
-    const sum = (ids: number[]) =>
+    const sum = async (ids: number[]) =>
       (
-        h.gw.deps.db
-          .prepare(`SELECT SUM(delta_nano) AS s FROM ledger WHERE account_id IN (${ids.join(',')})`)
-          .get() as { s: number }
+        (await h.gw.deps.sql.get(`SELECT CAST(SUM(delta_nano) AS BIGINT) AS s FROM ledger WHERE account_id IN (${ids.join(',')})`)) as { s: number }
       ).s
     const fees = replies.filter((r) => r.body.User.Updates.Deducted === 1).length * 0.2 * USD
     // Root minted 5000 into the three; moves between them are transfers; only the deduct fees left.
     expect(fees).toBeGreaterThan(0)
-    expect(sum([top.id, mid.id, kid.id])).toBe(5000 * USD - fees)
+    expect(await sum([top.id, mid.id, kid.id])).toBe(5000 * USD - fees)
   })
 })

@@ -150,17 +150,17 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
   ]
   for (const [what, body, field] of cases) {
     test(what, async () => {
-      const before = stateDigest(h.gw)
+      const before = await stateDigest(h.gw)
       const r = await h.req('POST', '/x-users', h.gw.rootKey, body())
       expect(r.status, r.text).toBe(400)
       expect(r.body.error.message, r.text).toContain(field)
-      expect(stateDigest(h.gw), `state changed by: ${r.text}`).toBe(before)
+      expect(await stateDigest(h.gw), `state changed by: ${r.text}`).toBe(before)
     })
   }
 
   test('a Name or Email in use is a 409 naming it', async () => {
     const first = await h.child(h.gw.rootKey, { CreditGranted: 5 })
-    const before = stateDigest(h.gw)
+    const before = await stateDigest(h.gw)
     const dupName = await h.req('POST', '/x-users', h.gw.rootKey, {
       Name: first.name,
       Email: `${h.uniq()}@example.com`,
@@ -175,7 +175,7 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
     })
     expect(dupEmail.status, dupEmail.text).toBe(409)
     expect(dupEmail.body.error.message, dupEmail.text).toContain('Email')
-    expect(stateDigest(h.gw)).toBe(before)
+    expect(await stateDigest(h.gw)).toBe(before)
   })
 
   test("limits above the caller's and Rates below it are 400s naming the field", async () => {
@@ -192,7 +192,7 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
       ['TPH', 1001],
       ['ChildLimit', 4],
     ] as const) {
-      const before = stateDigest(h.gw)
+      const before = await stateDigest(h.gw)
       const r = await h.req('POST', '/x-users', parent.key, {
         Name: h.uniq(),
         Email: `${h.uniq()}@example.com`,
@@ -201,7 +201,7 @@ describe('bad input is a 400 naming the field, and changes nothing', () => {
       })
       expect(r.status, r.text).toBe(400)
       expect(r.body.error.message, r.text).toStartWith(`${field}`)
-      expect(stateDigest(h.gw)).toBe(before)
+      expect(await stateDigest(h.gw)).toBe(before)
     }
     const zero = await h.child(parent.key, { CreditGranted: 5, RPM: 0 })
     expect(zero.reply.body.User.Updates.RPM, '0 = no limit of its own, capped by the parent').toBe(

@@ -81,13 +81,12 @@ export function accountCount(gw: TestGateway): Promise<number> {
 }
 
 /** A digest of every money and account row, to prove that a refused request changed nothing. */
-export function stateDigest(gw: TestGateway): string {
-  const db = gw.deps.db
-  const q = (sql: string) => JSON.stringify(db.prepare(sql).all())
+export async function stateDigest(gw: TestGateway): Promise<string> {
+  const q = async (sql: string) => JSON.stringify(await gw.deps.sql.all(sql))
   return [
-    q('SELECT * FROM accounts ORDER BY id'),
-    q('SELECT * FROM cards ORDER BY id'),
-    q('SELECT COUNT(*) AS n, COALESCE(SUM(delta_nano), 0) AS s FROM ledger'),
-    q('SELECT COUNT(*) AS n FROM op_logs'),
+    await q('SELECT * FROM accounts ORDER BY id'),
+    await q('SELECT * FROM cards ORDER BY id'),
+    await q('SELECT COUNT(*) AS n, CAST(COALESCE(SUM(delta_nano), 0) AS BIGINT) AS s FROM ledger'),
+    await q('SELECT COUNT(*) AS n FROM op_logs'),
   ].join('\n')
 }

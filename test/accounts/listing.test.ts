@@ -174,11 +174,7 @@ describe('the user object', () => {
 
   test('Requests and CreditUsed come from the usage aggregates', async () => {
     const k = kids[5]!
-    h.gw.deps.db
-      .prepare(
-        'INSERT INTO usage_daily (day, account_id, model, requests, cost_nano) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run('2026-01-14', k.id, 'gpt-4o', 7, 1_250_000_000)
+    await h.gw.deps.sql.run('INSERT INTO usage_daily (day, account_id, model, requests, cost_nano) VALUES (?, ?, ?, ?, ?)', ['2026-01-14', k.id, 'gpt-4o', 7, 1_250_000_000])
     const u = await h.get(k.id, top.key)
     expect([u.Requests, u.CreditUsed], JSON.stringify(u)).toEqual([7, 1.25])
   })

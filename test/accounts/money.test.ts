@@ -28,9 +28,7 @@ describe('funding', () => {
   })
 
   test('root mints: its funding leaves no ledger row on root and its Balance is null', async () => {
-    const before = h.gw.deps.db
-      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')
-      .get() as { n: number }
+    const before = (await h.gw.deps.sql.get('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')) as { n: number }
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 42 })
     expect(kid.reply.body.Parent, kid.reply.text).toEqual({
       ID: 1,
@@ -39,9 +37,7 @@ describe('funding', () => {
       Balance: null,
       CreditBalance: [],
     })
-    const after = h.gw.deps.db
-      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')
-      .get() as { n: number }
+    const after = (await h.gw.deps.sql.get('SELECT COUNT(*) AS n FROM ledger WHERE account_id = 1')) as { n: number }
     expect(after.n).toBe(before.n)
     expect((await h.get(1)).Balance).toBeNull()
   })
@@ -82,21 +78,21 @@ describe('funding', () => {
   test('a payer without enough balance gets 402 and nothing changes', async () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 30 })
     const kid = await h.child(parent.key, { CreditGranted: 5 })
-    const before = stateDigest(h.gw)
+    const before = await stateDigest(h.gw)
     const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, {
       CreditGranted: 26,
       Alias: 'renamed',
     })
     expect(r.status, r.text).toBe(402)
     expect(r.body.error.code, r.text).toBe('insufficient_balance')
-    expect(stateDigest(h.gw)).toBe(before)
+    expect(await stateDigest(h.gw)).toBe(before)
     const c = await h.req('POST', '/x-users', parent.key, {
       Name: h.uniq(),
       Email: `${h.uniq()}@example.com`,
       CreditGranted: 26,
     })
     expect(c.status, c.text).toBe(402)
-    expect(stateDigest(h.gw)).toBe(before)
+    expect(await stateDigest(h.gw)).toBe(before)
   })
 })
 
@@ -206,9 +202,7 @@ describe('delete', () => {
     for (const id of [kid.id, grand.id]) {
       expect((await h.req('GET', `/x-dna/${id}`, h.gw.rootKey)).status).toBe(404)
     }
-    const rows = h.gw.deps.db
-      .prepare('SELECT COUNT(*) AS n FROM ledger WHERE account_id = ?')
-      .get(grand.id) as { n: number }
+    const rows = (await h.gw.deps.sql.get('SELECT COUNT(*) AS n FROM ledger WHERE account_id = ?', [grand.id])) as { n: number }
     expect(rows.n, 'the ledger rows of a deleted account stay').toBeGreaterThan(0)
   })
 
@@ -223,19 +217,18 @@ describe('delete', () => {
 describe('invariant check', () => {
   test('a ledger row without a card is reported by invariantViolations (what xgate check prints)', async () => {
     const kid = await h.child(h.gw.rootKey, { CreditGranted: 10 })
-    const db = h.gw.deps.db
-    const id = db
-      .prepare(
-        "INSERT INTO ledger (account_id, delta_nano, reason, created_at) VALUES (?, 1, 'tamper', 0) RETURNING id",
-      )
-      .get(kid.id) as { id: number }
+    const sql = h.gw.deps.sql
+    const id = (await sql.get<{ id: number }>(
+      "INSERT INTO ledger (account_id, delta_nano, reason, created_at) VALUES (?, 1, 'tamper', 0) RETURNING id",
+      [kid.id],
+    ))!
     try {
       const v = await h.gw.deps.accounts.service.cards.invariantViolations()
       expect(v, JSON.stringify(v)).toEqual([
         { id: kid.id, name: kid.name, cardsNano: 10 * USD, ledgerNano: 10 * USD + 1 },
       ])
     } finally {
-      db.prepare('DELETE FROM ledger WHERE id = ?').run(id.id)
+      await sql.run('DELETE FROM ledger WHERE id = ?', [id.id])
     }
   })
 })

@@ -106,7 +106,7 @@ describe('writing', () => {
   })
 
   test('a sibling, an ancestor or root cannot be changed or deleted: 404, nothing changes', async () => {
-    const before = stateDigest(h.gw)
+    const before = await stateDigest(h.gw)
     for (const target of [B, A, { id: 1, name: 'root', key: '' }]) {
       const put = await h.req('PUT', `/x-users/${target.id}`, A1.key, {
         Alias: 'x',
@@ -116,7 +116,7 @@ describe('writing', () => {
       const del = await h.req('DELETE', `/x-users/${target.name}`, A1.key)
       expect(del.status, del.text).toBe(404)
     }
-    expect(stateDigest(h.gw)).toBe(before)
+    expect(await stateDigest(h.gw)).toBe(before)
   })
 
   test('on itself an account may change only Alias and BillingEmail, and may not delete itself', async () => {

@@ -41,12 +41,8 @@ const op = fc.oneof(
 )
 
 /** Σ card balance / Rates: what all accounts hold in real (Rates 1) nano-USD. */
-function realTotal(): number {
-  const r = h.gw.deps.db
-    .prepare(
-      'SELECT COALESCE(SUM(c.balance_nano / a.rates), 0) AS v FROM cards c JOIN accounts a ON a.id = c.account_id',
-    )
-    .get() as { v: number }
+async function realTotal(): Promise<number> {
+  const r = (await h.gw.deps.sql.get('SELECT COALESCE(SUM(c.balance_nano / a.rates), 0) AS v FROM cards c JOIN accounts a ON a.id = c.account_id')) as { v: number }
   return r.v
 }
 
@@ -69,7 +65,7 @@ test('random operation sequences keep the books', async () => {
           target.parent === 1 || ('byRoot' in o && o.byRoot)
             ? h.gw.rootKey
             : byId(target.parent)!.key
-        const before = realTotal()
+        const before = await realTotal()
         let minted = 0
         let r
         switch (o.kind) {
@@ -120,12 +116,10 @@ test('random operation sequences keep the books', async () => {
         }
         expect([200, 400, 402], `${JSON.stringify(o)}: ${r.text}`).toContain(r.status)
         await expectInvariant(h.gw)
-        const negative = h.gw.deps.db
-          .prepare('SELECT COUNT(*) AS n FROM cards WHERE balance_nano < 0 OR amount_nano < 0')
-          .get() as { n: number }
+        const negative = (await h.gw.deps.sql.get('SELECT COUNT(*) AS n FROM cards WHERE balance_nano < 0 OR amount_nano < 0')) as { n: number }
         expect(negative.n, `negative card after ${JSON.stringify(o)}`).toBe(0)
         // Rounding to the nano may move a unit or two per card; money is never created beyond that.
-        expect(realTotal(), `money created by ${JSON.stringify(o)}: ${r.text}`).toBeLessThanOrEqual(
+        expect(await realTotal(), `money created by ${JSON.stringify(o)}: ${r.text}`).toBeLessThanOrEqual(
           before + minted + 30,
         )
       }

@@ -111,11 +111,11 @@ describe('list fields', () => {
     const asArray = await put(h.gw.rootKey, kid.id, { AllowLevels: [3, '4'] })
     expect(asArray.status, asArray.text).toBe(200)
     expect((await h.get(kid.id)).AllowLevels).toBe('1 2 3 4')
-    const before = stateDigest(h.gw)
+    const before = await stateDigest(h.gw)
     const bad = await put(h.gw.rootKey, kid.id, { Alias: 'never', AllowModels: 'gpt-4o bad$model' })
     expect(bad.status, bad.text).toBe(400)
     expect(bad.body.error.message, bad.text).toContain('bad$model')
-    expect(stateDigest(h.gw), 'a bad entry changes nothing, not even the other fields').toBe(before)
+    expect(await stateDigest(h.gw), 'a bad entry changes nothing, not even the other fields').toBe(before)
   })
 
   test("a child's effective lists are narrowed by its ancestors' (AccountView)", async () => {
@@ -189,11 +189,7 @@ describe('operation log', () => {
     expect((await put(parent.key, kid.id, { Alias: 'k', CreditGranted: 5 })).status).toBe(200)
     expect((await put(parent.key, kid.id, { CreditGranted: -3 })).status).toBe(200)
     expect((await h.req('DELETE', `/x-users/${kid.id}`, parent.key)).status).toBe(200)
-    const rows = h.gw.deps.db
-      .prepare(
-        'SELECT action, operator_id, target_id, details FROM op_logs WHERE target_id = ? ORDER BY id',
-      )
-      .all(kid.id) as Array<{
+    const rows = (await h.gw.deps.sql.all('SELECT action, operator_id, target_id, details FROM op_logs WHERE target_id = ? ORDER BY id', [kid.id])) as Array<{
       action: string
       operator_id: number
       target_id: number

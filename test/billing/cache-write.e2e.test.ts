@@ -73,9 +73,7 @@ describe('5-minute writes through the fake upstream', () => {
     })
     const own = await call(env.gw, 'GET', '/dashboard/bill?days=1', { key: user.key })
     expect(own.body.data[0].usage_details[MODEL].cache_write, own.text).toBe(2000)
-    const daily = env.gw.deps.db
-      .prepare('SELECT cache_write_tokens FROM usage_daily WHERE account_id = ?')
-      .all(user.account.id)
+    const daily = (await env.gw.deps.sql.all('SELECT cache_write_tokens FROM usage_daily WHERE account_id = ?', [user.account.id]))
     expect(daily).toEqual([{ cache_write_tokens: 2000 }])
   })
 })

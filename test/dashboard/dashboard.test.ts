@@ -169,7 +169,7 @@ test('a disabled ancestor disables the subtree on every dashboard and report rou
   const boss = await addAccount(t, null, { name: 'bossy' })
   const kid = await addAccount(t, boss.account, { name: 'kiddo' })
   expect((await call(t, 'GET', '/dashboard/x-user-status', { key: kid.key })).status).toBe(200)
-  t.deps.db.prepare('UPDATE accounts SET status = 0 WHERE id = ?').run(boss.account.id)
+  await t.deps.sql.run('UPDATE accounts SET status = 0 WHERE id = ?', [boss.account.id])
   t.deps.events.accountChanged({ id: boss.account.id, name: 'bossy', dna: boss.account.dna })
   for (const path of [
     '/dashboard/x-user-status',

@@ -5,19 +5,22 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCheckpointer } from '../../src/db/checkpointer'
+import type { Database } from 'bun:sqlite'
 import { openStore, type Store } from '../../src/db/open'
+
+type SqliteStore = Store & { db: Database }
 import { createMemoryLogger } from '../../src/shared/log'
 import { until } from '../proxy/fixtures'
 
 let dir = ''
-let store: Store | null = null
-afterEach(() => {
-  store?.close()
+let store: SqliteStore | null = null
+afterEach(async () => {
+  await store?.close()
   store = null
   rmSync(dir, { recursive: true, force: true })
 })
 
-const autocheckpoint = (s: Store) =>
+const autocheckpoint = (s: SqliteStore) =>
   (s.db.query('PRAGMA wal_autocheckpoint').get() as { wal_autocheckpoint: number })
     .wal_autocheckpoint
 

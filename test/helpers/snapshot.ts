@@ -1,15 +1,18 @@
 // A digest of every row of every table of an xgate database, to prove that a refused request
 // changed nothing (op_logs and the write-behind's tables included), and a readable difference.
-import type { Database } from 'bun:sqlite'
+import { dialect, type Sql } from '../../src/db/sql'
 import { createHash } from 'node:crypto'
 
 /** Per table: row count and a SHA-256 over its rows in a stable order. */
 export type Snapshot = Map<string, { rows: number; hash: string }>
 
-function tablesOf(db: Database): string[] {
-  const rows = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    .all() as Array<{ name: string }>
+async function tablesOf(sql: Sql): Promise<string[]> {
+  const rows = await sql.all<{ name: string }>(
+    dialect(sql, {
+      sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      postgres: "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+    }),
+  )
   return rows.map((r) => r.name)
 }
 
@@ -20,13 +23,11 @@ function rowText(row: unknown): string {
   )
 }
 
-/** Every table, sqlite_sequence included; rows sorted by their text, so no ORDER BY is needed. */
-export function snapshot(db: Database): Snapshot {
+/** Every table (SQLite's sqlite_sequence too); rows sorted by their text, so no ORDER BY is needed. */
+export async function snapshot(sql: Sql): Promise<Snapshot> {
   const out: Snapshot = new Map()
-  for (const name of tablesOf(db)) {
-    const rows = (db.prepare(`SELECT * FROM "${name.replace(/"/g, '""')}"`).all() as unknown[])
-      .map(rowText)
-      .sort()
+  for (const name of await tablesOf(sql)) {
+    const rows = (await sql.all(`SELECT * FROM "${name.replace(/"/g, '""')}"`)).map(rowText).sort()
     const hash = createHash('sha256')
     for (const r of rows) hash.update(r).update('\n')
     out.set(name, { rows: rows.length, hash: hash.digest('hex') })

@@ -98,9 +98,7 @@ describe('/x-keys happy path', () => {
     const gone = await call(gw, 'GET', `/x-keys/${id}`, { key: root() })
     expect(gone.status).toBe(404)
 
-    const actions = gw.deps.db
-      .prepare("SELECT action, details FROM op_logs WHERE action LIKE '%_key' ORDER BY id")
-      .all() as any[]
+    const actions = (await gw.deps.sql.all("SELECT action, details FROM op_logs WHERE action LIKE '%_key' ORDER BY id")) as any[]
     expect(actions.map((a) => a.action)).toEqual([
       'add_key',
       'update_key',

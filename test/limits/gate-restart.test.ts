@@ -32,9 +32,9 @@ async function world() {
   return { up, clock, first, restart }
 }
 
-const rowsOf = (gw: Gateway, scope: string) =>
+const rowsOf = async (gw: Gateway, scope: string) =>
   (
-    gw.deps.db.prepare('SELECT COUNT(*) AS n FROM limit_windows WHERE scope = ?').get(scope) as {
+    (await gw.deps.sql.get('SELECT COUNT(*) AS n FROM limit_windows WHERE scope = ?', [scope])) as {
       n: number
     }
   ).n
@@ -81,10 +81,10 @@ describe('restart mid-window', () => {
     const scope = `a:${account.id}`
     expect(await statuses(first, key, 1)).toEqual([200])
     await first.deps.flusher.flushNow()
-    expect(rowsOf(first, scope)).toBeGreaterThan(0)
+    expect(await rowsOf(first, scope)).toBeGreaterThan(0)
     clock.advance(2 * DAY)
     const second = await restart()
-    expect(rowsOf(second, scope)).toBe(0)
+    expect(await rowsOf(second, scope)).toBe(0)
     expect(second.deps.limits.windows.usage(scope)).toMatchObject({ rpm: 0, rph: 0 })
   })
 })

@@ -57,7 +57,7 @@ describe('RPM and RPH: sliding windows', () => {
   })
 
   test('root is never limited, whatever its own fields say', async () => {
-    env.gw.deps.db.run('UPDATE accounts SET rpm = 1, rpd = 1 WHERE id = 1')
+    await env.gw.deps.sql.run('UPDATE accounts SET rpm = 1, rpd = 1 WHERE id = 1')
     env.gw.deps.events.accountChanged({ id: 1, name: 'root', dna: '.1.' })
     expect(await statuses(env.gw, env.gw.rootKey, 3)).toEqual([200, 200, 200])
   })

@@ -44,7 +44,7 @@ describe('visibility', () => {
 
   test('root sees everything', async () => {
     const r = await logs(h.gw.rootKey, '?size=100')
-    const all = h.gw.deps.db.prepare('SELECT COUNT(*) AS n FROM op_logs').get() as { n: number }
+    const all = (await h.gw.deps.sql.get('SELECT COUNT(*) AS n FROM op_logs')) as { n: number }
     expect(r.body.total, r.text).toBe(all.n)
   })
 })

@@ -12,8 +12,8 @@ const amy = await addAccount(t, alice.account, { name: 'amyyy' })
 const ann = await addAccount(t, amy.account, { name: 'annnn' })
 const bob = await addAccount(t, null, { name: 'bobbb' })
 const DAY_MS = 86_400_000
-const newsCount = () =>
-  (t.deps.db.prepare('SELECT COUNT(*) AS n FROM news').get() as { n: number }).n
+const newsCount = async () =>
+  ((await t.deps.sql.get('SELECT COUNT(*) AS n FROM news')) as { n: number }).n
 const read = async (key: string) => {
   const r = await call(t, 'GET', '/dashboard/x-user-news', { key })
   expect(r.status, r.text).toBe(200)
@@ -43,7 +43,7 @@ describe('POST /x-news', () => {
         expires_at: new Date(now + 7 * DAY_MS).toISOString(),
       },
     })
-    expect(opRows(t, 'add_news')[0]).toMatchObject({ operator_id: 1, target_id: null })
+    expect((await opRows(t, 'add_news'))[0]).toMatchObject({ operator_id: 1, target_id: null })
   })
 
   test('targeted news by an ancestor: by name, ID or DNA group; 32 days by default; days overrides', async () => {
@@ -71,11 +71,11 @@ describe('POST /x-news', () => {
       body: { title: 'to bob', content: 'hi' },
     })
     expect(root.status, root.text).toBe(200)
-    expect(opRows(t, 'add_news')[0]).toMatchObject({ operator_id: 1, target_id: bob.account.id })
+    expect((await opRows(t, 'add_news'))[0]).toMatchObject({ operator_id: 1, target_id: bob.account.id })
   })
 
   test('outside the subtree is 404, system news by non-root 403, nothing stored', async () => {
-    const before = newsCount()
+    const before = await newsCount()
     const body = { title: 'x', content: 'y' }
     for (const target of [
       'bobbb',
@@ -97,11 +97,11 @@ describe('POST /x-news', () => {
     const sys = await call(t, 'POST', '/x-news', { key: alice.key, body })
     expect(sys.status, sys.text).toBe(403)
     expect((await call(t, 'POST', '/x-news', { key: generateKey(), body })).status).toBe(401)
-    expect(newsCount()).toBe(before)
+    expect(await newsCount()).toBe(before)
   })
 
   test('bad bodies are 400 naming the field', async () => {
-    const before = newsCount()
+    const before = await newsCount()
     const cases: Array<[unknown, string]> = [
       [{ content: 'y' }, 'title'],
       [{ title: 'x', content: '' }, 'content'],
@@ -120,7 +120,7 @@ describe('POST /x-news', () => {
       body: { title: 'x', content: 'y' },
     })
     expect(filter.status, filter.text).toBe(400)
-    expect(newsCount()).toBe(before)
+    expect(await newsCount()).toBe(before)
   })
 })
 
@@ -178,7 +178,7 @@ describe('DELETE /x-news', () => {
     // 'one' and the expired 'to ann' (expired items stay stored until deleted).
     const all = await call(t, 'DELETE', '/x-news/annnn', { key: alice.key })
     expect(all.body).toEqual({ success: true, deleted: 2 })
-    expect(opRows(t, 'delete_news')[0]).toMatchObject({
+    expect((await opRows(t, 'delete_news'))[0]).toMatchObject({
       operator_id: alice.account.id,
       target_id: ann.account.id,
     })

@@ -23,9 +23,7 @@ function post(env: ProxyEnv, key: string, body: string, signal?: AbortSignal) {
 
 async function ledgerRows(env: ProxyEnv, accountId: number): Promise<any[]> {
   await env.gw.deps.flusher.flushNow()
-  return env.gw.deps.db
-    .prepare("SELECT * FROM ledger WHERE account_id = ? AND reason = 'usage'")
-    .all(accountId) as any[]
+  return (await env.gw.deps.sql.all("SELECT * FROM ledger WHERE account_id = ? AND reason = 'usage'", [accountId])) as any[]
 }
 
 describe('client leaves before the first byte', () => {

@@ -53,13 +53,9 @@ describe('chat completions', () => {
       estimated: 0,
     })
     expect(before - await cardsNano(env.gw, accountId)).toBe(9900)
-    const ledger = env.gw.deps.db
-      .prepare('SELECT delta_nano, reason FROM ledger WHERE ref = ?')
-      .all(rec.request_id)
+    const ledger = (await env.gw.deps.sql.all('SELECT delta_nano, reason FROM ledger WHERE ref = ?', [rec.request_id]))
     expect(ledger).toEqual([{ delta_nano: -9900, reason: 'usage' }])
-    const daily = env.gw.deps.db
-      .prepare('SELECT requests, cost_nano FROM usage_daily WHERE account_id = ? AND model = ?')
-      .get(accountId, 'gpt-4o-mini') as any
+    const daily = (await env.gw.deps.sql.get('SELECT requests, cost_nano FROM usage_daily WHERE account_id = ? AND model = ?', [accountId, 'gpt-4o-mini'])) as any
     expect(daily.requests).toBe(rows.length)
   })
 

@@ -129,9 +129,7 @@ describe('mapping and access', () => {
     expect(e2.code).toBe('resource_not_allowed')
     // A child of chatOnly with no lists of its own inherits the narrowing.
     const child = await addAccount(env.gw, { parentId: chatOnly.account.id })
-    env.gw.deps.db
-      .prepare('UPDATE accounts SET dna = ? WHERE id = ?')
-      .run(`${chatOnly.account.dna}${child.account.id}.`, child.account.id)
+    await env.gw.deps.sql.run('UPDATE accounts SET dna = ? WHERE id = ?', [`${chatOnly.account.dna}${child.account.id}.`, child.account.id])
     env.gw.deps.accounts.auth.clear()
     const c3 = new OpenAI({ apiKey: child.key, baseURL: env.gw.url + '/v1', maxRetries: 0 })
     const e3 = await c3.embeddings

@@ -330,10 +330,10 @@ describe('authorization matrix', () => {
           const w = world
           const { path, body } = requestOf(w, route, target, n++)
           await w.t.deps.flusher.flushNow()
-          const before = snapshot(w.t.store.db)
+          const before = await snapshot(w.t.deps.sql)
           const r = await send(w.t, route.method, path, keyOf(w, c), body)
           await w.t.deps.flusher.flushNow()
-          const changes = diffSnapshots(before, snapshot(w.t.store.db))
+          const changes = diffSnapshots(before, await snapshot(w.t.deps.sql))
           const want = expected(w, route, c, target)
           cells++
           const sentBody = JSON.stringify(body) ?? ''

@@ -186,8 +186,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     sampling = false
     await sampler
     await gw.deps.flusher.flushNow()
-    const facts = dbFacts(gw.deps.db)
-    expectBooksBalanced(gw.deps.db, facts)
+    const facts = await dbFacts(gw.deps.sql)
+    await expectBooksBalanced(gw.deps.sql, facts)
 
     const byCall = new Map<number, Attempt[]>()
     for (const a of attempts) {

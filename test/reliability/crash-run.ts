@@ -1,5 +1,6 @@
 // The kill -9 scenario of the quick test and the soak: `xgate serve` as a child process under load
 // with admin writes, killed, restarted on the same DATA_DIR, SPEC §10 checked after every kill.
+import { sqliteSql } from '../../src/db/sqlite'
 import { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -234,8 +235,8 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
       const db = openDb(dir)
       let facts: DbFacts
       try {
-        facts = dbFacts(db)
-        expectBooksBalanced(db, facts)
+        facts = await dbFacts(sqliteSql(db))
+        await expectBooksBalanced(sqliteSql(db), facts)
         expectAdminWrites(db, writes)
         expectLimitsPersisted(db, loadAccounts, callsMade)
         lastLimits = loadAccounts.map((a) => limitFacts(db, a.id))

@@ -275,7 +275,7 @@ describe('a provider refusing a key and quoting it', () => {
       expect(refused?.DisabledReason, keys.text).toContain('Incorrect API key provided: ***')
       expect(keys.text).not.toContain(OPENAI_SECRET.slice(0, 14))
       await env.gw.deps.flusher.flushNow()
-      const rows = JSON.stringify(env.gw.deps.db.prepare('SELECT * FROM upstream_keys').all())
+      const rows = JSON.stringify((await env.gw.deps.sql.all('SELECT * FROM upstream_keys')))
       expect(rows).not.toContain(OPENAI_SECRET.slice(0, 14))
     } finally {
       await env.close()

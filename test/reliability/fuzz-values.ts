@@ -445,7 +445,7 @@ export function answerProblems(sent: Sent, got: Got, opts: { allow5xx?: boolean 
  */
 export async function fire(gw: TestGateway, sent: Sent): Promise<{ got: Got; changed: string[] }> {
   await gw.deps.flusher.flushNow()
-  const before = snapshot(gw.deps.db)
+  const before = await snapshot(gw.deps.sql)
   const res = await fetch(gw.url + sent.path, {
     method: sent.method,
     headers: sent.headers,
@@ -454,7 +454,7 @@ export async function fire(gw: TestGateway, sent: Sent): Promise<{ got: Got; cha
   } as RequestInit)
   const text = await res.text()
   await gw.deps.flusher.flushNow()
-  const changed = diffSnapshots(before, snapshot(gw.deps.db))
+  const changed = diffSnapshots(before, await snapshot(gw.deps.sql))
   return {
     got: { status: res.status, text, contentType: res.headers.get('content-type') },
     changed,

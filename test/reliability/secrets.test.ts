@@ -295,14 +295,14 @@ describe('Provider URLs other than http(s)', () => {
     for (const Provider of BAD_PROVIDERS) {
       const secret = `sk-up-${rand(20)}`
       await gw.deps.flusher.flushNow()
-      const before = snapshot(gw.deps.db)
+      const before = await snapshot(gw.deps.sql)
       const post = await call(gw, 'POST', '/x-keys', {
         key: gw.rootKey,
         body: { SecretKey: secret, Provider },
       })
       const put = await call(gw, 'PUT', '/x-keys/1', { key: gw.rootKey, body: { Provider } })
       await gw.deps.flusher.flushNow()
-      expect(diffSnapshots(before, snapshot(gw.deps.db)), Provider).toEqual([])
+      expect(diffSnapshots(before, await snapshot(gw.deps.sql)), Provider).toEqual([])
       for (const r of [post, put]) {
         expect(r.status, `${Provider}: ${r.text}`).toBe(400)
         expect(r.body.error.code, r.text).toBe('bad_request')

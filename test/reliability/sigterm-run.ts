@@ -1,5 +1,6 @@
 // The SIGTERM scenario of the quick test and the soak: `xgate serve` under load with long streams
 // in flight; they finish, every call that reached the upstream is recorded, exit 0.
+import { sqliteSql } from '../../src/db/sqlite'
 import { Database } from 'bun:sqlite'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'
@@ -171,8 +172,8 @@ export async function runSigtermCycles(opts: SigtermOptions): Promise<SigtermFig
       const db = new Database(join(dir, 'xgate.db'), { readonly: true })
       let facts
       try {
-        facts = dbFacts(db)
-        expectBooksBalanced(db, facts)
+        facts = await dbFacts(sqliteSql(db))
+        await expectBooksBalanced(sqliteSql(db), facts)
       } finally {
         db.close()
       }

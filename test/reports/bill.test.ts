@@ -235,7 +235,7 @@ describe('GET /x-bill scope and u', () => {
   test("a deleted account stays in its ancestors' reports under its last name", async () => {
     const gone = await addAccount(t, alice.account, { name: 'gonee', creditUsd: 0 })
     addUsage(t, '2026-01-10', gone.account.id, 'gpt-4o', { requests: 1, costNano: M })
-    t.deps.db.prepare('DELETE FROM accounts WHERE id = ?').run(gone.account.id)
+    await t.deps.sql.run('DELETE FROM accounts WHERE id = ?', [gone.account.id])
     const r = await call(t, 'GET', '/x-bill?d=2026-01-10', { key: alice.key })
     expect(r.body.usage_users).toEqual([
       expect.objectContaining({ id: gone.account.id, name: 'gonee', total_requests: 1 }),

@@ -62,20 +62,15 @@ export type UsageInput = {
 }
 
 /** Adds usage to one day × account × model, as the write-behind's upsert does. */
-export function addUsage(t: T, day: string, accountId: number, model: string, u: UsageInput = {}) {
-  t.deps.db
-    .prepare(
-      `INSERT INTO usage_daily (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano)
+export async function addUsage(t: T, day: string, accountId: number, model: string, u: UsageInput = {}) {
+  await t.deps.sql.run(`INSERT INTO usage_daily (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (day, account_id, model) DO UPDATE SET requests = requests + excluded.requests,
         prompt_tokens = prompt_tokens + excluded.prompt_tokens,
         completion_tokens = completion_tokens + excluded.completion_tokens,
         cached_tokens = cached_tokens + excluded.cached_tokens,
         cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-        cost_nano = cost_nano + excluded.cost_nano`,
-    )
-    .run(
-      day,
+        cost_nano = cost_nano + excluded.cost_nano`, [day,
       accountId,
       model,
       u.requests ?? 1,
@@ -83,8 +78,7 @@ export function addUsage(t: T, day: string, accountId: number, model: string, u:
       u.completion ?? 50,
       u.cached ?? 0,
       u.cacheWrite ?? 0,
-      u.costNano ?? 1_000_000,
-    )
+      u.costNano ?? 1_000_000])
 }
 
 /** One JSON call through app.handle(); the body is parsed when it is JSON. */
@@ -106,10 +100,8 @@ export async function call(
 }
 
 /** The op log rows of one action, newest first. */
-export function opRows(t: T, action: string): Array<Record<string, any>> {
+export async function opRows(t: T, action: string): Promise<Array<Record<string, any>>> {
   return (
-    t.deps.db
-      .prepare('SELECT * FROM op_logs WHERE action = ? ORDER BY id DESC')
-      .all(action) as Array<Record<string, any>>
+    (await t.deps.sql.all('SELECT * FROM op_logs WHERE action = ? ORDER BY id DESC', [action])) as Array<Record<string, any>>
   ).map((r) => ({ ...r, details: JSON.parse(String(r.details)) }))
 }

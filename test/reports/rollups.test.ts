@@ -24,15 +24,11 @@ type Row = {
 }
 
 /** Straight from usage_daily: what the rollups must always agree with. */
-function direct(dnaPrefix: string, strict: string | null, s: string, e: string) {
-  const rows = t.deps.db
-    .prepare(
-      `SELECT u.day, u.model, SUM(u.requests) AS requests, SUM(u.cost_nano) AS cost_nano,
+async function direct(dnaPrefix: string, strict: string | null, s: string, e: string) {
+  const rows = (await t.deps.sql.all(`SELECT u.day, u.model, SUM(u.requests) AS requests, SUM(u.cost_nano) AS cost_nano,
         SUM(u.prompt_tokens) AS prompt_tokens
       FROM usage_daily u JOIN accounts x ON x.id = u.account_id
-      WHERE x.dna LIKE ? AND x.dna <> ? AND u.day BETWEEN ? AND ? GROUP BY u.day, u.model`,
-    )
-    .all(`${dnaPrefix}%`, strict ?? '', s, e) as Row[]
+      WHERE x.dna LIKE ? AND x.dna <> ? AND u.day BETWEEN ? AND ? GROUP BY u.day, u.model`, [`${dnaPrefix}%`, strict ?? '', s, e])) as Row[]
   return rows.filter((r) => r.requests !== 0 || r.cost_nano !== 0 || r.prompt_tokens !== 0)
 }
 
@@ -56,31 +52,25 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
       fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
         for (const o of ops) {
           if (o.kind === 'add') {
-            addUsage(t, o.day, o.account, o.model, {
+            await addUsage(t, o.day, o.account, o.model, {
               requests: o.requests,
               costNano: o.cost,
               prompt: o.requests * 3,
             })
           } else {
-            t.deps.db
-              .prepare('DELETE FROM usage_daily WHERE day = ? AND account_id = ? AND model = ?')
-              .run(o.day, o.account, o.model)
+            await t.deps.sql.run('DELETE FROM usage_daily WHERE day = ? AND account_id = ? AND model = ?', [o.day, o.account, o.model])
           }
         }
         const [s, e] = ['2026-01-02', '2026-01-04']
         for (const top of [a.account, b.account]) {
           const desc = await repo.series({ kind: 'descendants', ancestor: top }, s, e)
-          expect(norm(desc)).toEqual(norm(direct(top.dna, top.dna, s, e)))
+          expect(norm(desc)).toEqual(norm(await direct(top.dna, top.dna, s, e)))
         }
         // Totals from running sums equal the direct sums per account.
         const totals = await repo.totals({ kind: 'subtree', top: a.account }, s, e)
         for (const id of ids) {
-          const want = t.deps.db
-            .prepare(
-              `SELECT COALESCE(SUM(requests), 0) AS r, COALESCE(SUM(cost_nano), 0) AS c FROM usage_daily
-              WHERE account_id = ? AND day BETWEEN ? AND ?`,
-            )
-            .get(id, s, e) as { r: number; c: number }
+          const want = (await t.deps.sql.get(`SELECT COALESCE(SUM(requests), 0) AS r, COALESCE(SUM(cost_nano), 0) AS c FROM usage_daily
+              WHERE account_id = ? AND day BETWEEN ? AND ?`, [id, s, e])) as { r: number; c: number }
           const got = totals.find((x) => x.id === id)
           expect({ r: got?.requests ?? 0, c: got?.cost_nano ?? 0 }).toEqual(want)
         }
@@ -90,11 +80,9 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
   })
 
   test('an update that moves a row to another key moves its usage', async () => {
-    t.deps.db.prepare('DELETE FROM usage_daily').run()
-    addUsage(t, '2026-01-02', c.account.id, 'm1', { requests: 5, costNano: 50 })
-    t.deps.db
-      .prepare("UPDATE usage_daily SET day = '2026-01-03', model = 'm2' WHERE account_id = ?")
-      .run(c.account.id)
+    await t.deps.sql.run('DELETE FROM usage_daily')
+    await addUsage(t, '2026-01-02', c.account.id, 'm1', { requests: 5, costNano: 50 })
+    await t.deps.sql.run("UPDATE usage_daily SET day = '2026-01-03', model = 'm2' WHERE account_id = ?", [c.account.id])
     const rows = norm(
       await repo.series({ kind: 'descendants', ancestor: a.account }, '2026-01-01', '2026-01-05'),
     )
@@ -126,14 +114,20 @@ describe('percentages', () => {
 describe('usage record retention', () => {
   test('records older than USAGE_RETENTION_DAYS go, newer ones stay', async () => {
     const now = t.deps.clock.now()
-    const ins = t.deps.db.prepare(
-      'INSERT INTO usage_records (request_id, created_at, account_id, endpoint, status) VALUES (?, ?, ?, ?, 200)',
-    )
-    for (let i = 0; i < 12_000; i++)
-      ins.run(`old${i}`, now - 91 * 86_400_000 - i, ids[0]!, '/v1/chat/completions')
-    ins.run('fresh', now - 89 * 86_400_000, ids[0]!, '/v1/chat/completions')
+    const rows = Array.from({ length: 12_000 }, (_, i) => [`old${i}`, now - 91 * 86_400_000 - i])
+    rows.push(['fresh', now - 89 * 86_400_000])
+    // 500 rows a statement: one transaction, a few dozen statements.
+    await t.deps.sql.tx(async (tx) => {
+      for (let i = 0; i < rows.length; i += 500) {
+        const part = rows.slice(i, i + 500)
+        await tx.run(
+          `INSERT INTO usage_records (request_id, created_at, account_id, endpoint, status) VALUES ${part.map(() => "(?, ?, ?, '/v1/chat/completions', 200)").join(', ')}`,
+          part.flatMap(([id, at]) => [id, at, ids[0]!]),
+        )
+      }
+    })
     expect(await pruneUsage(repo, now, 90)).toBe(12_000)
-    const left = t.deps.db.prepare('SELECT request_id FROM usage_records').all() as Array<{
+    const left = (await t.deps.sql.all('SELECT request_id FROM usage_records')) as Array<{
       request_id: string
     }>
     expect(left.map((r) => r.request_id)).toEqual(['fresh'])

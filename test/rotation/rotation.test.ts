@@ -9,8 +9,8 @@ const alice = await addAccount(t, null, { name: 'alice' })
 const bob = await addAccount(t, null, { name: 'bobbb' })
 const whoami = async (key: string) =>
   (await call(t, 'GET', '/dashboard/x-user-status', { key })).status
-const hashOf = (id: number) =>
-  (t.deps.db.prepare('SELECT key_hash FROM accounts WHERE id = ?').get(id) as { key_hash: string })
+const hashOf = async (id: number) =>
+  ((await t.deps.sql.get('SELECT key_hash FROM accounts WHERE id = ?', [id])) as { key_hash: string })
     .key_hash
 
 describe('POST /x-self', () => {
@@ -30,8 +30,8 @@ describe('POST /x-self', () => {
       expect(r.body.error.param).toBe('confirm')
     }
     expect((await call(t, 'POST', '/x-self', { key: alice.key, body: {} })).status).toBe(400)
-    expect(hashOf(alice.account.id)).toBe(hashKey(alice.key))
-    expect(opRows(t, 'rotate_self')).toEqual([])
+    expect(await hashOf(alice.account.id)).toBe(hashKey(alice.key))
+    expect(await opRows(t, 'rotate_self')).toEqual([])
   })
 
   test("today's date in TZ: new key shown once, old key refused at once (cache included), logged", async () => {
@@ -55,8 +55,8 @@ describe('POST /x-self', () => {
     const fresh = r.body.rotate.key as string
     expect(await whoami(alice.key)).toBe(401)
     expect(await whoami(fresh)).toBe(200)
-    expect(hashOf(alice.account.id)).toBe(hashKey(fresh))
-    const log = opRows(t, 'rotate_self')[0]!
+    expect(await hashOf(alice.account.id)).toBe(hashKey(fresh))
+    const log = (await opRows(t, 'rotate_self'))[0]!
     expect(log).toMatchObject({ operator_id: alice.account.id, target_id: alice.account.id })
     expect(log.details.partial_key).toBe(fresh.slice(-8))
     expect(JSON.stringify(log)).not.toContain(fresh)
@@ -88,7 +88,7 @@ describe('POST /x-root', () => {
   test('non-root is 403 and changes nothing', async () => {
     const r = await call(t, 'POST', '/x-root', { key: alice.key, body: { confirm, name: 'bobbb' } })
     expect(r.status, r.text).toBe(403)
-    expect(hashOf(bob.account.id)).toBe(hashKey(bob.key))
+    expect(await hashOf(bob.account.id)).toBe(hashKey(bob.key))
     expect(
       (await call(t, 'POST', '/x-root', { key: generateKey(), body: { confirm } })).status,
     ).toBe(401)
@@ -120,7 +120,7 @@ describe('POST /x-root', () => {
     })
     expect(await whoami(bob.key)).toBe(401)
     expect(await whoami(wanted)).toBe(200)
-    expect(opRows(t, 'rotate_root')[0]).toMatchObject({ operator_id: 1, target_id: bob.account.id })
+    expect((await opRows(t, 'rotate_root'))[0]).toMatchObject({ operator_id: 1, target_id: bob.account.id })
     bob.key = wanted
   })
 

@@ -13,7 +13,7 @@ afterAll(() => t.close())
 const user = await addAccount(t, null, { creditUsd: 100 })
 const changes: string[][] = []
 t.deps.events.onSettingsChanged((e) => changes.push(e.keys))
-const stored = () => t.deps.db.prepare('SELECT key, value FROM settings ORDER BY key').all()
+const stored = async () => (await t.deps.sql.all('SELECT key, value FROM settings ORDER BY key'))
 
 describe('GET /x-config', () => {
   test('the keys that have a value as POSTable strings, every source, secrets masked', async () => {
@@ -53,8 +53,8 @@ describe('GET /x-config', () => {
       expect(r.body.error.code).toBe('forbidden')
       expect((await call(t, m, '/x-config', { key: generateKey(), body })).status).toBe(401)
     }
-    expect(stored()).toEqual([])
-    expect(opRows(t, 'set_config')).toEqual([])
+    expect(await stored()).toEqual([])
+    expect(await opRows(t, 'set_config')).toEqual([])
   })
 })
 
@@ -108,9 +108,9 @@ describe('POST /x-config', () => {
       balanceUsd: 3,
     })
     expect(changes.at(-1)?.sort()).toEqual(Object.keys(body).sort())
-    const rows = stored() as Array<{ key: string; value: string }>
+    const rows = await stored() as Array<{ key: string; value: string }>
     expect(rows.map((x) => x.key).sort()).toEqual(Object.keys(body).sort())
-    const log = opRows(t, 'set_config')[0]!
+    const log = (await opRows(t, 'set_config'))[0]!
     expect(log.operator_id).toBe(1)
     expect(log.details.values.EMAIL_PASS).toBe('***')
     expect(JSON.stringify(log)).not.toContain('new-secret')
@@ -126,16 +126,16 @@ describe('POST /x-config', () => {
   })
 
   test('one bad key refuses the whole request and names the key', async () => {
-    const before = JSON.stringify(stored())
-    const logs = opRows(t, 'set_config').length
+    const before = JSON.stringify(await stored())
+    const logs = (await opRows(t, 'set_config')).length
     const r = await call(t, 'POST', '/x-config', {
       key: t.rootKey,
       body: { XAI_MAIL: 'fine@example.com', SWITCH_OVER: '1=1' },
     })
     expect(r.status, r.text).toBe(400)
     expect(r.body.error.message).toStartWith('SWITCH_OVER')
-    expect(JSON.stringify(stored())).toBe(before)
-    expect(opRows(t, 'set_config')).toHaveLength(logs)
+    expect(JSON.stringify(await stored())).toBe(before)
+    expect(await opRows(t, 'set_config')).toHaveLength(logs)
     expect(t.deps.settings.mail().xaiMail).toEqual(['ops@example.com', 'boss@example.com'])
   })
 
@@ -197,21 +197,21 @@ describe('DELETE /x-config', () => {
     expect(t.deps.settings.modelMapper().map((m) => m.target)).toEqual(['gpt-4o'])
     expect(t.deps.settings.levelMapper()).toEqual([])
     expect(changes.at(-1)).toEqual(['MODEL_MAPPER', 'LEVEL_MAPPER', 'EMAIL_SMTP'])
-    expect(opRows(t, 'delete_config')[0]!.details).toEqual({
+    expect((await opRows(t, 'delete_config'))[0]!.details).toEqual({
       keys: ['MODEL_MAPPER', 'LEVEL_MAPPER', 'EMAIL_SMTP'],
       removed: ['MODEL_MAPPER', 'LEVEL_MAPPER'],
     })
   })
 
   test('an unknown key refuses the whole request', async () => {
-    const before = JSON.stringify(stored())
+    const before = JSON.stringify(await stored())
     const r = await call(t, 'DELETE', '/x-config', {
       key: t.rootKey,
       body: { keys: ['SWITCH_OVER', 'NOPE'] },
     })
     expect(r.status, r.text).toBe(400)
     expect(r.body.error.message).toContain('NOPE')
-    expect(JSON.stringify(stored())).toBe(before)
+    expect(JSON.stringify(await stored())).toBe(before)
     expect(
       (await call(t, 'DELETE', '/x-config', { key: t.rootKey, body: { keys: [] } })).status,
     ).toBe(400)
@@ -236,18 +236,14 @@ describe('the settings store', () => {
   })
 
   test('a stored value that no longer parses is skipped with a warning', async () => {
-    t.deps.db
-      .prepare(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES ('EMAIL_PORT', '\"abc\"', 0)",
-      )
-      .run()
+    await t.deps.sql.run("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES ('EMAIL_PORT', '\"abc\"', 0)")
     const log = createMemoryLogger()
     const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents(), log)
     expect(again.mail().port).toBeUndefined()
     expect(log.lines).toEqual([
       expect.objectContaining({ msg: 'stored setting ignored', key: 'EMAIL_PORT' }),
     ])
-    t.deps.db.prepare("DELETE FROM settings WHERE key = 'EMAIL_PORT'").run()
+    await t.deps.sql.run("DELETE FROM settings WHERE key = 'EMAIL_PORT'")
   })
 })
 

@@ -37,14 +37,14 @@ describe('rounding never favours the payee', () => {
   test('an amount that rounds to 0 nano-dollars is a 400 naming CreditGranted, nothing moves', async () => {
     const parent = await h.child(h.gw.rootKey, { CreditGranted: 100 })
     const kid = await h.child(parent.key, { CreditGranted: 2 })
-    const digest = stateDigest(h.gw)
+    const digest = await stateDigest(h.gw)
     for (const x of [0.0000000004, -0.0000000004]) {
       const r = await h.req('PUT', `/x-users/${kid.id}`, parent.key, { CreditGranted: x })
       expect(r.status, r.text).toBe(400)
       expect(r.body.error.param, r.text).toBe('CreditGranted')
       expect(r.body.error.message, r.text).toContain('rounds to 0')
     }
-    expect(stateDigest(h.gw)).toBe(digest)
+    expect(await stateDigest(h.gw)).toBe(digest)
   })
 })
 
@@ -77,7 +77,7 @@ describe('the conservation check', () => {
     expect(await conservation()).toEqual([{ ref: 'op-test-created', paidNano: 1, receivedNano: 2 }])
     await cards.ledger(a.id, 1, 'fund', 'op-test-undo-a', 0)
     await cards.ledger(b.id, -2, 'recharge', 'op-test-undo-b', 0)
-    h.gw.deps.db.exec(`DELETE FROM ledger WHERE ref LIKE 'op-test-%'`)
+    await h.gw.deps.sql.run(`DELETE FROM ledger WHERE ref LIKE 'op-test-%'`)
     expect(await conservation()).toEqual([])
   })
 })
