@@ -110,7 +110,8 @@ describe('managing a subaccount in the browser', () => {
     await page.getByText(`Deleted ${CHILD}.`).waitFor()
     expect((await child()).status).toBe(404)
     expect((await balanceOf(world.alice.key)) - before).toBeCloseTo(24.8, 9)
-    expect(await page.locator(`tr[data-name="${CHILD}"]`).count()).toBe(0)
+    // The list is read again without it.
+    await page.locator(`tr[data-name="${CHILD}"]`).waitFor({ state: 'detached' })
   })
 
   test('the operation log shows what was just done, newest first, filtered by action', async () => {
@@ -125,6 +126,29 @@ describe('managing a subaccount in the browser', () => {
       ),
     )
     expect(await page.locator('main tbody tr').count()).toBe(1)
+  })
+})
+
+describe('a key that stops working while signed in', () => {
+  test('the console says so in words once xgate refuses it', async () => {
+    const made = await call(world.gw, 'POST', '/x-users', {
+      key: world.alice.key,
+      body: { Name: 'short-lived', Email: 'short@example.com', CreditGranted: 5 },
+    })
+    await signIn(made.body.User.SecretKey)
+    expect(
+      (await call(world.gw, 'DELETE', '/x-users/short-lived', { key: world.alice.key })).status,
+    ).toBe(200)
+    await page.getByRole('link', { name: 'Limits', exact: true }).click()
+    const banner = page.locator('.banner[role=alert]')
+    await banner.waitFor()
+    expect(await banner.textContent()).toContain('no longer accepts this key (401)')
+    // Every read of the screen is refused the same way; wait for the last of them.
+    await page.waitForLoadState('networkidle')
+    await page.waitForTimeout(200)
+    expectOnlyRefusals(401)
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByLabel('API key').waitFor()
   })
 })
 

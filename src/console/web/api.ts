@@ -7,10 +7,14 @@ const KEY_SLOT = 'xgate.console.key'
 /** The key of this tab's session (sessionStorage: gone when the tab closes; never a cookie). */
 export const apiKey = signal<string | null>(sessionStorage.getItem(KEY_SLOT))
 
+/** Set when xgate stops accepting the signed-in key (rotated elsewhere, account deleted). */
+export const keyRefused = signal(false)
+
 export function setKey(key: string | null): void {
   if (key) sessionStorage.setItem(KEY_SLOT, key)
   else sessionStorage.removeItem(KEY_SLOT)
   apiKey.value = key
+  keyRefused.value = false
 }
 
 const STATUS_WORDS: Record<number, string> = {
@@ -79,6 +83,7 @@ export async function request<T = unknown>(
     parsed = text
   }
   if (!res.ok) {
+    if (res.status === 401 && key !== null && key === apiKey.value) keyRefused.value = true
     const err = (parsed as { error?: { message?: string; code?: string; param?: string } })?.error
     throw new ApiError(res.status, errorWords(res.status, err?.message), err?.code, err?.param)
   }

@@ -1,6 +1,7 @@
 // The console's shell: sign-in until a key is accepted, then a navigation bar and the screen the
 // address's #fragment names. Operator screens are offered to root only.
 import { signal } from '@preact/signals'
+import { keyRefused } from './api'
 import { useEffect } from 'preact/hooks'
 import { markup } from './markup'
 import { isRoot, me, refreshMe, signOut, signedIn } from './session'
@@ -38,6 +39,12 @@ addEventListener('hashchange', () => (route.value = routeOf()))
 
 const loadError = signal<unknown>(null)
 
+/** The skip link moves the focus without touching the #fragment (it names the screen). */
+function skipToMain(e: Event) {
+  e.preventDefault()
+  document.getElementById('main')?.focus()
+}
+
 export function App() {
   useEffect(() => {
     if (signedIn.value && !me.value) refreshMe().catch((e) => (loadError.value = e))
@@ -52,6 +59,7 @@ export function App() {
   document.title = `${current.title} · xgate console`
   const View = current.view as () => unknown
   return markup`<div class="shell">
+    <a class="skip" href="#main" onClick=${skipToMain}>Skip to the screen</a>
     <header class="top">
       <a class="brand" href="#/home">xgate</a>
       <nav aria-label="Screens">
@@ -68,7 +76,14 @@ export function App() {
         <button type="button" onClick=${signOut}>Sign out</button>
       </div>
     </header>
-    <main class="page" id="main" data-screen=${current.id}>
+    ${
+      keyRefused.value
+        ? markup`<p class="error banner" role="alert">
+          xgate no longer accepts this key (401). Sign out and sign in with a valid key.
+        </p>`
+        : null
+    }
+    <main class="page" id="main" tabindex="-1" data-screen=${current.id}>
       <h1>${current.title}</h1>
       <${View} key=${current.id} />
     </main>
