@@ -47,72 +47,85 @@ async function addTree(sql: Sql, parents: Array<number | null>): Promise<Account
   const out: Account[] = []
   for (const [i, p] of parents.entries()) {
     const name = `user${i}`
-    const fields = { ...baseAccount(1_767_225_600_000), name, email: `${name}@example.com`, alias: name }
+    const fields = {
+      ...baseAccount(1_767_225_600_000),
+      name,
+      email: `${name}@example.com`,
+      alias: name,
+    }
     const parent = p === null ? null : out[p]!
-    out.push(await repo.insert({ ...fields, parentId: parent?.id ?? null, keyHash: `h${i}`, keyTail: `t${i}` }, parent?.dna ?? '.'))
+    out.push(
+      await repo.insert(
+        { ...fields, parentId: parent?.id ?? null, keyHash: `h${i}`, keyTail: `t${i}` },
+        parent?.dna ?? '.',
+      ),
+    )
   }
   return out
 }
 
-/** A table as both engines can describe it: columns (type, null, default), keys, FKs, indexes. */
-type Shape = { columns: string[]; keys: string[]; fks: string[]; indexes: string[]; triggers: string[] }
-const TYPES: Record<string, string> = {
-  BIGINT: 'bigint', INTEGER: 'integer', TEXT: 'text', 'DOUBLE PRECISION': 'double precision', REAL: 'double precision',
-}
+// Each engine's catalogue as lines: `table.column type [not null] [= default]` in column order,
+// then keys, indexes, foreign keys and triggers. SQLite's INTEGER PRIMARY KEY is its 64-bit rowid.
+const TABLES = "m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name <> 'schema_migrations'"
+const PK_COLS =
+  '(SELECT group_concat(name) FROM (SELECT name FROM pragma_table_info(m.name) WHERE pk > 0 ORDER BY pk))'
+const SQLITE_COLUMNS = `SELECT m.name || '.' || p.name || ' ' || CASE
+    WHEN p.type = 'INTEGER' AND ${PK_COLS} = p.name AND m.sql NOT LIKE '%WITHOUT ROWID%' THEN 'bigint'
+    WHEN p.type = 'REAL' THEN 'double precision' ELSE lower(p.type) END
+  || CASE WHEN p."notnull" OR p.pk THEN ' not null' ELSE '' END || COALESCE(' = ' || p.dflt_value, '') AS s
+  FROM sqlite_master m, pragma_table_info(m.name) p WHERE ${TABLES} ORDER BY m.name, p.cid`
+const SQLITE_KEYS = `SELECT m.name || ' pk(' || ${PK_COLS} || ')' AS s FROM sqlite_master m WHERE ${TABLES} AND ${PK_COLS} IS NOT NULL
+  UNION ALL SELECT m.name || CASE i.origin WHEN 'u' THEN ' unique' ELSE ' index ' || i.name END || '('
+    || (SELECT group_concat(name) FROM (SELECT name FROM pragma_index_info(i.name) ORDER BY seqno)) || ')'
+    || CASE WHEN i.partial THEN ' partial' ELSE '' END
+  FROM sqlite_master m, pragma_index_list(m.name) i WHERE ${TABLES} AND i.origin <> 'pk'
+  UNION ALL SELECT m.name || ' fk ' || f."from" || '->' || f."table" || '(' || f."to" || ') ' || f.on_delete
+  FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE ${TABLES}
+  UNION ALL SELECT tbl_name || ' trigger ' || name FROM sqlite_master WHERE type = 'trigger'`
+const PG_COLUMNS = `SELECT table_name || '.' || column_name || ' ' || data_type
+  || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END
+  || COALESCE(' = ' || regexp_replace(column_default, '::[a-z ]+$', ''), '') AS s
+  FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position`
+const PG_ATT = (rel: string, num: string) =>
+  `(SELECT attname FROM pg_attribute WHERE attrelid = ${rel} AND attnum = ${num})`
+// The turn trigger (usage_daily's writers one transaction at a time) has no SQLite counterpart.
+const PG_KEYS = `SELECT t.relname || CASE WHEN x.indisprimary THEN ' pk' WHEN c.contype = 'u' THEN ' unique'
+      ELSE ' index ' || i.relname END
+    || '(' || (SELECT string_agg(${PG_ATT('x.indrelid', 'k.att')}, ',' ORDER BY k.n)
+      FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(att, n)) || ')'
+    || CASE WHEN x.indpred IS NULL THEN '' ELSE ' partial' END AS s
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+  LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u')
+  WHERE t.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT t.relname || ' fk ' || ${PG_ATT('c.conrelid', 'c.conkey[1]')} || '->' || f.relname
+    || '(' || ${PG_ATT('c.confrelid', 'c.confkey[1]')} || ') '
+    || CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'a' THEN 'NO ACTION' ELSE c.confdeltype::text END
+  FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class f ON f.oid = c.confrelid
+  WHERE c.contype = 'f' AND t.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT t.relname || ' trigger ' || g.tgname FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
+  WHERE NOT g.tgisinternal AND t.relnamespace = 'public'::regnamespace AND g.tgname <> 'usage_daily_rollup_turn'`
 
-function sqliteTables(db: Database): Record<string, Shape> {
-  const q = (s: string) => db.prepare(s).all() as any[]
-  const out: Record<string, Shape> = {}
-  const tables = q("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'")
-  for (const { name, sql } of tables) {
-    const cols = q(`PRAGMA table_info(${name})`)
-    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk)
-    // INTEGER PRIMARY KEY is the rowid, 64 bits: BIGINT on PostgreSQL.
-    const rowid = pk.length === 1 && pk[0].type === 'INTEGER' && !/WITHOUT ROWID/.test(sql)
-    const indexes = q(`PRAGMA index_list(${name})`)
-    const colsOf = (index: string) => q(`PRAGMA index_info(${index})`).map((c) => c.name).join(',')
-    out[name] = {
-      columns: cols.map((c) => `${c.name} ${rowid && c.pk ? 'bigint' : TYPES[c.type]} ${c.notnull || c.pk ? 'not null' : 'null'} ${c.dflt_value}`),
-      keys: [...(pk.length ? [`pk(${pk.map((c) => c.name).join(',')})`] : []), ...indexes.filter((i) => i.origin === 'u').map((i) => `unique(${colsOf(i.name)})`)].sort(),
-      fks: q(`PRAGMA foreign_key_list(${name})`).map((f) => `${f.from}->${f.table}(${f.to}) ${f.on_delete}`).sort(),
-      indexes: indexes.filter((i) => i.origin === 'c').map((i) => `${i.name}(${colsOf(i.name)})${i.partial ? ' partial' : ''}`).sort(),
-      triggers: q(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '${name}'`).map((t) => t.name).sort(),
-    }
-  }
-  return out
-}
+const lines = async (sql: Sql, columns: string, keys: string) => ({
+  columns: (await sql.all<{ s: string }>(columns)).map((r) => r.s),
+  keys: (await sql.all<{ s: string }>(keys)).map((r) => r.s).sort(),
+})
 
-async function pgTables(sql: Sql): Promise<Record<string, Shape>> {
-  const out: Record<string, Shape> = {}
-  const tables = await sql.all<{ t: string }>("SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'public'")
-  for (const { t } of tables) {
-    const cols = await sql.all<any>(`SELECT column_name AS name, data_type AS type, is_nullable AS nullable,
-      column_default AS dflt FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`, [t])
-    const indexes = await sql.all<any>(`SELECT i.relname AS name, x.indisprimary AS pk, c.contype AS kind,
-        x.indpred IS NOT NULL AS partial, (SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM unnest(x.indkey::int2[])
-          WITH ORDINALITY k(att, n) JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.att) AS cols
-      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid
-        AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u') WHERE x.indrelid = ?::regclass`, [t])
-    const fks = await sql.all<any>(`SELECT a.attname AS col, f.relname AS ref, fa.attname AS to_col, c.confdeltype AS del
-      FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-      JOIN pg_class f ON f.oid = c.confrelid JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1]
-      WHERE c.contype = 'f' AND c.conrelid = ?::regclass`, [t])
-    const triggers = await sql.all<any>('SELECT tgname FROM pg_trigger WHERE tgrelid = ?::regclass AND NOT tgisinternal', [t])
-    out[t] = {
-      columns: cols.map((c) => `${c.name} ${c.type} ${c.nullable === 'NO' ? 'not null' : 'null'} ${c.dflt?.replace(/::[a-z ]+$/, '') ?? null}`),
-      keys: indexes.filter((i) => i.pk || i.kind === 'u').map((i) => `${i.pk ? 'pk' : 'unique'}(${i.cols})`).sort(),
-      fks: fks.map((f) => `${f.col}->${f.ref}(${f.to_col}) ${f.del === 'c' ? 'CASCADE' : f.del === 'a' ? 'NO ACTION' : f.del}`).sort(),
-      indexes: indexes.filter((i) => !i.pk && !i.kind).map((i) => `${i.name}(${i.cols})${i.partial ? ' partial' : ''}`).sort(),
-      // The turn trigger (one writer of usage_daily at a time) has no SQLite counterpart.
-      triggers: triggers.map((r) => r.tgname).filter((n) => n !== 'usage_daily_rollup_turn').sort(),
-    }
-  }
-  return out
-}
-
-const daily = (day: string, accountId: number, model: string, n: number, costNano: number): DailyRow => ({
-  day, accountId, model, requests: n, promptTokens: 3 * n, completionTokens: 2 * n, cachedTokens: n % 2,
-  cacheWriteTokens: n % 3, costNano,
+const daily = (
+  day: string,
+  accountId: number,
+  model: string,
+  n: number,
+  costNano: number,
+): DailyRow => ({
+  day,
+  accountId,
+  model,
+  requests: n,
+  promptTokens: 3 * n,
+  completionTokens: 2 * n,
+  cachedTokens: n % 2,
+  cacheWriteTokens: n % 3,
+  costNano,
 })
 
 /** Every row of the rollups (and of usage_daily), in key order. */
@@ -127,38 +140,83 @@ async function rollups(sql: Sql) {
 
 describe('PostgreSQL schema versions', () => {
   test('the 8 versions apply in order on an empty database, one transaction each', async () => {
-    expect(PG_MIGRATIONS.map((m) => [m.version, m.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]))
+    expect(PG_MIGRATIONS.map((m) => [m.version, m.name])).toEqual(
+      MIGRATIONS.map((m) => [m.version, m.name]),
+    )
     const sql = new SQL({ url: await pg.createDatabase('order'), max: 1 })
-    await sql.unsafe('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)')
+    await sql.unsafe(
+      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    )
     for (const m of PG_MIGRATIONS) {
       await sql.begin(async (tx) => {
         await tx.unsafe(m.sql)
-        await tx.unsafe('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [m.version, m.name, Date.now()])
+        await tx.unsafe('INSERT INTO schema_migrations VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          Date.now(),
+        ])
       })
     }
     const done = await sql.unsafe('SELECT version FROM schema_migrations ORDER BY version')
     expect(done.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
     // A version is one transaction: a failing one leaves nothing of its earlier statements.
-    const broken = `CREATE TABLE half_done (x INTEGER); ${PG_MIGRATIONS[0]!.sql}`
-    expect(sql.begin((tx) => tx.unsafe(broken))).rejects.toThrow(/already exists/)
-    const left = await sql.unsafe("SELECT COUNT(*)::int AS n FROM pg_tables WHERE tablename = 'half_done'")
-    expect(left[0].n).toBe(0)
+    await expect(
+      sql.begin((tx) => tx.unsafe(`CREATE TABLE half_done (x INTEGER); ${PG_MIGRATIONS[0]!.sql}`)),
+    ).rejects.toThrow(/already exists/)
+    expect(await sql.unsafe("SELECT 1 FROM pg_tables WHERE tablename = 'half_done'")).toHaveLength(
+      0,
+    )
     await sql.close()
   })
 
   test('the same tables, columns, types, keys, foreign keys, indexes and triggers as SQLite', async () => {
-    const lite = sqliteTables(migratedSqlite().raw)
     const db = await migratedPg()
-    const pgShape = await pgTables(db)
-    expect(Object.keys(pgShape).sort()).toEqual(Object.keys(lite).sort())
-    for (const [name, shape] of Object.entries(lite)) expect({ name, ...pgShape[name] }).toEqual({ name, ...shape })
-    expect(await db.all("SELECT tgname FROM pg_trigger WHERE tgname = 'usage_daily_rollup_turn'")).toHaveLength(1)
+    const [want, got] = [
+      await lines(migratedSqlite(), SQLITE_COLUMNS, SQLITE_KEYS),
+      await lines(db, PG_COLUMNS, PG_KEYS),
+    ]
+    expect(want.columns.length).toBeGreaterThan(100)
+    expect(got.columns).toEqual(want.columns)
+    expect(got.keys).toEqual(want.keys)
+    expect(
+      await db.all("SELECT tgname FROM pg_trigger WHERE tgname = 'usage_daily_rollup_turn'"),
+    ).toHaveLength(1)
     // Text compares byte by byte, as SQLite's does (DNA and day ranges), whatever the database's locale.
-    const collations = await db.all<{ c: string | null }>(`SELECT DISTINCT collation_name AS c FROM information_schema.columns
-      WHERE table_schema = 'public' AND data_type = 'text'`)
-    expect(collations).toEqual([{ c: 'C' }])
-    const seed = await db.all('SELECT last FROM account_id_mark')
-    expect(seed).toEqual([{ last: 0 }])
+    const collations = `SELECT DISTINCT collation_name AS c FROM information_schema.columns
+      WHERE table_schema = 'public' AND data_type = 'text'`
+    expect(await db.all(collations)).toEqual([{ c: 'C' }])
+    expect(await db.all('SELECT last FROM account_id_mark')).toEqual([{ last: 0 }])
+  })
+})
+
+describe('PostgreSQL schema, upgraded', () => {
+  test('v4 fills the rollups from usage_daily rows written before it and v5 keeps limit windows, as on SQLite', async () => {
+    const rawLite = new Database(':memory:')
+    migrate(rawLite, MIGRATIONS.slice(0, 3))
+    const lite = sqliteSql(rawLite)
+    const url = await pg.createDatabase('upgrade')
+    const raw = new SQL({ url, max: 1 })
+    for (const m of PG_MIGRATIONS.slice(0, 3)) await raw.begin((tx) => tx.unsafe(m.sql))
+    const db = postgresSql(url)
+    opened.push(db)
+    const before = (sql: Sql) =>
+      sql.exec(`INSERT INTO accounts (id, name, email, alias, dna, key_hash, key_tail, created_at, updated_at)
+        VALUES (1, 'a', 'a@x', 'a', '.1.', 'h1', 't1', 0, 0), (2, 'b', 'b@x', 'b', '.1.2.', 'h2', 't2', 0, 0),
+          (3, 'c', 'c@x', 'c', '.1.2.3.', 'h3', 't3', 0, 0);
+        INSERT INTO usage_daily (day, account_id, model, requests, cost_nano) VALUES
+          ('2026-01-02', 3, 'm', 2, 5000000000000), ('2026-01-01', 3, 'm', 1, 7), ('2026-01-01', 2, 'n', 4, 9),
+          ('2026-01-03', 3, 'n', 8, 1), ('2026-01-01', 9, 'm', 1, 1);
+        INSERT INTO limit_windows VALUES ('k:1', 'minute', 1767225600000, 3, 40)`)
+    await before(lite)
+    await before(db)
+    migrate(rawLite)
+    for (const m of PG_MIGRATIONS.slice(3)) await raw.begin((tx) => tx.unsafe(m.sql))
+    await raw.close()
+    const got = await rollups(db)
+    expect(got.tree.length).toBeGreaterThan(0)
+    expect(got).toEqual(await rollups(lite))
+    const windows = (sql: Sql) => sql.all('SELECT * FROM limit_windows')
+    expect(await windows(db)).toEqual(await windows(lite))
   })
 })
 
@@ -173,7 +231,11 @@ describe('usage rollups on PostgreSQL', () => {
     const accounts = await addTree(lite, TREE)
     expect((await addTree(db, TREE)).map((a) => a.dna)).toEqual(accounts.map((a) => a.dna))
     const ids = [...accounts.map((a) => a.id), 99]
-    const key = fc.record({ day: fc.constantFrom(...DAYS), id: fc.constantFrom(...ids), model: fc.constantFrom('m1', 'm2') })
+    const key = fc.record({
+      day: fc.constantFrom(...DAYS),
+      id: fc.constantFrom(...ids),
+      model: fc.constantFrom('m1', 'm2'),
+    })
     const n = fc.integer({ min: 0, max: 9 })
     const cost = fc.integer({ min: 0, max: 5_000_000 }).map((x) => x * 1_000_003)
     const op = fc.oneof(
@@ -185,11 +247,21 @@ describe('usage rollups on PostgreSQL', () => {
     type Op = typeof op extends fc.Arbitrary<infer T> ? T : never
     const where = 'WHERE day = ? AND account_id = ? AND model = ?'
     const apply = async (sql: Sql, o: Op) => {
-      if (o.kind === 'add') return createBillingRepo(sql).addDaily(daily(o.key.day, o.key.id, o.key.model, o.n, o.cost))
-      if (o.kind === 'delete') return sql.run(`DELETE FROM usage_daily ${where}`, [o.key.day, o.key.id, o.key.model])
-      if (o.kind === 'bump') return sql.run('UPDATE usage_daily SET requests = requests + ?, cost_nano = cost_nano * 2 WHERE account_id = ?', [o.n, o.id])
+      if (o.kind === 'add')
+        return createBillingRepo(sql).addDaily(daily(o.key.day, o.key.id, o.key.model, o.n, o.cost))
+      if (o.kind === 'delete')
+        return sql.run(`DELETE FROM usage_daily ${where}`, [o.key.day, o.key.id, o.key.model])
+      if (o.kind === 'bump')
+        return sql.run(
+          'UPDATE usage_daily SET requests = requests + ?, cost_nano = cost_nano * 2 WHERE account_id = ?',
+          [o.n, o.id],
+        )
       // A move onto another row's key would break the primary key on both engines: then in place.
-      const taken = await sql.get(`SELECT 1 AS x FROM usage_daily ${where}`, [o.to.day, o.to.id, o.to.model])
+      const taken = await sql.get(`SELECT 1 AS x FROM usage_daily ${where}`, [
+        o.to.day,
+        o.to.id,
+        o.to.model,
+      ])
       const to = taken ? o.key : o.to
       return sql.run(
         `UPDATE usage_daily SET day = ?, account_id = ?, model = ?, requests = ?, cost_nano = ?, prompt_tokens = prompt_tokens + 1 ${where}`,
@@ -201,7 +273,9 @@ describe('usage rollups on PostgreSQL', () => {
       const sorted = (rows: object[]) => rows.map((r) => JSON.stringify(r)).sort()
       const out: string[][] = []
       for (const top of accounts.slice(0, 2)) {
-        out.push(sorted(await repo.series({ kind: 'descendants', ancestor: top }, DAYS[1]!, DAYS[3]!)))
+        out.push(
+          sorted(await repo.series({ kind: 'descendants', ancestor: top }, DAYS[1]!, DAYS[3]!)),
+        )
         out.push(sorted(await repo.totals({ kind: 'subtree', top }, DAYS[1]!, DAYS[3]!)))
       }
       return out
@@ -209,7 +283,8 @@ describe('usage rollups on PostgreSQL', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
         for (const sql of [lite, db]) {
-          for (const t of ['usage_daily', 'usage_tree_daily', 'usage_cum', 'usage_accounts']) await sql.run(`DELETE FROM ${t}`)
+          for (const t of ['usage_daily', 'usage_tree_daily', 'usage_cum', 'usage_accounts'])
+            await sql.run(`DELETE FROM ${t}`)
           for (const o of ops) await apply(sql, o)
         }
         expect(await rollups(db)).toEqual(await rollups(lite))
@@ -225,12 +300,18 @@ describe('usage rollups on PostgreSQL', () => {
     const accounts = await addTree(db, TREE)
     await addTree(lite, TREE)
     let seed = 7
-    const rand = (k: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % k)
+    const rand = (k: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % k
     let requests = 0
     for (let round = 0; round < 3; round++) {
       const batches = Array.from({ length: 8 }, () =>
         Array.from({ length: 30 }, () =>
-          daily(DAYS[rand(3)]!, accounts[1 + rand(4)]!.id, `m${rand(2)}`, 1 + rand(5), rand(1_000) * 1_000_000_007),
+          daily(
+            DAYS[rand(3)]!,
+            accounts[1 + rand(4)]!.id,
+            `m${rand(2)}`,
+            1 + rand(5),
+            rand(1_000) * 1_000_000_007,
+          ),
         ),
       )
       // Each transaction writes its rows in its own random order; a deadlock or a lost update fails.
@@ -275,7 +356,14 @@ describe("the repositories' statements on PostgreSQL", () => {
     const repo = createAccountsRepo(db)
     await repo.remove(2)
     expect(await repo.nextId()).toBe(3)
-    const fields = { ...baseAccount(0), name: 'x', email: 'x@example.com', alias: 'x', keyHash: 'hx', keyTail: 'tx' }
+    const fields = {
+      ...baseAccount(0),
+      name: 'x',
+      email: 'x@example.com',
+      alias: 'x',
+      keyHash: 'hx',
+      keyTail: 'tx',
+    }
     await repo.insert({ ...fields, id: 40, parentId: 1 }, root!.dna)
     expect(await repo.nextId()).toBe(41)
     expect(await db.all('SELECT last FROM account_id_mark')).toEqual([{ last: 41 }])
@@ -285,20 +373,40 @@ describe("the repositories' statements on PostgreSQL", () => {
     const lite = migratedSqlite()
     const db = await migratedPg()
     const record = (id: string, i: number): UsageRecord => ({
-      requestId: id, createdAt: 1_767_225_600_000 + i, accountId: 1, keyId: null, endpoint: 'chat',
-      model: 'm', mappedModel: 'm', promptTokens: i, completionTokens: 1, cachedTokens: 0,
-      cacheWriteTokens: 0, cacheWrite1hTokens: 0, totalTokens: i + 1, listNano: 2 ** 40 + i,
-      costNano: 2 ** 40, status: 200, latencyMs: 5, ttfbMs: null, estimated: i % 2 === 1, clientIp: '127.0.0.1',
+      requestId: id,
+      createdAt: 1_767_225_600_000 + i,
+      accountId: 1,
+      keyId: null,
+      endpoint: 'chat',
+      model: 'm',
+      mappedModel: 'm',
+      promptTokens: i,
+      completionTokens: 1,
+      cachedTokens: 0,
+      cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
+      totalTokens: i + 1,
+      listNano: 2 ** 40 + i,
+      costNano: 2 ** 40,
+      status: 200,
+      latencyMs: 5,
+      ttfbMs: null,
+      estimated: i % 2 === 1,
+      clientIp: '127.0.0.1',
     })
     // 10 rows: one statement of 8 (with r1 twice) and two of 1; r0 was stored before.
     const ids = ['r1', 'r2', 'r1', 'r3', 'r4', 'r5', 'r6', 'r7', 'r0', 'r8']
     for (const sql of [lite, db]) await createBillingRepo(sql).insertUsage([record('r0', 0)])
-    const got = await Promise.all([lite, db].map((sql) => createBillingRepo(sql).insertUsage(ids.map(record))))
+    const got = await Promise.all(
+      [lite, db].map((sql) => createBillingRepo(sql).insertUsage(ids.map(record))),
+    )
     expect([...got[1]!].sort()).toEqual(['r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8'])
     expect([...got[1]!].sort()).toEqual([...got[0]!].sort())
     // The same rows; ids may differ: a PostgreSQL identity spends a number on each skipped row.
     const rows = async (sql: Sql) =>
-      (await sql.all('SELECT * FROM usage_records ORDER BY id')).map(({ id, ...r }) => (expect(id).toBeNumber(), r))
+      (await sql.all('SELECT * FROM usage_records ORDER BY id')).map(
+        ({ id, ...r }) => (expect(id).toBeNumber(), r),
+      )
     expect(await rows(db)).toEqual(await rows(lite))
   })
 
