@@ -40,9 +40,10 @@ export type RequestFilter = {
 
 export type DashboardRepo = ReturnType<typeof createDashboardRepo>
 
-const DAYS = `SELECT day, SUM(requests) AS requests, SUM(prompt_tokens) AS prompt_tokens,
-  SUM(completion_tokens) AS completion_tokens, SUM(cached_tokens) AS cached_tokens,
-  SUM(cost_nano) AS cost_nano
+const DAYS = `SELECT day, CAST(SUM(requests) AS BIGINT) AS requests,
+  CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens,
+  CAST(SUM(completion_tokens) AS BIGINT) AS completion_tokens,
+  CAST(SUM(cached_tokens) AS BIGINT) AS cached_tokens, CAST(SUM(cost_nano) AS BIGINT) AS cost_nano
   FROM usage_daily WHERE account_id = ? AND day BETWEEN ? AND ? GROUP BY day`
 const LIFETIME = `SELECT requests, cost_nano FROM usage_cum WHERE account_id = ?
   ORDER BY day DESC LIMIT 1`

@@ -26,14 +26,14 @@ describe('account keys', () => {
     expect(partialKey('sk-Xvs' + 'a'.repeat(37) + 'ABCDEFGH')).toBe('ABCDEFGH')
   })
 
-  test('stored as SHA-256 and compared in constant time', () => {
+  test('stored as SHA-256 and compared in constant time', async () => {
     const k = generateKey()
     expect(hashKey(k)).toMatch(/^[0-9a-f]{64}$/)
     expect(sameHash(hashKey(k), hashKey(k))).toBe(true)
     expect(sameHash(hashKey(k), hashKey(generateKey()))).toBe(false)
-    const row = t.store.db.prepare('SELECT key_hash, key_tail FROM accounts WHERE id = 1').get() as { key_hash: string; key_tail: string }
+    const row = (await t.store.sql.get('SELECT key_hash, key_tail FROM accounts WHERE id = 1')) as { key_hash: string; key_tail: string }
     expect(row.key_hash).toBe(hashKey(t.rootKey))
-    expect(JSON.stringify(t.store.db.prepare('SELECT * FROM accounts').all())).not.toContain(t.rootKey)
+    expect(JSON.stringify((await t.store.sql.all('SELECT * FROM accounts')))).not.toContain(t.rootKey)
   })
 
   test('extractKey accepts Bearer, bare Authorization and x-api-key', () => {
@@ -75,7 +75,7 @@ describe('authentication over HTTP', () => {
       '.1.',
     )
     expect((await get({ authorization: `Bearer ${key}` })).status).toBe(200)
-    t.store.db.prepare('UPDATE accounts SET status = 0 WHERE id = ?').run(acc.id)
+    await t.store.sql.run('UPDATE accounts SET status = 0 WHERE id = ?', [acc.id])
     t.deps.events.accountChanged({ id: acc.id, name: acc.name, dna: acc.dna })
     const r = await get({ authorization: `Bearer ${key}` })
     expect(r.status).toBe(401)

@@ -1,11 +1,12 @@
 // The tree cache and the account service without the app: ancestors, usability of a subtree,
 // AccountView narrowing and its invalidation by events, and the service called directly.
+import { openTestStore } from '../helpers/engine'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { bootstrap } from '../../src/accounts/bootstrap'
 import { idsOfDna } from '../../src/accounts/tree'
 import type { Account } from '../../src/accounts/repo'
 import { loadConfig } from '../../src/config'
-import { openMemoryStore, type Store } from '../../src/db/open'
+import type { Store } from '../../src/db/open'
 import { buildDeps, type Deps } from '../../src/deps'
 import { createFakeClock } from '../../src/shared/clock'
 import { AppError } from '../../src/shared/errors'
@@ -17,7 +18,7 @@ let deps: Deps
 let root: Account
 
 beforeAll(async () => {
-  store = openMemoryStore()
+  store = await openTestStore()
   const config = loadConfig({}, { DATA_DIR: '/nonexistent', TZ: 'UTC', USER_API_MIN_BALANCE: '0' })
   deps = await buildDeps(config, store, { clock: createFakeClock(), log: createMemoryLogger() })
   await bootstrap(store.sql, {

@@ -1,7 +1,7 @@
 // Alert state through the write-behind into a real bun:sqlite database (project migrations) and
 // back after a simulated restart: no mail is sent twice for the same month or crossing.
+import { openTestStore } from '../helpers/engine'
 import type { SqlDb } from '../../src/db/sql'
-import { openMemoryStore } from '../../src/db/open'
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createMailer } from '../../src/alerts/mailer'
 import { createAlertsRepo } from '../../src/alerts/repo'
@@ -48,7 +48,7 @@ async function boot(db: SqlDb, server: TestSmtp, clock: FakeClock) {
 async function world() {
   const server = await startSmtp()
   cleanup.push(() => server.stop())
-  const db = openMemoryStore().sql
+  const db = (await openTestStore()).sql
   const rows = () => createAlertsRepo(db).loadAll()
   return { server, db, rows, clock: createFakeClock(Date.UTC(2026, 10, 10, 9, 0, 0)) }
 }

@@ -1,9 +1,9 @@
 // Usage records: queued in memory, written with the daily aggregate (day in TZ) by the flusher.
+import { openTestStore } from '../helpers/engine'
 import { expect, test } from 'bun:test'
 import { createBillingRepo, type UsageRecord } from '../../src/billing/repo'
 import { createCardsRepo } from '../../src/wallet/repo'
 import { createUsageStore } from '../../src/billing/usage'
-import { openMemoryStore } from '../../src/db/open'
 import { createCalendar } from '../../src/limits/daykey'
 
 const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
@@ -31,8 +31,8 @@ const rec = (id: string, at: number, over: Partial<UsageRecord> = {}): UsageReco
 })
 
 /** An in-memory store and its usage store, days counted in `tz`. */
-function usageIn(tz: string) {
-  const store = openMemoryStore()
+async function usageIn(tz: string) {
+  const store = await openTestStore()
   const usage = createUsageStore({
         calendar: createCalendar(tz),
   })
@@ -40,7 +40,7 @@ function usageIn(tz: string) {
 }
 
 test('records and daily aggregates round-trip; the day follows TZ; requeue keeps order', async () => {
-  const { store, usage } = usageIn('America/New_York')
+  const { store, usage } = await usageIn('America/New_York')
   // 03:00 UTC on Jan 16 is still Jan 15 in New York.
   const t = Date.UTC(2026, 0, 16, 3, 0, 0)
   usage.add(rec('r1', t))
@@ -56,12 +56,8 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
   usage.requeue!(rows)
   expect(usage.pending()).toBe(2)
   await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
-  const saved = store.db
-    .prepare(
-      `SELECT request_id, estimated, cost_nano, cache_write_tokens, cache_write_1h_tokens
-      FROM usage_records ORDER BY id`,
-    )
-    .all()
+  const saved = (await store.sql.all(`SELECT request_id, estimated, cost_nano, cache_write_tokens, cache_write_1h_tokens
+      FROM usage_records ORDER BY id`))
   expect(saved).toEqual([
     {
       request_id: 'r1',
@@ -78,7 +74,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
       cache_write_1h_tokens: 2,
     },
   ])
-  const daily = store.db.prepare('SELECT * FROM usage_daily').all()
+  const daily = (await store.sql.all('SELECT * FROM usage_daily'))
   expect(daily).toEqual([
     {
       day: '2026-01-15',
@@ -95,7 +91,7 @@ test('records and daily aggregates round-trip; the day follows TZ; requeue keeps
 })
 
 test('daily aggregates of an interleaved batch: runs and returns to earlier keys add up', async () => {
-  const { store, usage } = usageIn('UTC')
+  const { store, usage } = await usageIn('UTC')
   const day1 = Date.UTC(2026, 0, 15, 23, 59, 0)
   const day2 = Date.UTC(2026, 0, 16, 0, 1, 0)
   const plan: Array<[number, number, string]> = [
@@ -113,11 +109,7 @@ test('daily aggregates of an interleaved batch: runs and returns to earlier keys
     usage.add(rec(`i${i}`, at, { accountId, mappedModel, costNano: i + 1 })),
   )
   await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
-  const daily = store.db
-    .prepare(
-      'SELECT day, account_id, model, requests, cost_nano FROM usage_daily ORDER BY day, account_id, model',
-    )
-    .all()
+  const daily = (await store.sql.all('SELECT day, account_id, model, requests, cost_nano FROM usage_daily ORDER BY day, account_id, model'))
   expect(daily).toEqual([
     { day: '2026-01-15', account_id: 7, model: 'a', requests: 3, cost_nano: 1 + 2 + 5 },
     { day: '2026-01-15', account_id: 7, model: 'b', requests: 1, cost_nano: 4 },
@@ -128,7 +120,7 @@ test('daily aggregates of an interleaved batch: runs and returns to earlier keys
 })
 
 test('a batch of any size is stored whole, in order, field for field; a repeated id is ignored', async () => {
-  const store = openMemoryStore()
+  const store = await openTestStore()
   const usage = createUsageStore({ calendar: createCalendar('UTC') })
   const t = Date.UTC(2026, 0, 16, 12, 0, 0)
   // 64 + 8 + 1 + a remainder: every chunk size of the multi-row insert, then single rows.
@@ -145,11 +137,7 @@ test('a batch of any size is stored whole, in order, field for field; a repeated
     )
   usage.add(rec('r3', t, { costNano: 999_999 }))
   await store.sql.tx((tx) => usage.write(tx, usage.drain(), { inserted: null }))
-  const saved = store.db
-    .prepare(
-      'SELECT request_id, created_at, key_id, ttfb_ms, estimated, cost_nano, client_ip FROM usage_records ORDER BY id',
-    )
-    .all() as any[]
+  const saved = (await store.sql.all('SELECT request_id, created_at, key_id, ttfb_ms, estimated, cost_nano, client_ip FROM usage_records ORDER BY id')) as any[]
   expect(saved.length).toBe(n)
   for (let i = 0; i < n; i++) {
     expect(saved[i]).toEqual({
@@ -165,7 +153,7 @@ test('a batch of any size is stored whole, in order, field for field; a repeated
 })
 
 test('ledger rows of a batch: one per charge, in order, for every chunk size', async () => {
-  const store = openMemoryStore()
+  const store = await openTestStore()
   const repo = createCardsRepo(store.sql)
   const charges = Array.from({ length: 64 + 8 * 2 + 3 }, (_, i) => ({
     costNano: 1000 + i,
@@ -173,9 +161,7 @@ test('ledger rows of a batch: one per charge, in order, for every chunk size', a
     atMs: 5_000 + i,
   }))
   await repo.applyUsage(9, [], charges)
-  const rows = store.db
-    .prepare('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id')
-    .all()
+  const rows = (await store.sql.all('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id'))
   expect(rows).toEqual(
     charges.map((c) => ({
       account_id: 9,

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../src/config'
 import { createApp } from '../../src/app'
 import { bootstrap } from '../../src/accounts/bootstrap'
-import { openMemoryStore } from '../../src/db/open'
+import { openTestStore } from './engine'
 import { buildDeps, type DepsOverrides } from '../../src/deps'
 import { generateKey } from '../../src/shared/ids'
 import { createMemoryLogger } from '../../src/shared/log'
@@ -15,7 +15,7 @@ export async function makeTestApp(env: Record<string, string> = {}, overrides: D
   // A DATA_DIR of its own (removed by close) for master.key, which seals secrets at rest.
   const dataDir = env.DATA_DIR ? null : mkdtempSync(join(tmpdir(), 'xgate-app-'))
   const config = loadConfig({}, { DATA_DIR: dataDir ?? env.DATA_DIR!, TZ: 'UTC', INIT_USERS: `root::root@example.com::${rootKey}`, ...env })
-  const store = openMemoryStore()
+  const store = await openTestStore()
   const log = createMemoryLogger()
   const deps = await buildDeps(config, store, { log, ...overrides })
   await bootstrap(store.sql, { initUsers: config.INIT_USERS, dataDir: config.DATA_DIR, nowMs: deps.clock.now() })
@@ -30,8 +30,8 @@ export async function makeTestApp(env: Record<string, string> = {}, overrides: D
     }
     return new Request(`http://localhost${path}`, { method, headers, body })
   }
-  const close = () => {
-    store.close()
+  const close = async () => {
+    await store.close()
     if (dataDir) rmSync(dataDir, { recursive: true, force: true })
   }
   return { app, deps, rootKey, log, store, request, close }

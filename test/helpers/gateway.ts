@@ -8,11 +8,18 @@ import type { DepsOverrides } from '../../src/deps'
 import { generateKey } from '../../src/shared/ids'
 import { createMemoryLogger } from '../../src/shared/log'
 import { startGateway, type Gateway } from '../../src/server'
+import { databaseFor } from './engine'
 
 export type TestGateway = Gateway & { rootKey: string; dataDir: string; logLines: Array<Record<string, unknown>>; close(): Promise<void> }
 
 export function tempDir(prefix = 'xgate-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** The config with its DATA_DIR's database on PostgreSQL runs (test/helpers/engine.ts). */
+export async function withTestDatabase(config: Config): Promise<Config> {
+  const url = config.DATABASE_URL ? undefined : await databaseFor(config.DATA_DIR)
+  return url ? { ...config, DATABASE_URL: url } : config
 }
 
 /** Config for tests: port 0 on loopback, a fresh DATA_DIR, a known root key. */
@@ -33,7 +40,9 @@ export function testConfig(env: Record<string, string> = {}, dataDir = tempDir()
 
 /** Starts a gateway; `close()` stops it and removes its DATA_DIR. */
 export async function startTestGateway(env: Record<string, string> = {}, overrides: DepsOverrides = {}): Promise<TestGateway> {
-  const { config, rootKey } = testConfig(env)
+  const made = testConfig(env)
+  const { rootKey } = made
+  const config = await withTestDatabase(made.config)
   const log = overrides.log ?? createMemoryLogger()
   const gw = await startGateway(config, { ...overrides, log })
   return {

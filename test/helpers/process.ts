@@ -1,6 +1,7 @@
 // Runs the real CLI (`bun src/main.ts …`) as a child process, for tests of signals, locks and
 // start-up. The server picks a free port itself (--port 0) and we read it from its log line.
 import { join } from 'node:path'
+import { databaseFor } from './engine'
 
 export const MAIN = join(import.meta.dir, '../../src/main.ts')
 
@@ -20,9 +21,16 @@ function collect(stream: ReadableStream<Uint8Array>) {
   return () => text
 }
 
+/** The environment of a child: on PostgreSQL runs, the database of its DATA_DIR (engine.ts). */
+async function childEnv(env: Record<string, string>): Promise<Record<string, string>> {
+  const url = env.DATA_DIR && !env.DATABASE_URL ? await databaseFor(env.DATA_DIR) : undefined
+  return url ? { ...env, DATABASE_URL: url } : env
+}
+
 export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 15_000) {
+  const full = await childEnv(env)
   const proc = Bun.spawn([process.execPath, MAIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...full },
     stdout: 'pipe',
     stderr: 'pipe',
   })
@@ -34,8 +42,9 @@ export async function runCli(args: string[], env: Record<string, string> = {}, t
 
 /** Starts `xgate serve` and waits for its "listening" log line. */
 export async function startServe(env: Record<string, string>, extraArgs: string[] = []): Promise<Child> {
+  const full = await childEnv(env)
   const proc = Bun.spawn([process.execPath, MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
-    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...env },
+    env: { PATH: process.env.PATH ?? '', TZ: 'UTC', ...full },
     stdout: 'pipe',
     stderr: 'pipe',
   })

@@ -1,6 +1,10 @@
 // The route table of the running app, read from Elysia's own list, and the small rule table that
 // says who may call each route (SPEC §2.1, §3). A route no rule claims is returned by name.
 import type { TSchema } from '@sinclair/typebox'
+import { consoleFiles } from '../../src/console/bundle'
+
+/** A real asset of the console bundle (hashed name), for the route that serves them. */
+const CONSOLE_ASSET = [...(await consoleFiles()).assets.keys()][0] ?? 'none'
 
 /**
  * public: no key needed. root: root only (403 for other valid callers). caller: any valid
@@ -50,6 +54,13 @@ const ADMIN_BODY = (u: () => string) => {
 export const RULES: RouteRule[] = [
   { method: 'GET', path: /^\/swagger/, access: 'public', why: '§3 docs, served to anyone' },
   { method: 'GET', path: '/healthz', access: 'public', why: 'liveness for load balancers' },
+  {
+    method: 'GET',
+    path: /^\/console/,
+    access: 'public',
+    params: { name: CONSOLE_ASSET },
+    why: 'the web console page and its assets; every read it makes is an API call with the key',
+  },
   {
     method: 'GET',
     path: '/metrics',

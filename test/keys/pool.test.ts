@@ -1,9 +1,9 @@
+import { openTestStore } from '../helpers/engine'
 import { describe, expect, test } from 'bun:test'
 import { createPool, type PoolKey } from '../../src/keys/pool'
 import { createVault, secretTail } from '../../src/keys/vault'
 import { randomBytes } from 'node:crypto'
 import { createFakeClock } from '../../src/shared/clock'
-import { openMemoryStore } from '../../src/db/open'
 import { createKeysRepo, type KeyStateRow } from '../../src/keys/repo'
 
 const key = (id: number, over: Partial<PoolKey> = {}): PoolKey => ({
@@ -58,7 +58,7 @@ describe('pool', () => {
   })
 
   test('drain hands absolute state to SQLite; requeue keeps it after a failed flush', async () => {
-    const store = openMemoryStore()
+    const store = await openTestStore()
     const repo = createKeysRepo(store.sql)
     const now = Date.now()
     const id = await repo.insert({

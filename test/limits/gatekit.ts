@@ -13,7 +13,7 @@ import {
   type FakeUpstream,
   type FakeUpstreamOptions,
 } from '../helpers/fake-upstream'
-import { call, startTestGateway, testConfig, type TestGateway } from '../helpers/gateway'
+import { call, startTestGateway, testConfig, withTestDatabase, type TestGateway } from '../helpers/gateway'
 import { ANTHROPIC_SECRET, OPENAI_SECRET } from '../proxy/fixtures'
 
 export type LimitEnv = {
@@ -48,7 +48,7 @@ export async function startLimitEnv(
 
 /** A second gateway process on the same DATA_DIR (the first must be stopped). */
 export async function restartOn(dataDir: string, env: Record<string, string>, clock: FakeClock) {
-  const { config } = testConfig(env, dataDir)
+  const config = await withTestDatabase(testConfig(env, dataDir).config)
   const log = createMemoryLogger()
   return startGateway(config, { clock, log })
 }

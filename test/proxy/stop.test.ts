@@ -6,16 +6,18 @@ import { join } from 'node:path'
 import OpenAI from 'openai'
 import { startFakeUpstream } from '../helpers/fake-upstream'
 import { startGateway } from '../../src/server'
-import { testConfig } from '../helpers/gateway'
+import { testConfig, withTestDatabase } from '../helpers/gateway'
 import { createMemoryLogger } from '../../src/shared/log'
 import { OPENAI_SECRET } from './fixtures'
 
 test('stop() lets a running stream finish and persists its usage record and charge', async () => {
   const up = await startFakeUpstream({ chunks: 8, chunkDelayMs: 25 })
-  const { config, rootKey } = testConfig({
+  const made = testConfig({
     INIT_KEYS: `${OPENAI_SECRET}::${up.url}`,
     FLUSH_INTERVAL_MS: '60000',
   })
+  const { rootKey } = made
+  const config = await withTestDatabase(made.config)
   const gw = await startGateway(config, { log: createMemoryLogger() })
   try {
     const client = new OpenAI({ apiKey: rootKey, baseURL: gw.url + '/v1', maxRetries: 0 })

@@ -291,7 +291,7 @@ describe('EMAIL_PASS set through /x-config', () => {
       t.request('POST', '/x-config', { key: t.rootKey, body: { EMAIL_PASS: pass } }),
     )
     expect(r.status, await r.text()).toBe(200)
-    const rows = JSON.stringify(t.store.db.prepare('SELECT * FROM settings').all())
+    const rows = JSON.stringify(await t.store.sql.all('SELECT * FROM settings'))
     expect(rows).toContain('EMAIL_PASS')
     expect(rows).not.toContain(pass)
     const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents())

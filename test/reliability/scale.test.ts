@@ -136,10 +136,10 @@ describe('5,000 accounts 6 deep', () => {
 
 describe('50,000 calls over a year', () => {
   test('every call is one usage record and one ledger charge; cards still equal the ledger', async () => {
-    const count = (sql: string) => (t.store.db.prepare(sql).get() as { n: number }).n
-    expect(count('SELECT COUNT(*) AS n FROM usage_records')).toBe(RECORDS)
-    expect(count("SELECT COUNT(*) AS n FROM ledger WHERE reason = 'usage'")).toBe(RECORDS)
-    expect(count('SELECT COALESCE(SUM(cost_nano), 0) AS n FROM usage_records')).toBe(usage.costNano)
+    const count = async (sql: string) => (await t.store.sql.get<{ n: number }>(sql))!.n
+    expect(await count('SELECT COUNT(*) AS n FROM usage_records')).toBe(RECORDS)
+    expect(await count("SELECT COUNT(*) AS n FROM ledger WHERE reason = 'usage'")).toBe(RECORDS)
+    expect(await count('SELECT CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS n FROM usage_records')).toBe(usage.costNano)
     expect(await t.deps.accounts.service.cards.invariantViolations()).toEqual([])
   })
 

@@ -1,19 +1,19 @@
 // The hot-path ledger: balances warmed once then served from memory, pending charges, the flush
 // that draws from cards with debt allowed and writes one ledger row per inserted usage row, root
 // never charged, requeue after a failed flush.
+import { openTestStore } from '../helpers/engine'
 import { describe, expect, test } from 'bun:test'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import { createAccountsRepo } from '../../src/accounts/repo'
 import { createLedger } from '../../src/wallet/ledger'
 import { createCardsRepo } from '../../src/wallet/repo'
-import { openMemoryStore } from '../../src/db/open'
 import { createFakeClock } from '../../src/shared/clock'
 import { createMemoryLogger } from '../../src/shared/log'
 
 const DAY = 86_400_000
 
 async function setup() {
-  const store = openMemoryStore()
+  const store = await openTestStore()
   const clock = createFakeClock()
   const accounts = createAccountsRepo(store.sql)
   const repo = createCardsRepo(store.sql)
