@@ -72,8 +72,11 @@ export function createEditor(d: EditorDeps) {
     const days = checkDays(input.Days, x)
     if (Object.keys(input).length === 0) throw bad('body', 'no field to change')
     await d.flushNow()
-    const changed: AccountEvent[] = []
+    let changed: AccountEvent[] = []
     const out = await d.atomically(async (w) => {
+      // A retried transaction starts over: nothing of a lost attempt is kept.
+      changed = []
+      await w.accounts.lock([caller.id, found.id, ...(found.parentId === null ? [] : [found.parentId])])
       const before = await fresh(w, found.id)
       const payer = await fresh(w, caller.id)
       const parent = before.parentId === null ? before : await fresh(w, before.parentId)
@@ -187,6 +190,8 @@ export function createEditor(d: EditorDeps) {
     if (found.id === caller.id) throw new AppError('forbidden', 'you cannot delete yourself')
     await d.flushNow()
     const out = await d.atomically(async (w) => {
+      const subtreeIds = (await w.directory.subtree(found.dna)).map((a) => a.id)
+      await w.accounts.lock([caller.id, ...(found.parentId === null ? [] : [found.parentId]), ...subtreeIds])
       const top = await fresh(w, found.id)
       const before = await w.cards.cardsOf(top.id)
       const ctx = d.ctxFor(ref, w)

@@ -185,6 +185,19 @@ export function createAccountsRepo(sql: Sql) {
       await sql.run(`UPDATE accounts SET ${sets} WHERE id = ?`, [...cols.map(([, v]) => v), id])
     },
     nextId,
+    /**
+     * Locks the given account rows for the rest of the transaction, in id order (PostgreSQL; a
+     * SQLite transaction holds the whole database). Every admin write takes its accounts first,
+     * so two writes over the same accounts queue instead of deadlocking.
+     */
+    async lock(ids: readonly number[]): Promise<void> {
+      if (sql.engine !== 'postgres' || ids.length === 0) return
+      const sorted = [...new Set(ids)].sort((a, b) => a - b)
+      await sql.all(
+        `SELECT id FROM accounts WHERE id IN (${sorted.map(() => '?').join(', ')}) ORDER BY id FOR NO KEY UPDATE`,
+        sorted,
+      )
+    },
     /** Hard-deletes one account row (its cards cascade); ledger and op log rows stay. */
     async remove(id: number): Promise<void> {
       await sql.run('DELETE FROM accounts WHERE id = ?', [id])

@@ -1,7 +1,7 @@
 // The subaccount API's decisions: create, update (fields, re-rating, funding, deducting) and
 // delete, each one store transaction (account, cards, ledger, operation log, all through the
 // transaction's Writer) after the write-behind has been flushed, followed by the account events.
-import type { SqlDb } from '../db/sql'
+import { txWithRetry, type SqlDb } from '../db/sql'
 import type { Config } from '../config'
 import type { Flusher } from '../db/flusher'
 import type { OpLogRepo } from '../logs/repo'
@@ -67,7 +67,8 @@ export function createAccountService(d: AccountServiceDeps) {
   }
 
   /** One store transaction; its repositories come in the Writer. */
-  const atomically = <T>(fn: (w: Writer) => Promise<T>): Promise<T> => d.db.tx((tx) => fn(writerOf(tx)))
+  const atomically = <T>(fn: (w: Writer) => Promise<T>): Promise<T> =>
+    txWithRetry(d.db, (tx) => fn(writerOf(tx)))
 
   const unique = async (w: Writer, patch: Partial<Account>, selfId?: number) => {
     const byName = patch.name === undefined ? null : await w.accounts.findByName(patch.name)
@@ -121,6 +122,7 @@ export function createAccountService(d: AccountServiceDeps) {
     const hard = patch.hardLimitNano ?? Math.min(x * 10, limitNano(MAX_LIMIT_USD))
     await d.flusher.flushNow()
     const out = await atomically(async (w) => {
+      await w.accounts.lock([caller.id])
       const payer = await w.accounts.findById(caller.id)
       if (!payer) throw new AppError('invalid_api_key', 'invalid API key')
       if (payer.childLimit > 0 && (await w.accounts.childCount(payer.id)) >= payer.childLimit) {
@@ -210,6 +212,7 @@ export function createAccountService(d: AccountServiceDeps) {
     try {
       await d.flusher.flushNow()
       const heir = await atomically(async (w) => {
+        await w.accounts.lock(x.ancestorIds)
         let a: Account | null = null
         for (const id of x.ancestorIds) if (!a) a = await w.accounts.findById(id)
         if (!a) return null
@@ -226,7 +229,7 @@ export function createAccountService(d: AccountServiceDeps) {
       })
     }
   }
-  d.holds.onEscrowClosed((x) => void onEscrowClosed(x))
+  d.holds.onEscrowClosed(onEscrowClosed)
 
   return {
     create,

@@ -3,6 +3,7 @@
 // BigInt and handed on as numbers only when they are safe integers, so money never becomes a
 // float or a string. A lost connection becomes StoreUnavailableError (admin calls answer 503).
 import { SQL } from 'bun'
+import { AppError } from '../shared/errors'
 import { StoreUnavailableError, type Row, type Sql, type SqlDb, type Tx } from './sql'
 
 type Args = readonly unknown[] | undefined
@@ -54,8 +55,18 @@ function numbered<T>(row: Record<string, unknown>): T {
   return row as T
 }
 
-/** Parameters as PostgreSQL takes them: booleans stay, undefined is NULL. */
-const params = (args: Args) => (args ?? []).map((a) => (a === undefined ? null : a))
+/**
+ * Parameters as PostgreSQL takes them: undefined is NULL. PostgreSQL text cannot hold U+0000
+ * (SQLite's can): such a value is refused as bad input, never sent.
+ */
+const params = (args: Args) =>
+  (args ?? []).map((a) => {
+    if (a === undefined) return null
+    if (typeof a === 'string' && a.includes('\u0000')) {
+      throw new AppError('bad_request', 'text must not contain the NUL character (U+0000)')
+    }
+    return a
+  })
 
 const CONNECTION_CODES = /^(08|57P0[1-3]|53300)/
 

@@ -62,3 +62,24 @@ export function inIdList(sql: { engine: Engine }, column: string): string {
     ? `${column} = ANY(?::bigint[])`
     : `${column} IN (SELECT value FROM json_each(?))`
 }
+
+/** A transaction that lost a deadlock or a serialization conflict (PostgreSQL): safe to run again. */
+export function isTransient(e: unknown): boolean {
+  const errno = (e as { errno?: unknown })?.errno
+  return errno === '40P01' || errno === '40001'
+}
+
+/**
+ * Runs an admin write's transaction, again (up to 5 times, a few ms apart) when PostgreSQL chose
+ * it as a deadlock's victim. `fn` must touch nothing outside the database before it commits.
+ */
+export async function txWithRetry<T>(db: SqlDb, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.tx(fn)
+    } catch (e) {
+      if (attempt >= 5 || !isTransient(e)) throw e
+      await Bun.sleep(2 + Math.floor(Math.random() * 8 * attempt))
+    }
+  }
+}

@@ -50,7 +50,7 @@ export type Holds = {
     keptNano: number,
   ): Escrow | null
   isEscrowed(accountId: number): boolean
-  onEscrowClosed(fn: (e: Escrow) => void): void
+  onEscrowClosed(fn: (e: Escrow) => void | Promise<void>): void
 }
 
 const usd = (nano: number) => `$${nanoToUsd(nano).toFixed(nano % 10_000_000 === 0 ? 2 : 9)}`
@@ -60,7 +60,7 @@ export function createHolds(): Holds {
   const escrows = new Map<number, Escrow>()
   let totalHeld = 0
   let totalCalls = 0
-  let closed: (e: Escrow) => void = () => {}
+  let closed: (e: Escrow) => void | Promise<void> = () => {}
 
   const open = (accountId: number, nano: number): Hold => {
     let e = entries.get(accountId)
@@ -102,8 +102,10 @@ export function createHolds(): Holds {
       if (!x) return
       x.leftNano -= costNano
       if (--x.calls > 0) return
-      escrows.delete(hold.accountId)
-      closed(x)
+      // Counted until the heir's money has moved (a store transaction, awaited when async).
+      const settling = closed(x)
+      if (settling instanceof Promise) settling.finally(() => escrows.delete(hold.accountId))
+      else escrows.delete(hold.accountId)
     },
     heldOf: (id) => entries.get(id)?.heldNano ?? 0,
     callsOf: (id) => entries.get(id)?.calls ?? 0,

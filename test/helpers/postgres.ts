@@ -58,7 +58,7 @@ export async function startPostgres(): Promise<PgServer> {
     run(
       [
         join(bin, 'pg_ctl'), '-D', data, '-w', '-l', join(dir, 'server.log'), '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`,
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000`,
         'start',
       ],
       { quiet: true },
