@@ -3,18 +3,19 @@
 import { existsSync } from 'node:fs'
 import { totalmem } from 'node:os'
 import { join } from 'node:path'
-import { createCardsRepo } from './wallet/repo'
 import { COMMIT, ConfigError, VERSION, configFromProcess, serveEnv, parseArgs, settingsHelp } from './config'
-import { backupTo, InstanceLockedError, openForCheck } from './db/open'
+import { InstanceLockedError } from './db/open'
+import { backupStore, checkStore, migrateStore } from './db/commands'
 import { generateKey } from './shared/ids'
 import { startGateway } from './server'
 
-const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check|help] [--port N] [--host H] [--data-dir D] [--config FILE] [--NAME value]
+const USAGE = `usage: xgate [serve|version|gen-key|backup FILE|check|migrate|help] [--port N] [--host H] [--data-dir D] [--config FILE] [--NAME value]
   serve         run the gateway (the default); \`xgate serve --help\` lists every setting
   version       print the version and commit
   gen-key       print a new sk-Xvs… key
-  backup FILE   write a consistent copy of the database to FILE while serving
-  check         verify the database: integrity, ledger, conservation`
+  backup FILE   write a consistent copy of the database to FILE while serving (PostgreSQL: pg_dump)
+  check         verify the database: integrity, ledger, conservation
+  migrate       apply the schema migrations and exit (SQLite in DATA_DIR, or DATABASE_URL)`
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`xgate: ${message}\n`)
@@ -92,28 +93,14 @@ async function serve(flags: Record<string, string>) {
 
 async function check(flags: Record<string, string>) {
   const config = configFromProcess(flags)
-  const path = join(config.DATA_DIR, 'xgate.db')
-  if (!existsSync(path)) fail(`no database at ${path}`)
-  const { sql, integrity, close } = openForCheck(path)
-  const violations = await createCardsRepo(sql).invariantViolations()
-  const created = await createCardsRepo(sql).conservationViolations()
-  close()
-  let ok = true
-  if (integrity.length !== 1 || integrity[0] !== 'ok') {
-    ok = false
-    process.stdout.write(`integrity_check: ${integrity.join('; ')}\n`)
-  } else process.stdout.write('integrity_check: ok\n')
-  for (const v of violations) {
-    ok = false
-    process.stdout.write(`ledger mismatch: account ${v.id} (${v.name}) cards=${v.cardsNano} ledger=${v.ledgerNano} nano-USD\n`)
+  let report
+  try {
+    report = await checkStore(config)
+  } catch (e) {
+    fail((e as Error).message)
   }
-  if (violations.length === 0) process.stdout.write('ledger: ok (cards == ledger for every account)\n')
-  for (const c of created) {
-    ok = false
-    process.stdout.write(`conservation: operation ${c.ref} paid ${c.paidNano} and received ${c.receivedNano} real nano-USD\n`)
-  }
-  if (created.length === 0) process.stdout.write('conservation: ok (no movement received more than it paid)\n')
-  process.exit(ok ? 0 : 1)
+  process.stdout.write(report.lines.join('\n') + '\n')
+  process.exit(report.ok ? 0 : 1)
 }
 
 async function main() {
@@ -140,8 +127,16 @@ async function main() {
       case 'backup': {
         if (!args[0]) fail('backup needs a FILE: xgate backup FILE')
         const config = configFromProcess(flags)
-        backupTo(config.DATA_DIR, args[0])
-        process.stdout.write(`xgate: backup written to ${args[0]}\n`)
+        try {
+          process.stdout.write(`xgate: ${await backupStore(config, args[0])}\n`)
+        } catch (e) {
+          fail((e as Error).message)
+        }
+        return
+      }
+      case 'migrate': {
+        const { applied, where } = await migrateStore(configFromProcess(flags))
+        process.stdout.write(`xgate: schema up to date at ${where} (${applied} version${applied === 1 ? '' : 's'} applied)\n`)
         return
       }
       case 'check':

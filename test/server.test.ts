@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { Database } from 'bun:sqlite'
+import { openDataOf } from './helpers/engine'
 import { join } from 'node:path'
 import { startTestGateway } from './helpers/gateway'
 
@@ -20,9 +20,9 @@ describe('graceful stop', () => {
       },
     })
     await gw.stop()
-    const db = new Database(join(gw.dataDir, 'xgate.db'), { readonly: true })
-    expect(db.prepare("SELECT key FROM settings WHERE key LIKE 'K%' ORDER BY key").all()).toEqual([{ key: 'K1' }, { key: 'K2' }, { key: 'K3' }])
-    db.close()
+    const db = await openDataOf(gw.dataDir)
+    expect(await db.all("SELECT key FROM settings WHERE key LIKE 'K%' ORDER BY key")).toEqual([{ key: 'K1' }, { key: 'K2' }, { key: 'K3' }])
+    await db.close()
   })
 
   test('stop() waits for calls in flight, then stops accepting', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { generateKey, isKeyFormat } from '../../src/shared/ids'
 import { tempDir } from '../helpers/gateway'
 import { runCli, startServe } from '../helpers/process'
+import { onEngine, openDataOf } from '../helpers/engine'
 
 describe('xgate CLI', () => {
   test('version and gen-key', async () => {
@@ -40,14 +41,17 @@ describe('xgate CLI', () => {
     expect(await second.proc.exited).toBe(0)
   })
 
-  test('a second process on the same DATA_DIR is refused with a clear message', async () => {
-    const dir = tempDir()
-    const a = await startServe({ DATA_DIR: dir })
-    const b = await runCli(['serve', '--port', '0'], { DATA_DIR: dir })
-    expect(b.code).toBe(1)
-    expect(b.stderr).toContain('another xgate process is already serving')
-    a.proc.kill('SIGTERM')
-    expect(await a.proc.exited).toBe(0)
+  // The single-instance lock guards a SQLite file; on PostgreSQL several processes share one database.
+  onEngine('sqlite', () => {
+    test('a second process on the same DATA_DIR is refused with a clear message', async () => {
+      const dir = tempDir()
+      const a = await startServe({ DATA_DIR: dir })
+      const b = await runCli(['serve', '--port', '0'], { DATA_DIR: dir })
+      expect(b.code).toBe(1)
+      expect(b.stderr).toContain('another xgate process is already serving')
+      a.proc.kill('SIGTERM')
+      expect(await a.proc.exited).toBe(0)
+    })
   })
 
   test('INIT_USERS seeds root and funded children; a bad entry is refused by position', async () => {
@@ -57,44 +61,89 @@ describe('xgate CLI', () => {
     const s = await startServe({ DATA_DIR: dir, INIT_USERS: `root::ops@example.com::${root},alice::alice@example.com::${child}::25` })
     s.proc.kill('SIGTERM')
     expect(await s.proc.exited).toBe(0)
-    const db = new Database(join(dir, 'xgate.db'), { readonly: true })
-    const rows = db.prepare('SELECT id, name, dna, parent_id FROM accounts ORDER BY id').all()
+    const db = await openDataOf(dir)
+    const rows = await db.all('SELECT id, name, dna, parent_id FROM accounts ORDER BY id')
     expect(rows).toEqual([
       { id: 1, name: 'root', dna: '.1.', parent_id: null },
       { id: 2, name: 'alice', dna: '.1.2.', parent_id: 1 },
     ])
-    expect(db.prepare('SELECT SUM(balance_nano) AS s FROM cards WHERE account_id = 2').get()).toEqual({ s: 25_000_000_000 })
-    expect(db.prepare('SELECT SUM(delta_nano) AS s FROM ledger WHERE account_id = 2').get()).toEqual({ s: 25_000_000_000 })
-    db.close()
+    expect(await db.get('SELECT CAST(SUM(balance_nano) AS BIGINT) AS s FROM cards WHERE account_id = 2')).toEqual({ s: 25_000_000_000 })
+    expect(await db.get('SELECT CAST(SUM(delta_nano) AS BIGINT) AS s FROM ledger WHERE account_id = 2')).toEqual({ s: 25_000_000_000 })
+    await db.close()
     const bad = await runCli(['serve', '--port', '0'], { DATA_DIR: tempDir(), INIT_USERS: `root::ops@example.com::${root},x::bad::nokey` })
     expect(bad.code).toBe(1)
     expect(bad.stderr).toContain('INIT_USERS entry 2')
   })
 
-  test('backup writes a consistent copy while the server runs; check verifies it', async () => {
-    const dir = tempDir()
-    const s = await startServe({ DATA_DIR: dir, INIT_USERS: `root::ops@example.com::${generateKey()},bob1::bob@example.com::${generateKey()}::5` })
-    const file = join(tempDir(), 'copy.db')
-    const b = await runCli(['backup', file], { DATA_DIR: dir })
-    expect(b.code).toBe(0)
-    const copy = new Database(file, { readonly: true })
-    expect(copy.prepare('SELECT COUNT(*) AS n FROM accounts').get()).toEqual({ n: 2 })
-    expect(copy.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
-    copy.close()
-    const again = await runCli(['backup', file], { DATA_DIR: dir })
-    expect(again.code).toBe(1)
-    expect(again.stderr).toContain('exists already')
-    s.proc.kill('SIGTERM')
-    expect(await s.proc.exited).toBe(0)
-    const c = await runCli(['check'], { DATA_DIR: dir })
-    expect(c.code).toBe(0)
-    expect(c.stdout).toContain('integrity_check: ok')
-    const db = new Database(join(dir, 'xgate.db'))
-    db.prepare('UPDATE cards SET balance_nano = balance_nano + 1 WHERE account_id = 2').run()
-    db.close()
-    const broken = await runCli(['check'], { DATA_DIR: dir })
-    expect(broken.code).toBe(1)
-    expect(broken.stdout).toContain('ledger mismatch: account 2 (bob1)')
+  onEngine('sqlite', () => {
+    test('backup writes a consistent copy while the server runs; check verifies it', async () => {
+      const dir = tempDir()
+      const s = await startServe({ DATA_DIR: dir, INIT_USERS: `root::ops@example.com::${generateKey()},bob1::bob@example.com::${generateKey()}::5` })
+      const file = join(tempDir(), 'copy.db')
+      const b = await runCli(['backup', file], { DATA_DIR: dir })
+      expect(b.code).toBe(0)
+      const copy = new Database(file, { readonly: true })
+      expect(copy.prepare('SELECT COUNT(*) AS n FROM accounts').get()).toEqual({ n: 2 })
+      expect(copy.prepare('PRAGMA integrity_check').get()).toEqual({ integrity_check: 'ok' })
+      copy.close()
+      const again = await runCli(['backup', file], { DATA_DIR: dir })
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('exists already')
+      s.proc.kill('SIGTERM')
+      expect(await s.proc.exited).toBe(0)
+      const c = await runCli(['check'], { DATA_DIR: dir })
+      expect(c.code).toBe(0)
+      expect(c.stdout).toContain('integrity_check: ok')
+      const db = new Database(join(dir, 'xgate.db'))
+      db.prepare('UPDATE cards SET balance_nano = balance_nano + 1 WHERE account_id = 2').run()
+      db.close()
+      const broken = await runCli(['check'], { DATA_DIR: dir })
+      expect(broken.code).toBe(1)
+      expect(broken.stdout).toContain('ledger mismatch: account 2 (bob1)')
+    })
+  })
+
+  onEngine('sqlite', () => {
+    test('migrate creates the schema in a new DATA_DIR and exits; a second run applies nothing', async () => {
+      const dir = tempDir()
+      const first = await runCli(['migrate'], { DATA_DIR: dir })
+      expect(first.code, first.stderr).toBe(0)
+      expect(first.stdout).toMatch(/schema up to date at .*xgate\.db \([1-9]\d* versions applied\)/)
+      expect(existsSync(join(dir, 'xgate.db'))).toBe(true)
+      const again = await runCli(['migrate'], { DATA_DIR: dir })
+      expect(again.stdout).toContain('(0 versions applied)')
+    })
+  })
+
+  onEngine('postgres', () => {
+    test('backup runs pg_dump while the server runs; check and migrate work on the database', async () => {
+      const dir = tempDir()
+      const s = await startServe({ DATA_DIR: dir, INIT_USERS: `root::ops@example.com::${generateKey()},bob1::bob@example.com::${generateKey()}::5` })
+      const file = join(tempDir(), 'copy.dump')
+      const b = await runCli(['backup', file], { DATA_DIR: dir })
+      expect(b.code, b.stderr).toBe(0)
+      expect(b.stdout).toContain('pg_dump')
+      // A custom-format archive: its header names the format and the tables are in its table of contents.
+      expect(readFileSync(file).subarray(0, 5).toString()).toBe('PGDMP')
+      const again = await runCli(['backup', file], { DATA_DIR: dir })
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('exists already')
+      s.proc.kill('SIGTERM')
+      expect(await s.proc.exited).toBe(0)
+      const m = await runCli(['migrate'], { DATA_DIR: dir })
+      expect(m.code, m.stderr).toBe(0)
+      expect(m.stdout).toContain('(0 versions applied)')
+      const c = await runCli(['check'], { DATA_DIR: dir })
+      expect(c.code, c.stdout + c.stderr).toBe(0)
+      expect(c.stdout).toContain('ledger: ok')
+      expect(c.stdout).not.toContain('integrity_check')
+      const db = await openDataOf(dir)
+      await db.run('UPDATE cards SET balance_nano = balance_nano + 1 WHERE account_id = 2')
+      await db.close()
+      const broken = await runCli(['check'], { DATA_DIR: dir })
+      expect(broken.code).toBe(1)
+      expect(broken.stdout).toContain('ledger mismatch: account 2 (bob1)')
+    })
   })
 
   test('SIGHUP reopens LOG_FILE after a rename and no request line is lost', async () => {

@@ -79,32 +79,32 @@ describe('GET /dashboard/x-user-status', () => {
 
 describe('GET /dashboard/x-user-info', () => {
   test("the caller's record: fields, cards, today's, this month's and lifetime usage", async () => {
-    addUsage(t, '2026-01-15', alice.account.id, 'gpt-4o', {
+    await addUsage(t, '2026-01-15', alice.account.id, 'gpt-4o', {
       requests: 2,
       prompt: 20,
       completion: 10,
       cached: 5,
       costNano: 2 * M,
     })
-    addUsage(t, '2026-01-15', alice.account.id, 'gpt-4o-mini', {
+    await addUsage(t, '2026-01-15', alice.account.id, 'gpt-4o-mini', {
       requests: 1,
       prompt: 10,
       completion: 5,
       costNano: M,
     })
-    addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', {
+    await addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', {
       requests: 4,
       prompt: 40,
       completion: 20,
       costNano: 4 * M,
     })
-    addUsage(t, '2025-12-31', alice.account.id, 'gpt-4o', {
+    await addUsage(t, '2025-12-31', alice.account.id, 'gpt-4o', {
       requests: 8,
       prompt: 80,
       completion: 40,
       costNano: 8 * M,
     })
-    addUsage(t, '2026-01-15', amy.account.id, 'gpt-4o', { requests: 100, costNano: 100 * M })
+    await addUsage(t, '2026-01-15', amy.account.id, 'gpt-4o', { requests: 100, costNano: 100 * M })
     const r = await call(t, 'GET', '/dashboard/x-user-info', { key: alice.key })
     expect(r.status, r.text).toBe(200)
     const b = r.body

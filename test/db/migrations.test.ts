@@ -47,12 +47,12 @@ describe('migrations', () => {
     expect(tables(db)).not.toContain('t1')
   })
 
-  test('openStore uses WAL and foreign keys', () => {
+  test('openStore uses WAL and foreign keys', async () => {
     const dir = tempDir()
     const store = openStore(dir)
     expect(store.db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
     expect(store.db.prepare('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 })
     expect(store.path).toBe(join(dir, 'xgate.db'))
-    store.close()
+    await store.close()
   })
 })

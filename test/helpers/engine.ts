@@ -3,6 +3,9 @@
 // template database; every DATA_DIR a test uses gets a database of its own, made once and handed
 // out again for the same folder, so a restart on the same DATA_DIR sees the same records.
 import { openPostgresStore } from '../../src/db/pg-store'
+import { postgresSql } from '../../src/db/postgres'
+import type { SqlDb } from '../../src/db/sql'
+import { sqliteSql } from '../../src/db/sqlite'
 import { startPostgres, type PgServer } from './postgres'
 
 export type TestEngine = 'sqlite' | 'postgres'
@@ -61,4 +64,15 @@ export async function openTestStore() {
   if (testEngine() === 'postgres') return openPostgresStore(await freshDatabase())
   const { openMemoryStore } = await import('../../src/db/open')
   return openMemoryStore()
+}
+
+/**
+ * The records of a DATA_DIR's gateway (stopped or running), read through the SQL seam: the SQLite
+ * file opened read-only, or the PostgreSQL database the folder was given. Close it after use.
+ */
+export async function openDataOf(dataDir: string): Promise<SqlDb> {
+  if (testEngine() === 'postgres') return postgresSql((await databaseFor(dataDir))!, { max: 1 })
+  const { Database } = await import('bun:sqlite')
+  const { join } = await import('node:path')
+  return sqliteSql(new Database(join(dataDir, 'xgate.db'), { readonly: true }))
 }

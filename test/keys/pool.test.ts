@@ -90,7 +90,7 @@ describe('pool', () => {
     await store.sql.tx((tx) => pool.write(tx, pool.drain(), { inserted: null }))
     const saved = (await repo.findById(id))!
     expect([saved.requests, saved.errors, saved.disabledReason]).toEqual([1, 1, 'upstream 403'])
-    store.close()
+    await store.close()
   })
 })
 

@@ -1,3 +1,4 @@
+import { openDataOf } from '../helpers/engine'
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -111,11 +112,9 @@ describe('/x-keys happy path', () => {
   test('secret encrypted at rest; master.key is 0600', async () => {
     const mode = statSync(join(gw.dataDir, 'master.key')).mode & 0o777
     expect(mode).toBe(0o600)
-    const db = new Database(join(gw.dataDir, 'xgate.db'), { readonly: true })
-    const rows = db.prepare('SELECT secret_enc FROM upstream_keys').all() as Array<{
-      secret_enc: string
-    }>
-    db.close()
+    const db = await openDataOf(gw.dataDir)
+    const rows = await db.all<{ secret_enc: string }>('SELECT secret_enc FROM upstream_keys')
+    await db.close()
     expect(rows.length).toBeGreaterThan(0)
     for (const r of rows) {
       expect(r.secret_enc.startsWith('v1:')).toBe(true)

@@ -1,4 +1,5 @@
 // A graceful stop waits for a stream in flight to reach its last byte, then flushes its usage.
+import { openDataOf } from '../helpers/engine'
 import { expect, test } from 'bun:test'
 import { Database } from 'bun:sqlite'
 import { rmSync } from 'node:fs'
@@ -34,9 +35,9 @@ test('stop() lets a running stream finish and persists its usage record and char
       text += r.value.choices[0]?.delta?.content ?? ''
     await stopping
     expect(text.length).toBeGreaterThan(10)
-    const db = new Database(join(config.DATA_DIR, 'xgate.db'), { readonly: true })
-    const rows = db.prepare('SELECT status, completion_tokens, cost_nano FROM usage_records').all()
-    db.close()
+    const db = await openDataOf(config.DATA_DIR)
+    const rows = await db.all('SELECT status, completion_tokens, cost_nano FROM usage_records')
+    await db.close()
     expect(rows).toEqual([{ status: 200, completion_tokens: 8, cost_nano: 12 * 150 + 8 * 600 }])
   } finally {
     await up.stop()

@@ -20,11 +20,11 @@ describe('a second app in one process after /swagger was served', () => {
     const first = await makeTestApp()
     const page = await first.app.handle(new Request('http://localhost/swagger'))
     expect(page.status, await page.text()).toBe(200)
-    first.close()
+    await first.close()
     const second = await makeTestApp()
     const again = await second.app.handle(new Request('http://localhost/swagger'))
     expect(again.status, await again.text()).toBe(200)
-    second.close()
+    await second.close()
   })
 })
 
@@ -52,7 +52,7 @@ describe('GET /v1/models under a disabled ancestor', () => {
     const r = await send('GET', '/v1/models', child.SecretKey)
     expect(r.status, r.text).toBe(401)
     expect(JSON.parse(r.text).error.code, r.text).toBe('account_disabled')
-    t.close()
+    await t.close()
   })
 })
 
@@ -86,7 +86,7 @@ describe('root-only routes called from under a disabled ancestor', () => {
       expect(r.status, `${method} ${path}: ${r.text}`).toBe(401)
       expect(JSON.parse(r.text).error.code, r.text).toBe('account_disabled')
     }
-    t.close()
+    await t.close()
   })
 })
 
@@ -169,7 +169,7 @@ describe('/x-api with a method that does not exist', () => {
       t.request('POST', '/x-api/HandlerService/AddInbound', { key: t.rootKey, body: {} }),
     )
     expect(known.status, 'AddInbound stays UNIMPLEMENTED (§9)').toBe(501)
-    t.close()
+    await t.close()
   })
 })
 
@@ -197,7 +197,7 @@ describe('deeply nested JSON in an admin body', () => {
       }),
     )
     expect(ok.status, await ok.text()).toBe(200)
-    t.close()
+    await t.close()
   })
 })
 
@@ -215,7 +215,7 @@ describe('a body key JavaScript gives a meaning (toString, __proto__)', () => {
       expect(res.status, `${method} ${path} ${body}: ${text}`).toBe(400)
       expect(JSON.parse(text).error.code, text).toBe('bad_request')
     }
-    t.close()
+    await t.close()
   })
 })
 
@@ -296,6 +296,6 @@ describe('EMAIL_PASS set through /x-config', () => {
     expect(rows).not.toContain(pass)
     const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents())
     expect(again.mail().pass).toBe(pass)
-    t.close()
+    await t.close()
   })
 })

@@ -28,7 +28,7 @@ import {
 const ADMIN_LIMIT = 16_384
 const probe = await makeTestApp()
 const routes = routeTable(probe.app).routes.filter(isAdmin)
-probe.close()
+await probe.close()
 
 let gw: TestGateway
 type Acc = { id: number; name: string; key: string }

@@ -14,46 +14,46 @@ const abe = await addAccount(t, alice.account, { name: 'abeee' })
 const bob = await addAccount(t, null, { name: 'bobbb' })
 
 const M = 1_000_000 // nano-USD
-addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
+await addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
   requests: 3,
   prompt: 300,
   completion: 30,
   cached: 10,
   costNano: 3 * M,
 })
-addUsage(t, '2026-01-02', amy.account.id, 'claude-3', {
+await addUsage(t, '2026-01-02', amy.account.id, 'claude-3', {
   requests: 1,
   prompt: 100,
   completion: 10,
   cacheWrite: 30,
   costNano: 5 * M,
 })
-addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
+await addUsage(t, '2026-01-02', amy.account.id, 'gpt-4o', {
   requests: 1,
   prompt: 100,
   completion: 10,
   costNano: 1 * M,
 })
-addUsage(t, '2026-01-03', ann.account.id, 'gpt-4o', {
+await addUsage(t, '2026-01-03', ann.account.id, 'gpt-4o', {
   requests: 2,
   prompt: 200,
   completion: 20,
   cacheWrite: 50,
   costNano: 2 * M,
 })
-addUsage(t, '2026-01-03', abe.account.id, 'gpt-4o', {
+await addUsage(t, '2026-01-03', abe.account.id, 'gpt-4o', {
   requests: 4,
   prompt: 400,
   completion: 40,
   costNano: 1 * M,
 })
-addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', {
+await addUsage(t, '2026-01-03', alice.account.id, 'gpt-4o', {
   requests: 7,
   cacheWrite: 70,
   costNano: 7 * M,
 })
-addUsage(t, '2026-01-03', bob.account.id, 'gpt-4o', { requests: 9, costNano: 9 * M })
-addUsage(t, '2025-12-31', amy.account.id, 'gpt-4o', { requests: 100, costNano: 100 * M })
+await addUsage(t, '2026-01-03', bob.account.id, 'gpt-4o', { requests: 9, costNano: 9 * M })
+await addUsage(t, '2025-12-31', amy.account.id, 'gpt-4o', { requests: 100, costNano: 100 * M })
 
 const dayS = (key: string) => Date.parse(`${key}T00:00:00Z`) / 1000
 const sum = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) * 100) / 100
@@ -173,7 +173,7 @@ describe('GET /x-bill shape', () => {
       expect(r.status, r.text).toBe(200)
       expect(r.body.data[0].aggregation_timestamp).toBe(Date.parse('2026-01-01T15:00:00Z') / 1000)
     } finally {
-      tokyo.close()
+      await tokyo.close()
     }
   })
 })
@@ -234,7 +234,7 @@ describe('GET /x-bill scope and u', () => {
 
   test("a deleted account stays in its ancestors' reports under its last name", async () => {
     const gone = await addAccount(t, alice.account, { name: 'gonee', creditUsd: 0 })
-    addUsage(t, '2026-01-10', gone.account.id, 'gpt-4o', { requests: 1, costNano: M })
+    await addUsage(t, '2026-01-10', gone.account.id, 'gpt-4o', { requests: 1, costNano: M })
     await t.deps.sql.run('DELETE FROM accounts WHERE id = ?', [gone.account.id])
     const r = await call(t, 'GET', '/x-bill?d=2026-01-10', { key: alice.key })
     expect(r.body.usage_users).toEqual([

@@ -65,12 +65,12 @@ export type UsageInput = {
 export async function addUsage(t: T, day: string, accountId: number, model: string, u: UsageInput = {}) {
   await t.deps.sql.run(`INSERT INTO usage_daily (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens, cache_write_tokens, cost_nano)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (day, account_id, model) DO UPDATE SET requests = requests + excluded.requests,
-        prompt_tokens = prompt_tokens + excluded.prompt_tokens,
-        completion_tokens = completion_tokens + excluded.completion_tokens,
-        cached_tokens = cached_tokens + excluded.cached_tokens,
-        cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
-        cost_nano = cost_nano + excluded.cost_nano`, [day,
+      ON CONFLICT (day, account_id, model) DO UPDATE SET requests = usage_daily.requests + excluded.requests,
+        prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
+        cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens,
+        cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens,
+        cost_nano = usage_daily.cost_nano + excluded.cost_nano`, [day,
       accountId,
       model,
       u.requests ?? 1,

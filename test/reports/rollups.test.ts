@@ -25,8 +25,8 @@ type Row = {
 
 /** Straight from usage_daily: what the rollups must always agree with. */
 async function direct(dnaPrefix: string, strict: string | null, s: string, e: string) {
-  const rows = (await t.deps.sql.all(`SELECT u.day, u.model, SUM(u.requests) AS requests, SUM(u.cost_nano) AS cost_nano,
-        SUM(u.prompt_tokens) AS prompt_tokens
+  const rows = (await t.deps.sql.all(`SELECT u.day, u.model, CAST(SUM(u.requests) AS BIGINT) AS requests, CAST(SUM(u.cost_nano) AS BIGINT) AS cost_nano,
+        CAST(SUM(u.prompt_tokens) AS BIGINT) AS prompt_tokens
       FROM usage_daily u JOIN accounts x ON x.id = u.account_id
       WHERE x.dna LIKE ? AND x.dna <> ? AND u.day BETWEEN ? AND ? GROUP BY u.day, u.model`, [`${dnaPrefix}%`, strict ?? '', s, e])) as Row[]
   return rows.filter((r) => r.requests !== 0 || r.cost_nano !== 0 || r.prompt_tokens !== 0)
@@ -69,7 +69,7 @@ describe('usage rollups follow usage_daily through inserts, updates and deletes'
         // Totals from running sums equal the direct sums per account.
         const totals = await repo.totals({ kind: 'subtree', top: a.account }, s, e)
         for (const id of ids) {
-          const want = (await t.deps.sql.get(`SELECT COALESCE(SUM(requests), 0) AS r, COALESCE(SUM(cost_nano), 0) AS c FROM usage_daily
+          const want = (await t.deps.sql.get(`SELECT CAST(COALESCE(SUM(requests), 0) AS BIGINT) AS r, CAST(COALESCE(SUM(cost_nano), 0) AS BIGINT) AS c FROM usage_daily
               WHERE account_id = ? AND day BETWEEN ? AND ?`, [id, s, e])) as { r: number; c: number }
           const got = totals.find((x) => x.id === id)
           expect({ r: got?.requests ?? 0, c: got?.cost_nano ?? 0 }).toEqual(want)

@@ -236,7 +236,7 @@ describe('the settings store', () => {
   })
 
   test('a stored value that no longer parses is skipped with a warning', async () => {
-    await t.deps.sql.run("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES ('EMAIL_PORT', '\"abc\"', 0)")
+    await t.deps.sql.run("INSERT INTO settings (key, value, updated_at) VALUES ('EMAIL_PORT', '\"abc\"', 0) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
     const log = createMemoryLogger()
     const again = createSettings(t.deps.config, await loadStoredSettings(t.deps.sql), createEvents(), log)
     expect(again.mail().port).toBeUndefined()
