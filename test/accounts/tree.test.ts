@@ -45,11 +45,13 @@ describe('tree', () => {
     const b = (await deps.accounts.repo.findById((await make(a, 'tree-b')).User.ID))!
     const c = (await deps.accounts.repo.findById((await make(b, 'tree-c')).User.ID))!
     const tree = deps.accounts.tree
+    await tree.warm(c.id)
     expect(tree.ancestorsOf(c.id).map((x) => x.id)).toEqual([1, a.id, b.id])
     expect(tree.view(c.id)!.limitChain.map((x) => x.id)).toEqual([c.id, b.id, a.id])
     const first = tree.view(c.id)
     expect(tree.view(c.id), 'a view is reused while nothing changed').toBe(first)
     await svc().update(root, 'tree-a', { AllowModels: 'gpt-4o' })
+    await tree.warm(c.id)
     const after = tree.view(c.id)!
     expect(after, 'a change of an ancestor rebuilds the view').not.toBe(first)
     expect(after.allows.model('gpt-4o')).toBe(true)

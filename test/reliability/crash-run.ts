@@ -1,7 +1,6 @@
 // The kill -9 scenario of the quick test and the soak: `xgate serve` as a child process under load
 // with admin writes, killed, restarted on the same DATA_DIR, SPEC §10 checked after every kill.
-import { sqliteSql } from '../../src/db/sqlite'
-import { Database } from 'bun:sqlite'
+import { openDataOf } from '../helpers/engine'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,6 +16,7 @@ import {
   expectLimitsPersisted,
   expectLimitsRestored,
   limitFacts,
+  type LimitFacts,
   expectUsageKept,
   FLUSH_INTERVAL_MS,
   LOSS_WINDOW_MS,
@@ -51,9 +51,8 @@ export type CrashFigures = { cycles: CycleFigures[]; elapsedMs: number }
 
 type LoadAccount = { id: number; name: string; key: string }
 
-function openDb(dir: string): Database {
-  return new Database(join(dir, 'xgate.db'), { readonly: true })
-}
+/** The records as the kill left them (the SQLite file, or the PostgreSQL database of DATA_DIR). */
+const openDb = (dir: string) => openDataOf(dir)
 
 async function createAccount(url: string, rootKey: string, name: string, credit: number) {
   const r = await admin(url, rootKey, 'POST', '/x-users', {
@@ -192,7 +191,7 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
 
     let before = new Set<string>()
     const callsMade = new Map<string, number>()
-    let lastLimits: ReturnType<typeof limitFacts>[] = []
+    let lastLimits: LimitFacts[] = []
     for (let c = 0; c < opts.cycles; c++) {
       if (!child) child = await startServe(env)
       const url = child.url
@@ -232,16 +231,17 @@ export async function runCrashCycles(opts: CrashOptions): Promise<CrashFigures> 
 
       // The database as the kill left it: the CLI check, then our own reading.
       await expectCheckOk(dir, `after kill ${c + 1}`)
-      const db = openDb(dir)
+      const db = await openDb(dir)
       let facts: DbFacts
       try {
-        facts = await dbFacts(sqliteSql(db))
-        await expectBooksBalanced(sqliteSql(db), facts)
-        expectAdminWrites(db, writes)
-        expectLimitsPersisted(db, loadAccounts, callsMade)
-        lastLimits = loadAccounts.map((a) => limitFacts(db, a.id))
+        facts = await dbFacts(db)
+        await expectBooksBalanced(db, facts)
+        await expectAdminWrites(db, writes)
+        await expectLimitsPersisted(db, loadAccounts, callsMade)
+        lastLimits = []
+        for (const a of loadAccounts) lastLimits.push(await limitFacts(db, a.id))
       } finally {
-        db.close()
+        await db.close()
       }
       const usage = expectUsageKept(facts, before, results, killAtMs, {
         okAtKill,

@@ -1,7 +1,6 @@
 // The SIGTERM scenario of the quick test and the soak: `xgate serve` under load with long streams
 // in flight; they finish, every call that reached the upstream is recorded, exit 0.
-import { sqliteSql } from '../../src/db/sqlite'
-import { Database } from 'bun:sqlite'
+import { openDataOf } from '../helpers/engine'
 import { expect } from 'bun:test'
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -169,13 +168,13 @@ export async function runSigtermCycles(opts: SigtermOptions): Promise<SigtermFig
         'streams in flight at SIGTERM that did not reach [DONE]',
       ).toEqual([])
 
-      const db = new Database(join(dir, 'xgate.db'), { readonly: true })
+      const db = await openDataOf(dir)
       let facts
       try {
-        facts = await dbFacts(sqliteSql(db))
-        await expectBooksBalanced(sqliteSql(db), facts)
+        facts = await dbFacts(db)
+        await expectBooksBalanced(db, facts)
       } finally {
-        db.close()
+        await db.close()
       }
       // A call the server accepted ran to its end; one it no longer accepted got no answer at all.
       expect(

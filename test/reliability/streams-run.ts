@@ -2,7 +2,7 @@
 // (test/reliability) and the soak (test/soak): a fake upstream in this process, the clients in
 // a child process (stream-clients.ts), the server's RSS sampled from /proc every interval, and the
 // usage records read back from its database after a graceful stop.
-import { Database } from 'bun:sqlite'
+import { openDataOf } from '../helpers/engine'
 import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKey } from '../../src/shared/ids'
@@ -134,15 +134,14 @@ export async function runStreams(o: StreamsOptions): Promise<StreamsFigures> {
     // A graceful stop flushes the write-behind; then the records are on disk.
     server.proc.kill('SIGTERM')
     const serverExit = await server.proc.exited
-    const db = new Database(join(dir, 'xgate.db'), { readonly: true })
-    const usage = db
-      .prepare(
-        `SELECT COUNT(*) AS records, COALESCE(SUM(status = 200), 0) AS ok,
-          COALESCE(SUM(estimated), 0) AS estimated,
-          COALESCE(SUM(completion_tokens), 0) AS completionTokens FROM usage_records`,
-      )
-      .get() as StreamsFigures['usage']
-    db.close()
+    const db = await openDataOf(dir)
+    const usage = (await db.get<StreamsFigures['usage']>(
+      `SELECT COUNT(*) AS records,
+        CAST(COALESCE(SUM(CASE WHEN status = 200 THEN 1 ELSE 0 END), 0) AS BIGINT) AS ok,
+        CAST(COALESCE(SUM(estimated), 0) AS BIGINT) AS estimated,
+        CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS "completionTokens" FROM usage_records`,
+    ))!
+    await db.close()
     return {
       outcomes: JSON.parse(result) as StreamOutcome[],
       samples,
