@@ -38,6 +38,7 @@ export const ConfigSchema = T.Object({
   XAI_MAIL: Str(),
   FLUSH_INTERVAL_MS: Int(10, 60_000, 200),
   FLUSH_MAX_ROWS: Int(100, 1_000_000, 5_000),
+  WRITE_BEHIND_MAX_ROWS: Int(100, 10_000_000, 100_000),
   LOG_FILE: Str(),
   LOG_LEVEL: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {
     default: 'info',
@@ -214,7 +215,8 @@ const MEANING: Record<Key, string> = {
   EMAIL_SMTP: 'SMTP host for alerts', EMAIL_PORT: 'SMTP port', EMAIL_AUTH: 'SMTP user',
   EMAIL_PASS: 'SMTP password', EMAIL_SENDER: 'From address', EMAIL_TLS: 'SMTP over TLS',
   XAI_MAIL: 'address copied on alerts', FLUSH_INTERVAL_MS: 'ms between write-behind flushes',
-  FLUSH_MAX_ROWS: 'rows that force a flush', LOG_FILE: 'log file (default: stderr)',
+  FLUSH_MAX_ROWS: 'rows that force a flush',
+  WRITE_BEHIND_MAX_ROWS: 'changes kept in memory while the database is unreachable; beyond them proxied calls get 503', LOG_FILE: 'log file (default: stderr)',
   LOG_LEVEL: 'debug, info, warn or error', TRUST_PROXY: 'proxies whose X-Forwarded-For is believed',
   UPSTREAM_TIMEOUT_MS: 'ms an upstream call may last', FIRST_BYTE_TIMEOUT_MS: 'ms to an upstream first byte',
   TRIES_PER_LEVEL: 'upstream keys tried per level', MAX_BODY_BYTES: 'largest proxied request body',

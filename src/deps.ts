@@ -68,7 +68,14 @@ export async function buildDeps(
   const { db, sql } = store
   const clock = overrides.clock ?? systemClock
   const log = overrides.log ?? createLogger({ file: config.LOG_FILE, level: config.LOG_LEVEL, now: clock.now })
-  const flusher = createFlusher({ db: sql, intervalMs: config.FLUSH_INTERVAL_MS, maxRows: config.FLUSH_MAX_ROWS, log, now: clock.now })
+  const flusher = createFlusher({
+    db: sql,
+    intervalMs: config.FLUSH_INTERVAL_MS,
+    maxRows: config.FLUSH_MAX_ROWS,
+    maxBacklog: config.WRITE_BEHIND_MAX_ROWS,
+    log,
+    now: clock.now,
+  })
   const repo = createAccountsRepo(sql)
   const events = createEvents()
   const auth = createAuthenticator(repo)
@@ -96,6 +103,7 @@ export async function buildDeps(
     config, clock, fetch: fetchFn, log, auth, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
     gate: limits.gate,
     ancestorsOf: (a) => tree.ancestorsOf(a.id),
+    storeFull: () => flusher.full(),
     warm: (a) => {
       const chain = tree.warm(a.id)
       const cards = billing.ledger.warm(a.id)

@@ -33,6 +33,7 @@ export function metricsSnapshot(deps: Deps, keys: () => KeyStateView[]): Metrics
     // Lag is measured from the last successful flush while changes wait (0 when all is written).
     flushLagMs: pending > 0 ? Math.max(0, deps.clock.now() - (flush.lastFlushAtMs || deps.startedAtMs)) : 0,
     flushPending: pending,
+    storeUp: flush.failingFor === 0,
     holds: deps.holds.totals(),
     ...deps.stats.snapshot(),
     keys: keys(),

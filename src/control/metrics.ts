@@ -15,6 +15,8 @@ export type MetricsSnapshot = {
   flushLagMs: number
   /** Changes waiting for the flusher. */
   flushPending: number
+  /** False while the write-behind's flushes to the database fail. */
+  storeUp?: boolean
   /** Admission holds open now: money (nano, book units summed over accounts) and calls. */
   holds?: { heldNano: number; calls: number }
   requests: { surface: string; model: string; outcome: RequestOutcome; count: number }[]
@@ -79,6 +81,10 @@ export function renderMetrics(s: MetricsSnapshot): string {
   out.push(sample('xgate_flush_lag_seconds', {}, s.flushLagMs / 1000))
   family(out, 'xgate_flush_pending', 'gauge', 'Changes waiting for the write-behind flusher.')
   out.push(sample('xgate_flush_pending', {}, s.flushPending))
+  if (s.storeUp !== undefined) {
+    family(out, 'xgate_store_up', 'gauge', '1 while the write-behind reaches the database, 0 while its flushes fail.')
+    out.push(sample('xgate_store_up', {}, s.storeUp ? 1 : 0))
+  }
   if (s.holds) {
     family(out, 'xgate_holds_usd', 'gauge', 'Money held by calls in flight (accounts\' book units).')
     out.push(sample('xgate_holds_usd', {}, s.holds.heldNano / 1e9))

@@ -22,7 +22,16 @@ export interface FlushSource<Row = unknown> {
   requeue?(rows: Row[]): void
 }
 
-export type FlushStats = { flushes: number; rows: number; failures: number; lastFlushAtMs: number; lastDurationMs: number }
+export type FlushStats = {
+  flushes: number
+  rows: number
+  failures: number
+  /** Failed flushes since the last one that succeeded (0 while the store answers). */
+  failingFor: number
+  lastError: string | null
+  lastFlushAtMs: number
+  lastDurationMs: number
+}
 
 export interface Flusher {
   register<Row>(source: FlushSource<Row>): void
@@ -33,6 +42,11 @@ export interface Flusher {
   start(): void
   stop(): void
   pending(): number
+  /**
+   * True while the store is failing and the changes waiting for it have reached `maxBacklog`:
+   * new calls would make changes that could not be kept (checked per call; cheap while healthy).
+   */
+  full(): boolean
   stats(): FlushStats
 }
 
@@ -40,6 +54,8 @@ export function createFlusher(opts: {
   db: SqlDb
   intervalMs: number
   maxRows: number
+  /** Changes held while flushes fail before full() says so (WRITE_BEHIND_MAX_ROWS). */
+  maxBacklog?: number
   log: Logger
   now?: () => number
 }): Flusher {
@@ -48,7 +64,16 @@ export function createFlusher(opts: {
   let timer: ReturnType<typeof setInterval> | null = null
   let early: ReturnType<typeof setTimeout> | null = null
   let running: Promise<number> | null = null
-  const stats: FlushStats = { flushes: 0, rows: 0, failures: 0, lastFlushAtMs: 0, lastDurationMs: 0 }
+  const stats: FlushStats = {
+    flushes: 0,
+    rows: 0,
+    failures: 0,
+    failingFor: 0,
+    lastError: null,
+    lastFlushAtMs: 0,
+    lastDurationMs: 0,
+  }
+  const maxBacklog = opts.maxBacklog ?? Number.POSITIVE_INFINITY
 
   const pending = () => sources.reduce((n, s) => n + s.pending(), 0)
   const pokeEvery = Math.max(1, Math.floor(opts.maxRows / 64))
@@ -74,11 +99,15 @@ export function createFlusher(opts: {
       })
     } catch (e) {
       stats.failures++
+      stats.failingFor++
+      stats.lastError = (e as Error).message
       opts.log.error('flush failed; changes kept for the next try', { error: (e as Error).message })
       for (const [s, rows] of batches) s.requeue?.(rows)
       return 0
     }
     stats.flushes++
+    stats.failingFor = 0
+    stats.lastError = null
     stats.rows += count
     stats.lastFlushAtMs = now()
     stats.lastDurationMs = stats.lastFlushAtMs - started
@@ -124,6 +153,7 @@ export function createFlusher(opts: {
       early = null
     },
     pending,
+    full: () => stats.failingFor > 0 && pending() >= maxBacklog,
     stats: () => ({ ...stats }),
   }
 }

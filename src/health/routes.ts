@@ -3,6 +3,12 @@ import { Elysia, t } from 'elysia'
 import { COMMIT, VERSION } from '../config'
 import type { Deps } from '../deps'
 
+/** The store as the write-behind sees it: unreachable while its flushes fail. */
+const storeOf = (deps: Deps) => {
+  const f = deps.flusher.stats()
+  return { engine: deps.sql.engine, reachable: f.failingFor === 0, lastError: f.lastError }
+}
+
 export const healthRoutes = (deps: Deps) =>
   new Elysia({ name: 'health' }).get(
     '/healthz',
@@ -12,6 +18,7 @@ export const healthRoutes = (deps: Deps) =>
       commit: COMMIT,
       uptimeS: Math.floor((deps.clock.now() - deps.startedAtMs) / 1000),
       pendingWrites: deps.flusher.pending(),
+      store: storeOf(deps),
     }),
     {
       detail: { summary: 'Liveness check', tags: ['System'], security: [] },
@@ -21,6 +28,14 @@ export const healthRoutes = (deps: Deps) =>
         commit: t.String(),
         uptimeS: t.Integer(),
         pendingWrites: t.Integer(),
+        store: t.Object(
+          {
+            engine: t.Union([t.Literal('sqlite'), t.Literal('postgres')]),
+            reachable: t.Boolean({ description: 'false while flushes to the database fail' }),
+            lastError: t.Union([t.String(), t.Null()]),
+          },
+          { description: 'The database and whether the write-behind reaches it' },
+        ),
       }),
     },
   )

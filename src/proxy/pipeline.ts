@@ -34,6 +34,8 @@ export type PipelineDeps = {
   gate: LimitsGate
   /** The account's ancestors and cards into memory; undefined when they are there (no await). */
   warm: (account: Account) => Promise<void> | undefined
+  /** The store is failing and the write-behind buffer is full: a call's usage could not be kept. */
+  storeFull: () => boolean
   requestMeta: WeakMap<Request, RequestMeta>
   upstream: UpstreamDeps
   call: Omit<CallDeps, 'gate'>
@@ -111,6 +113,13 @@ export function createPipeline(d: PipelineDeps) {
     const meta = given ??
       d.requestMeta.get(request) ?? { id: newRequestId(d.call.clock.now()), ip: '' }
     const startedAtMs = d.call.clock.now()
+    if (d.storeFull()) {
+      throw new AppError(
+        'store_unavailable',
+        'the database is unreachable and the usage waiting for it fills the buffer; try again shortly',
+        { headers: { 'retry-after': '5' } },
+      )
+    }
     const known = d.auth.authenticate(request.headers)
     const account = known instanceof Promise ? await known : known
     meta.accountId = account.id

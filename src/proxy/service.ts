@@ -57,6 +57,8 @@ export function createProxyService(opts: {
    * when it is all there, so a warm call never waits.
    */
   warm: (account: Account) => Promise<void> | undefined
+  /** True when the store is failing and the write-behind buffer is full (no call can be kept). */
+  storeFull: () => boolean
   stats?: GatewayStats
 }): ProxyService {
   const { config } = opts
@@ -94,6 +96,7 @@ export function createProxyService(opts: {
     holds: opts.holds,
     gate: opts.gate,
     warm: opts.warm,
+    storeFull: opts.storeFull,
     requestMeta: opts.requestMeta,
     upstream: {
       pool: opts.pool,

@@ -11,8 +11,8 @@ import { freePort } from './ports'
 export type PgServer = {
   /** postgres://xgate@127.0.0.1:port/<db> */
   url(db: string): string
-  /** A fresh database (a copy of the migrated template when there is one); its URL. */
-  createDatabase(prefix?: string): Promise<string>
+  /** A fresh database (a copy of the migrated template when there is one, unless `empty`); its URL. */
+  createDatabase(prefix?: string, opts?: { empty?: boolean }): Promise<string>
   /** Stops the server as `kill -9` would, or cleanly; the data folder stays until stop(). */
   kill(): Promise<void>
   /** Starts it again on the same port and data folder (after kill). */
@@ -45,7 +45,11 @@ function run(args: string[], opts: { quiet?: boolean } = {}) {
 
 let seq = 0
 
-export async function startPostgres(): Promise<PgServer> {
+/**
+ * `durable`: the server's crash safety on (fsync, synchronous commit), for tests that stop it as a
+ * crash would; the default trades it for speed, since a test's database never outlives the run.
+ */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<PgServer> {
   const bin = pgBin()
   if (!bin) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql)')
   const dir = mkdtempSync(join(tmpdir(), 'xgate-pg-'))
@@ -58,7 +62,7 @@ export async function startPostgres(): Promise<PgServer> {
     run(
       [
         join(bin, 'pg_ctl'), '-D', data, '-w', '-l', join(dir, 'server.log'), '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000`,
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=1000${opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off'}`,
         'start',
       ],
       { quiet: true },
@@ -71,11 +75,12 @@ export async function startPostgres(): Promise<PgServer> {
     port,
     dir,
     url,
-    async createDatabase(prefix = 't') {
+    async createDatabase(prefix = 't', opts: { empty?: boolean } = {}) {
       const name = `${prefix}_${process.pid}_${++seq}`
       const sql = admin()
       try {
-        await sql.unsafe(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`)
+        const from = template && !opts.empty ? ` TEMPLATE ${template}` : ''
+        await sql.unsafe(`CREATE DATABASE ${name}${from}`)
       } finally {
         await sql.close()
       }
