@@ -1,12 +1,14 @@
 // Smoke test of the compiled binary: start it on a free port with a temporary DATA_DIR, check
 // /healthz and /swagger/json, make one proxied call to a fake upstream with the official OpenAI
-// SDK and see it charged, then stop it with SIGTERM and check the exit status.
-// usage: bun scripts/smoke.ts dist/xgate
+// SDK and see it charged, then stop it with SIGTERM and check the exit status. With --postgres the
+// binary keeps its records in a PostgreSQL server started for the run (test/helpers/postgres.ts).
+// usage: bun scripts/smoke.ts dist/xgate [--postgres]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import OpenAI from 'openai'
 import { startFakeUpstream } from '../test/helpers/fake-upstream'
+import { startPostgres } from '../test/helpers/postgres'
 
 const bin = resolve(process.argv[2] ?? 'dist/xgate')
 const dataDir = mkdtempSync(join(tmpdir(), 'xgate-smoke-'))
@@ -18,9 +20,12 @@ let serving: { kill(): void } | null = null
 function fail(msg: string): never {
   console.error(`smoke: FAIL ${msg}`)
   serving?.kill()
+  void pg?.stop()
   process.exit(1)
 }
 
+const pg = process.argv.includes('--postgres') ? await startPostgres() : null
+const databaseUrl = pg ? await pg.createDatabase('smoke') : null
 const up = await startFakeUpstream({ promptTokens: 10, completionTokens: 5 })
 const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
   cwd,
@@ -28,6 +33,7 @@ const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--d
     PATH: process.env.PATH ?? '',
     INIT_KEYS: `sk-smoke-upstream::${up.url}`,
     FLUSH_INTERVAL_MS: '20',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
   },
   stdout: 'pipe',
   stderr: 'inherit',
@@ -57,6 +63,15 @@ const sj = (await spec.json()) as { openapi?: string; paths?: Record<string, unk
 if (spec.status !== 200 || !sj.openapi || !sj.paths?.['/healthz']) fail(`/swagger/json ${spec.status}`)
 const ui = await fetch(`${base}/swagger-assets/scalar.js`)
 if (ui.status !== 200 || (await ui.arrayBuffer()).byteLength < 100_000) fail('embedded Scalar bundle missing')
+// The web console and one of its hashed assets, from the binary itself.
+const page = await fetch(`${base}/console`)
+const html = await page.text()
+const asset = /\/console\/assets\/[^"']+\.js/.exec(html)?.[0]
+if (page.status !== 200 || !asset) fail(`/console ${page.status}: no script in the page`)
+const js = await fetch(`${base}${asset}`)
+if (js.status !== 200 || (await js.arrayBuffer()).byteLength < 10_000) fail(`console asset ${asset}: ${js.status}`)
+const engine = (hb as { store?: { engine?: string } }).store?.engine
+if (engine !== (pg ? 'postgres' : 'sqlite')) fail(`/healthz says the store is ${engine}`)
 const created = await fetch(`${base}/x-users`, {
   method: 'POST',
   headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },
@@ -74,13 +89,22 @@ const me = await fetch(`${base}/x-users/smoketest`, { headers: { authorization: 
 const mine = (await me.json()) as { Balance?: number }
 // gpt-4o-mini: 10 × 0.15 + 5 × 0.6 USD per million = 4.5 µUSD charged from the 25 USD card
 if (mine.Balance !== 25 - 0.0000045) fail(`balance after one call: ${JSON.stringify(mine)}`)
-console.log(`smoke: healthz ok (version ${hb.version}), swagger/json ${Object.keys(sj.paths).length} paths, UI bundle embedded`)
+console.log(`smoke: healthz ok (version ${hb.version}), swagger/json ${Object.keys(sj.paths).length} paths, UI bundle and console embedded`)
 
 proc.kill('SIGTERM')
 const code = await proc.exited
 if (code !== 0) fail(`exit status after SIGTERM was ${code}`)
 console.log('smoke: one proxied chat completion through the binary, charged 4.5 µUSD')
 console.log('smoke: SIGTERM → exit 0')
+if (pg) {
+  const { postgresSql } = await import('../src/db/postgres')
+  const sql = postgresSql(databaseUrl!, { max: 1 })
+  const n = (await sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM usage_records'))!.n
+  await sql.close()
+  if (n !== 1) fail(`PostgreSQL holds ${n} usage records, not 1`)
+  console.log('smoke: the records are in PostgreSQL (one usage record)')
+  await pg.stop()
+}
 await up.stop()
 rmSync(dataDir, { recursive: true, force: true })
 rmSync(cwd, { recursive: true, force: true })
