@@ -4,18 +4,28 @@ import { StoreUnavailableError } from './db/sql'
 import { Elysia } from 'elysia'
 import { accountRoutes } from './accounts/routes'
 import { consoleRoutes } from './console/routes'
+import { metricsSnapshot } from './control/gateway'
 import { controlRoutes } from './control/routes'
 import { controlBackendOf, keyStatesOf } from './control/start'
+import { createDashboardRepo } from './dashboard/repo'
+import { createRequestsReader } from './dashboard/requests'
 import { dashboardRoutes } from './dashboard/routes'
+import { createDashboardService } from './dashboard/service'
 import { docsRoutes } from './docs/routes'
 import { healthRoutes } from './health/routes'
 import { keysRoutes } from './keys/routes'
 import { logRoutes } from './logs/routes'
+import { createLogService } from './logs/service'
 import { newsRoutes } from './news/routes'
+import { createNewsService } from './news/service'
 import { proxyRoutes } from './proxy/routes'
+import { createReportsRepo } from './reports/repo'
 import { reportRoutes } from './reports/routes'
+import { createReportService } from './reports/service'
 import { rotationRoutes } from './rotation/routes'
+import { createRotationService } from './rotation/service'
 import { settingsRoutes } from './settings/routes'
+import { createCardsRepo } from './wallet/repo'
 import type { Deps } from './deps'
 import { AppError } from './shared/errors'
 import { bodyShapeProblem } from './shared/json'
@@ -154,7 +164,50 @@ export function renderThrown(
   return errorResponse(err, path, requestId, anthropic)
 }
 
+/**
+ * The services that only one room uses, built from the parts each names. Rooms are handed these
+ * built, so a route's signature names services, never the store.
+ */
+function roomServices(deps: Deps) {
+  const { sql: db, clock, flusher } = deps
+  const { repo: lookup, auth } = deps.accounts
+  const timeZone = deps.config.TZ!
+  const dashboardRepo = createDashboardRepo(db)
+  return {
+    logs: createLogService(deps.oplog, deps.config.TZ),
+    reports: createReportService({ repo: createReportsRepo(db), lookup, flusher, clock, timeZone }),
+    news: createNewsService({ db, lookup, clock }),
+    rotation: createRotationService({ db, lookup, auth, events: deps.events, clock, timeZone }),
+    dashboard: createDashboardService({
+      repo: dashboardRepo,
+      accounts: lookup,
+      cards: createCardsRepo(db),
+      flusher,
+      clock,
+      timeZone,
+      live: deps.accounts.service.live,
+      limits: {
+        windowUse: (key) => deps.limits.windows.usage(key),
+        modelLimits: () => deps.settings.modelLimits(),
+      },
+    }),
+    requests: createRequestsReader({
+      repo: dashboardRepo,
+      lookup,
+      flusher,
+      clock,
+      retentionDays: deps.config.USAGE_RETENTION_DAYS,
+    }),
+  }
+}
+
 export function createApp(deps: Deps) {
+  // Each room gets only the parts its signature names (health and proxy still take all of Deps).
+  const { auth, tree, service: accountService } = deps.accounts
+  // Who is calling, and whether the account and its ancestors are enabled: every admin room needs it.
+  const callerParts = { auth, tree, requestMeta: deps.requestMeta }
+  const built = roomServices(deps)
+  const keyStates = keyStatesOf(deps)
   const methodsOf = methodIndex(() => app.routes)
   let bodySchemas: Map<string, Record<string, any> | undefined> | null = null
   const bodySchemaOf = (method: string, route: string) => {
@@ -181,17 +234,25 @@ export function createApp(deps: Deps) {
     })
     .use(docsRoutes())
     .use(healthRoutes(deps))
-    .use(accountRoutes(deps))
-    .use(logRoutes(deps))
-    .use(keysRoutes(deps))
-    .use(reportRoutes(deps))
-    .use(settingsRoutes(deps))
-    .use(newsRoutes(deps))
-    .use(rotationRoutes(deps))
-    .use(dashboardRoutes(deps))
+    .use(accountRoutes({ auth, service: accountService, requestMeta: deps.requestMeta }))
+    .use(logRoutes({ ...callerParts, logs: built.logs }))
+    .use(keysRoutes({ ...callerParts, keys: deps.keys.service }))
+    .use(reportRoutes({ ...callerParts, reports: built.reports }))
+    .use(settingsRoutes({ ...callerParts, settings: deps.settings, clock: deps.clock }))
+    .use(newsRoutes({ ...callerParts, news: built.news }))
+    .use(rotationRoutes({ ...callerParts, rotation: built.rotation }))
+    .use(dashboardRoutes({ ...callerParts, dashboard: built.dashboard, requests: built.requests }))
     .use(consoleRoutes())
     .use(proxyRoutes(deps))
-    .use(controlRoutes(deps, controlBackendOf(deps), keyStatesOf(deps)))
+    .use(
+      controlRoutes({
+        ...callerParts,
+        config: deps.config,
+        log: deps.log,
+        backend: controlBackendOf(deps),
+        metrics: () => metricsSnapshot(deps, keyStates),
+      }),
+    )
   return app
 }
 

@@ -2,8 +2,9 @@
 // account service and sets the pagination headers; nothing else.
 import type { TObject } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
-import type { Deps } from '../deps'
 import { AppError } from '../shared/errors'
+import type { RequestMeta } from '../shared/request-meta'
+import type { Authenticator } from './auth'
 import type { AccountInput } from './fields'
 import { bareFilter, type ListAnswer } from './listing'
 import {
@@ -17,6 +18,7 @@ import {
   UserList,
   UserObject,
 } from './model'
+import type { AccountService } from './service'
 
 const TAGS = ['Accounts']
 
@@ -53,9 +55,16 @@ const knownFieldsOnly =
     if (unknown) throw new AppError('bad_request', `${unknown}: unknown field`, { param: unknown })
   }
 
-export const accountRoutes = (deps: Deps) => {
-  const svc = deps.accounts.service
-  const auth = deps.accounts.auth
+/** What the accounts API touches: the key check, the account service and the request's meta. */
+export type AccountRoutesParts = {
+  auth: Authenticator
+  service: AccountService
+  requestMeta: WeakMap<Request, RequestMeta>
+}
+
+export const accountRoutes = (p: AccountRoutesParts) => {
+  const svc = p.service
+  const auth = p.auth
 
   const paged = (set: { headers: Record<string, string | number> }, a: ListAnswer) => {
     set.headers['x-total-count'] = String(a.total)
@@ -73,7 +82,7 @@ export const accountRoutes = (deps: Deps) => {
       // At transform time, before body validation: an unknown caller learns nothing about the API.
       .derive(async ({ request }) => {
         const caller = await auth.authenticate(request.headers)
-        const meta = deps.requestMeta.get(request)
+        const meta = p.requestMeta.get(request)
         if (meta) meta.accountId = caller.id
         await svc.gate(caller)
         return { caller, ref: meta?.id }

@@ -1,15 +1,17 @@
 // HTTP side of the control API on the public listener: the JSON mirror of the gRPC services for
 // root (POST /x-api/<Service>/<Method>) and GET /metrics in Prometheus text format.
 import { Elysia, t } from 'elysia'
-import { requireRoot } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { requireRoot, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
+import type { Config } from '../config'
 import { gateCaller } from '../reports/ident'
 import { AppError } from '../shared/errors'
+import type { Logger } from '../shared/log'
+import type { RequestMeta } from '../shared/request-meta'
 import type { ControlBackend } from './backend'
 import { ControlError, GrpcStatus } from './errors'
-import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics'
+import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSnapshot } from './metrics'
 import { callControl, hasMethod } from './mirror'
-import { metricsSnapshot, type KeyStateView } from './gateway'
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/
 const STATUS_NAME = new Map<number, string>(
@@ -25,12 +27,27 @@ function controlErrorResponse(e: ControlError): Response {
   })
 }
 
-export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => KeyStateView[]) => {
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+/**
+ * What the control routes touch: the key check, the caller's tree, the enabled services, the
+ * log, the control backend, and the gateway's figures for /metrics (app.ts reads them).
+ */
+export type ControlRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  config: Pick<Config, 'API_SERVICES'>
+  log: Logger
+  backend: ControlBackend
+  /** The figures of this moment, read on each scrape. */
+  metrics: () => MetricsSnapshot
+}
+
+export const controlRoutes = (p: ControlRoutesParts) => {
+  const { backend } = p
   /** The key's account, refused as disabled (401) under a disabled ancestor. */
   const usableCaller = async (request: Request) => {
-    const caller = await deps.accounts.auth.authenticate(request.headers)
-    await gateCaller(gate, request, caller)
+    const caller = await p.auth.authenticate(request.headers)
+    await gateCaller(p, request, caller)
     return caller
   }
   return new Elysia({ name: 'control' })
@@ -39,7 +56,7 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
       async ({ params, body, request }) => {
         requireRoot(await usableCaller(request))
         const short = params.service.replace(/^.*\./, '')
-        if (!deps.config.API_SERVICES.includes(short)) {
+        if (!p.config.API_SERVICES.includes(short)) {
           throw new AppError('not_found', `control service ${short} is not enabled (API_SERVICES)`)
         }
         // Over HTTP a method that does not exist is an unknown route (404), not a server fault.
@@ -48,7 +65,7 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
         }
         try {
           return await callControl(backend, params.service, params.method, body ?? {}, (e) =>
-            deps.log.error('control call failed', { error: String(e) }),
+            p.log.error('control call failed', { error: String(e) }),
           )
         } catch (e) {
           if (e instanceof ControlError) return controlErrorResponse(e)
@@ -68,9 +85,9 @@ export const controlRoutes = (deps: Deps, backend: ControlBackend, keys: () => K
     .get(
       '/metrics',
       async ({ request }) => {
-        const ip = deps.requestMeta.get(request)?.ip ?? ''
+        const ip = p.requestMeta.get(request)?.ip ?? ''
         if (!LOOPBACK.test(ip)) requireRoot(await usableCaller(request))
-        return new Response(renderMetrics(metricsSnapshot(deps, keys)), {
+        return new Response(renderMetrics(p.metrics()), {
           headers: { 'content-type': METRICS_CONTENT_TYPE },
         })
       },

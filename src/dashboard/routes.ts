@@ -1,41 +1,30 @@
 // HTTP of the dashboard: GET /dashboard/x-user-status, /dashboard/x-user-info and
 // /dashboard/x-user-requests for any account.
 import { Elysia } from 'elysia'
-import { adminAuth } from '../accounts/auth'
-import { createCardsRepo } from '../wallet/repo'
-import type { Deps } from '../deps'
+import { adminAuth, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { gateCaller } from '../reports/ident'
+import type { RequestMeta } from '../shared/request-meta'
 import { RequestsPage, RequestsQuery, UserInfo, UserStatus } from './model'
-import { createDashboardRepo } from './repo'
-import { createRequestsReader } from './requests'
-import { createDashboardService } from './service'
+import type { createRequestsReader } from './requests'
+import type { DashboardService } from './service'
 
-export const dashboardRoutes = (deps: Deps) => {
-  const repo = createDashboardRepo(deps.sql)
-  const dashboard = createDashboardService({
-    repo,
-    accounts: deps.accounts.repo,
-    cards: createCardsRepo(deps.sql),
-    flusher: deps.flusher,
-    clock: deps.clock,
-    timeZone: deps.config.TZ!,
-    live: deps.accounts.service.live,
-    limits: {
-      windowUse: (key) => deps.limits.windows.usage(key),
-      modelLimits: () => deps.settings.modelLimits(),
-    },
-  })
-  const requests = createRequestsReader({
-    repo,
-    lookup: deps.accounts.repo,
-    flusher: deps.flusher,
-    clock: deps.clock,
-    retentionDays: deps.config.USAGE_RETENTION_DAYS,
-  })
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+/**
+ * What the dashboard routes touch. Both readers come built (app.ts makes them): no store is named.
+ */
+export type DashboardRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  dashboard: DashboardService
+  requests: ReturnType<typeof createRequestsReader>
+}
+
+export const dashboardRoutes = (p: DashboardRoutesParts) => {
+  const { dashboard, requests } = p
   return new Elysia({ name: 'dashboard' })
-    .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
+    .use(adminAuth(p.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(p, request, caller))
     .get('/dashboard/x-user-status', ({ caller }) => dashboard.status(caller), {
       response: UserStatus,
       detail: { summary: 'Your id, name, e-mail, balance and DNA', tags: ['Dashboard'] },

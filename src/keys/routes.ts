@@ -1,9 +1,10 @@
 // HTTP for upstream keys (root only): POST/PUT/DELETE/GET /x-keys and GET /x-gkey.
 import { Elysia, t } from 'elysia'
-import { adminAuth, requireRoot } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { adminAuth, requireRoot, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { gateCaller } from '../reports/ident'
 import { generateKey } from '../shared/ids'
+import type { RequestMeta } from '../shared/request-meta'
 import {
   GeneratedKey,
   KeyAction,
@@ -15,20 +16,28 @@ import {
   KeyUpdate,
   KeyView,
 } from './model'
+import type { KeysService } from './service'
 
 const tags = ['Upstream keys']
 
 /** `L{n}` in the path: the keys of pool level n (a key's own Name wins when it is spelled so). */
 const LEVEL_FILTER = /^L(\d{1,2})$/
 
-export const keysRoutes = (deps: Deps) => {
-  const keys = deps.keys.service
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+/** What the upstream-key routes touch: the key check, the caller's tree, the keys service. */
+export type KeysRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  keys: KeysService
+}
+
+export const keysRoutes = (p: KeysRoutesParts) => {
+  const keys = p.keys
   return new Elysia({ name: 'keys' })
-    .use(adminAuth(deps.accounts.auth))
+    .use(adminAuth(p.auth))
     .onBeforeHandle(async ({ caller, request }) => {
       // A caller under a disabled ancestor is refused as disabled (401) before the root check.
-      await gateCaller(gate, request, caller)
+      await gateCaller(p, request, caller)
       requireRoot(caller)
     })
     .get('/x-gkey', () => ({ key: generateKey() }), {
@@ -59,7 +68,10 @@ export const keysRoutes = (deps: Deps) => {
     )
     .delete(
       '/x-keys/:id',
-      async ({ caller, params }) => ({ Action: 'delete' as const, Key: await keys.remove(caller, params.id) }),
+      async ({ caller, params }) => ({
+        Action: 'delete' as const,
+        Key: await keys.remove(caller, params.id),
+      }),
       {
         params: KeyIdent,
         response: KeyDeleted,

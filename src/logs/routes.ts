@@ -1,8 +1,10 @@
 // HTTP of the operation log: GET /dashboard/x-user-logs for any enabled account.
 import { Elysia, t } from 'elysia'
-import type { Deps } from '../deps'
+import type { Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { AppError } from '../shared/errors'
-import { createLogService, MAX_LOG_PAGE_SIZE } from './service'
+import type { RequestMeta } from '../shared/request-meta'
+import { MAX_LOG_PAGE_SIZE, type createLogService } from './service'
 
 const LogQuery = t.Object({
   page: t.Optional(t.Numeric({ description: 'from 1 (default 1)' })),
@@ -40,14 +42,22 @@ const LogPage = t.Object({
   has_more: t.Boolean(),
 })
 
-export const logRoutes = (deps: Deps) => {
-  const logs = createLogService(deps.oplog, deps.config.TZ)
+/** What the log route touches. The service comes built (app.ts makes it): no store is named. */
+export type LogRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  logs: ReturnType<typeof createLogService>
+}
+
+export const logRoutes = (p: LogRoutesParts) => {
+  const logs = p.logs
   return new Elysia({ name: 'logs' })
     .derive(async ({ request }) => {
-      const caller = await deps.accounts.auth.authenticate(request.headers)
-      const meta = deps.requestMeta.get(request)
+      const caller = await p.auth.authenticate(request.headers)
+      const meta = p.requestMeta.get(request)
       if (meta) meta.accountId = caller.id
-      if (!(await deps.accounts.tree.usable(caller))) {
+      if (!(await p.tree.usable(caller))) {
         throw new AppError('account_disabled', 'account is disabled (itself or an ancestor)')
       }
       return { caller }

@@ -1,22 +1,33 @@
 // HTTP of news: POST/DELETE /x-news (system, root) and /x-news/{target} (root or an ancestor of
 // the target), GET /dashboard/x-user-news for any account.
 import { Elysia } from 'elysia'
-import { adminAuth } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { adminAuth, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { gateCaller } from '../reports/ident'
+import type { RequestMeta } from '../shared/request-meta'
 import { DeleteQuery, NewsBody, NewsDeleted, NewsPosted, TargetParams, UserNews } from './model'
-import { createNewsService } from './service'
+import type { NewsService } from './service'
 
-export const newsRoutes = (deps: Deps) => {
-  const news = createNewsService({ db: deps.sql, lookup: deps.accounts.repo, clock: deps.clock })
+/** What the news routes touch. The service comes built (app.ts makes it): no store is named. */
+export type NewsRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  news: NewsService
+}
+
+export const newsRoutes = (p: NewsRoutesParts) => {
+  const news = p.news
   const tags = ['News']
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'news' })
-    .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
+    .use(adminAuth(p.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(p, request, caller))
     .post(
       '/x-news',
-      async ({ caller, body }) => ({ success: true as const, news: await news.post(caller, undefined, body) }),
+      async ({ caller, body }) => ({
+        success: true as const,
+        news: await news.post(caller, undefined, body),
+      }),
       {
         body: NewsBody,
         response: NewsPosted,

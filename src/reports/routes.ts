@@ -1,25 +1,26 @@
 // HTTP of the usage reports: GET /x-bill (the caller's descendants) and GET /dashboard/bill
 // (the caller itself).
 import { Elysia } from 'elysia'
-import { adminAuth } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { adminAuth, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
+import type { RequestMeta } from '../shared/request-meta'
 import { gateCaller } from './ident'
 import { BillQuery, OwnBillQuery, Report } from './model'
-import { createReportsRepo } from './repo'
-import { createReportService } from './service'
+import type { ReportService } from './service'
 
-export const reportRoutes = (deps: Deps) => {
-  const reports = createReportService({
-    repo: createReportsRepo(deps.sql),
-    lookup: deps.accounts.repo,
-    flusher: deps.flusher,
-    clock: deps.clock,
-    timeZone: deps.config.TZ!,
-  })
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+/** What the report routes touch. The service comes built (app.ts makes it): no store is named. */
+export type ReportRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  reports: ReportService
+}
+
+export const reportRoutes = (p: ReportRoutesParts) => {
+  const reports = p.reports
   return new Elysia({ name: 'reports' })
-    .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
+    .use(adminAuth(p.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(p, request, caller))
     .get('/x-bill', ({ caller, query }) => reports.bill(caller, query), {
       query: BillQuery,
       response: Report,

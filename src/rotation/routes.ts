@@ -1,24 +1,25 @@
 // HTTP of key rotation: POST /x-self (any account) and POST /x-root (root).
 import { Elysia } from 'elysia'
-import { adminAuth } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { adminAuth, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { gateCaller } from '../reports/ident'
+import type { RequestMeta } from '../shared/request-meta'
 import { RootBody, Rotated, SelfBody } from './model'
-import { createRotationService } from './service'
+import type { RotationService } from './service'
 
-export const rotationRoutes = (deps: Deps) => {
-  const rotation = createRotationService({
-    db: deps.sql,
-    lookup: deps.accounts.repo,
-    auth: deps.accounts.auth,
-    events: deps.events,
-    clock: deps.clock,
-    timeZone: deps.config.TZ!,
-  })
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
+/** What the rotation routes touch. The service comes built (app.ts makes it): no store is named. */
+export type RotationRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  rotation: RotationService
+}
+
+export const rotationRoutes = (p: RotationRoutesParts) => {
+  const rotation = p.rotation
   return new Elysia({ name: 'rotation' })
-    .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
+    .use(adminAuth(p.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(p, request, caller))
     .post('/x-self', ({ caller, body }) => rotation.self(caller, body), {
       body: SelfBody,
       response: Rotated,

@@ -1,20 +1,31 @@
 // HTTP of the global settings: GET/POST/DELETE /x-config, root only.
 import { Elysia } from 'elysia'
-import { adminAuth, requireRoot } from '../accounts/auth'
-import type { Deps } from '../deps'
+import { adminAuth, requireRoot, type Authenticator } from '../accounts/auth'
+import type { Tree } from '../accounts/tree'
 import { gateCaller } from '../reports/ident'
+import type { Clock } from '../shared/clock'
+import type { RequestMeta } from '../shared/request-meta'
 import { ConfigBody, ConfigReset, ConfigSet, ConfigView, ResetBody } from './model'
+import type { Settings } from './service'
 
-export const settingsRoutes = (deps: Deps) => {
-  const settings = deps.settings
+/** What the settings routes touch: the key check, the caller's tree, the settings, the clock. */
+export type SettingsRoutesParts = {
+  auth: Authenticator
+  tree: Tree
+  requestMeta: WeakMap<Request, RequestMeta>
+  settings: Settings
+  clock: Clock
+}
+
+export const settingsRoutes = (p: SettingsRoutesParts) => {
+  const settings = p.settings
   const ctx = (actor: Parameters<typeof requireRoot>[0]) => {
     requireRoot(actor)
-    return { actor, nowMs: deps.clock.now() }
+    return { actor, nowMs: p.clock.now() }
   }
-  const gate = { tree: deps.accounts.tree, requestMeta: deps.requestMeta }
   return new Elysia({ name: 'settings' })
-    .use(adminAuth(deps.accounts.auth))
-    .onBeforeHandle(({ caller, request }) => gateCaller(gate, request, caller))
+    .use(adminAuth(p.auth))
+    .onBeforeHandle(({ caller, request }) => gateCaller(p, request, caller))
     .get(
       '/x-config',
       ({ caller }) => {
