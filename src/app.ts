@@ -233,7 +233,9 @@ export function createApp(deps: Deps) {
       if (body && typeof body === 'object') coerceNumbers(bodySchemaOf(request.method, route), body)
     })
     .use(docsRoutes())
-    .use(healthRoutes(deps))
+    .use(
+      healthRoutes({ clock: deps.clock, startedAtMs: deps.startedAtMs, engine: deps.sql.engine, flusher: deps.flusher }),
+    )
     .use(accountRoutes({ auth, service: accountService, requestMeta: deps.requestMeta }))
     .use(logRoutes({ ...callerParts, logs: built.logs }))
     .use(keysRoutes({ ...callerParts, keys: deps.keys.service }))
@@ -243,7 +245,15 @@ export function createApp(deps: Deps) {
     .use(rotationRoutes({ ...callerParts, rotation: built.rotation }))
     .use(dashboardRoutes({ ...callerParts, dashboard: built.dashboard, requests: built.requests }))
     .use(consoleRoutes())
-    .use(proxyRoutes(deps))
+    .use(
+      proxyRoutes({
+        proxy: deps.proxy,
+        auth: deps.accounts.auth,
+        pricing: deps.billing.pricing,
+        pool: deps.keys.pool,
+        startedAtMs: deps.startedAtMs,
+      }),
+    )
     .use(
       controlRoutes({
         ...callerParts,

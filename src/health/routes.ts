@@ -1,15 +1,20 @@
 // GET /healthz: liveness and a few facts an operator checks first.
 import { Elysia, t } from 'elysia'
 import { COMMIT, VERSION } from '../config'
-import type { Deps } from '../deps'
+import type { Flusher } from '../db/flusher'
+import type { Engine } from '../db/sql'
+import type { Clock } from '../shared/clock'
+
+/** What /healthz reads: the clock and start time, the store's engine and its write-behind. */
+export type HealthRoutesParts = { clock: Clock; startedAtMs: number; engine: Engine; flusher: Flusher }
 
 /** The store as the write-behind sees it: unreachable while its flushes fail. */
-const storeOf = (deps: Deps) => {
+const storeOf = (deps: HealthRoutesParts) => {
   const f = deps.flusher.stats()
-  return { engine: deps.sql.engine, reachable: f.failingFor === 0, lastError: f.lastError }
+  return { engine: deps.engine, reachable: f.failingFor === 0, lastError: f.lastError }
 }
 
-export const healthRoutes = (deps: Deps) =>
+export const healthRoutes = (deps: HealthRoutesParts) =>
   new Elysia({ name: 'health' }).get(
     '/healthz',
     () => ({

@@ -1,7 +1,10 @@
 // HTTP for the proxied surfaces: each path hands the raw request to the pipeline (no body parsing
 // by the framework: the pipeline reads it once), GET /v1/models and GET /v1/models/{id}.
 import { Elysia, t } from 'elysia'
-import type { Deps } from '../deps'
+import type { Authenticator } from '../accounts/auth'
+import type { Pricing } from '../billing/pricing'
+import type { Pool } from '../keys/pool'
+import type { ProxyService } from './service'
 import { AppError } from '../shared/errors'
 import { ENDPOINTS } from './endpoints'
 import { anthropicModelList, modelAnswer, openaiModelList, usableModels } from './models'
@@ -10,7 +13,16 @@ const PASS = t.Any({
   description: 'passed through to the provider unchanged (model may be mapped)',
 })
 
-export const proxyRoutes = (deps: Deps) => {
+/** What the proxied routes touch: the pipeline and, for the model lists, keys, prices and auth. */
+export type ProxyRoutesParts = {
+  proxy: ProxyService
+  auth: Authenticator
+  pricing: () => Pricing
+  pool: Pool
+  startedAtMs: number
+}
+
+export const proxyRoutes = (deps: ProxyRoutesParts) => {
   const { handle } = deps.proxy
   let app = new Elysia({ name: 'proxy' })
   for (const ep of ENDPOINTS) {
@@ -29,13 +41,13 @@ export const proxyRoutes = (deps: Deps) => {
   }
   /** The models this caller may use, as on every proxied call for a disabled ancestor. */
   const modelsOf = async (headers: Headers) => {
-    const account = await deps.accounts.auth.authenticate(headers)
+    const account = await deps.auth.authenticate(headers)
     const p = deps.proxy
     await p.warm(account)
     const policy = p.policies.of(account)
     // As on every proxied call: a disabled ancestor disables its whole subtree.
     if (!policy.enabled) throw new AppError('account_disabled', 'account is disabled')
-    return usableModels(account, policy, p.rules(), deps.billing.pricing(), deps.keys.pool)
+    return usableModels(account, policy, p.rules(), deps.pricing(), deps.pool)
   }
   return app
     .get(
