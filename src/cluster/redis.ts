@@ -1,0 +1,159 @@
+// The Redis connection of a node (SPEC §11): Bun's RedisClient with no offline queue and a
+// command timeout, so a dead or stuck Redis fails a call fast instead of holding it; Lua scripts
+// run by SHA (EVALSHA, EVAL once on NOSCRIPT); pub/sub on clients of its own.
+import { RedisClient } from 'bun'
+
+/** Redis did not answer (down, unreachable, or slower than the command timeout). */
+export class RedisUnavailableError extends Error {
+  readonly code = 'redis_unavailable'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RedisUnavailableError'
+  }
+}
+
+/** A Lua script known by its SHA-1, computed here so the first call needs no SCRIPT LOAD. */
+export type Script = { readonly source: string; readonly sha: string }
+
+export function defineScript(source: string): Script {
+  const sha = new Bun.CryptoHasher('sha1').update(source).digest('hex')
+  return { source, sha }
+}
+
+export type RedisOptions = {
+  url: string
+  /** Longest wait for any one command before it fails with RedisUnavailableError. */
+  commandTimeoutMs?: number
+  /** Longest wait for a (re)connection. */
+  connectTimeoutMs?: number
+  /** Prefix of every key and channel xgate uses, so one Redis can serve several deployments. */
+  prefix?: string
+}
+
+export type Redis = {
+  readonly prefix: string
+  readonly commandTimeoutMs: number
+  /** Whether the hot-path connection is up right now. */
+  readonly connected: boolean
+  send(command: string, args: readonly string[]): Promise<unknown>
+  /** Runs a script by SHA; loads it with EVAL when this Redis does not know it (a restart). */
+  run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown>
+  /** A new connected client for SUBSCRIBE (a subscribing client stops pipelining). */
+  subscriber(): Promise<RedisClient>
+  close(): void
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 250
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000
+
+const unavailable = (e: unknown, what: string) =>
+  e instanceof RedisUnavailableError
+    ? e
+    : new RedisUnavailableError(`Redis unavailable (${what}): ${(e as Error)?.message ?? e}`, {
+        cause: e,
+      })
+
+/** Server errors (a script's error, a wrong type) are answers; anything else means no answer. */
+const isServerError = (e: unknown) => (e as { code?: string })?.code === 'ERR_REDIS_SERVER_ERROR'
+
+export function newClient(url: string, connectTimeoutMs: number): RedisClient {
+  return new RedisClient(url, {
+    enableOfflineQueue: false,
+    connectionTimeout: connectTimeoutMs,
+    autoReconnect: true,
+    maxRetries: 1_000_000,
+  })
+}
+
+/**
+ * Connects once (failing if Redis is not there), then keeps one pipelined client. A command that
+ * times out drops that connection — the commands still queued behind it fail at once rather than
+ * run late — and the next command starts a new one; while it connects, commands fail fast.
+ */
+export async function openRedis(opts: RedisOptions): Promise<Redis> {
+  const commandTimeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
+  const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+  let client = newClient(opts.url, connectTimeoutMs)
+  let connecting: Promise<void> | null = null
+  let closed = false
+
+  const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis: ${what} took over ${ms} ms`)), ms)
+    })
+    return Promise.race([p, late]).finally(() => clearTimeout(timer))
+  }
+
+  const reconnect = () => {
+    if (closed || connecting) return
+    const c = client
+    connecting = c
+      .connect()
+      .catch(() => {})
+      .finally(() => {
+        connecting = null
+      })
+  }
+
+  /** A stuck connection is replaced, so what queued behind a lost reply does not run later. */
+  const replace = () => {
+    if (closed) return
+    const old = client
+    client = newClient(opts.url, connectTimeoutMs)
+    old.close()
+    reconnect()
+  }
+
+  try {
+    await withTimeout(client.connect(), connectTimeoutMs, 'connect')
+  } catch (e) {
+    client.close()
+    throw unavailable(e, opts.url.replace(/\/\/[^@]*@/, '//'))
+  }
+
+  const send = async (command: string, args: readonly string[]): Promise<unknown> => {
+    if (closed) throw new RedisUnavailableError('Redis client closed')
+    const c = client
+    if (!c.connected) reconnect()
+    try {
+      return await withTimeout(c.send(command, args as string[]), commandTimeoutMs, command)
+    } catch (e) {
+      if (isServerError(e)) throw e
+      if (e instanceof RedisUnavailableError && c === client) replace()
+      throw unavailable(e, command)
+    }
+  }
+
+  return {
+    prefix: opts.prefix ?? 'xg:',
+    commandTimeoutMs,
+    get connected() {
+      return client.connected
+    },
+    send,
+    async run(script, keys, args) {
+      const tail = [String(keys.length), ...keys, ...args]
+      try {
+        return await send('EVALSHA', [script.sha, ...tail])
+      } catch (e) {
+        if (!isServerError(e) || !String((e as Error).message).includes('NOSCRIPT')) throw e
+        return send('EVAL', [script.source, ...tail])
+      }
+    },
+    async subscriber() {
+      const c = newClient(opts.url, connectTimeoutMs)
+      try {
+        await withTimeout(c.connect(), connectTimeoutMs, 'connect')
+      } catch (e) {
+        c.close()
+        throw unavailable(e, 'subscriber connect')
+      }
+      return c
+    },
+    close() {
+      closed = true
+      client.close()
+    },
+  }
+}
