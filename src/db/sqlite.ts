@@ -2,7 +2,7 @@
 // Database.query's cache) behind promises. One connection serves the process, so transactions
 // take turns: `tx` waits for the one before it, then BEGIN IMMEDIATE … COMMIT, and a statement
 // issued outside a transaction while one is open waits for it too (it would otherwise land
-// inside it). Statements run synchronously, so a transaction holds the lock only as long as its
+// inside it, or read what it may still roll back). Statements run synchronously, so a transaction holds the lock only as long as its
 // own work.
 import type { Database } from 'bun:sqlite'
 import type { Row, Sql, SqlDb, Tx } from './sql'
@@ -48,10 +48,10 @@ export function sqliteSql(db: Database, where = ':memory:'): SqlDb & { raw: Data
     })
   }
 
-  // Outside a transaction: reads run at once (they see committed rows and, while one is open,
-  // its own — the process's view either way); writes wait for the open transaction to end.
-  const outside = <T>(write: boolean, run: () => Promise<T>): Promise<T> =>
-    write && open ? queued(() => run()) : run()
+  // Outside a transaction: at once when none is open; else after it, so nothing outside ever sees
+  // (or caches) rows a transaction may still roll back, and no write lands inside one.
+  const outside = <T>(_write: boolean, run: () => Promise<T>): Promise<T> =>
+    open ? queued(() => run()) : run()
 
   return {
     engine: 'sqlite',
