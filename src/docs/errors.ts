@@ -141,7 +141,8 @@ const ANSWERS: Record<string, Answer> = {
   },
   '503': {
     name: 'ServiceUnavailable',
-    description: 'No upstream key can take the call now',
+    description:
+      'No upstream key can take the call now (no_available_key), or the database is unreachable (store_unavailable, with Retry-After)',
     openai: openaiError('no upstream key available', 'server_error', 'no_available_key'),
     anthropic: anthropicError('overloaded_error', 'no upstream key available'),
   },
@@ -174,7 +175,8 @@ export function errorStatuses(path: string, method: string, op: Obj): string[] {
   if (isProxied(path) && method === 'post') {
     for (const s of ['400', '402', '408', '413', '429', '502', '503', '504']) out.add(s)
   } else if (path.startsWith('/x-')) {
-    for (const s of ['400', '404']) out.add(s)
+    // Every admin read and write goes to the store: 503 store_unavailable while it is unreachable.
+    for (const s of ['400', '404', '503']) out.add(s)
     if (hasBody) {
       out.add('408')
       out.add('413')
@@ -182,7 +184,10 @@ export function errorStatuses(path: string, method: string, op: Obj): string[] {
     if ((method === 'post' || method === 'put') && CONFLICTS.test(path)) out.add('409')
   } else {
     if (hasInput) out.add('400')
-    if (path.includes('{')) out.add('404')
+    // An account named in the path, or in a `u` query (a descendant), may not be in the subtree.
+    const namesAccount = Array.isArray(op.parameters) && op.parameters.some((p: Obj) => p.name === 'u')
+    if (path.includes('{') || namesAccount) out.add('404')
+    if (path.startsWith('/dashboard')) out.add('503')
   }
   return [...out].sort()
 }

@@ -90,6 +90,7 @@ test('each surface lists the errors it can answer', () => {
     '403',
     '404',
   ])
+  // Admin and dashboard routes read the store: 503 store_unavailable while it is unreachable.
   expect(errorStatuses('/x-users', 'post', body)).toEqual([
     '400',
     '401',
@@ -98,7 +99,17 @@ test('each surface lists the errors it can answer', () => {
     '408',
     '409',
     '413',
+    '503',
   ])
-  expect(errorStatuses('/x-gkey', 'get', {})).toEqual(['400', '401', '403', '404'])
-  expect(errorStatuses('/dashboard/x-user-info', 'get', {})).toEqual(['401', '403'])
+  expect(errorStatuses('/x-gkey', 'get', {})).toEqual(['400', '401', '403', '404', '503'])
+  expect(errorStatuses('/dashboard/x-user-info', 'get', {})).toEqual(['401', '403', '503'])
+  // A `u` query names a descendant: 404 outside the caller's subtree.
+  const u = [{ in: 'query', name: 'u' }]
+  expect(errorStatuses('/dashboard/x-user-requests', 'get', { parameters: u })).toEqual([
+    '400',
+    '401',
+    '403',
+    '404',
+    '503',
+  ])
 })
