@@ -1,0 +1,113 @@
+// The two Lua scripts behind shared limits (SPEC §5, §11): one checks and reserves every window
+// and concurrency slot of a call, all or nothing; one settles or releases it afterwards.
+import { defineScript } from './redis'
+
+/**
+ * KEYS: for each window group g (a scope's minute, hour or day counts) its current and previous
+ * bucket hashes {r = requests, t = tokens}, then one sorted set per concurrency cap.
+ * ARGV: nowMs, G, C, estTokens, callId, leaseMs; per group: requestLimit, tokenLimit,
+ * bucketStartMs, spanMs, sliding (1: weigh the previous bucket, 0: a calendar day), ttlMs;
+ * per cap: its limit.
+ * A sliding window counts current + previous × (the part of the previous bucket still inside
+ * the span). A call costs 1 request and max(1, min(est, limit)) tokens against each limit, and
+ * writes 1 request and est tokens. Nothing is written unless every limit passes.
+ * Returns {1, usedR1, usedT1, …} (counts after the write, rounded up) or a denial:
+ * {0, 'c', capIndex, cap, inFlight, retryMs} or {0, 'w', group, field (1 r, 2 t), limit, used, retryMs}
+ * (the window that frees last, so the call cannot pass before then).
+ */
+export const RESERVE = defineScript(`
+local now = tonumber(ARGV[1])
+local G = tonumber(ARGV[2])
+local C = tonumber(ARGV[3])
+local est = tonumber(ARGV[4])
+local call = ARGV[5]
+local lease = tonumber(ARGV[6])
+local capBase = 6 + 6 * G
+for c = 1, C do
+  local key = KEYS[2 * G + c]
+  local cap = tonumber(ARGV[capBase + c])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local n = redis.call('ZCARD', key)
+  if n >= cap then return {0, 'c', c, cap, n, 1000} end
+end
+local worst = nil
+local counts = {}
+for g = 1, G do
+  local o = 6 + 6 * (g - 1)
+  local limits = {tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])}
+  local start = tonumber(ARGV[o + 3])
+  local span = tonumber(ARGV[o + 4])
+  local sliding = ARGV[o + 5] == '1'
+  local cur = redis.call('HMGET', KEYS[2 * g - 1], 'r', 't')
+  local prev = {false, false}
+  local w = 0
+  if sliding then
+    prev = redis.call('HMGET', KEYS[2 * g], 'r', 't')
+    w = 1 - (now - start) / span
+    if w < 0 then w = 0 end
+    if w > 1 then w = 1 end
+  end
+  for f = 1, 2 do
+    local c = tonumber(cur[f]) or 0
+    local p = tonumber(prev[f]) or 0
+    local n = c + p * w
+    counts[2 * g - 2 + f] = n
+    local limit = limits[f]
+    if limit > 0 then
+      local cost = 1
+      if f == 2 then cost = math.max(1, math.min(est, limit)) end
+      if n + cost > limit then
+        local wait
+        if not sliding then
+          wait = start + span - now
+        elseif c + cost > limit then
+          -- Past this bucket's end, c is the previous bucket and fades out over one span.
+          wait = start + span - now + math.ceil(span * (1 - (limit - cost) / c))
+        else
+          wait = math.ceil(span * (1 - (limit - cost - c) / p)) - (now - start)
+        end
+        if wait < 1 then wait = 1 end
+        if not worst or wait > worst[7] then
+          worst = {0, 'w', g, f, limit, math.ceil(n), wait}
+        end
+      end
+    end
+  end
+end
+if worst then return worst end
+local out = {1}
+for g = 1, G do
+  local key = KEYS[2 * g - 1]
+  redis.call('HINCRBY', key, 'r', 1)
+  if est > 0 then redis.call('HINCRBY', key, 't', est) end
+  redis.call('PEXPIRE', key, ARGV[6 + 6 * (g - 1) + 6])
+  out[2 * g] = math.ceil(counts[2 * g - 1] + 1)
+  out[2 * g + 1] = math.ceil(counts[2 * g] + est)
+end
+for c = 1, C do
+  local key = KEYS[2 * G + c]
+  redis.call('ZADD', key, now + lease, call)
+  if redis.call('PTTL', key) < lease then redis.call('PEXPIRE', key, lease) end
+end
+return out
+`)
+
+/**
+ * KEYS: the bucket hashes a reservation wrote (the first ARGV[1] keys), then its slot sets.
+ * ARGV: nBuckets, requestDelta, tokenDelta, callId. A bucket that has expired stays gone (its
+ * window no longer counts it); counts never go below zero. Slots lose the call's id.
+ */
+export const SETTLE = defineScript(`
+local n = tonumber(ARGV[1])
+local dr = tonumber(ARGV[2])
+local dt = tonumber(ARGV[3])
+for i = 1, n do
+  local key = KEYS[i]
+  if redis.call('EXISTS', key) == 1 then
+    if dr ~= 0 and redis.call('HINCRBY', key, 'r', dr) < 0 then redis.call('HSET', key, 'r', 0) end
+    if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
+  end
+end
+for i = n + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
+return 1
+`)

@@ -1,0 +1,295 @@
+// Limit windows and concurrency slots shared by every node through Redis (SPEC §5, §11): one
+// script call per request checks and reserves all that applies, all or nothing; one after it
+// settles the tokens and frees the slots. Same scopes, limits and denials as limits/windows.ts.
+import type { Calendar } from '../limits/daykey'
+import { limitDenial, type LimitDenial } from '../limits/headers'
+import { normalize, wholeCount, type Limits, type WindowName } from '../limits/scope'
+import type { ScopeLimits } from '../limits/windows'
+import type { Denial } from '../shared/errors'
+import { RESERVE, SETTLE } from './limit-scripts'
+import type { Redis } from './redis'
+
+/** A Concurrency cap: `key` names the capped account's scope (`a:42`), its subtree's calls count. */
+export type SlotCap = { key: string; cap: number; label?: string }
+
+export type SharedReserveInput = {
+  scopes: readonly ScopeLimits[]
+  caps?: readonly SlotCap[]
+  estTokens: number
+  /** Unique per call (the request id): the member of each slot set. */
+  callId: string
+  nowMs: number
+  /** How long a slot counts if its call never settles (its node died); default DEFAULT_LEASE_MS. */
+  leaseMs?: number
+}
+
+/** What one admitted call holds in Redis: enough to settle or release it without asking again. */
+export type SharedReservation = {
+  readonly callId: string
+  readonly atMs: number
+  readonly estTokens: number
+  readonly buckets: readonly string[]
+  readonly slots: readonly string[]
+  /** Tokens now counted for the call (the estimate until settled). */
+  tokens: number
+  /** Whether the call still holds its slots (until its first settle, or its release). */
+  open: boolean
+  /** Released: the call counts nowhere any more, and settling it does nothing. */
+  released: boolean
+}
+
+/** One limited window of one scope after the reservation: for x-ratelimit-* headers. */
+export type WindowCount = { scope: string; window: WindowName; limit: number; used: number }
+
+export type ConcurrencyDenial = Denial & {
+  code: 'concurrency_limit_exceeded'
+  scope: string
+  retryAfterMs: number
+}
+
+export type SharedReserveResult =
+  | { ok: true; reservation: SharedReservation; counts: WindowCount[] }
+  | LimitDenial
+  | ConcurrencyDenial
+
+export type SharedLimits = {
+  reserve(input: SharedReserveInput): Promise<SharedReserveResult>
+  /** Replaces the estimate with the real tokens and frees the slots; again replaces again. */
+  settle(r: SharedReservation, actualTokens: number): Promise<void>
+  /** The call never reached upstream: takes back its request, its tokens and its slots. */
+  release(r: SharedReservation): Promise<void>
+  /** Current count of each window of a scope (0 where nothing is counted). */
+  usage(scopeKey: string, nowMs: number): Promise<Record<WindowName, number>>
+}
+
+/** Slots of a node that died free themselves after this long (longer than any call may last). */
+export const DEFAULT_LEASE_MS = 15 * 60_000
+export const MINUTE_MS = 60_000
+export const HOUR_MS = 3_600_000
+/** A bucket is kept one span after it stops being current (as the previous cell), then a margin. */
+const KEEP_MARGIN_MS = 60_000
+
+type Kind = 'm' | 'h' | 'd'
+type Group = {
+  scope: string
+  label?: string
+  kind: Kind
+  limits: [number, number]
+  start: number
+  span: number
+  cur: string
+  prev: string
+  /** How long the current bucket is kept from now (relative: Redis's clock need not be ours). */
+  ttlMs: number
+}
+
+const NAMES: Record<Kind, [WindowName, WindowName]> = {
+  m: ['rpm', 'tpm'],
+  h: ['rph', 'tph'],
+  d: ['rpd', 'tpd'],
+}
+
+/** Per-node limits while Redis is unreachable (SPEC §11): limit ÷ nodes, at least 1, never the full. */
+export function perNodeLimits(limits: Partial<Limits>, nodes: number): Limits {
+  const l = normalize(limits)
+  const n = Math.max(1, Math.floor(nodes))
+  const part = (v: number) => (v > 0 ? Math.max(1, Math.floor(v / n)) : 0)
+  return {
+    rpm: part(l.rpm),
+    rph: part(l.rph),
+    rpd: part(l.rpd),
+    tpm: part(l.tpm),
+    tph: part(l.tph),
+    tpd: part(l.tpd),
+  }
+}
+
+export function createSharedLimits(opts: {
+  redis: Redis
+  calendar: Calendar
+  leaseMs?: number
+}): SharedLimits {
+  const { redis, calendar } = opts
+  const p = redis.prefix
+  const bucketKey = (scope: string, kind: Kind, startMs: number) =>
+    `${p}w:${scope}:${kind}:${startMs}`
+  const slotKey = (scope: string) => `${p}c:${scope}`
+
+  /** The windows a scope's limits need at `now`, as the buckets they read and write. */
+  const groupsOf = (s: ScopeLimits, now: number, out: Group[]) => {
+    const l = normalize(s.limits)
+    const sliding = (kind: 'm' | 'h', span: number, r: number, t: number) => {
+      if (r <= 0 && t <= 0) return
+      const start = Math.floor(now / span) * span
+      out.push({
+        scope: s.key,
+        label: s.label,
+        kind,
+        limits: [r, t],
+        start,
+        span,
+        cur: bucketKey(s.key, kind, start),
+        prev: bucketKey(s.key, kind, start - span),
+        ttlMs: start + 2 * span + KEEP_MARGIN_MS - now,
+      })
+    }
+    sliding('m', MINUTE_MS, l.rpm, l.tpm)
+    sliding('h', HOUR_MS, l.rph, l.tph)
+    if (l.rpd > 0 || l.tpd > 0) {
+      const day = calendar.day(now)
+      const cur = bucketKey(s.key, 'd', day.startMs)
+      out.push({
+        scope: s.key,
+        label: s.label,
+        kind: 'd',
+        limits: [l.rpd, l.tpd],
+        start: day.startMs,
+        span: day.endMs - day.startMs,
+        cur,
+        prev: cur,
+        ttlMs: day.endMs + KEEP_MARGIN_MS - now,
+      })
+    }
+  }
+
+  const settleWith = async (r: SharedReservation, dr: number, dt: number, slots: boolean) => {
+    const keys = slots ? [...r.buckets, ...r.slots] : [...r.buckets]
+    if (keys.length === 0 || (dr === 0 && dt === 0 && !slots)) return
+    await redis.run(SETTLE, keys, [String(r.buckets.length), String(dr), String(dt), r.callId])
+  }
+
+  return {
+    async reserve(input) {
+      const now = Math.floor(input.nowMs)
+      const est = wholeCount(input.estTokens)
+      const groups: Group[] = []
+      const seen = new Set<string>()
+      for (const s of input.scopes) {
+        if (seen.has(s.key)) continue
+        seen.add(s.key)
+        groupsOf(s, now, groups)
+      }
+      const caps = (input.caps ?? []).filter((c) => c.cap > 0)
+      const leaseMs = Math.max(1, Math.floor(input.leaseMs ?? opts.leaseMs ?? DEFAULT_LEASE_MS))
+      const keys: string[] = []
+      const args = [
+        String(now),
+        String(groups.length),
+        String(caps.length),
+        String(est),
+        input.callId,
+        String(leaseMs),
+      ]
+      for (const g of groups) {
+        keys.push(g.cur, g.prev)
+        args.push(String(g.limits[0]), String(g.limits[1]), String(g.start), String(g.span))
+        args.push(g.kind === 'd' ? '0' : '1', String(g.ttlMs))
+      }
+      for (const c of caps) {
+        keys.push(slotKey(c.key))
+        args.push(String(Math.floor(c.cap)))
+      }
+      const reply = (await redis.run(RESERVE, keys, args)) as (number | string)[]
+      if (reply[0] === 0) return denialOf(reply, groups, caps)
+      const counts: WindowCount[] = []
+      groups.forEach((g, i) => {
+        for (const f of [0, 1] as const) {
+          if (g.limits[f] <= 0) continue
+          counts.push({
+            scope: g.scope,
+            window: NAMES[g.kind][f],
+            limit: g.limits[f],
+            used: Number(reply[1 + 2 * i + f]),
+          })
+        }
+      })
+      const reservation: SharedReservation = {
+        callId: input.callId,
+        atMs: now,
+        estTokens: est,
+        buckets: groups.map((g) => g.cur),
+        slots: caps.map((c) => slotKey(c.key)),
+        tokens: est,
+        open: true,
+        released: false,
+      }
+      return { ok: true, reservation, counts }
+    },
+
+    async settle(r, actualTokens) {
+      if (r.released) return
+      const actual = wholeCount(actualTokens)
+      const delta = actual - r.tokens
+      const slots = r.open && r.slots.length > 0
+      r.tokens = actual
+      r.open = false
+      await settleWith(r, 0, delta, slots)
+    },
+
+    async release(r) {
+      if (r.released) return
+      const slots = r.open && r.slots.length > 0
+      r.released = true
+      r.open = false
+      const tokens = r.tokens
+      r.tokens = 0
+      await settleWith(r, -1, -tokens, slots)
+    },
+
+    async usage(scopeKey, nowMs) {
+      const out: Record<WindowName, number> = { rpm: 0, rph: 0, rpd: 0, tpm: 0, tph: 0, tpd: 0 }
+      const now = Math.floor(nowMs)
+      const day = calendar.day(now)
+      const read = async (kind: Kind, start: number, span: number, sliding: boolean) => {
+        const cur = (await redis.send('HMGET', [bucketKey(scopeKey, kind, start), 'r', 't'])) as (
+          string | null
+        )[]
+        let prev: (string | null)[] = [null, null]
+        if (sliding)
+          prev = (await redis.send('HMGET', [
+            bucketKey(scopeKey, kind, start - span),
+            'r',
+            't',
+          ])) as (string | null)[]
+        const w = sliding ? Math.max(0, 1 - (now - start) / span) : 0
+        for (const f of [0, 1] as const) {
+          out[NAMES[kind][f]] = Math.ceil(Number(cur[f] ?? 0) + Number(prev[f] ?? 0) * w)
+        }
+      }
+      await Promise.all([
+        read('m', Math.floor(now / MINUTE_MS) * MINUTE_MS, MINUTE_MS, true),
+        read('h', Math.floor(now / HOUR_MS) * HOUR_MS, HOUR_MS, true),
+        read('d', day.startMs, day.endMs - day.startMs, false),
+      ])
+      return out
+    },
+  }
+}
+
+/** Turns the script's denial into the same values the in-memory store and gate return. */
+function denialOf(
+  reply: (number | string)[],
+  groups: readonly Group[],
+  caps: readonly SlotCap[],
+): LimitDenial | ConcurrencyDenial {
+  if (reply[1] === 'c') {
+    const c = caps[Number(reply[2]) - 1]!
+    return {
+      ok: false,
+      code: 'concurrency_limit_exceeded',
+      message: `${c.cap} calls in flight at once (Concurrency of ${c.label ?? c.key}) reached`,
+      retryAfterMs: Number(reply[5]),
+      scope: c.key,
+    }
+  }
+  const g = groups[Number(reply[2]) - 1]!
+  const field = Number(reply[3]) === 1 ? 0 : 1
+  return limitDenial({
+    window: NAMES[g.kind][field],
+    scope: g.scope,
+    label: g.label,
+    limit: Number(reply[4]),
+    used: Number(reply[5]),
+    retryAfterMs: Number(reply[6]),
+  })
+}
