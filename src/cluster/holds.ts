@@ -1,0 +1,130 @@
+// Available money per account shared by every node (SPEC §11): one Redis counter of integer
+// nano-USD (balance − open holds), taken down atomically by admission only while what stays is at
+// least the minimum, given back by settlement, moved by admin money moves after they commit.
+// A counter that is absent is a miss: the caller seeds it from the database (SET NX) and retries.
+import { defineScript, type Redis } from './redis'
+
+export type AdmitResult =
+  /** The hold is taken; `availableNano` is what the account has left free. */
+  | { kind: 'held'; availableNano: number }
+  /** Not enough: nothing was taken; `availableNano` is what is free now. */
+  | { kind: 'short'; availableNano: number }
+  /** No counter for the account: seed it from the database, then admit again. */
+  | { kind: 'miss' }
+
+export type SharedHolds = {
+  admit(accountId: number, holdNano: number, minNano: number): Promise<AdmitResult>
+  /**
+   * Creates the counter from the database's `balance − open holds` unless another node did first;
+   * true when this call set it.
+   */
+  seed(accountId: number, availableNano: number): Promise<boolean>
+  /** The call ended costing `costNano`: gives back `holdNano − costNano`. False on a miss. */
+  settle(accountId: number, holdNano: number, costNano: number): Promise<boolean>
+  /** An admin money move committed in the database: moves the counter by `deltaNano` if present. */
+  adjust(accountId: number, deltaNano: number): Promise<boolean>
+  /** The counter's value, or null when absent. */
+  available(accountId: number): Promise<number | null>
+  /** Drops the counter (a deleted account, or a reconcile): the next admission seeds it afresh. */
+  forget(accountId: number): Promise<void>
+}
+
+/**
+ * KEYS[1]: the counter. ARGV: holdNano, minNano. Takes the hold only if the account has money
+ * free and keeps at least minNano after it (the in-memory rule of wallet/holds.ts).
+ * Returns {1, left}, {0, free} or {-1} (absent).
+ */
+const ADMIT = defineScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return {-1} end
+local free = tonumber(v)
+local hold = tonumber(ARGV[1])
+if free > 0 and free - hold >= tonumber(ARGV[2]) then
+  return {1, redis.call('DECRBY', KEYS[1], ARGV[1])}
+end
+return {0, free}
+`)
+
+/**
+ * KEYS[1]: the counter. ARGV[1]: delta. INCRBY only if the counter exists; returns the value, or
+ * false when absent. A result beyond ±(2^53 − 1) is undone and refused: JavaScript could not hold it.
+ */
+const MOVE = defineScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if v > 9007199254740991 or v < -9007199254740991 then
+  redis.call('DECRBY', KEYS[1], ARGV[1])
+  return redis.error_reply('ERR counter would leave the safe integer range')
+end
+return v
+`)
+
+/** A nano-USD amount that INCRBY/DECRBY and a JavaScript number both hold exactly. */
+function nano(name: string, v: number, opts: { min?: number } = {}): string {
+  if (!Number.isSafeInteger(v)) {
+    throw new RangeError(`${name} must be a whole number of nano-USD within ±2^53, got ${v}`)
+  }
+  if (opts.min !== undefined && v < opts.min) {
+    throw new RangeError(`${name} must be at least ${opts.min}, got ${v}`)
+  }
+  return String(v)
+}
+
+/** A counter read back from Redis; one beyond safe integers means the books went wrong. */
+function safe(v: unknown, what: string): number {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n)) throw new RangeError(`${what}: counter ${v} is not a safe integer`)
+  return n
+}
+
+function accountId(id: number): string {
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new RangeError(`accountId must be a positive integer, got ${id}`)
+  return String(id)
+}
+
+export function createSharedHolds(opts: { redis: Redis }): SharedHolds {
+  const { redis } = opts
+  const key = (id: number) => `${redis.prefix}m:${accountId(id)}`
+
+  const move = async (id: number, delta: number, what: string): Promise<boolean> => {
+    const k = key(id)
+    const d = nano(what, delta)
+    if (delta === 0) return (await redis.send('EXISTS', [k])) === 1
+    const v = await redis.run(MOVE, [k], [d])
+    if (v === null || v === false) return false
+    safe(v, `account ${id}`)
+    return true
+  }
+
+  return {
+    async admit(id, holdNano, minNano) {
+      const k = key(id)
+      const reply = (await redis.run(
+        ADMIT,
+        [k],
+        [nano('holdNano', holdNano, { min: 0 }), nano('minNano', minNano)],
+      )) as number[]
+      if (reply[0] === -1) return { kind: 'miss' }
+      const availableNano = safe(reply[1], `account ${id}`)
+      return reply[0] === 1 ? { kind: 'held', availableNano } : { kind: 'short', availableNano }
+    },
+    async seed(id, availableNano) {
+      const reply = await redis.send('SET', [key(id), nano('availableNano', availableNano), 'NX'])
+      return reply === 'OK'
+    },
+    async settle(id, holdNano, costNano) {
+      nano('holdNano', holdNano, { min: 0 })
+      nano('costNano', costNano, { min: 0 })
+      return move(id, holdNano - costNano, 'holdNano − costNano')
+    },
+    adjust: (id, deltaNano) => move(id, deltaNano, 'deltaNano'),
+    async available(id) {
+      const v = await redis.send('GET', [key(id)])
+      return v === null ? null : safe(v, `account ${id}`)
+    },
+    async forget(id) {
+      await redis.send('DEL', [key(id)])
+    },
+  }
+}
