@@ -78,9 +78,9 @@ if worst then return worst end
 local out = {1}
 for g = 1, G do
   local key = KEYS[2 * g - 1]
-  redis.call('HINCRBY', key, 'r', 1)
+  -- Only a reservation creates a bucket (settling never does): its first request sets the TTL.
+  if redis.call('HINCRBY', key, 'r', 1) == 1 then redis.call('PEXPIRE', key, ARGV[6 + 6 * g]) end
   if est > 0 then redis.call('HINCRBY', key, 't', est) end
-  redis.call('PEXPIRE', key, ARGV[6 + 6 * (g - 1) + 6])
   out[2 * g] = math.ceil(counts[2 * g - 1] + 1)
   out[2 * g + 1] = math.ceil(counts[2 * g] + est)
 end

@@ -38,7 +38,10 @@ export type Redis = {
   send(command: string, args: readonly string[]): Promise<unknown>
   /** Runs a script by SHA; loads it with EVAL when this Redis does not know it (a restart). */
   run(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown>
-  /** A new connected client for SUBSCRIBE (a subscribing client stops pipelining). */
+  /**
+   * A new connected client for SUBSCRIBE (a subscribing client stops pipelining). It does not
+   * reconnect by itself: its owner sees `onclose` and subscribes again on a new one.
+   */
   subscriber(): Promise<RedisClient>
   close(): void
 }
@@ -56,12 +59,16 @@ const unavailable = (e: unknown, what: string) =>
 /** Server errors (a script's error, a wrong type) are answers; anything else means no answer. */
 const isServerError = (e: unknown) => (e as { code?: string })?.code === 'ERR_REDIS_SERVER_ERROR'
 
-export function newClient(url: string, connectTimeoutMs: number): RedisClient {
+export function newClient(
+  url: string,
+  connectTimeoutMs: number,
+  autoReconnect = true,
+): RedisClient {
   return new RedisClient(url, {
     enableOfflineQueue: false,
     connectionTimeout: connectTimeoutMs,
-    autoReconnect: true,
-    maxRetries: 1_000_000,
+    autoReconnect,
+    maxRetries: autoReconnect ? 1_000_000 : 0,
   })
 }
 
@@ -80,7 +87,10 @@ export async function openRedis(opts: RedisOptions): Promise<Redis> {
   const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis: ${what} took over ${ms} ms`)), ms)
+      timer = setTimeout(
+        () => reject(new RedisUnavailableError(`Redis: ${what} took over ${ms} ms`)),
+        ms,
+      )
     })
     return Promise.race([p, late]).finally(() => clearTimeout(timer))
   }
@@ -142,7 +152,7 @@ export async function openRedis(opts: RedisOptions): Promise<Redis> {
       }
     },
     async subscriber() {
-      const c = newClient(opts.url, connectTimeoutMs)
+      const c = newClient(opts.url, connectTimeoutMs, false)
       try {
         await withTimeout(c.connect(), connectTimeoutMs, 'connect')
       } catch (e) {
