@@ -3,7 +3,7 @@
 // settles the tokens and frees the slots. Same scopes, limits and denials as limits/windows.ts.
 import type { Calendar } from '../limits/daykey'
 import { limitDenial, type LimitDenial } from '../limits/headers'
-import { normalize, wholeCount, type Limits, type WindowName } from '../limits/scope'
+import { normalize, wholeCount, type WindowName } from '../limits/scope'
 import type { ScopeLimits } from '../limits/windows'
 import type { Denial } from '../shared/errors'
 import { RESERVE, SETTLE } from './limit-scripts'
@@ -54,7 +54,11 @@ export type SharedReserveResult =
 
 export type SharedLimits = {
   reserve(input: SharedReserveInput): Promise<SharedReserveResult>
-  /** Replaces the estimate with the real tokens and frees the slots; again replaces again. */
+  /**
+   * Replaces the estimate with the real tokens and frees the slots; again replaces again. When it
+   * throws (Redis unreachable) the reservation is as before, so it may be settled again; a slot
+   * left behind frees itself with its lease, a bucket with its TTL.
+   */
   settle(r: SharedReservation, actualTokens: number): Promise<void>
   /** The call never reached upstream: takes back its request, its tokens and its slots. */
   release(r: SharedReservation): Promise<void>
@@ -87,21 +91,6 @@ const NAMES: Record<Kind, [WindowName, WindowName]> = {
   m: ['rpm', 'tpm'],
   h: ['rph', 'tph'],
   d: ['rpd', 'tpd'],
-}
-
-/** Per-node limits while Redis is unreachable (SPEC §11): limit ÷ nodes, at least 1, never the full. */
-export function perNodeLimits(limits: Partial<Limits>, nodes: number): Limits {
-  const l = normalize(limits)
-  const n = Math.max(1, Math.floor(nodes))
-  const part = (v: number) => (v > 0 ? Math.max(1, Math.floor(v / n)) : 0)
-  return {
-    rpm: part(l.rpm),
-    rph: part(l.rph),
-    rpd: part(l.rpd),
-    tpm: part(l.tpm),
-    tph: part(l.tph),
-    tpd: part(l.tpd),
-  }
 }
 
 export function createSharedLimits(opts: {
@@ -219,21 +208,33 @@ export function createSharedLimits(opts: {
     async settle(r, actualTokens) {
       if (r.released) return
       const actual = wholeCount(actualTokens)
-      const delta = actual - r.tokens
-      const slots = r.open && r.slots.length > 0
+      const { tokens, open } = r
       r.tokens = actual
       r.open = false
-      await settleWith(r, 0, delta, slots)
+      try {
+        await settleWith(r, 0, actual - tokens, open && r.slots.length > 0)
+      } catch (e) {
+        // Unknown to Redis as far as we know: the caller may settle again.
+        r.tokens = tokens
+        r.open = open
+        throw e
+      }
     },
 
     async release(r) {
       if (r.released) return
-      const slots = r.open && r.slots.length > 0
+      const { tokens, open } = r
       r.released = true
       r.open = false
-      const tokens = r.tokens
       r.tokens = 0
-      await settleWith(r, -1, -tokens, slots)
+      try {
+        await settleWith(r, -1, -tokens, open && r.slots.length > 0)
+      } catch (e) {
+        r.released = false
+        r.open = open
+        r.tokens = tokens
+        throw e
+      }
     },
 
     async usage(scopeKey, nowMs) {

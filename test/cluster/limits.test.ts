@@ -6,7 +6,6 @@ import { createCalendar } from '../../src/limits/daykey'
 import {
   createSharedLimits,
   MINUTE_MS,
-  perNodeLimits,
   type SharedLimits,
   type SharedReservation,
 } from '../../src/cluster/limits'
@@ -255,16 +254,4 @@ describe('concurrency', () => {
     )
     expect((await lim().usage('a:22', T)).rpm).toBe(1)
   })
-})
-
-test('per-node fallback limits divide by the node count and never give the full limit', () => {
-  expect(perNodeLimits({ rpm: 50, tpm: 10_000, rpd: 0 }, 3)).toEqual({
-    rpm: 16,
-    rph: 0,
-    rpd: 0,
-    tpm: 3_333,
-    tph: 0,
-    tpd: 0,
-  })
-  expect(perNodeLimits({ rpm: 2 }, 4).rpm).toBe(1)
 })
