@@ -111,3 +111,22 @@ end
 for i = n + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
 return 1
 `)
+
+/**
+ * KEYS: a call's slot sets. ARGV: leaseUntilMs, callId, leaseMs. Moves the call's score in each
+ * set where it is still a member, keeping the set alive as long. Returns 1, or 0 when the call had
+ * lost a slot (its lease ran out: its node was taken for dead).
+ */
+export const RENEW = defineScript(`
+local all = 1
+local now = tonumber(ARGV[1]) - tonumber(ARGV[3])
+for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  if redis.call('ZADD', KEYS[i], 'XX', 'CH', ARGV[1], ARGV[2]) == 0 and not redis.call('ZSCORE', KEYS[i], ARGV[2]) then
+    all = 0
+  elseif redis.call('PTTL', KEYS[i]) < tonumber(ARGV[3]) then
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
+  end
+end
+return all
+`)

@@ -2,12 +2,24 @@
 // script call per request checks and reserves all that applies, all or nothing; one after it
 // settles the tokens and frees the slots. Same scopes, limits and denials as limits/windows.ts.
 import type { Calendar } from '../limits/daykey'
-import { limitDenial, type LimitDenial } from '../limits/headers'
-import { normalize, wholeCount, type WindowName } from '../limits/scope'
+import type { LimitDenial } from '../limits/headers'
+import { wholeCount, type WindowName } from '../limits/scope'
 import type { ScopeLimits } from '../limits/windows'
 import type { Denial } from '../shared/errors'
-import { RESERVE, SETTLE } from './limit-scripts'
+import {
+  bucketKey,
+  denialOf,
+  groupsOf,
+  HOUR_MS,
+  MINUTE_MS,
+  NAMES,
+  type Group,
+  type Kind,
+} from './limit-groups'
+import { RENEW, RESERVE, SETTLE } from './limit-scripts'
 import type { Redis } from './redis'
+
+export { HOUR_MS, MINUTE_MS } from './limit-groups'
 
 /** A Concurrency cap: `key` names the capped account's scope (`a:42`), its subtree's calls count. */
 export type SlotCap = { key: string; cap: number; label?: string }
@@ -30,6 +42,8 @@ export type SharedReservation = {
   readonly estTokens: number
   readonly buckets: readonly string[]
   readonly slots: readonly string[]
+  /** How long each slot counts from its last reservation or renewal. */
+  readonly leaseMs: number
   /** Tokens now counted for the call (the estimate until settled). */
   tokens: number
   /** Whether the call still holds its slots (until its first settle, or its release). */
@@ -62,37 +76,20 @@ export type SharedLimits = {
   settle(r: SharedReservation, actualTokens: number): Promise<void>
   /** The call never reached upstream: takes back its request, its tokens and its slots. */
   release(r: SharedReservation): Promise<void>
+  /**
+   * Moves the call's slot leases to `nowMs` + its lease: a long call renews while it runs, so the
+   * lease can be short and a dead node's slots free soon. False when a slot had already expired.
+   */
+  renew(r: SharedReservation, nowMs: number): Promise<boolean>
   /** Current count of each window of a scope (0 where nothing is counted). */
   usage(scopeKey: string, nowMs: number): Promise<Record<WindowName, number>>
 }
 
-/** Slots of a node that died free themselves after this long (longer than any call may last). */
+/**
+ * Slots of a node that died free themselves after this long: longer than any call lasts unless
+ * the call renews its lease as it runs.
+ */
 export const DEFAULT_LEASE_MS = 15 * 60_000
-export const MINUTE_MS = 60_000
-export const HOUR_MS = 3_600_000
-/** A bucket is kept one span after it stops being current (as the previous cell), then a margin. */
-const KEEP_MARGIN_MS = 60_000
-
-type Kind = 'm' | 'h' | 'd'
-type Group = {
-  scope: string
-  label?: string
-  kind: Kind
-  limits: [number, number]
-  start: number
-  span: number
-  cur: string
-  prev: string
-  /** How long the current bucket is kept from now (relative: Redis's clock need not be ours). */
-  ttlMs: number
-}
-
-const NAMES: Record<Kind, [WindowName, WindowName]> = {
-  m: ['rpm', 'tpm'],
-  h: ['rph', 'tph'],
-  d: ['rpd', 'tpd'],
-}
-
 export function createSharedLimits(opts: {
   redis: Redis
   calendar: Calendar
@@ -100,46 +97,7 @@ export function createSharedLimits(opts: {
 }): SharedLimits {
   const { redis, calendar } = opts
   const p = redis.prefix
-  const bucketKey = (scope: string, kind: Kind, startMs: number) =>
-    `${p}w:${scope}:${kind}:${startMs}`
   const slotKey = (scope: string) => `${p}c:${scope}`
-
-  /** The windows a scope's limits need at `now`, as the buckets they read and write. */
-  const groupsOf = (s: ScopeLimits, now: number, out: Group[]) => {
-    const l = normalize(s.limits)
-    const sliding = (kind: 'm' | 'h', span: number, r: number, t: number) => {
-      if (r <= 0 && t <= 0) return
-      const start = Math.floor(now / span) * span
-      out.push({
-        scope: s.key,
-        label: s.label,
-        kind,
-        limits: [r, t],
-        start,
-        span,
-        cur: bucketKey(s.key, kind, start),
-        prev: bucketKey(s.key, kind, start - span),
-        ttlMs: start + 2 * span + KEEP_MARGIN_MS - now,
-      })
-    }
-    sliding('m', MINUTE_MS, l.rpm, l.tpm)
-    sliding('h', HOUR_MS, l.rph, l.tph)
-    if (l.rpd > 0 || l.tpd > 0) {
-      const day = calendar.day(now)
-      const cur = bucketKey(s.key, 'd', day.startMs)
-      out.push({
-        scope: s.key,
-        label: s.label,
-        kind: 'd',
-        limits: [l.rpd, l.tpd],
-        start: day.startMs,
-        span: day.endMs - day.startMs,
-        cur,
-        prev: cur,
-        ttlMs: day.endMs + KEEP_MARGIN_MS - now,
-      })
-    }
-  }
 
   const settleWith = async (r: SharedReservation, dr: number, dt: number, slots: boolean) => {
     const keys = slots ? [...r.buckets, ...r.slots] : [...r.buckets]
@@ -156,7 +114,7 @@ export function createSharedLimits(opts: {
       for (const s of input.scopes) {
         if (seen.has(s.key)) continue
         seen.add(s.key)
-        groupsOf(s, now, groups)
+        groupsOf(s, now, calendar, p, groups)
       }
       const caps = (input.caps ?? []).filter((c) => c.cap > 0)
       const leaseMs = Math.max(1, Math.floor(input.leaseMs ?? opts.leaseMs ?? DEFAULT_LEASE_MS))
@@ -198,6 +156,7 @@ export function createSharedLimits(opts: {
         estTokens: est,
         buckets: groups.map((g) => g.cur),
         slots: caps.map((c) => slotKey(c.key)),
+        leaseMs,
         tokens: est,
         open: true,
         released: false,
@@ -237,18 +196,26 @@ export function createSharedLimits(opts: {
       }
     },
 
+    async renew(r, nowMs) {
+      if (!r.open || r.slots.length === 0) return true
+      const args = [String(Math.floor(nowMs) + r.leaseMs), r.callId, String(r.leaseMs)]
+      return (await redis.run(RENEW, [...r.slots], args)) === 1
+    },
+
     async usage(scopeKey, nowMs) {
       const out: Record<WindowName, number> = { rpm: 0, rph: 0, rpd: 0, tpm: 0, tph: 0, tpd: 0 }
       const now = Math.floor(nowMs)
       const day = calendar.day(now)
       const read = async (kind: Kind, start: number, span: number, sliding: boolean) => {
-        const cur = (await redis.send('HMGET', [bucketKey(scopeKey, kind, start), 'r', 't'])) as (
-          string | null
-        )[]
+        const cur = (await redis.send('HMGET', [
+          bucketKey(p, scopeKey, kind, start),
+          'r',
+          't',
+        ])) as (string | null)[]
         let prev: (string | null)[] = [null, null]
         if (sliding)
           prev = (await redis.send('HMGET', [
-            bucketKey(scopeKey, kind, start - span),
+            bucketKey(p, scopeKey, kind, start - span),
             'r',
             't',
           ])) as (string | null)[]
@@ -265,32 +232,4 @@ export function createSharedLimits(opts: {
       return out
     },
   }
-}
-
-/** Turns the script's denial into the same values the in-memory store and gate return. */
-function denialOf(
-  reply: (number | string)[],
-  groups: readonly Group[],
-  caps: readonly SlotCap[],
-): LimitDenial | ConcurrencyDenial {
-  if (reply[1] === 'c') {
-    const c = caps[Number(reply[2]) - 1]!
-    return {
-      ok: false,
-      code: 'concurrency_limit_exceeded',
-      message: `${c.cap} calls in flight at once (Concurrency of ${c.label ?? c.key}) reached`,
-      retryAfterMs: Number(reply[5]),
-      scope: c.key,
-    }
-  }
-  const g = groups[Number(reply[2]) - 1]!
-  const field = Number(reply[3]) === 1 ? 0 : 1
-  return limitDenial({
-    window: NAMES[g.kind][field],
-    scope: g.scope,
-    label: g.label,
-    limit: Number(reply[4]),
-    used: Number(reply[5]),
-    retryAfterMs: Number(reply[6]),
-  })
 }

@@ -115,4 +115,19 @@ describe('resync', () => {
     await a.publish('key', 'after')
     await until(() => events.includes('change after'), 1_000, 'delivery after the restart')
   })
+
+  test('a subscription dropped while Redis stays up (a network blip) resyncs too', async () => {
+    const a = await node('n9')
+    const b = await node('n10')
+    const events: string[] = []
+    b.onResync(() => void events.push('resync'))
+    b.on('account', (ch) => events.push(`change ${ch.id}`))
+    const before = b.resyncs
+    // Cuts every subscribing connection, as a load balancer or a network fault would.
+    await clients[0]!.send('CLIENT', ['KILL', 'TYPE', 'pubsub'])
+    await until(() => b.resyncs === before + 1 && b.live, 5_000, 'the resubscription')
+    await a.publish('account', 5)
+    await until(() => events.includes('change 5'), 1_000, 'delivery after the blip')
+    expect(events).toEqual(['resync', 'change 5'])
+  })
 })

@@ -245,6 +245,18 @@ describe('concurrency', () => {
     okOf(await lim().reserve({ scopes: [], caps, estTokens: 0, callId: call(), nowMs: T + 5_001 }))
   })
 
+  test('a call that renews its lease keeps its slot past the first lease; one that lapsed is told', async () => {
+    const caps = [{ key: 'a:23', cap: 1 }]
+    const at = (nowMs: number) =>
+      lim().reserve({ scopes: [], caps, estTokens: 0, callId: call(), nowMs, leaseMs: 5_000 })
+    const long = okOf(await at(T))
+    expect(await shared[3]!.renew(long, T + 4_000)).toBe(true)
+    expect((await at(T + 8_000)).ok).toBe(false)
+    // Not renewed again: the lease ends at T + 9 s and the slot goes to another call.
+    okOf(await at(T + 9_001))
+    expect(await lim().renew(long, T + 9_500)).toBe(false)
+  })
+
   test('a busy slot reserves nothing in the windows', async () => {
     const scopes = [{ key: 'a:22', limits: { rpm: 10 } }]
     const caps = [{ key: 'a:22', cap: 1 }]

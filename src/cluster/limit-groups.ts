@@ -1,0 +1,109 @@
+// The windows one scope's limits need at a moment, as Redis bucket keys (two fixed cells per
+// sliding window, one per calendar day), and the reserve script's denial turned into the values
+// the single-node store returns.
+import type { Calendar } from '../limits/daykey'
+import { limitDenial, type LimitDenial } from '../limits/headers'
+import { normalize, type WindowName } from '../limits/scope'
+import type { ScopeLimits } from '../limits/windows'
+import type { ConcurrencyDenial, SlotCap } from './limits'
+
+export const MINUTE_MS = 60_000
+export const HOUR_MS = 3_600_000
+/** A bucket is kept one span after it stops being current (as the previous cell), then a margin. */
+const KEEP_MARGIN_MS = 60_000
+
+export type Kind = 'm' | 'h' | 'd'
+export type Group = {
+  scope: string
+  label?: string
+  kind: Kind
+  limits: [number, number]
+  start: number
+  span: number
+  cur: string
+  prev: string
+  /** How long the current bucket is kept from now (relative: Redis's clock need not be ours). */
+  ttlMs: number
+}
+
+export const NAMES: Record<Kind, [WindowName, WindowName]> = {
+  m: ['rpm', 'tpm'],
+  h: ['rph', 'tph'],
+  d: ['rpd', 'tpd'],
+}
+
+/** `{prefix}w:{scope}:{m|h|d}:{bucket start ms}`: one hash {r, t} per bucket. */
+export function bucketKey(prefix: string, scope: string, kind: Kind, startMs: number): string {
+  return `${prefix}w:${scope}:${kind}:${startMs}`
+}
+
+/** The windows a scope's limits need at `now`, as the buckets they read and write. */
+export function groupsOf(
+  s: ScopeLimits,
+  now: number,
+  calendar: Calendar,
+  prefix: string,
+  out: Group[],
+): void {
+  const l = normalize(s.limits)
+  const sliding = (kind: 'm' | 'h', span: number, r: number, t: number) => {
+    if (r <= 0 && t <= 0) return
+    const start = Math.floor(now / span) * span
+    out.push({
+      scope: s.key,
+      label: s.label,
+      kind,
+      limits: [r, t],
+      start,
+      span,
+      cur: bucketKey(prefix, s.key, kind, start),
+      prev: bucketKey(prefix, s.key, kind, start - span),
+      ttlMs: start + 2 * span + KEEP_MARGIN_MS - now,
+    })
+  }
+  sliding('m', MINUTE_MS, l.rpm, l.tpm)
+  sliding('h', HOUR_MS, l.rph, l.tph)
+  if (l.rpd > 0 || l.tpd > 0) {
+    const day = calendar.day(now)
+    const cur = bucketKey(prefix, s.key, 'd', day.startMs)
+    out.push({
+      scope: s.key,
+      label: s.label,
+      kind: 'd',
+      limits: [l.rpd, l.tpd],
+      start: day.startMs,
+      span: day.endMs - day.startMs,
+      cur,
+      prev: cur,
+      ttlMs: day.endMs + KEEP_MARGIN_MS - now,
+    })
+  }
+}
+
+/** Turns the script's denial into the same values the in-memory store and gate return. */
+export function denialOf(
+  reply: (number | string)[],
+  groups: readonly Group[],
+  caps: readonly SlotCap[],
+): LimitDenial | ConcurrencyDenial {
+  if (reply[1] === 'c') {
+    const c = caps[Number(reply[2]) - 1]!
+    return {
+      ok: false,
+      code: 'concurrency_limit_exceeded',
+      message: `${c.cap} calls in flight at once (Concurrency of ${c.label ?? c.key}) reached`,
+      retryAfterMs: Number(reply[5]),
+      scope: c.key,
+    }
+  }
+  const g = groups[Number(reply[2]) - 1]!
+  const field = Number(reply[3]) === 1 ? 0 : 1
+  return limitDenial({
+    window: NAMES[g.kind][field],
+    scope: g.scope,
+    label: g.label,
+    limit: Number(reply[4]),
+    used: Number(reply[5]),
+    retryAfterMs: Number(reply[6]),
+  })
+}
