@@ -56,7 +56,9 @@ describe('scripts', () => {
 describe('outages', () => {
   test('opening a client on a port where nothing listens fails within the connect timeout', async () => {
     const t0 = performance.now()
-    const err = await openRedis({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 }).catch((e) => e)
+    const err = await openRedis({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 }).catch(
+      (e) => e,
+    )
     expect(err).toBeInstanceOf(RedisUnavailableError)
     expect(performance.now() - t0).toBeLessThan(1_000)
   })
@@ -71,7 +73,9 @@ describe('outages', () => {
     const ms = performance.now() - t0
     for (const e of errs) expect(e).toBeInstanceOf(RedisUnavailableError)
     expect(ms).toBeLessThan(TIMEOUT_MS + 100)
-    console.log(`killed Redis: 20 commands failed in ${ms.toFixed(1)} ms (timeout ${TIMEOUT_MS} ms)`)
+    console.log(
+      `killed Redis: 20 commands failed in ${ms.toFixed(1)} ms (timeout ${TIMEOUT_MS} ms)`,
+    )
     await srv.restart()
     await untilUp(redis)
     // Restarted empty: the script cache is gone too, and run() loads it again.

@@ -66,10 +66,21 @@ export async function startRedis(): Promise<RedisServer> {
   const start = async () => {
     proc = Bun.spawn(
       [
-        'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '',
-        '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log'),
+        'redis-server',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--logfile',
+        join(dir, 'redis.log'),
       ],
-      { stdout: 'ignore', stderr: 'pipe' },
+      { stdout: 'ignore', stderr: 'ignore' },
     )
     await waitForPing(port, proc)
   }
