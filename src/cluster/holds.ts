@@ -2,6 +2,8 @@
 // nano-USD (balance − open holds), taken down atomically by admission only while what stays is at
 // least the minimum, given back by settlement, moved by admin money moves after they commit.
 // A counter that is absent is a miss: the caller seeds it from the database (SET NX) and retries.
+// A proxied call takes its hold inside limits.ts's reserve script (one script for both); these
+// standalone calls serve seeding, admin moves and calls that reserve no limits.
 import { defineScript, type Redis } from './redis'
 
 export type AdmitResult =
@@ -60,7 +62,7 @@ return v
 `)
 
 /** A nano-USD amount that INCRBY/DECRBY and a JavaScript number both hold exactly. */
-function nano(name: string, v: number, opts: { min?: number } = {}): string {
+export function nano(name: string, v: number, opts: { min?: number } = {}): string {
   if (!Number.isSafeInteger(v)) {
     throw new RangeError(`${name} must be a whole number of nano-USD within ±2^53, got ${v}`)
   }
@@ -77,6 +79,11 @@ function safe(v: unknown, what: string): number {
   return n
 }
 
+/** `{prefix}m:{accountId}`: the account's available nano-USD. */
+export function moneyKey(prefix: string, id: number): string {
+  return `${prefix}m:${accountId(id)}`
+}
+
 function accountId(id: number): string {
   if (!Number.isSafeInteger(id) || id <= 0)
     throw new RangeError(`accountId must be a positive integer, got ${id}`)
@@ -85,7 +92,7 @@ function accountId(id: number): string {
 
 export function createSharedHolds(opts: { redis: Redis }): SharedHolds {
   const { redis } = opts
-  const key = (id: number) => `${redis.prefix}m:${accountId(id)}`
+  const key = (id: number) => moneyKey(redis.prefix, id)
 
   const move = async (id: number, delta: number, what: string): Promise<boolean> => {
     const k = key(id)

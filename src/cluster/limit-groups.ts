@@ -1,11 +1,12 @@
 // The windows one scope's limits need at a moment, as Redis bucket keys (two fixed cells per
 // sliding window, one per calendar day), and the reserve script's denial turned into the values
-// the single-node store returns.
+// the single-node store and wallet return.
+import { formatUsd } from '../alerts/texts'
 import type { Calendar } from '../limits/daykey'
 import { limitDenial, type LimitDenial } from '../limits/headers'
 import { normalize, type WindowName } from '../limits/scope'
 import type { ScopeLimits } from '../limits/windows'
-import type { ConcurrencyDenial, SlotCap } from './limits'
+import type { ConcurrencyDenial, MoneyDenial, SlotCap } from './limits'
 
 export const MINUTE_MS = 60_000
 export const HOUR_MS = 3_600_000
@@ -106,4 +107,20 @@ export function denialOf(
     used: Number(reply[5]),
     retryAfterMs: Number(reply[6]),
   })
+}
+
+/** The money part of the script said no: the 402 in words, what the call needs and what is free. */
+export function moneyDenial(
+  m: { holdNano: number; minNano: number },
+  freeNano: number,
+): MoneyDenial {
+  const min = m.minNano > 0 ? ` and keep ${formatUsd(m.minNano)} (CALL_MIN_BALANCE)` : ''
+  return {
+    ok: false,
+    code: 'insufficient_balance',
+    message:
+      `this call needs up to ${formatUsd(m.holdNano)}${min}; ${formatUsd(Math.max(0, freeNano))} ` +
+      `is free (balance less what calls in flight hold, on every node)`,
+    availableNano: freeNano,
+  }
 }

@@ -1,19 +1,24 @@
-// The two Lua scripts behind shared limits (SPEC §5, §11): one checks and reserves every window
-// and concurrency slot of a call, all or nothing; one settles or releases it afterwards.
+// The Lua scripts behind shared limits and money (SPEC §5, §11): one checks and reserves a call's
+// money hold, every window and every concurrency slot, all or nothing; one settles or releases it
+// afterwards; one renews a long call's slot leases.
 import { defineScript } from './redis'
 
 /**
  * KEYS: for each window group g (a scope's minute, hour or day counts) its current and previous
- * bucket hashes {r = requests, t = tokens}, then one sorted set per concurrency cap.
- * ARGV: nowMs, G, C, estTokens, callId, leaseMs; per group: requestLimit, tokenLimit,
+ * bucket hashes {r = requests, t = tokens}, then one sorted set per concurrency cap, then (when
+ * M = 1) the account's money counter (integer nano-USD available: balance − open holds).
+ * ARGV: nowMs, G, C, estTokens, callId, leaseMs, M; per group: requestLimit, tokenLimit,
  * bucketStartMs, spanMs, sliding (1: weigh the previous bucket, 0: a calendar day), ttlMs;
- * per cap: its limit.
+ * per cap: its limit; when M = 1: holdNano, minNano.
  * A sliding window counts current + previous × (the part of the previous bucket still inside
  * the span). A call costs 1 request and max(1, min(est, limit)) tokens against each limit, and
- * writes 1 request and est tokens. Nothing is written unless every limit passes.
- * Returns {1, usedR1, usedT1, …} (counts after the write, rounded up) or a denial:
- * {0, 'c', capIndex, cap, inFlight, retryMs} or {0, 'w', group, field (1 r, 2 t), limit, used, retryMs}
- * (the window that frees last, so the call cannot pass before then).
+ * writes 1 request and est tokens. Money is held only while some is free and at least minNano
+ * stays. Nothing is written unless everything passes, in the single-node order: money, slots,
+ * windows.
+ * Returns {1, moneyLeft, usedR1, usedT1, …} (counts after the write, rounded up) or a denial:
+ * {0, 'miss'} (no money counter: seed it), {0, 'm', free}, {0, 'c', capIndex, cap, inFlight,
+ * retryMs} or {0, 'w', group, field (1 r, 2 t), limit, used, retryMs} (the window that frees
+ * last, so the call cannot pass before then).
  */
 export const RESERVE = defineScript(`
 local now = tonumber(ARGV[1])
@@ -22,7 +27,17 @@ local C = tonumber(ARGV[3])
 local est = tonumber(ARGV[4])
 local call = ARGV[5]
 local lease = tonumber(ARGV[6])
-local capBase = 6 + 6 * G
+local M = tonumber(ARGV[7])
+local capBase = 7 + 6 * G
+local moneyKey = KEYS[2 * G + C + 1]
+local hold = 0
+if M == 1 then
+  local v = redis.call('GET', moneyKey)
+  if not v then return {0, 'miss'} end
+  local free = tonumber(v)
+  hold = tonumber(ARGV[capBase + C + 1])
+  if not (free > 0 and free - hold >= tonumber(ARGV[capBase + C + 2])) then return {0, 'm', v} end
+end
 for c = 1, C do
   local key = KEYS[2 * G + c]
   local cap = tonumber(ARGV[capBase + c])
@@ -33,7 +48,7 @@ end
 local worst = nil
 local counts = {}
 for g = 1, G do
-  local o = 6 + 6 * (g - 1)
+  local o = 7 + 6 * (g - 1)
   local limits = {tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])}
   local start = tonumber(ARGV[o + 3])
   local span = tonumber(ARGV[o + 4])
@@ -75,14 +90,15 @@ for g = 1, G do
   end
 end
 if worst then return worst end
-local out = {1}
+local out = {1, 0}
+if M == 1 then out[2] = redis.call('DECRBY', moneyKey, ARGV[capBase + C + 1]) end
 for g = 1, G do
   local key = KEYS[2 * g - 1]
   -- Only a reservation creates a bucket (settling never does): its first request sets the TTL.
-  if redis.call('HINCRBY', key, 'r', 1) == 1 then redis.call('PEXPIRE', key, ARGV[6 + 6 * g]) end
+  if redis.call('HINCRBY', key, 'r', 1) == 1 then redis.call('PEXPIRE', key, ARGV[7 + 6 * g]) end
   if est > 0 then redis.call('HINCRBY', key, 't', est) end
-  out[2 * g] = math.ceil(counts[2 * g - 1] + 1)
-  out[2 * g + 1] = math.ceil(counts[2 * g] + est)
+  out[2 * g + 1] = math.ceil(counts[2 * g - 1] + 1)
+  out[2 * g + 2] = math.ceil(counts[2 * g] + est)
 end
 for c = 1, C do
   local key = KEYS[2 * G + c]
@@ -93,14 +109,17 @@ return out
 `)
 
 /**
- * KEYS: the bucket hashes a reservation wrote (the first ARGV[1] keys), then its slot sets.
- * ARGV: nBuckets, requestDelta, tokenDelta, callId. A bucket that has expired stays gone (its
- * window no longer counts it); counts never go below zero. Slots lose the call's id.
+ * KEYS: the bucket hashes a reservation wrote (the first ARGV[1]), its slot sets (the next
+ * ARGV[5]), then maybe its money counter. ARGV: nBuckets, requestDelta, tokenDelta, callId,
+ * nSlots, moneyDelta. A bucket that has expired stays gone (its window no longer counts it);
+ * counts never go below zero. Slots lose the call's id. The money counter moves only if present
+ * (absent, the database is the truth the next seed reads).
  */
 export const SETTLE = defineScript(`
 local n = tonumber(ARGV[1])
 local dr = tonumber(ARGV[2])
 local dt = tonumber(ARGV[3])
+local slots = tonumber(ARGV[5])
 for i = 1, n do
   local key = KEYS[i]
   if redis.call('EXISTS', key) == 1 then
@@ -108,7 +127,11 @@ for i = 1, n do
     if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
   end
 end
-for i = n + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
+for i = n + 1, n + slots do redis.call('ZREM', KEYS[i], ARGV[4]) end
+local money = KEYS[n + slots + 1]
+if money and ARGV[6] ~= '0' and redis.call('EXISTS', money) == 1 then
+  redis.call('INCRBY', money, ARGV[6])
+end
 return 1
 `)
 

@@ -1,6 +1,7 @@
-// Limit windows and concurrency slots shared by every node through Redis (SPEC §5, §11): one
-// script call per request checks and reserves all that applies, all or nothing; one after it
-// settles the tokens and frees the slots. Same scopes, limits and denials as limits/windows.ts.
+// Limit windows, concurrency slots and (optionally) the money hold shared by every node through
+// Redis (SPEC §5, §11): one script call per request checks and reserves all that applies, all or
+// nothing; one after it settles tokens, slots and money. Same scopes, limits and denials as
+// limits/windows.ts and the wallet's holds.
 import type { Calendar } from '../limits/daykey'
 import type { LimitDenial } from '../limits/headers'
 import { wholeCount, type WindowName } from '../limits/scope'
@@ -9,6 +10,7 @@ import type { Denial } from '../shared/errors'
 import {
   bucketKey,
   denialOf,
+  moneyDenial,
   groupsOf,
   HOUR_MS,
   MINUTE_MS,
@@ -17,6 +19,7 @@ import {
   type Kind,
 } from './limit-groups'
 import { RENEW, RESERVE, SETTLE } from './limit-scripts'
+import { moneyKey, nano } from './holds'
 import type { Redis } from './redis'
 
 export { HOUR_MS, MINUTE_MS } from './limit-groups'
@@ -33,6 +36,11 @@ export type SharedReserveInput = {
   nowMs: number
   /** How long a slot counts if its call never settles (its node died); default DEFAULT_LEASE_MS. */
   leaseMs?: number
+  /**
+   * The call's money hold, taken in the same script (holds.ts's counter and rule): admitted only
+   * while money is free and `minNano` stays after `holdNano`.
+   */
+  money?: { accountId: number; holdNano: number; minNano: number }
 }
 
 /** What one admitted call holds in Redis: enough to settle or release it without asking again. */
@@ -50,7 +58,14 @@ export type SharedReservation = {
   open: boolean
   /** Released: the call counts nowhere any more, and settling it does nothing. */
   released: boolean
+  /** The money counter and hold, until the first settle or the release moves it. */
+  money: { key: string; holdNano: number } | null
 }
+
+/** Insufficient money (nothing was reserved): `availableNano` is what the account has free. */
+export type MoneyDenial = Denial & { code: 'insufficient_balance'; availableNano: number }
+/** No money counter for the account: seed it (holds.seed) from the database, then reserve again. */
+export type MoneyMiss = { ok: false; code: 'money_miss'; message: string }
 
 /** One limited window of one scope after the reservation: for x-ratelimit-* headers. */
 export type WindowCount = { scope: string; window: WindowName; limit: number; used: number }
@@ -62,19 +77,28 @@ export type ConcurrencyDenial = Denial & {
 }
 
 export type SharedReserveResult =
-  | { ok: true; reservation: SharedReservation; counts: WindowCount[] }
+  | {
+      ok: true
+      reservation: SharedReservation
+      counts: WindowCount[]
+      /** With `money`: what the account has free after this hold. */
+      availableNano?: number
+    }
   | LimitDenial
   | ConcurrencyDenial
+  | MoneyDenial
+  | MoneyMiss
 
 export type SharedLimits = {
   reserve(input: SharedReserveInput): Promise<SharedReserveResult>
   /**
-   * Replaces the estimate with the real tokens and frees the slots; again replaces again. When it
+   * Replaces the estimate with the real tokens, frees the slots and gives back the hold less
+   * `costNano` (required while money is held); again replaces the tokens again. When it
    * throws (Redis unreachable) the reservation is as before, so it may be settled again; a slot
    * left behind frees itself with its lease, a bucket with its TTL.
    */
-  settle(r: SharedReservation, actualTokens: number): Promise<void>
-  /** The call never reached upstream: takes back its request, its tokens and its slots. */
+  settle(r: SharedReservation, actualTokens: number, costNano?: number): Promise<void>
+  /** The call never reached upstream: takes back its request, its tokens, slots and hold. */
   release(r: SharedReservation): Promise<void>
   /**
    * Moves the call's slot leases to `nowMs` + its lease: a long call renews while it runs, so the
@@ -99,10 +123,22 @@ export function createSharedLimits(opts: {
   const p = redis.prefix
   const slotKey = (scope: string) => `${p}c:${scope}`
 
-  const settleWith = async (r: SharedReservation, dr: number, dt: number, slots: boolean) => {
-    const keys = slots ? [...r.buckets, ...r.slots] : [...r.buckets]
-    if (keys.length === 0 || (dr === 0 && dt === 0 && !slots)) return
-    await redis.run(SETTLE, keys, [String(r.buckets.length), String(dr), String(dt), r.callId])
+  /** One script: request and token deltas, the slots if still held, the money delta if any. */
+  const settleWith = async (
+    r: SharedReservation,
+    dr: number,
+    dt: number,
+    slots: boolean,
+    money: { key: string; delta: number } | null,
+  ) => {
+    const buckets = dr !== 0 || dt !== 0 ? r.buckets : []
+    const slotKeys = slots ? r.slots : []
+    const moneyKeys = money && money.delta !== 0 ? [money.key] : []
+    if (!buckets.length && !slotKeys.length && !moneyKeys.length) return
+    const keys = [...buckets, ...slotKeys, ...moneyKeys]
+    const args = [String(buckets.length), String(dr), String(dt), r.callId]
+    args.push(String(slotKeys.length), String(money?.delta ?? 0))
+    await redis.run(SETTLE, keys, args)
   }
 
   return {
@@ -126,6 +162,7 @@ export function createSharedLimits(opts: {
         String(est),
         input.callId,
         String(leaseMs),
+        input.money ? '1' : '0',
       ]
       for (const g of groups) {
         keys.push(g.cur, g.prev)
@@ -136,8 +173,23 @@ export function createSharedLimits(opts: {
         keys.push(slotKey(c.key))
         args.push(String(Math.floor(c.cap)))
       }
+      const m = input.money
+      if (m) {
+        keys.push(moneyKey(p, m.accountId))
+        args.push(nano('holdNano', m.holdNano, { min: 0 }), nano('minNano', m.minNano))
+      }
       const reply = (await redis.run(RESERVE, keys, args)) as (number | string)[]
-      if (reply[0] === 0) return denialOf(reply, groups, caps)
+      if (reply[0] === 0) {
+        if (reply[1] === 'miss') {
+          return {
+            ok: false,
+            code: 'money_miss',
+            message: `no money counter for account ${m!.accountId}`,
+          }
+        }
+        if (reply[1] === 'm') return moneyDenial(m!, Number(reply[2]))
+        return denialOf(reply, groups, caps)
+      }
       const counts: WindowCount[] = []
       groups.forEach((g, i) => {
         for (const f of [0, 1] as const) {
@@ -146,7 +198,7 @@ export function createSharedLimits(opts: {
             scope: g.scope,
             window: NAMES[g.kind][f],
             limit: g.limits[f],
-            used: Number(reply[1 + 2 * i + f]),
+            used: Number(reply[2 + 2 * i + f]),
           })
         }
       })
@@ -160,38 +212,43 @@ export function createSharedLimits(opts: {
         tokens: est,
         open: true,
         released: false,
+        money: m ? { key: moneyKey(p, m.accountId), holdNano: m.holdNano } : null,
       }
-      return { ok: true, reservation, counts }
+      const availableNano = m ? Number(reply[1]) : undefined
+      return { ok: true, reservation, counts, availableNano }
     },
 
-    async settle(r, actualTokens) {
+    async settle(r, actualTokens, costNano) {
       if (r.released) return
       const actual = wholeCount(actualTokens)
-      const { tokens, open } = r
+      const { tokens, open, money } = r
+      if (money && costNano === undefined)
+        throw new RangeError('costNano is required: money is held')
+      const give = money && {
+        key: money.key,
+        delta: money.holdNano - Number(nano('costNano', costNano!, { min: 0 })),
+      }
       r.tokens = actual
       r.open = false
+      r.money = null
       try {
-        await settleWith(r, 0, actual - tokens, open && r.slots.length > 0)
+        await settleWith(r, 0, actual - tokens, open, give)
       } catch (e) {
         // Unknown to Redis as far as we know: the caller may settle again.
-        r.tokens = tokens
-        r.open = open
+        Object.assign(r, { tokens, open, money })
         throw e
       }
     },
 
     async release(r) {
       if (r.released) return
-      const { tokens, open } = r
-      r.released = true
-      r.open = false
-      r.tokens = 0
+      const { tokens, open, money } = r
+      Object.assign(r, { released: true, open: false, tokens: 0, money: null })
       try {
-        await settleWith(r, -1, -tokens, open && r.slots.length > 0)
+        const give = money && { key: money.key, delta: money.holdNano }
+        await settleWith(r, -1, -tokens, open, give)
       } catch (e) {
-        r.released = false
-        r.open = open
-        r.tokens = tokens
+        Object.assign(r, { released: false, open, tokens, money })
         throw e
       }
     },

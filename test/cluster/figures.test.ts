@@ -52,57 +52,60 @@ test('round trips and µs per reservation on loopback', async () => {
   await holds.seed(30, 1e15)
   const N = 2_000
   let seq = 0
-  const reserve = () =>
-    limits.reserve({ scopes, caps, estTokens: 50, callId: `c${++seq}`, nowMs: T })
+  const money = { accountId: 30, holdNano: 50_000_000, minNano: 0 }
+  const reserve = (withMoney = false) =>
+    limits.reserve({
+      scopes,
+      caps,
+      estTokens: 50,
+      callId: `c${++seq}`,
+      nowMs: T,
+      money: withMoney ? money : undefined,
+    })
   const held = (r: Awaited<ReturnType<typeof reserve>>): SharedReservation => {
     if (!r.ok) throw new Error(r.message)
     return r.reservation
   }
   // Warm up: every script loaded (the first run of each goes EVALSHA → NOSCRIPT → EVAL).
-  for (let i = 0; i < 200; i++) await limits.settle(held(await reserve()), 40)
-  await holds.admit(30, 1, 0)
-  await holds.settle(30, 2, 1)
+  for (let i = 0; i < 200; i++) await limits.settle(held(await reserve(true)), 40, 1_000)
 
   const ping = await usPer(N, () => redis.send('PING', []))
   await redis.send('CONFIG', ['RESETSTAT'])
   const reserveUs = await usPer(N, async () => held(await reserve()))
   const reserveServerUs = await serverUsPerScript()
   await redis.send('CONFIG', ['RESETSTAT'])
-  const before = await scriptCalls()
-  // What a call does before upstream: limits and money issued in one tick share a round trip.
-  const beforeCall: SharedReservation[] = []
-  const admitUs = await usPer(N, async () => {
-    const [r] = await Promise.all([reserve(), holds.admit(30, 50_000_000, 0)])
-    beforeCall.push(held(r))
-  })
-  // And after it: both settlements, pipelined the same way.
-  const afterUs = await usPer(N, (i) =>
-    Promise.all([limits.settle(beforeCall[i]!, 40), holds.settle(30, 50_000_000, 1_000)]),
-  )
-  const perCall = ((await scriptCalls()) - before) / N
-  expect(perCall).toBe(4)
+  // What a call does before upstream: money, windows and slot in one script…
+  const admitted: SharedReservation[] = []
+  const admitUs = await usPer(N, async () => void admitted.push(held(await reserve(true))))
+  // …and after it: tokens, slot and money in one more.
+  const afterUs = await usPer(N, (i) => limits.settle(admitted[i]!, 40, 1_000))
+  const perCall = (await scriptCalls()) / N
+  expect(perCall).toBe(2)
   const callServerUs = await serverUsPerScript()
 
   const M = 10_000
   let t0 = performance.now()
-  const many = await Promise.all(Array.from({ length: M }, () => reserve()))
+  const many = await Promise.all(Array.from({ length: M }, () => reserve(true)))
   const parallelUs = ((performance.now() - t0) * 1000) / M
   expect(many.every((r) => r.ok)).toBe(true)
   t0 = performance.now()
-  await Promise.all(many.map((r) => limits.settle(held(r), 40)))
+  await Promise.all(many.map((r) => limits.settle(held(r), 40, 1_000)))
   const settleParallelUs = ((performance.now() - t0) * 1000) / M
 
   const rows = [
     ['PING round trip, c=1', ping],
     ['reserve (3 scopes, 7 windows, 1 slot), c=1', reserveUs],
-    ['reserve + money admit in one tick, c=1', admitUs],
-    ['settle + money settle in one tick, c=1', afterUs],
-    [`reserve, ${M} in flight (auto-pipelined), per call`, parallelUs],
-    [`settle, ${M} in flight, per call`, settleParallelUs],
+    ['reserve with the money hold, c=1', admitUs],
+    ['settle with the money, c=1', afterUs],
+    [`reserve with money, ${M} in flight, per call`, parallelUs],
+    [`settle with money, ${M} in flight, per call`, settleParallelUs],
   ] as const
   console.log(`\nRedis time per reserve script: ${reserveServerUs.toFixed(1)} µs`)
-  console.log(`Redis time per script, the four of a call averaged: ${callServerUs.toFixed(1)} µs`)
-  console.log(`script calls per proxied call (reserve, admit, settle, money settle): ${perCall}`)
-  console.log('round trips per call: 1 before upstream, 1 after (commands issued in one tick)')
+  console.log(
+    `Redis time per script of a call (reserve and settle with money): ${callServerUs.toFixed(1)} µs`,
+  )
+  console.log(
+    `scripts (= round trips) per proxied call: ${perCall}, one before upstream, one after`,
+  )
   for (const [what, us] of rows) console.log(`${what.padEnd(52)} ${us.toFixed(1).padStart(7)} µs`)
 })
