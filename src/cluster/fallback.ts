@@ -4,6 +4,7 @@
 import type { LimitDenial } from '../limits/headers'
 import { normalize, type Limits } from '../limits/scope'
 import type { LimitWindows, Reservation, ScopeLimits } from '../limits/windows'
+import type { Denial } from '../shared/errors'
 import type { ConcurrencyDenial, SlotCap } from './limits'
 
 /** Per-node limits while Redis is unreachable (SPEC §11): limit ÷ nodes, at least 1, never the full. */
@@ -26,6 +27,16 @@ export function perNodeCap(cap: number, nodes: number): number {
   return cap > 0 ? Math.max(1, Math.floor(cap / Math.max(1, Math.floor(nodes)))) : 0
 }
 
+/** The failure policy for money: no shared counter, no admission (503 store_unavailable). */
+export type MoneyUnavailable = Denial & { code: 'store_unavailable'; retryAfterMs: number }
+
+const MONEY_CLOSED: MoneyUnavailable = {
+  ok: false,
+  code: 'store_unavailable',
+  message: 'the shared store that holds balances is unreachable; try again shortly',
+  retryAfterMs: 5_000,
+}
+
 /** What a call holds in this node's memory while Redis is away. */
 export type FallbackReservation = {
   readonly windows: Reservation | null
@@ -39,7 +50,13 @@ export type FallbackLimits = {
     scopes: readonly ScopeLimits[]
     caps?: readonly SlotCap[]
     estTokens: number
-  }): { ok: true; reservation: FallbackReservation } | LimitDenial | ConcurrencyDenial
+    /** Money is never held locally: a call that needs a hold fails closed (503). */
+    money?: unknown
+  }):
+    | { ok: true; reservation: FallbackReservation }
+    | LimitDenial
+    | ConcurrencyDenial
+    | MoneyUnavailable
   settle(r: FallbackReservation, actualTokens: number): void
   release(r: FallbackReservation): void
   /** Calls in flight on this node against a capped scope. */
@@ -72,7 +89,8 @@ export function createFallbackLimits(opts: {
   }
 
   return {
-    reserve({ scopes, caps = [], estTokens }) {
+    reserve({ scopes, caps = [], estTokens, money }) {
+      if (money) return MONEY_CLOSED
       const taken: string[] = []
       for (const c of caps) {
         const cap = perNodeCap(c.cap, nodes)

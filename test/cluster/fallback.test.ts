@@ -1,7 +1,14 @@
 // The failure policy's per-node limiter: while Redis is unreachable a node enforces each limit
 // and Concurrency cap divided by the node count, never the full one.
 import { describe, expect, test } from 'bun:test'
-import { createFallbackLimits, perNodeCap, perNodeLimits } from '../../src/cluster/fallback'
+import {
+  createFallbackLimits,
+  perNodeCap,
+  perNodeLimits,
+  type FallbackReservation,
+} from '../../src/cluster/fallback'
+import type { SharedLimits, SharedReservation } from '../../src/cluster/limits'
+import type { LimitStore } from '../../src/cluster/store'
 import { createLimitWindows } from '../../src/limits/windows'
 import { createFakeClock } from '../../src/shared/clock'
 
@@ -76,4 +83,25 @@ describe('the per-node limiter', () => {
     expect(windows.usage('a:3').tpm).toBe(0)
     expect(limits.inFlight('a:3')).toBe(0)
   })
+})
+
+test('the shared and the per-node stores answer to one LimitStore shape', async () => {
+  const { limits } = fallback(1)
+  const local: LimitStore<FallbackReservation> = limits
+  const input = {
+    scopes: [{ key: 'a:4', limits: { rpm: 1 } }],
+    estTokens: 0,
+    callId: 'c1',
+    nowMs: 0,
+  }
+  const r = await local.reserve(input)
+  expect(r.ok).toBe(true)
+  expect((await local.reserve(input)).ok).toBe(false)
+  // Money is never admitted locally: the failure policy keeps it closed.
+  const money = { accountId: 4, holdNano: 1, minNano: 0 }
+  const closed = await local.reserve({ ...input, scopes: [], money })
+  expect(!closed.ok && closed.code).toBe('store_unavailable')
+  // A shared store fits the same slot (checked by the compiler).
+  const shared: (s: SharedLimits) => LimitStore<SharedReservation> = (s) => s
+  expect(typeof shared).toBe('function')
 })
