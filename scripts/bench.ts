@@ -2,14 +2,17 @@
 // and a second one at info for the cost of the access line) against a bare Bun.serve + fetch
 // passthrough and against the fake provider called directly, with wrk at concurrency 1 and 64;
 // stream time-to-first-byte; server CPU per request; RSS over a 10,000-chunk stream. Prints a
-// Markdown table. `bun scripts/bench.ts [seconds]`
+// Markdown table. `bun scripts/bench.ts [seconds] [--engine sqlite|postgres]` (or XGATE_BENCH_DB):
+// on postgres the gateways keep their records in a real PostgreSQL server started for the run.
 import { spawn, type Subprocess } from 'bun'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKey } from '../src/shared/ids'
+import { engineOf, startBenchPostgres, withoutEngine, type BenchPostgres } from './bench-pg'
 
-const SECONDS = Number(process.argv[2] ?? 8)
+const ENGINE = engineOf(process.argv.slice(2))
+const SECONDS = Number(withoutEngine(process.argv.slice(2))[0] ?? 8)
 const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-'))
 const userKey = generateKey()
 const rootKey = generateKey()
@@ -17,6 +20,7 @@ const BODY = '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say h
 const STREAM_BODY =
   '{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Say hello"}]}'
 const procs: Subprocess[] = []
+let pg: BenchPostgres | null = null
 
 async function start(
   name: string,
@@ -72,12 +76,15 @@ function machineBusyMs(): number {
 /** CPU of this script and of the servers it started, in ms. */
 function ownCpuMs(): number {
   const self = process.cpuUsage()
-  return procs.reduce((n, p) => n + cpuMs(p.pid), (self.user + self.system) / 1000)
+  const db = pg ? pg.cpuMs() : 0
+  return procs.reduce((n, p) => n + cpuMs(p.pid), db + (self.user + self.system) / 1000)
 }
 
 /** `otherCores`: cores used meanwhile by processes this benchmark did not start. */
 type Run = { rps: number; p50us: number; p99us: number; errors: number; otherCores: number } & {
   cpuUsPerReq?: number
+  /** CPU of the PostgreSQL server per request over the run (its backends do the flushes). */
+  dbCpuUsPerReq?: number
   /** Highest RSS of the server, sampled every 50 ms during the run. */
   rssMaxMb?: number
 }
@@ -90,6 +97,7 @@ async function wrk(
   pid?: number,
 ): Promise<Run> {
   const cpu0 = pid ? cpuMs(pid) : 0
+  const db0 = pg ? pg.cpuMs() : 0
   let rssMax = 0
   const sampler = pid ? setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 50) : null
   const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()]
@@ -126,6 +134,7 @@ async function wrk(
   if (pid) {
     run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
     run.rssMaxMb = Math.max(rssMax, rssMb(pid))
+    if (pg) run.dbCpuUsPerReq = ((pg.cpuMs() - db0) * 1000) / requests!
   }
   return run
 }
@@ -181,8 +190,16 @@ async function longStream(
 }
 
 /** xgate with a normal funded account; `level` info writes the access line of every request. */
-function gateway(port: number, up: number, level: string, dataDir: string): Promise<Subprocess> {
+async function gateway(
+  port: number,
+  up: number,
+  level: string,
+  dataDir: string,
+): Promise<Subprocess> {
   mkdirSync(dataDir, { recursive: true })
+  const database: Record<string, string> = pg
+    ? { DATABASE_URL: await pg.database(`bench_${level}`) }
+    : {}
   return start(
     `gateway (${level})`,
     [process.execPath, 'src/main.ts', 'serve'],
@@ -191,8 +208,11 @@ function gateway(port: number, up: number, level: string, dataDir: string): Prom
       PORT: String(port),
       DATA_DIR: dataDir,
       LOG_LEVEL: level,
-      INIT_USERS: `root::root@bench.local::${rootKey},bench::bench@bench.local::${userKey}::1000000`,
+      // $100,000 of credit: at $1M the bootstrap's hard limit (10 × credit, 1e16 nano-USD) is past
+      // a safe integer, which PostgreSQL reads refuse (SQLite reads it as a float).
+      INIT_USERS: `root::root@bench.local::${rootKey},bench::bench@bench.local::${userKey}::100000`,
       INIT_KEYS: `sk-bench-upstream-key-0001::http://127.0.0.1:${up}`,
+      ...database,
     },
     port,
   )
@@ -200,6 +220,7 @@ function gateway(port: number, up: number, level: string, dataDir: string): Prom
 
 try {
   const [UP, PASS, GW, GW_INFO] = [18431, 18432, 18433, 18434]
+  if (ENGINE === 'postgres') pg = await startBenchPostgres()
   await start('upstream', [process.execPath, 'scripts/bench-upstream.ts'], { PORT: String(UP) }, UP)
   const pass = await start(
     'passthrough',
@@ -233,12 +254,15 @@ try {
     `\n${SECONDS}s per run, wrk -t1, non-stream chat completion, ${new Date().toISOString()}\n`,
   )
   console.log(
-    '| target | c=1 req/s | c=1 p50 µs | c=1 p99 µs | c=64 req/s | c=64 p50 µs | c=64 p99 µs | CPU µs/req (c=64) | errors | other load, cores (c=64) |',
+    `Engine: ${ENGINE === 'postgres' ? `PostgreSQL (${await pg!.describe()}), DATABASE_URL per gateway` : 'SQLite in DATA_DIR'}\n`,
   )
-  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |')
+  console.log(
+    '| target | c=1 req/s | c=1 p50 µs | c=1 p99 µs | c=64 req/s | c=64 p50 µs | c=64 p99 µs | CPU µs/req (c=64) | database CPU µs/req (c=64) | errors | other load, cores (c=64) |',
+  )
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |')
   for (const [name, a, b] of rows) {
     console.log(
-      `| ${name} | ${f(a.rps)} | ${a.p50us} | ${a.p99us} | ${f(b.rps)} | ${b.p50us} | ${b.p99us} | ${b.cpuUsPerReq ? f(b.cpuUsPerReq) : '—'} | ${a.errors + b.errors} | ${f(b.otherCores, 2)} |`,
+      `| ${name} | ${f(a.rps)} | ${a.p50us} | ${a.p99us} | ${f(b.rps)} | ${b.p50us} | ${b.p99us} | ${b.cpuUsPerReq ? f(b.cpuUsPerReq) : '—'} | ${b.dbCpuUsPerReq !== undefined ? f(b.dbCpuUsPerReq, 1) : '—'} | ${a.errors + b.errors} | ${f(b.otherCores, 2)} |`,
     )
   }
   const [, p1, p64] = rows[1]!
@@ -257,5 +281,6 @@ try {
 } finally {
   for (const p of procs) p.kill()
   await Promise.all(procs.map((p) => p.exited))
+  await pg?.stop()
   rmSync(dir, { recursive: true, force: true })
 }

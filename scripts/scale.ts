@@ -1,20 +1,22 @@
 // Scale figures (not a test): an account tree 6 deep (100,000 accounts) and a year of usage
 // (1,000,000 calls over 10,000 accounts) written through xgate's own repos and write path, then
 // authentication, access checks, /x-dna paging and /x-bill timed per depth; prints Markdown.
-// Run: bun scripts/scale.ts [--quick] [--accounts N] [--records N] [--users N]
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+// Run: bun scripts/scale.ts [--quick] [--accounts N] [--records N] [--users N] [--engine E]
+// (E sqlite, the default, or postgres: a PostgreSQL server started for the run; or XGATE_BENCH_DB)
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { bootstrap } from '../src/accounts/bootstrap'
 import type { Account } from '../src/accounts/repo'
 import { createApp } from '../src/app'
 import { loadConfig } from '../src/config'
-import { openStore } from '../src/db/open'
 import { buildDeps } from '../src/deps'
 import { createFakeClock } from '../src/shared/clock'
-import { generateKey } from '../src/shared/ids'
+import { generateKey, hashKey } from '../src/shared/ids'
 import { createLogger } from '../src/shared/log'
 import { buildTree, SHAPES, spread, writeUsage, type Member } from '../test/helpers/scale'
+import { engineOf } from './bench-pg'
+import { lookups, openScaleStore } from './bench-scale-store'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -36,8 +38,18 @@ const SAMPLES = quick ? 500 : 2_000
 const dir = mkdtempSync(join(tmpdir(), 'xgate-scale-'))
 const rootKey = generateKey()
 const clock = createFakeClock(START_MS)
-const config = loadConfig({}, { DATA_DIR: dir, TZ: 'UTC', LOG_LEVEL: 'error' })
-const store = openStore(dir, { lock: false })
+const ENGINE = engineOf(args)
+const scaleStore = await openScaleStore(ENGINE, dir)
+const store = scaleStore.store
+const config = loadConfig(
+  {},
+  {
+    DATA_DIR: dir,
+    TZ: 'UTC',
+    LOG_LEVEL: 'error',
+    ...(scaleStore.url ? { DATABASE_URL: scaleStore.url } : {}),
+  },
+)
 const deps = await buildDeps(config, store, { log: createLogger({ level: 'error' }), clock })
 await bootstrap(store.sql, {
   initUsers: `root::root@scale.example::${rootKey}`,
@@ -100,7 +112,7 @@ async function medianOf(runs: number, path: string, key: string) {
 
 say(`# xgate scale run: ${fmt(ACCOUNTS)} accounts, ${fmt(RECORDS)} usage records`)
 say()
-say(`Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}, SQLite file under ${dir}`)
+say(`Bun ${Bun.version}, ${new Date().toISOString().slice(0, 10)}, ${scaleStore.label}`)
 say()
 
 // (a) The tree.
@@ -156,9 +168,9 @@ say('## Per call, by depth of the calling account')
 say()
 say(
   `Median (p99) in µs over ${fmt(SAMPLES)} calls per depth. Cold authentication: the key's ` +
-    'entry dropped from the LRU first (one SQLite read by key hash). Access checks: enabled ' +
+    'entry dropped from the LRU first (one read by key hash). Access checks: enabled ' +
     'chain, IP, resource, model, mappers, balance and the tree view; cold = policy and tree ' +
-    'caches cleared first (the account chain read from SQLite and compiled). Limits: ' +
+    'caches cleared first (the account chain read from the store and compiled). Limits: ' +
     'deps.limits.gate reserve + settle over the account and each ancestor below root (RPM and ' +
     'RPH at every depth, TPM at depth 1, so the prompt is estimated); the first call of an ' +
     "account also creates that account's own limit scope.",
@@ -188,7 +200,11 @@ for (let d = 1; d < tree.byDepth.length; d++) {
     await deps.proxy.warm(a)
     accessChecks(a)
   })
-  for (const a of accounts) accessChecks(a)
+  // The proxy warms an account's chain before its checks; after the cold loop only the last is in.
+  for (const a of accounts) {
+    await deps.proxy.warm(a)
+    accessChecks(a)
+  }
   const accessWarm = await timeEach(accounts, accessChecks)
   // The first call of an account creates its own limit scope; the figure is the next one.
   const limitsFirst = await timeEach(accounts, limitCheck)
@@ -228,6 +244,7 @@ say()
 const users = spread(tree.members, Math.min(USERS, tree.members.length))
 t0 = performance.now()
 const cpu0 = process.cpuUsage()
+const db0 = scaleStore.pg?.cpuMs() ?? 0
 const totals = await writeUsage(deps, clock, {
   records: RECORDS,
   accounts: users,
@@ -238,6 +255,9 @@ const totals = await writeUsage(deps, clock, {
 const writeS = (performance.now() - t0) / 1000
 const cpu = process.cpuUsage(cpu0)
 const cpuUsPerRecord = (cpu.user + cpu.system) / RECORDS
+const dbCpu = scaleStore.pg
+  ? `, and ${(((scaleStore.pg.cpuMs() - db0) * 1000) / RECORDS).toFixed(0)} µs in the server`
+  : ''
 const inSql = ((totals.flushMs / 1000 / writeS) * 100).toFixed(0)
 clock.set(Date.UTC(2025, 11, 31, 23, 0, 0))
 say('## Usage: write and report')
@@ -248,8 +268,8 @@ say(
     `(usage_records, ledger, cards, usage_daily and its rollup triggers) in ` +
     `${fmt(totals.flushes)} flushes of FLUSH_MAX_ROWS=${config.FLUSH_MAX_ROWS} rows: ` +
     `${writeS.toFixed(1)} s, ${fmt(Math.round(RECORDS / writeS))} records/s, ` +
-    `${cpuUsPerRecord.toFixed(0)} µs of CPU per record (${inSql} % of the time in the flusher's ` +
-    'SQLite transactions).',
+    `${cpuUsPerRecord.toFixed(0)} µs of CPU per record in this process${dbCpu} (${inSql} % of the time in the flusher's ` +
+    `${ENGINE === 'postgres' ? 'PostgreSQL' : 'SQLite'} transactions).`,
 )
 say()
 
@@ -283,41 +303,23 @@ say(
 )
 say()
 
-/** One ad hoc statement, finalized at once (an open one would block the closing checkpoint). */
-function once<T>(sql: string, params: Record<string, string> = {}): T[] {
-  const st = store.db.prepare(sql)
-  try {
-    return st.all(params) as T[]
-  } finally {
-    st.finalize()
-  }
-}
-const count = (table: string) => once<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)[0]!.n
+const count = scaleStore.count
 say(
-  `Rows: usage_records ${fmt(count('usage_records'))}, ledger ${fmt(count('ledger'))}, ` +
-    `usage_daily ${fmt(count('usage_daily'))}, usage_cum ${fmt(count('usage_cum'))}, ` +
-    `usage_tree_daily ${fmt(count('usage_tree_daily'))}; database ` +
-    `${(statSync(join(dir, 'xgate.db')).size / 2 ** 20).toFixed(0)} MiB before checkpoint.`,
+  `Rows: usage_records ${fmt(await count('usage_records'))}, ledger ${fmt(await count('ledger'))}, ` +
+    `usage_daily ${fmt(await count('usage_daily'))}, usage_cum ${fmt(await count('usage_cum'))}, ` +
+    `usage_tree_daily ${fmt(await count('usage_tree_daily'))}; database ` +
+    `${(await scaleStore.sizeMiB()).toFixed(0)} MiB${ENGINE === 'sqlite' ? ' before checkpoint' : ''}.`,
 )
-// The lookups behind the figures above, as the repos phrase them: none may scan a table.
-const plans = [
-  'SELECT * FROM accounts WHERE key_hash = $a',
-  'SELECT id FROM accounts WHERE dna > $a AND dna < $b ORDER BY dna LIMIT 1000 OFFSET 99000',
-  'SELECT COUNT(*) FROM accounts WHERE dna > $a AND dna < $b',
-  'SELECT account_id FROM usage_accounts WHERE dna >= $a AND dna < $b',
-  'SELECT requests FROM usage_cum WHERE account_id = $a AND day <= $b ORDER BY day DESC LIMIT 1',
-  'SELECT day FROM usage_tree_daily WHERE ancestor_id = $a AND day BETWEEN $b AND $b',
-  'SELECT day FROM usage_daily WHERE account_id = $a AND day BETWEEN $b AND $b',
-].map((sql) => {
-  const rows = once<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, { a: '1', b: '2' })
-  return { sql, plan: rows.map((r) => r.detail).join('; ') }
-})
+const rootDna = (await deps.accounts.repo.findById(1))!.dna
+const plans = await scaleStore.plans(
+  lookups({ rootDna, accountId: one.id, keyHash: hashKey(one.key), from: FIRST_DAY, to: LAST_DAY }),
+)
 say()
-say('Query plans:')
+say(`Query plans${ENGINE === 'postgres' ? ' (EXPLAIN (ANALYZE, BUFFERS), after ANALYZE)' : ''}:`)
 say()
-for (const p of plans) say(`- ${p.sql}: ${p.plan}${/\bSCAN\b/.test(p.plan) ? ' **SCAN**' : ''}`)
+for (const p of plans) say(`- ${p.sql}: ${p.plan}${p.scan ? ' **SCAN**' : ''}`)
 say()
 const violations = await deps.accounts.service.cards.invariantViolations()
 say(`Ledger invariant: ${violations.length === 0 ? 'ok' : `${violations.length} accounts FAIL`}.`)
-store.close()
+await scaleStore.close()
 rmSync(dir, { recursive: true, force: true })
