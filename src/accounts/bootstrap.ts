@@ -2,13 +2,17 @@
 // root key, print it once and write it to DATA_DIR/root.key (0600).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { usdToNano } from '../shared/money'
+import { MAX_USD, usdToNano } from '../shared/money'
+import { limitNano, MAX_LIMIT_USD } from './values'
 import { generateKey, hashKey, isKeyFormat, partialKey } from '../shared/ids'
 import type { SqlDb } from '../db/sql'
 import type { Account } from './repo'
 import { writerOf } from './writer'
 
 const DAY_MS = 86_400_000
+
+/** A child's HardLimit from its credit: ten times it, at most the largest limit an account may have. */
+const hardOf = (creditNano: number) => Math.min(creditNano * 10, limitNano(MAX_LIMIT_USD))
 const NAME_RE = /^(?=.*[A-Za-z])[A-Za-z0-9_.@-]{4,63}$/
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 
@@ -28,7 +32,8 @@ export function parseInitUsers(raw: string): InitUser[] {
       if (i > 0 && (name === 'root' || !NAME_RE.test(name))) throw new Error(`${where}: bad name ${name}`)
       if (!EMAIL_RE.test(email)) throw new Error(`${where}: bad email ${email}`)
       if (!isKeyFormat(key)) throw new Error(`${where}: key must be sk-Xvs followed by 45 letters or digits`)
-      if (credit !== undefined && !(Number(credit) >= 0)) throw new Error(`${where}: bad credit ${credit}`)
+      if (credit !== undefined && !(Number(credit) >= 0 && Number(credit) <= MAX_USD))
+        throw new Error(`${where}: bad credit ${credit} (0 to ${MAX_USD} USD)`)
       if (i === 0 && credit !== undefined) throw new Error(`${where}: root takes no credit (its balance is unlimited)`)
       return { name, email, key, creditUsd: credit === undefined ? undefined : Number(credit) }
     })
@@ -73,7 +78,7 @@ export async function bootstrap(
       const child = await w.accounts.insert(
         {
           ...baseAccount(opts.nowMs), id: await w.accounts.nextId(), parentId: rootAcc.id, name: u.name, email: u.email, alias: u.name,
-          keyHash: hashKey(u.key), keyTail: partialKey(u.key), hardLimitNano: credit * 10, softLimitNano: credit * 8,
+          keyHash: hashKey(u.key), keyTail: partialKey(u.key), hardLimitNano: hardOf(credit), softLimitNano: Math.round(hardOf(credit) * 0.8),
         },
         rootAcc.dna,
       )
