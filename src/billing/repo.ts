@@ -77,11 +77,11 @@ const USAGE_HEAD = `INSERT INTO usage_records
 const USAGE_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
 const USAGE_TAIL = ' ON CONFLICT (request_id) DO NOTHING RETURNING request_id'
 
-const UPSERT_DAILY = `INSERT INTO usage_daily
+const DAILY_HEAD = `INSERT INTO usage_daily
     (day, account_id, model, requests, prompt_tokens, completion_tokens, cached_tokens,
-     cache_write_tokens, cost_nano)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (day, account_id, model) DO UPDATE SET
+     cache_write_tokens, cost_nano) VALUES `
+const DAILY_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?)'
+const DAILY_TAIL = ` ON CONFLICT (day, account_id, model) DO UPDATE SET
       requests = usage_daily.requests + excluded.requests,
       prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
       completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
@@ -99,18 +99,21 @@ export function createBillingRepo(sql: Sql) {
       })
       return inserted
     },
-    async addDaily(d: DailyRow): Promise<void> {
-      await sql.run(UPSERT_DAILY, [
-        d.day,
-        d.accountId,
-        d.model,
-        d.requests,
-        d.promptTokens,
-        d.completionTokens,
-        d.cachedTokens,
-        d.cacheWriteTokens,
-        d.costNano,
-      ])
+    /** Adds each row to its (day, account, model) aggregate; keys unique within one call. */
+    async addDaily(rows: readonly DailyRow[]): Promise<void> {
+      await insertAll(sql, DAILY_HEAD, DAILY_ROW, DAILY_TAIL, rows, (a, d) => {
+        a.push(
+          d.day,
+          d.accountId,
+          d.model,
+          d.requests,
+          d.promptTokens,
+          d.completionTokens,
+          d.cachedTokens,
+          d.cacheWriteTokens,
+          d.costNano,
+        )
+      })
     },
   }
 }

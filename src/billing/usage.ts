@@ -68,7 +68,7 @@ export function createUsageStore(opts: { calendar: Calendar }): UsageStore {
         d.cacheWriteTokens += r.cacheWriteTokens
         d.costNano += r.costNano
       }
-      for (const d of daily.values()) await repo.addDaily(d)
+      await repo.addDaily([...daily.values()])
     },
     requeue(rows) {
       queue = rows.concat(queue)

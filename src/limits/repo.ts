@@ -1,6 +1,7 @@
 // SQL of the limit store: the limit_windows and month_spend tables, upserted by the write-behind
 // and read once at start. The same SQL on both engines: plain types, positional parameters, ON CONFLICT.
 
+import { insertAll } from '../db/chunked'
 import type { Sql } from '../db/sql'
 import type { MonthRow } from './monthly'
 import { HOUR, MINUTE } from './ring'
@@ -36,17 +37,33 @@ export type WindowsRepo = {
   prune(nowMs: number): Promise<void>
 }
 
-const UPSERT_WINDOW = `INSERT INTO limit_windows (scope, kind, bucket_ms, requests, tokens) VALUES (?, ?, ?, ?, ?)
-  ON CONFLICT (kind, bucket_ms, scope) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens`
+const WINDOW_HEAD = 'INSERT INTO limit_windows (scope, kind, bucket_ms, requests, tokens) VALUES '
+const WINDOW_TAIL =
+  ' ON CONFLICT (kind, bucket_ms, scope) DO UPDATE SET requests = excluded.requests, tokens = excluded.tokens'
 const DELETE_WINDOW = 'DELETE FROM limit_windows WHERE kind = ? AND bucket_ms = ? AND scope = ?'
+
+/** The last row of each key, in order: one statement may not upsert a key twice (PostgreSQL). */
+function lastOfEach<T>(rows: ReadonlyArray<T>, keyOf: (r: T) => string): T[] {
+  const byKey = new Map<string, T>()
+  for (const r of rows) {
+    const k = keyOf(r)
+    byKey.delete(k)
+    byKey.set(k, r)
+  }
+  return [...byKey.values()]
+}
 
 export function createWindowsRepo(sql: Sql): WindowsRepo {
   return {
     async save(rows) {
-      for (const r of rows) {
+      // Each key's last value wins (rows carry absolute values); upserts go 64 rows a statement.
+      const last = lastOfEach(rows, (r) => `${r.kind}\n${r.bucketMs}\n${r.scope}`)
+      const upserts = last.filter((r) => r.requests !== 0 || r.tokens !== 0)
+      for (const r of last)
         if (r.requests === 0 && r.tokens === 0) await sql.run(DELETE_WINDOW, [r.kind, r.bucketMs, r.scope])
-        else await sql.run(UPSERT_WINDOW, [r.scope, r.kind, r.bucketMs, r.requests, r.tokens])
-      }
+      await insertAll(sql, WINDOW_HEAD, '(?, ?, ?, ?, ?)', WINDOW_TAIL, upserts, (a, r) => {
+        a.push(r.scope, r.kind, r.bucketMs, r.requests, r.tokens)
+      })
     },
     async loadAll() {
       const rows = await sql.all<{ scope: string; kind: string; bucket_ms: number; requests: number; tokens: number }>(
@@ -81,12 +98,17 @@ export type MonthSpendRepo = {
 export function createMonthSpendRepo(sql: Sql): MonthSpendRepo {
   return {
     async save(rows) {
-      for (const r of rows)
-        await sql.run(
-          `INSERT INTO month_spend (account_id, month_ms, spend_nano) VALUES (?, ?, ?)
-           ON CONFLICT (account_id, month_ms) DO UPDATE SET spend_nano = excluded.spend_nano`,
-          [r.accountId, r.monthMs, r.spendNano],
-        )
+      const last = lastOfEach(rows, (r) => `${r.accountId}\n${r.monthMs}`)
+      await insertAll(
+        sql,
+        'INSERT INTO month_spend (account_id, month_ms, spend_nano) VALUES ',
+        '(?, ?, ?)',
+        ' ON CONFLICT (account_id, month_ms) DO UPDATE SET spend_nano = excluded.spend_nano',
+        last,
+        (a, r) => {
+          a.push(r.accountId, r.monthMs, r.spendNano)
+        },
+      )
     },
     async loadSince(sinceMs) {
       const rows = await sql.all<{ account_id: number; month_ms: number; spend_nano: number }>(

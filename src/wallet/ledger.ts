@@ -146,39 +146,49 @@ export function createLedger(opts: {
         else byAccount.set(r.accountId, [r])
       }
       const nowMs = clock.now()
-      // Accounts in id order: concurrent writers lock cards rows in one order, never a cycle.
-      for (const accountId of [...byAccount.keys()].sort((a, b) => a - b)) {
+      // Accounts in id order, their cards read (and on PostgreSQL locked) in one statement in that
+      // order: concurrent writers lock cards rows in one order, never a cycle.
+      const ids = [...byAccount.keys()].sort((a, b) => a - b)
+      const alive = await repo.existing(ids)
+      const cardsOf = await repo.cardsOfMany(
+        ids.filter((id) => alive.has(id)),
+        true,
+      )
+      const ledgerRows: Array<{ accountId: number; charge: Charge }> = []
+      const settled: Array<{ e: Entry; cards: Card[]; queued: number; accountId: number }> = []
+      for (const accountId of ids) {
         const all = byAccount.get(accountId)!
         const queued = all.reduce((n, c) => n + c.costNano, 0)
         // Balances move only by calls whose usage row this flush inserted (none twice).
         const charges = batch.inserted ? insertedOnce(all, batch.inserted) : all
         const total = charges.reduce((n, c) => n + c.costNano, 0)
         const e = entryOf(accountId)
-        if (!(await repo.accountExists(accountId))) {
+        if (!alive.has(accountId)) {
           // Deleted while its last calls were in flight: its closing ledger row took the held
           // money off the books, the calls were paid from it and the rest went to its ancestor
           // (wallet/holds.ts escrow). The usage records keep the facts.
-          opts.log.info('calls of a deleted account settled against their holds', {
-            accountId,
-            costNano: total,
-          })
-          e.pendingNano -= queued
-          written.add(accountId)
+          opts.log.info('calls of a deleted account settled against their holds', { accountId, costNano: total })
+          settled.push({ e, cards: [], queued, accountId })
           continue
         }
         if (charges.length === 0) {
-          e.pendingNano -= queued
-          written.add(accountId)
+          settled.push({ e, cards: [], queued, accountId })
           continue
         }
-        const spent = spend(await repo.cardsOf(accountId, true), total, nowMs, { allowDebt: true })
+        const spent = spend(cardsOf.get(accountId) ?? [], total, nowMs, { allowDebt: true })
         if (!spent.ok) throw new Error(`spend with debt refused for account ${accountId}`)
-        await repo.applyUsage(accountId, spent.changes, charges)
-        // The cache only sums balances, so cards without their new row ids serve it well; the
-        // cached cards and the queued total change together, so no reader sees one without the other.
-        refresh(e, spent.cards, nowMs)
-        e.pendingNano -= queued
-        written.add(accountId)
+        await repo.persistChanges(accountId, spent.changes)
+        for (const charge of charges) ledgerRows.push({ accountId, charge })
+        settled.push({ e, cards: spent.cards, queued, accountId })
+      }
+      await repo.usageRows(ledgerRows)
+      // The cached cards and the queued total change together, once everything is written, so
+      // no reader sees one without the other. The cache only sums balances: cards without their
+      // new row ids serve it well.
+      for (const x of settled) {
+        if (x.cards.length) refresh(x.e, x.cards, nowMs)
+        x.e.pendingNano -= x.queued
+        written.add(x.accountId)
       }
     },
     requeue(rows) {

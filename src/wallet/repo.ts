@@ -110,11 +110,16 @@ export function createCardsRepo(sql: Sql) {
       const ids = [...new Set(accountIds)].sort((a, b) => a - b)
       for (const id of ids) await sql.all('SELECT id FROM cards WHERE account_id = ? ORDER BY id FOR UPDATE', [id])
     },
-    /** The cards of many accounts at once, by account ID (accounts without cards are absent). */
-    async cardsOfMany(accountIds: readonly number[]): Promise<Map<number, Card[]>> {
+    /**
+     * The cards of many accounts at once, by account ID (accounts without cards are absent).
+     * `forUpdate`: locked for the transaction (PostgreSQL), in account id order.
+     */
+    async cardsOfMany(accountIds: readonly number[], forUpdate = false): Promise<Map<number, Card[]>> {
       const out = new Map<number, Card[]>()
+      if (accountIds.length === 0) return out
+      const lock = forUpdate ? dialect(sql, { sqlite: '', postgres: ' FOR UPDATE' }) : ''
       const rows = await sql.all<CardRow & { account_id: number }>(
-        `SELECT * FROM cards WHERE ${inIdList(sql, 'account_id')} ORDER BY account_id, expires_at, id`,
+        `SELECT * FROM cards WHERE ${inIdList(sql, 'account_id')} ORDER BY account_id, expires_at, id${lock}`,
         [idList(sql, accountIds)],
       )
       for (const r of rows) {
@@ -166,6 +171,22 @@ export function createCardsRepo(sql: Sql) {
       await persist(accountId, changes)
       await insertAll(sql, USAGE_HEAD, USAGE_ROW, '', charges, (a, c) => {
         a.push(accountId, -c.costNano, c.requestId, c.atMs)
+      })
+    },
+    /** Which of the given accounts exist (one statement). */
+    async existing(accountIds: readonly number[]): Promise<Set<number>> {
+      if (accountIds.length === 0) return new Set()
+      const rows = await sql.all<{ id: number }>(`SELECT id FROM accounts WHERE ${inIdList(sql, 'id')}`, [
+        idList(sql, accountIds),
+      ])
+      return new Set(rows.map((r) => r.id))
+    },
+    /** The card changes of a usage charge (its ledger rows come with usageRows, batched). */
+    persistChanges: (accountId: number, changes: readonly CardChange[]) => persist(accountId, changes),
+    /** `usage` ledger rows (delta = −cost) of many accounts, in order, 64 rows a statement. */
+    async usageRows(rows: ReadonlyArray<{ accountId: number; charge: LedgerCharge }>): Promise<void> {
+      await insertAll(sql, USAGE_HEAD, USAGE_ROW, '', rows, (a, r) => {
+        a.push(r.accountId, -r.charge.costNano, r.charge.requestId, r.charge.atMs)
       })
     },
     accountExists: async (accountId: number) =>

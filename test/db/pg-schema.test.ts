@@ -248,7 +248,7 @@ describe('usage rollups on PostgreSQL', () => {
     const where = 'WHERE day = ? AND account_id = ? AND model = ?'
     const apply = async (sql: Sql, o: Op) => {
       if (o.kind === 'add')
-        return createBillingRepo(sql).addDaily(daily(o.key.day, o.key.id, o.key.model, o.n, o.cost))
+        return createBillingRepo(sql).addDaily([daily(o.key.day, o.key.id, o.key.model, o.n, o.cost)])
       if (o.kind === 'delete')
         return sql.run(`DELETE FROM usage_daily ${where}`, [o.key.day, o.key.id, o.key.model])
       if (o.kind === 'bump')
@@ -318,13 +318,13 @@ describe('usage rollups on PostgreSQL', () => {
       await Promise.all(
         batches.map((rows) =>
           db.tx(async (tx) => {
-            for (const r of rows) await createBillingRepo(tx).addDaily(r)
+            for (const r of rows) await createBillingRepo(tx).addDaily([r])
           }),
         ),
       )
       // The sums, one row after another on SQLite (whose rollups test/reports checks against usage_daily).
       for (const r of batches.flat()) {
-        await createBillingRepo(lite).addDaily(r)
+        await createBillingRepo(lite).addDaily([r])
         requests += r.requests
       }
     }
@@ -340,7 +340,7 @@ describe('usage rollups on PostgreSQL', () => {
     const err = await db
       .tx(async (tx) => {
         await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-        await createBillingRepo(tx).addDaily(daily(DAYS[0]!, 1, 'm1', 1, 1))
+        await createBillingRepo(tx).addDaily([daily(DAYS[0]!, 1, 'm1', 1, 1)])
       })
       .catch((e: Error) => e)
     expect(String(err)).toContain('REPEATABLE READ')
@@ -413,8 +413,8 @@ describe("the repositories' statements on PostgreSQL", () => {
   test('the usage_daily upsert adds to the row, in BIGINT', async () => {
     const db = await migratedPg()
     const repo = createBillingRepo(db)
-    await repo.addDaily(daily('2026-01-01', 5, 'm', 2, 2 ** 45))
-    await repo.addDaily(daily('2026-01-01', 5, 'm', 3, 2 ** 45))
+    await repo.addDaily([daily('2026-01-01', 5, 'm', 2, 2 ** 45)])
+    await repo.addDaily([daily('2026-01-01', 5, 'm', 3, 2 ** 45)])
     const row = await db.get('SELECT requests, prompt_tokens, cost_nano FROM usage_daily')
     expect(row).toEqual({ requests: 5, prompt_tokens: 15, cost_nano: 2 ** 46 })
     expect(await db.all('SELECT day, requests, cost_nano FROM usage_cum')).toEqual([
