@@ -1,6 +1,6 @@
 // The single wiring point: everything a feature needs (config, clock, fetch, log, store, stores)
 // is built here once and handed down as plain objects.
-import type { Database } from 'bun:sqlite'
+import type { SqliteHandle } from './db/open'
 import type { SqlDb } from './db/sql'
 import type { Config } from './config'
 import { createAuthenticator, type Authenticator } from './accounts/auth'
@@ -31,7 +31,7 @@ export type Deps = {
   fetch: typeof fetch
   log: Logger
   /** SQLite's own handle (checkpoints, backups), absent on PostgreSQL; everything else uses `sql`. */
-  db?: Database
+  db?: SqliteHandle
   /** The SQL seam over the store (SQLite or PostgreSQL). */
   sql: SqlDb
   flusher: Flusher
@@ -62,7 +62,7 @@ export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
 
 export async function buildDeps(
   config: Config,
-  store: { db?: Database; sql: SqlDb },
+  store: { db?: SqliteHandle; sql: SqlDb },
   overrides: DepsOverrides = {},
 ): Promise<Deps> {
   const { db, sql } = store

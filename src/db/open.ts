@@ -11,6 +11,9 @@ import { sqliteSql } from './sqlite'
 
 export class InstanceLockedError extends Error {}
 
+/** SQLite's own handle, for the engine's own work (checkpoints, backups); absent on PostgreSQL. */
+export type SqliteHandle = Database
+
 /**
  * The opened store: the SQL seam (`sql`) and, on SQLite, its handle for the engine's own work
  * (WAL checkpoints, VACUUM INTO). `path` says where it lives (a file, or the URL without password).

@@ -9,6 +9,16 @@ export type Dialect = 'openai' | 'anthropic'
 export const isObj = (v: unknown): v is Obj =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** An upstream SSE `data:` payload as an object, or null (not JSON, or not an object). */
+export function eventObject(data: string): Obj | null {
+  try {
+    const e: unknown = JSON.parse(data)
+    return isObj(e) ? e : null
+  } catch {
+    return null
+  }
+}
+
 const count = (v: unknown): number =>
   typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0
 

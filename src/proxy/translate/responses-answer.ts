@@ -2,7 +2,7 @@
 // message item, tool_use as function_call items, thinking as a reasoning item), and a Messages
 // stream as Responses events, one upstream event at a time. The final response.completed event
 // carries the whole output, as OpenAI's does: that much of the answer is kept until the end.
-import { isObj, openaiUsageOf, type Obj } from './common'
+import { isObj, openaiUsageOf, type Obj, eventObject } from './common'
 import { errorBody } from './answers'
 
 export type ResponseHead = { model: string; createdS: number; request: Obj }
@@ -237,13 +237,8 @@ export class MessagesToResponsesStream {
   /** One upstream `data:` payload; returns the client's bytes for it ('' for none). */
   event(data: string): string {
     if (this.done) return ''
-    let e: Obj
-    try {
-      e = JSON.parse(data)
-    } catch {
-      return ''
-    }
-    if (!isObj(e)) return ''
+    const e = eventObject(data)
+    if (!e) return ''
     switch (e.type) {
       case 'message_start': {
         const m = isObj(e.message) ? e.message : {}

@@ -2,7 +2,7 @@
 // time (nothing is buffered beyond the event at hand): text and thinking deltas as content and
 // reasoning_content, tool_use blocks as tool_calls with every argument delta, the stop reason as
 // the finish chunk, the usage chunk only when the client asked for it, and [DONE] last.
-import { isObj, openaiFinish, openaiUsageOf, type Obj } from './common'
+import { isObj, openaiFinish, openaiUsageOf, type Obj, eventObject } from './common'
 import { errorBody } from './answers'
 
 const DONE = 'data: [DONE]\n\n'
@@ -42,13 +42,8 @@ export class MessagesToChatStream {
   /** One upstream `data:` payload; returns the client's bytes for it ('' for none). */
   event(data: string): string {
     if (this.done) return ''
-    let e: Obj
-    try {
-      e = JSON.parse(data)
-    } catch {
-      return ''
-    }
-    if (!isObj(e)) return ''
+    const e = eventObject(data)
+    if (!e) return ''
     switch (e.type) {
       case 'message_start': {
         const m = isObj(e.message) ? e.message : {}
