@@ -11,11 +11,12 @@ import { v5 } from './schema/v5'
 import { v6 } from './schema/v6'
 import { v7 } from './schema/v7'
 import { v8 } from './schema/v8'
+import { v9 } from './schema/v9'
 
 export type Migration = { version: number; name: string; sql: string }
 
 /** Every schema version in order; a new one is a new file in ./schema and one entry here. */
-export const MIGRATIONS: Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8]
+export const MIGRATIONS: Migration[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9]
 
 /** Applies every migration newer than the database's version; each in its own transaction. */
 export function migrate(db: Database, migrations: Migration[] = MIGRATIONS): number {
