@@ -39,6 +39,14 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
   const accounts = new LRUCache<number, Account>({ max })
   const views = new LRUCache<number, AccountView>({ max })
 
+  // An account's lineage ids, once per account object (every call reads them, warm() included).
+  const lineage = new WeakMap<Account, number[]>()
+  const chainIds = (a: Account): number[] => {
+    let ids = lineage.get(a)
+    if (!ids) lineage.set(a, (ids = idsOfDna(a.dna)))
+    return ids
+  }
+
   /** From memory only: warm() or load() first. */
   const get = (id: number): Account | null => accounts.get(id) ?? null
 
@@ -66,7 +74,10 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
   /** Ids of the account's chain (itself, then ancestors) not in memory; null when it is not. */
   const missingOf = (id: number): number[] | null => {
     const self = accounts.get(id)
-    return self ? idsOfDna(self.dna).filter((x) => !accounts.has(x)) : null
+    if (!self) return null
+    const missing: number[] = []
+    for (const x of chainIds(self)) if (!accounts.has(x)) missing.push(x)
+    return missing
   }
 
   /** Reads until the chain is in memory, or it is gone (deleted), at most a few rounds. */
@@ -81,8 +92,8 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
 
   /** The account and its ancestors into memory: undefined when all are there already (no await). */
   const warm = (id: number): Promise<void> | undefined => {
-    const missing = missingOf(id)
-    return missing && missing.length === 0 ? undefined : fill(id)
+    const self = accounts.get(id)
+    return self && chainIds(self).every((x) => accounts.has(x)) ? undefined : fill(id)
   }
 
   /** Root first … parent; shorter than the DNA says when an ancestor has just been deleted. */
@@ -90,7 +101,9 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
     const self = get(id)
     if (!self) return []
     const out: Account[] = []
-    for (const aid of idsOfDna(self.dna).slice(0, -1)) {
+    const ids = chainIds(self)
+    for (let i = 0; i < ids.length - 1; i++) {
+      const aid = ids[i]!
       const a = get(aid)
       if (a) out.push(a)
     }
@@ -99,7 +112,7 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
 
   const chainUsable = (account: Account, ancestors: readonly Account[]) =>
     account.status &&
-    ancestors.length === idsOfDna(account.dna).length - 1 &&
+    ancestors.length === chainIds(account).length - 1 &&
     ancestors.every((a) => a.status)
 
   const build = (account: Account): AccountView => {
@@ -161,7 +174,7 @@ export function createTree(repo: AccountsRepo, events: Events, opts: { max?: num
       if (!account) return null
       const v = views.get(id)
       // Reused while the account and every ancestor are the objects it was built from, all there.
-      const whole = v !== undefined && v.ancestors.length === idsOfDna(account.dna).length - 1
+      const whole = v !== undefined && v.ancestors.length === chainIds(account).length - 1
       if (v && whole && v.account === account && v.ancestors.every((a) => get(a.id) === a)) return v
       const fresh = build(account)
       views.set(id, fresh)

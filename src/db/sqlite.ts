@@ -50,17 +50,17 @@ export function sqliteSql(db: Database, where = ':memory:'): SqlDb & { raw: Data
 
   // Outside a transaction: at once when none is open; else after it, so nothing outside ever sees
   // (or caches) rows a transaction may still roll back, and no write lands inside one.
-  const outside = <T>(_write: boolean, run: () => Promise<T>): Promise<T> =>
+  const outside = <T>(run: () => Promise<T>): Promise<T> =>
     open ? queued(() => run()) : run()
 
   return {
     engine: 'sqlite',
     where,
     raw: db,
-    all: <T = Row>(text: string, args?: Args) => outside(false, () => direct.all<T>(text, args)),
-    get: <T = Row>(text: string, args?: Args) => outside(false, () => direct.get<T>(text, args)),
-    run: (text: string, args?: Args) => outside(true, () => direct.run(text, args)),
-    exec: (text: string) => outside(true, () => direct.exec(text)),
+    all: <T = Row>(text: string, args?: Args) => outside(() => direct.all<T>(text, args)),
+    get: <T = Row>(text: string, args?: Args) => outside(() => direct.get<T>(text, args)),
+    run: (text: string, args?: Args) => outside(() => direct.run(text, args)),
+    exec: (text: string) => outside(() => direct.exec(text)),
     tx: queued,
     async close() {
       await turn

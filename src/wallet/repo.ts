@@ -163,16 +163,6 @@ export function createCardsRepo(sql: Sql) {
       }
       return out
     },
-    /**
-     * The usage charges of one account from one flush: the card changes that pay them and one
-     * `usage` ledger row per charge (delta = −cost), in order.
-     */
-    async applyUsage(accountId: number, changes: readonly CardChange[], charges: readonly LedgerCharge[]) {
-      await persist(accountId, changes)
-      await insertAll(sql, USAGE_HEAD, USAGE_ROW, '', charges, (a, c) => {
-        a.push(accountId, -c.costNano, c.requestId, c.atMs)
-      })
-    },
     /** Which of the given accounts exist (one statement). */
     async existing(accountIds: readonly number[]): Promise<Set<number>> {
       if (accountIds.length === 0) return new Set()
@@ -189,8 +179,6 @@ export function createCardsRepo(sql: Sql) {
         a.push(r.accountId, -r.charge.costNano, r.charge.requestId, r.charge.atMs)
       })
     },
-    accountExists: async (accountId: number) =>
-      (await sql.get('SELECT 1 AS ok FROM accounts WHERE id = ?', [accountId])) !== undefined,
     /** A card as it is first granted (bootstrap's INIT_USERS credit; tests), without its row. */
     async addCard(
       accountId: number,

@@ -160,7 +160,7 @@ test('ledger rows of a batch: one per charge, in order, for every chunk size', a
     requestId: `req_${i}`,
     atMs: 5_000 + i,
   }))
-  await repo.applyUsage(9, [], charges)
+  await repo.usageRows(charges.map((charge) => ({ accountId: 9, charge })))
   const rows = (await store.sql.all('SELECT account_id, delta_nano, reason, ref, created_at FROM ledger ORDER BY id'))
   expect(rows).toEqual(
     charges.map((c) => ({
