@@ -234,7 +234,7 @@ export function createApp(deps: Deps) {
     })
     .use(docsRoutes())
     .use(
-      healthRoutes({ clock: deps.clock, startedAtMs: deps.startedAtMs, engine: deps.sql.engine, flusher: deps.flusher }),
+      healthRoutes({ clock: deps.clock, startedAtMs: deps.startedAtMs, engine: deps.sql.engine, flusher: deps.flusher, cluster: deps.cluster }),
     )
     .use(accountRoutes({ auth, service: accountService, requestMeta: deps.requestMeta }))
     .use(logRoutes({ ...callerParts, logs: built.logs }))

@@ -13,6 +13,10 @@ export const ConfigSchema = T.Object({
   PORT: Int(0, 65535, 3443),
   DATA_DIR: T.String({ minLength: 1, default: './data' }),
   DATABASE_URL: Str(),
+  REDIS_URL: Str(),
+  NODES: Int(1, 1_000, 1),
+  NODE_ID: Str(),
+  REDIS_COMMAND_TIMEOUT_MS: Int(10, 10_000, 250),
   TZ: Str(),
   INIT_USERS: Str(),
   INIT_KEYS: Str(),
@@ -184,6 +188,7 @@ export function loadConfig(
     const shown = JSON.stringify(name in given ? given[name] : withDefaults[name])
     throw new ConfigError(`invalid setting ${name}=${shown ?? ''}: ${first.message}`)
   }
+  checkCluster(withDefaults)
   if (withDefaults.TZ) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: withDefaults.TZ as string })
@@ -196,11 +201,30 @@ export function loadConfig(
   return Object.freeze(withDefaults) as unknown as Config
 }
 
+/** Several nodes share state through Redis and their records through PostgreSQL, never SQLite. */
+function checkCluster(c: Record<string, unknown>): void {
+  const url = c.REDIS_URL as string | undefined
+  if (url !== undefined && !/^rediss?:\/\/[^/]/.test(url)) {
+    throw new ConfigError(`invalid setting REDIS_URL=${JSON.stringify(url)}: expected redis://[user:password@]host:port[/db] or rediss://…`)
+  }
+  if (url !== undefined && !c.DATABASE_URL) {
+    throw new ConfigError('invalid setting REDIS_URL: several nodes need DATABASE_URL (PostgreSQL); SQLite in DATA_DIR serves one process')
+  }
+  const id = c.NODE_ID as string | undefined
+  if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) {
+    throw new ConfigError(`invalid setting NODE_ID=${JSON.stringify(id)}: 1-64 letters, digits, '.', '_' or '-'`)
+  }
+}
+
 /** What each setting means, for `xgate serve --help` (one short line each). */
 const MEANING: Record<Key, string> = {
   HOST: 'address the HTTP listener binds', PORT: 'HTTP port (0: any free port)',
   DATA_DIR: 'folder for xgate.db, root.key, master.key',
   DATABASE_URL: 'postgres://user:password@host:port/database to keep the records in PostgreSQL (default: SQLite in DATA_DIR)',
+  REDIS_URL: 'redis://host:port: share limits, balances and key state with the other nodes (needs DATABASE_URL)',
+  NODES: 'nodes behind the load balancer: each enforces limit ÷ NODES while Redis is unreachable',
+  NODE_ID: "this node's name in /metrics, /healthz and the control API (default: host name and port)",
+  REDIS_COMMAND_TIMEOUT_MS: 'longest wait for one Redis command before a call is refused or falls back',
   TZ: 'IANA time zone for days and logs',
   INIT_USERS: 'first start: root::email::key[,name::email::key::credit…]',
   INIT_KEYS: 'first start: secret::providerURL[::type],… upstream keys',

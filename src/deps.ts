@@ -22,6 +22,16 @@ import { loadStoredSettings } from './settings/repo'
 import { createSettings, type Settings } from './settings/service'
 import type { RequestMeta } from './shared/request-meta'
 import { createHolds, type Holds } from './wallet/holds'
+import type { Charge } from './wallet/ledger'
+import { openCluster, type Cluster } from './cluster/node'
+import {
+  announceBalances,
+  connectNode,
+  createAnnouncer,
+  keyAnnouncements,
+  moneyMoved,
+  type Announcer,
+} from './cluster/sync'
 
 export type { RequestMeta } from './shared/request-meta'
 
@@ -56,6 +66,8 @@ export type Deps = {
   limits: Limits
   /** Money held by calls in flight, per account (the wallet). */
   holds: Holds
+  /** Several nodes (REDIS_URL): this node's share of the state they keep in Redis. */
+  cluster?: Cluster & { announcer: Announcer }
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -78,10 +90,13 @@ export async function buildDeps(
   })
   const repo = createAccountsRepo(sql)
   const events = createEvents()
+  const redisUrl = config.REDIS_URL
+  const cluster = redisUrl ? await openCluster({ ...config, REDIS_URL: redisUrl }, { clock, log }) : undefined
+  const announcer = cluster && createAnnouncer(cluster.bus, log)
   const auth = createAuthenticator(repo)
   const oplog = createOpLogRepo(sql)
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
-  const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0 })
+  const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0, announce: announcer && keyAnnouncements(announcer) })
   flusher.register(keys.pool)
   const billing = createMetering({ config, db: sql, clock, log, flusher, events })
   const stats = createGatewayStats(clock)
@@ -91,17 +106,20 @@ export async function buildDeps(
   // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
   const tree = createTree(repo, events, { max: 100_000 })
   const holds = createHolds()
-  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds })
+  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds, moneyMoved: cluster && moneyMoved(cluster.holds, log) })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
   const settings = createSettings(config, await loadStoredSettings(sql), events, log, keys.vault)
   const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds })
+  // A missing shared money counter starts from this node's books: balance less its other holds.
+  const shared = cluster?.attach((id, holdNano) => billing.ledger.balanceOf(id) - (holds.heldOf(id) - holdNano))
   // Built last, from the parts it calls: no setter after construction.
   const proxy = createProxyService({
     config, clock, fetch: fetchFn, log, auth, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
-    gate: limits.gate,
+    gate: shared ? limits.sharedGate(shared) : limits.gate,
+    sharedMoney: !!shared,
     ancestorsOf: (a) => tree.ancestorsOf(a.id),
     storeFull: () => flusher.full(),
     warm: (a) => {
@@ -116,6 +134,26 @@ export async function buildDeps(
   }
   applySettings()
   events.onSettingsChanged(applySettings)
+  if (cluster && announcer) {
+    connectNode({
+      nodeId: cluster.instance, bus: cluster.bus, announcer, events, holds: cluster.holds, log,
+      balancesChanged: (ids) => ids.forEach((id) => billing.ledger.forget(id)),
+      reloadSettings: () => settings.reload({ remote: true }),
+      refreshKey: (id) => keys.service.refresh(id),
+      applyKeyState: (id, state) => keys.pool.applyState(id, state),
+      async resync() {
+        auth.clear()
+        tree.clear()
+        billing.ledger.forgetAll()
+        proxy.policies.clear()
+        await settings.reload({ remote: true })
+        await keys.service.restore()
+      },
+    })
+    flusher.afterCommit((source, rows) => {
+      if (source === 'ledger') announceBalances(announcer, (rows as Charge[]).map((c) => c.accountId))
+    })
+  }
   return {
     config,
     clock,
@@ -137,5 +175,6 @@ export async function buildDeps(
     proxy,
     limits,
     holds,
+    cluster: cluster && announcer && Object.assign(cluster, { announcer }),
   }
 }

@@ -205,6 +205,7 @@ export async function startGateway(
   } catch (e) {
     await server.stop(true)
     deps.flusher.stop()
+    deps.cluster?.close()
     await store.close()
     throw e
   }
@@ -233,6 +234,8 @@ export async function startGateway(
       await deps.limits.stop(config.SHUTDOWN_GRACE_MS)
       deps.flusher.stop()
       await deps.flusher.flushNow()
+      deps.cluster?.announcer.close()
+      deps.cluster?.close()
       deps.log.flush()
       await checkpointer?.stop()
       await store.close()

@@ -36,6 +36,11 @@ export type AccountServiceDeps = {
   log: Logger
   /** The wallet's holds: deletes leave calls in flight their money (see closeEscrow). */
   holds: Holds
+  /**
+   * Several nodes: the balance changes of one committed admin write, per account (the shared
+   * money counters move by them).
+   */
+  moneyMoved?: (deltas: ReadonlyMap<number, number>) => void
 }
 
 export type AccountService = ReturnType<typeof createAccountService>
@@ -67,8 +72,18 @@ export function createAccountService(d: AccountServiceDeps) {
   }
 
   /** One store transaction; its repositories come in the Writer. */
-  const atomically = <T>(fn: (w: Writer) => Promise<T>): Promise<T> =>
-    txWithRetry(d.db, (tx) => fn(writerOf(tx)))
+  const atomically = async <T>(fn: (w: Writer) => Promise<T>): Promise<T> => {
+    if (!d.moneyMoved) return txWithRetry(d.db, (tx) => fn(writerOf(tx)))
+    const moved = new Map<number, number>()
+    const onMove = (id: number, delta: number) => void moved.set(id, (moved.get(id) ?? 0) + delta)
+    const out = await txWithRetry(d.db, (tx) => {
+      // A retried transaction starts its moves afresh.
+      moved.clear()
+      return fn(writerOf(tx, onMove))
+    })
+    if (moved.size) d.moneyMoved(moved)
+    return out
+  }
 
   const unique = async (w: Writer, patch: Partial<Account>, selfId?: number) => {
     const byName = patch.name === undefined ? null : await w.accounts.findByName(patch.name)

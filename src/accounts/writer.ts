@@ -13,10 +13,11 @@ export type Writer = {
   oplog: OpLogRepo
 }
 
-export function writerOf(tx: Sql): Writer {
+/** `onMove`: each balance change the write makes (see createCardsRepo). */
+export function writerOf(tx: Sql, onMove?: (accountId: number, deltaNano: number) => void): Writer {
   return {
     accounts: createAccountsRepo(tx),
-    cards: createCardsRepo(tx),
+    cards: createCardsRepo(tx, onMove),
     directory: createDirectory(tx),
     oplog: createOpLogRepo(tx),
   }

@@ -37,5 +37,23 @@ export function metricsSnapshot(deps: Deps, keys: () => KeyStateView[]): Metrics
     holds: deps.holds.totals(),
     ...deps.stats.snapshot(),
     keys: keys(),
+    cluster: clusterOf(deps),
+  }
+}
+
+function clusterOf(deps: Deps): MetricsSnapshot['cluster'] {
+  const c = deps.cluster
+  if (!c) return undefined
+  const st = c.status()
+  return {
+    node: st.node,
+    redisUp: st.redis,
+    changesLive: st.bus,
+    sharedLimits: st.mode === 'shared',
+    fallbackCalls: st.fallbackCalls,
+    moneyRefused: st.moneyRefused,
+    settleFailures: st.settleFailures,
+    resyncs: st.resyncs,
+    unsent: c.announcer.unsent,
   }
 }

@@ -31,6 +31,18 @@ export type MetricsSnapshot = {
   /** Upstream latency (request sent to last byte) per provider type. */
   upstreamLatency: { type: string; hist: HistogramSnapshot }[]
   keys: { name: string; type: string; level: number; state: KeyState }[]
+  /** Several nodes: this node's id (a `node` label on every sample) and the shared state. */
+  cluster?: {
+    node: string
+    redisUp: boolean
+    changesLive: boolean
+    sharedLimits: boolean
+    fallbackCalls: number
+    moneyRefused: number
+    settleFailures: number
+    resyncs: number
+    unsent: number
+  }
 }
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
@@ -122,5 +134,40 @@ export function renderMetrics(s: MetricsSnapshot): string {
       out.push(sample('xgate_upstream_key_state', labels, k.state === st ? 1 : 0))
     }
   }
+  if (s.cluster) {
+    clusterFamilies(out, s.cluster)
+    return withNode(out, s.cluster.node).join('\n') + '\n'
+  }
   return out.join('\n') + '\n'
+}
+
+function clusterFamilies(out: string[], c: NonNullable<MetricsSnapshot['cluster']>): void {
+  const gauge = (name: string, help: string, v: number) => {
+    family(out, name, 'gauge', help)
+    out.push(sample(name, {}, v))
+  }
+  const counter = (name: string, help: string, v: number) => {
+    family(out, name, 'counter', help)
+    out.push(sample(name, {}, v))
+  }
+  gauge('xgate_redis_up', '1 while this node reaches Redis.', c.redisUp ? 1 : 0)
+  gauge('xgate_changes_live', "1 while other nodes' changes reach this node as they are made.", c.changesLive ? 1 : 0)
+  gauge('xgate_limits_shared', '1: limits and balances are shared through Redis; 0: limit ÷ NODES on this node, money refused.', c.sharedLimits ? 1 : 0)
+  gauge('xgate_changes_unsent', 'Changes made here not yet published to the other nodes.', c.unsent)
+  counter('xgate_fallback_calls_total', 'Calls admitted by the per-node fallback limits while Redis was unreachable.', c.fallbackCalls)
+  counter('xgate_money_refused_total', 'Calls refused (503) because the shared balances were unreachable.', c.moneyRefused)
+  counter('xgate_shared_settle_failures_total', 'Settlements Redis did not take (their slots and buckets expire).', c.settleFailures)
+  counter('xgate_change_resyncs_total', 'Times this node subscribed again and dropped what it cached.', c.resyncs)
+}
+
+/** Every sample carries the node's id, so several nodes' series stay apart wherever they meet. */
+function withNode(lines: string[], node: string): string[] {
+  const label = `node="${escapeLabel(node)}"`
+  return lines.map((l) => {
+    if (l.startsWith('#')) return l
+    const brace = l.indexOf('{')
+    const space = l.indexOf(' ')
+    if (brace !== -1 && brace < space) return `${l.slice(0, brace + 1)}${label},${l.slice(brace + 1)}`
+    return `${l.slice(0, space)}{${label}}${l.slice(space)}`
+  })
 }

@@ -48,6 +48,8 @@ export interface Flusher {
    */
   full(): boolean
   stats(): FlushStats
+  /** Runs after each committed flush with what each source wrote (several nodes announce it). */
+  afterCommit(fn: (source: string, rows: readonly unknown[]) => void): void
 }
 
 export function createFlusher(opts: {
@@ -60,6 +62,7 @@ export function createFlusher(opts: {
   now?: () => number
 }): Flusher {
   const sources: FlushSource[] = []
+  const committed: Array<(source: string, rows: readonly unknown[]) => void> = []
   const now = opts.now ?? Date.now
   let timer: ReturnType<typeof setInterval> | null = null
   let early: ReturnType<typeof setTimeout> | null = null
@@ -111,6 +114,15 @@ export function createFlusher(opts: {
     stats.rows += count
     stats.lastFlushAtMs = now()
     stats.lastDurationMs = stats.lastFlushAtMs - started
+    for (const fn of committed) {
+      for (const [s, rows] of batches) {
+        try {
+          fn(s.name, rows)
+        } catch (e) {
+          opts.log.error('after-flush handler failed', { error: (e as Error).message })
+        }
+      }
+    }
     return count
   }
 
@@ -155,5 +167,6 @@ export function createFlusher(opts: {
     pending,
     full: () => stats.failingFor > 0 && pending() >= maxBacklog,
     stats: () => ({ ...stats }),
+    afterCommit: (fn) => void committed.push(fn),
   }
 }

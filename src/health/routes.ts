@@ -4,9 +4,30 @@ import { COMMIT, VERSION } from '../config'
 import type { Flusher } from '../db/flusher'
 import type { Engine } from '../db/sql'
 import type { Clock } from '../shared/clock'
+import type { ClusterStatus } from '../cluster/node'
 
 /** What /healthz reads: the clock and start time, the store's engine and its write-behind. */
-export type HealthRoutesParts = { clock: Clock; startedAtMs: number; engine: Engine; flusher: Flusher }
+export type HealthRoutesParts = {
+  clock: Clock
+  startedAtMs: number
+  engine: Engine
+  flusher: Flusher
+  /** Several nodes: this node's view of the shared state. */
+  cluster?: { status(): ClusterStatus }
+}
+
+const nodeOf = (deps: HealthRoutesParts) => {
+  const c = deps.cluster?.status()
+  if (!c) return null
+  return {
+    node: c.node,
+    nodes: c.nodes,
+    redis: { reachable: c.redis, lastError: c.lastError },
+    changes: c.bus ? ('live' as const) : ('resyncing' as const),
+    limits: c.mode === 'shared' ? ('shared' as const) : ('per-node' as const),
+    money: c.mode === 'shared' ? ('shared' as const) : ('refused' as const),
+  }
+}
 
 /** The store as the write-behind sees it: unreachable while its flushes fail. */
 const storeOf = (deps: HealthRoutesParts) => {
@@ -24,6 +45,7 @@ export const healthRoutes = (deps: HealthRoutesParts) =>
       uptimeS: Math.floor((deps.clock.now() - deps.startedAtMs) / 1000),
       pendingWrites: deps.flusher.pending(),
       store: storeOf(deps),
+      cluster: nodeOf(deps),
     }),
     {
       detail: { summary: 'Liveness check', tags: ['System'], security: [] },
@@ -40,6 +62,26 @@ export const healthRoutes = (deps: HealthRoutesParts) =>
             lastError: t.Union([t.String(), t.Null()]),
           },
           { description: 'The database and whether the write-behind reaches it' },
+        ),
+        cluster: t.Union(
+          [
+            t.Object({
+              node: t.String({ description: 'NODE_ID' }),
+              nodes: t.Integer({ description: 'NODES: the share of each limit while Redis is away is limit ÷ NODES' }),
+              redis: t.Object({ reachable: t.Boolean(), lastError: t.Union([t.String(), t.Null()]) }),
+              changes: t.Union([t.Literal('live'), t.Literal('resyncing')], {
+                description: "live: other nodes' changes reach this one as they are made",
+              }),
+              limits: t.Union([t.Literal('shared'), t.Literal('per-node')], {
+                description: 'per-node: Redis is unreachable and each limit is enforced here at limit ÷ NODES',
+              }),
+              money: t.Union([t.Literal('shared'), t.Literal('refused')], {
+                description: 'refused: Redis is unreachable and calls that hold money get 503 store_unavailable',
+              }),
+            }),
+            t.Null(),
+          ],
+          { description: 'Several nodes (REDIS_URL): this node and the shared state; null on one node' },
         ),
       }),
     },

@@ -60,12 +60,22 @@ export type Pool = FlushSource<KeyStateRow> & {
   sleep(key: PoolKey, ms: number): void
   disable(key: PoolKey, reason: string): void
   stateOf(key: PoolKey): LiveState
+  /** Another node saw the key sleep or fail: its state here becomes that (nothing announced). */
+  applyState(id: number, state: SharedKeyState): void
 }
+
+/** What one node tells the others when an upstream puts a key to sleep or refuses it. */
+export type SharedKeyState = { sleepUntilMs: number | null; disabledReason: string | null }
 
 /** A number per (level, type): picking builds no string. */
 const groupOf = (level: number, type: KeyType) => level * 2 + (type === 'anthropic' ? 1 : 0)
 
-export function createPool(opts: { clock: Clock; persist: (tx: Tx, rows: KeyStateRow[]) => Promise<void> }): Pool {
+export function createPool(opts: {
+  clock: Clock
+  persist: (tx: Tx, rows: KeyStateRow[]) => Promise<void>
+  /** Several nodes: a key slept or disabled here is announced to the others. */
+  onState?: (key: PoolKey) => void
+}): Pool {
   const byId = new Map<number, PoolKey>()
   let groups = new Map<number, PoolKey[]>()
   const dirty = new Set<number>()
@@ -150,10 +160,19 @@ export function createPool(opts: { clock: Clock; persist: (tx: Tx, rows: KeyStat
     sleep(key, ms) {
       key.sleepUntilMs = opts.clock.now() + ms
       dirty.add(key.id)
+      opts.onState?.(key)
     },
     disable(key, reason) {
       key.disabledReason = reason
       dirty.add(key.id)
+      opts.onState?.(key)
+    },
+    applyState(id, state) {
+      const k = byId.get(id)
+      if (!k) return
+      // Written behind by the node that saw it; this one only serves by it.
+      k.sleepUntilMs = state.sleepUntilMs
+      k.disabledReason = state.disabledReason
     },
     stateOf(key) {
       if (!key.status)

@@ -45,8 +45,11 @@ export function createKeysService(deps: {
   oplog: OpLogRepo
   clock: Clock
   db: SqlDb
+  /** Several nodes: an upstream key was added, changed or removed here (after commit). */
+  changed?: (id: number) => void
 }) {
   const { repo, vault, pool, oplog, clock } = deps
+  const changed = (id: number) => deps.changed?.(id)
 
   const toPoolKey = (r: KeyRow, prev?: PoolKey): PoolKey => ({
     id: r.id,
@@ -184,9 +187,15 @@ export function createKeysService(deps: {
   }
 
   return {
-    /** Reads every key into the pool (start-up). */
+    /** Reads every key into the pool (start-up, or a node that missed changes). */
     async restore() {
-      pool.load((await repo.all()).map((r) => toPoolKey(r)))
+      pool.load((await repo.all()).map((r) => toPoolKey(r, pool.get(r.id))))
+    },
+    /** Reads one key again (another node changed it); its calls in flight here stay counted. */
+    async refresh(id: number) {
+      const row = await repo.findById(id)
+      if (row) pool.put(toPoolKey(row, pool.get(id)))
+      else pool.remove(id)
     },
     async seed(raw: string) {
       for (const input of parseInitKeys(raw)) {
@@ -195,6 +204,7 @@ export function createKeysService(deps: {
     },
     async add(caller: Account, input: KeyInput): Promise<KeyView> {
       const key = await insert(input)
+      changed(key.id)
       await record(caller, 'add_key', key)
       return viewOf((await repo.findById(key.id))!)
     },
@@ -227,6 +237,7 @@ export function createKeysService(deps: {
       const fresh = (await repo.findById(row.id))!
       const key = toPoolKey(fresh, live)
       pool.put(key)
+      changed(key.id)
       await record(caller, 'update_key', key)
       return view(key, fresh)
     },
@@ -235,6 +246,7 @@ export function createKeysService(deps: {
       const key = pool.get(row.id) ?? toPoolKey(row)
       await repo.remove(row.id)
       pool.remove(row.id)
+      changed(row.id)
       await record(caller, 'delete_key', key)
       return { ID: row.id, Name: row.name }
     },
@@ -269,10 +281,16 @@ export async function createKeys(opts: {
   oplog: OpLogRepo
   initKeys?: string
   emptyDatabase: boolean
+  /** Several nodes: what this node changes in the pool, announced to the others. */
+  announce?: { changed(id: number): void; state(key: PoolKey): void }
 }): Promise<Keys> {
   const repo = createKeysRepo(opts.db)
   const vault = createVault(() => loadMasterKey(opts.dataDir))
-  const pool = createPool({ clock: opts.clock, persist: (tx, rows) => createKeysRepo(tx).saveState(rows) })
+  const pool = createPool({
+    clock: opts.clock,
+    persist: (tx, rows) => createKeysRepo(tx).saveState(rows),
+    onState: opts.announce?.state,
+  })
   const service = createKeysService({
     repo,
     vault,
@@ -280,6 +298,7 @@ export async function createKeys(opts: {
     oplog: opts.oplog,
     clock: opts.clock,
     db: opts.db,
+    changed: opts.announce?.changed,
   })
   await service.restore()
   if (opts.initKeys && opts.emptyDatabase) {

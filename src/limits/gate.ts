@@ -3,7 +3,7 @@
 // Concurrency slots (root excepted), per model too.
 import type { Account, ModelLimits } from '../accounts/repo'
 import { ROOT_ID } from '../shared/ids'
-import type { LimitsGate, LimitRequest } from '../proxy/gate'
+import type { LimitsGate, LimitRequest, LimitTicket } from '../proxy/gate'
 import type { Clock } from '../shared/clock'
 import type { Denial } from '../shared/errors'
 import { formatUsd } from '../alerts/texts'
@@ -11,6 +11,8 @@ import { reserveTokens, type PromptCounter } from './estimate'
 import { compileModelLimits, overlay, type ModelLookup, type ModelMatch } from './models'
 import type { MonthlySpend } from './monthly'
 import type { Limits, LimitWindows, Reservation, ScopeLimits } from './windows'
+import type { SharedGate, SharedTicket } from '../cluster/gate'
+import type { SlotCap } from '../cluster/limits'
 
 export type GateOptions = {
   windows: LimitWindows
@@ -23,12 +25,18 @@ export type GateOptions = {
   prompt: PromptCounter
   /** Money held by the account's calls in flight (this call's hold included). */
   heldOf?: (accountId: number) => number
+  /** Several nodes: windows, Concurrency and money are checked and reserved in Redis instead. */
+  shared?: SharedGate
 }
 
 /** An account in a chain whose Concurrency caps calls in flight in its subtree. */
 type Cap = { id: number; cap: number; label: string }
 /** What a call reserved: its windows and the concurrency slots it holds. Null: nothing. */
-type Ticket = { reservation: Reservation | null; caps: readonly Cap[] | null }
+type Ticket = {
+  reservation: Reservation | null
+  caps: readonly Cap[] | null
+  shared?: SharedTicket
+}
 
 /** Scopes for one requested model, and whether any of them limits tokens (then we estimate). */
 type ModelPlan = { scopes: ScopeLimits[]; tokens: boolean }
@@ -36,6 +44,8 @@ type ModelPlan = { scopes: ScopeLimits[]; tokens: boolean }
 type Plan = {
   accounts: ScopeLimits[]
   caps: Cap[] | null
+  /** The caps as the shared store names them (`a:{id}`). */
+  slotCaps: SlotCap[]
   global: ModelLimits
   byModel: Map<string, ModelPlan>
 }
@@ -66,6 +76,13 @@ const modelLimits = (m: ModelMatch): Partial<Limits> => ({
   tpm: m.limit.tpm ?? 0,
 })
 
+/** The single-node gate: every answer synchronous, no await between check and reserve. */
+export type LocalGate = Omit<LimitsGate, 'reserve'> & {
+  reserve(req: LimitRequest): { ok: true; ticket: LimitTicket } | Denial
+}
+
+export function createLimitsGate(opts: GateOptions & { shared?: undefined }): LocalGate
+export function createLimitsGate(opts: GateOptions): LimitsGate
 export function createLimitsGate(opts: GateOptions): LimitsGate {
   const { windows, monthly, clock } = opts
   const plans = new WeakMap<readonly Account[], Plan>()
@@ -108,7 +125,8 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
       if (a.id !== ROOT_ID && a.concurrency > 0)
         caps.push({ id: a.id, cap: a.concurrency, label: labelOf(depth) })
     })
-    plan = { accounts, caps: caps.length ? caps : null, global, byModel: new Map() }
+    const slotCaps = caps.map((c) => ({ key: `a:${c.id}`, cap: c.cap, label: c.label }))
+    plan = { accounts, caps: caps.length ? caps : null, slotCaps, global, byModel: new Map() }
     plans.set(chain, plan)
     return plan
   }
@@ -210,6 +228,22 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     return t.reservation
   }
 
+  /** Several nodes: one round trip to Redis reserves windows, slots and the money hold. */
+  const sharedReserve = async (shared: SharedGate, req: LimitRequest, plan: Plan, mp: ModelPlan) => {
+    if (mp.scopes.length === 0 && plan.slotCaps.length === 0 && !req.money) return ADMIT
+    const r = await shared.reserve({
+      accountId: req.account.id,
+      scopes: mp.scopes,
+      caps: plan.slotCaps,
+      estTokens: mp.tokens ? reserveTokens(req.body, opts.prompt) : 0,
+      callId: req.callId ?? crypto.randomUUID(),
+      money: req.money,
+    })
+    if (!r.ok) return r
+    const ticket: Ticket = { reservation: null, caps: null, shared: r.ticket }
+    return { ok: true as const, ticket }
+  }
+
   return {
     reserve(req: LimitRequest) {
       const account = req.account
@@ -219,6 +253,7 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
       const chain = opts.limitChain(account)
       const plan = planOf(chain)
       const mp = modelPlan(plan, chain, req.model)
+      if (opts.shared) return sharedReserve(opts.shared, req, plan, mp)
       if (mp.scopes.length === 0 && !plan.caps) return ADMIT
       const caps = plan.caps
       if (caps) {
@@ -240,11 +275,15 @@ export function createLimitsGate(opts: GateOptions): LimitsGate {
     },
     settle(ticket, facts) {
       if (!ticket) return
+      const shared = (ticket as Ticket).shared
+      if (shared) return opts.shared!.settle(shared, facts.totalTokens, facts.costNano)
       const r = done(ticket)
       if (r) windows.settle(r, facts.totalTokens)
     },
     release(ticket) {
       if (!ticket) return
+      const shared = (ticket as Ticket).shared
+      if (shared) return opts.shared!.release(shared)
       const r = done(ticket)
       if (r) windows.release(r)
     },

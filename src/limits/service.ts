@@ -17,7 +17,8 @@ import type { Logger } from '../shared/log'
 import { usdToNano } from '../shared/money'
 import type { Settings } from '../settings/service'
 import { lazyPromptCounter } from './estimate'
-import { createLimitsGate } from './gate'
+import { createLimitsGate, type LocalGate } from './gate'
+import type { SharedGate } from '../cluster/gate'
 import { createMonthlySpend, type MonthlySpend } from './monthly'
 import { monthSource, windowsSource } from './persist'
 import { createMonthSpendRepo, createWindowsRepo } from './repo'
@@ -33,7 +34,10 @@ export const MAX_LIMIT_SCOPES = 250_000
 export type Limits = {
   windows: LimitWindows
   monthly: MonthlySpend
-  gate: LimitsGate
+  /** The single-node gate (synchronous). */
+  gate: LocalGate
+  /** The same gate over the state several nodes share (cluster/gate.ts). */
+  sharedGate(shared: SharedGate): LimitsGate
   alerts: Alerts
   mailer: Mailer
   /** Sends what the mailer holds (bounded by `ms`) and closes SMTP; for graceful stop. */
@@ -100,15 +104,17 @@ export async function createLimits(d: LimitsDeps): Promise<Limits> {
   alerts.restore(await createAlertsRepo(db).loadAll())
   flusher.register(alerts)
 
-  const gate = createLimitsGate({
+  const gateOptions = {
     windows,
     monthly,
     clock,
-    limitChain: (a) => d.tree.view(a.id)?.limitChain ?? [a],
+    limitChain: (a: Account) => d.tree.view(a.id)?.limitChain ?? [a],
     modelLimits: () => d.settings.modelLimits(),
     prompt: lazyPromptCounter(),
     heldOf: d.holds.heldOf,
-  })
+  }
+  const gate = createLimitsGate(gateOptions)
+  const sharedGate = (shared: SharedGate) => createLimitsGate({ ...gateOptions, shared })
 
   // Settlement runs once per call, after the ledger charge: spend first, so alerts see it.
   billing.settler.onSettled(({ record, summary }) => {
@@ -149,5 +155,5 @@ export async function createLimits(d: LimitsDeps): Promise<Limits> {
     alerts.forget(e.id)
   })
 
-  return { windows, monthly, gate, alerts, mailer, stop: (ms) => mailer.stop(ms) }
+  return { windows, monthly, gate, sharedGate, alerts, mailer, stop: (ms) => mailer.stop(ms) }
 }

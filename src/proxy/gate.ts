@@ -11,10 +11,20 @@ export type LimitRequest = {
   mappedModel: string
   /** The parsed JSON body (null for multipart), for a prompt-token estimate. */
   body: Record<string, unknown> | null
+  /** The request id (several nodes: the call's member of each shared slot set). */
+  callId?: string
+  /**
+   * Several nodes: the call's hold, taken from the account's shared money counter together with
+   * its limits (one Redis round trip). Absent on one node, where the wallet's holds decide.
+   */
+  money?: { holdNano: number; minNano: number }
 }
 
+type Reserved = { ok: true; ticket: LimitTicket } | Denial
+
 export type LimitsGate = {
-  reserve(req: LimitRequest): { ok: true; ticket: LimitTicket } | Denial
+  /** Synchronous on one node; a promise when several nodes reserve in Redis. */
+  reserve(req: LimitRequest): Reserved | Promise<Reserved>
   settle(ticket: LimitTicket, facts: { totalTokens: number; costNano: number }): void
   /** The call never reached a provider: give the reservation back. */
   release(ticket: LimitTicket): void

@@ -32,6 +32,11 @@ export type PipelineDeps = {
   ledger: Ledger
   holds: Holds
   gate: LimitsGate
+  /**
+   * Several nodes: the hold is admitted by the shared money counter in the gate's Redis round
+   * trip; the wallet here only records it.
+   */
+  sharedMoney?: boolean
   /** The account's ancestors and cards into memory; undefined when they are there (no await). */
   warm: (account: Account) => Promise<void> | undefined
   /** The store is failing and the write-behind buffer is full: a call's usage could not be kept. */
@@ -68,8 +73,8 @@ function holdStep(
   ep: Endpoint,
   body: ParsedBody,
   price: ResolvedPrice | undefined,
-): Hold {
-  if (account.id === ROOT_ID) return d.holds.track(account.id)
+): { hold: Hold; money?: { holdNano: number; minNano: number } } {
+  if (account.id === ROOT_ID) return { hold: d.holds.track(account.id) }
   const minNano = Math.round(d.config.CALL_MIN_BALANCE * NANO_PER_USD * account.rates)
   const nano = price
     ? holdNano({
@@ -81,9 +86,12 @@ function holdStep(
         defaultOutputTokens: d.config.HOLD_DEFAULT_OUTPUT_TOKENS,
       })
     : 0
+  if (d.sharedMoney) {
+    return { hold: d.holds.take(account.id, nano), money: { holdNano: nano, minNano } }
+  }
   const held = d.holds.place(account.id, nano, d.ledger.balanceOf(account.id), minNano)
   if ('code' in held) throw denialToError(held)
-  return held
+  return { hold: held }
 }
 
 /** The call's level and its SWITCH_OVER chain (each level once), within AllowLevels. */
@@ -138,13 +146,16 @@ export function createPipeline(d: PipelineDeps) {
       deny('model_not_allowed', `model ${body.model} is not allowed for this key`)
     const mapped = policy.mapModel(body.model)
     const price = priceStep(d, ep, mapped)
-    const hold = holdStep(d, account, ep, body, price)
-    const reserved = gate.reserve({
+    const { hold, money } = holdStep(d, account, ep, body, price)
+    const asked = gate.reserve({
       account,
       model: body.model,
       mappedModel: mapped,
       body: body.json,
+      callId: meta.id,
+      money,
     })
+    const reserved = asked instanceof Promise ? await asked : asked
     if (!reserved.ok) {
       d.holds.settle(hold, 0)
       throw denialToError(reserved)

@@ -60,6 +60,8 @@ export function createProxyService(opts: {
   /** True when the store is failing and the write-behind buffer is full (no call can be kept). */
   storeFull: () => boolean
   stats?: GatewayStats
+  /** Several nodes: the gate's Redis round trip admits the money hold (see pipeline). */
+  sharedMoney?: boolean
 }): ProxyService {
   const { config } = opts
   let rules = compileRules(config)
@@ -95,6 +97,7 @@ export function createProxyService(opts: {
     ledger: opts.metering.ledger,
     holds: opts.holds,
     gate: opts.gate,
+    sharedMoney: opts.sharedMoney,
     warm: opts.warm,
     storeFull: opts.storeFull,
     requestMeta: opts.requestMeta,

@@ -10,7 +10,7 @@ import type { Events } from '../shared/events'
 import type { Logger } from '../shared/log'
 import { createVault, loadMasterKey, type Vault } from '../keys/vault'
 import * as p from './parse'
-import { createSettingsRepo, type StoredSettings } from './repo'
+import { createSettingsRepo, type SettingRow, type StoredSettings } from './repo'
 
 type Spec = {
   parse: (v: unknown) => p.Parsed<unknown>
@@ -105,14 +105,20 @@ export function createSettings(
     const source: Source = raw === spec(key).builtin ? 'default' : 'env'
     env.set(key, { raw, value: r.value, source })
   }
-  for (const key of SETTING_KEYS) live.set(key, env.get(key)!)
-  for (const row of stored.rows) {
-    if (!isKey(row.key)) continue
-    const raw = spec(row.key).secret ? sealed.open(row.value) : row.value
-    const r = spec(row.key).parse(raw)
-    if (r.ok) live.set(row.key, { raw, value: r.value, source: 'stored' })
-    else log?.warn('stored setting ignored', { key: row.key, reason: r.why })
+  /** The environment's values overlaid with the stored rows. */
+  const fromRows = (rows: readonly SettingRow[]): Map<SettingKey, Entry> => {
+    const out = new Map<SettingKey, Entry>()
+    for (const key of SETTING_KEYS) out.set(key, env.get(key)!)
+    for (const row of rows) {
+      if (!isKey(row.key)) continue
+      const raw = spec(row.key).secret ? sealed.open(row.value) : row.value
+      const r = spec(row.key).parse(raw)
+      if (r.ok) out.set(row.key, { raw, value: r.value, source: 'stored' })
+      else log?.warn('stored setting ignored', { key: row.key, reason: r.why })
+    }
+    return out
   }
+  for (const [key, e] of fromRows(stored.rows)) live.set(key, e)
 
   const get = <T>(key: SettingKey) => live.get(key)!.value as T
   /** A value as the string a client would POST to get it (secrets masked). */
@@ -195,6 +201,20 @@ export function createSettings(
         sources[key] = e.source
       }
       return { configs, sources }
+    },
+
+    /**
+     * Reads the stored values again (another node changed them) and applies those that differ,
+     * as a change made here would be; the keys that changed.
+     */
+    async reload(opts: { remote?: boolean } = {}): Promise<SettingKey[]> {
+      const next = fromRows(await createSettingsRepo(stored.db).all())
+      const keys = SETTING_KEYS.filter(
+        (k) => JSON.stringify(next.get(k)!.raw) !== JSON.stringify(live.get(k)!.raw),
+      )
+      for (const k of keys) live.set(k, next.get(k)!)
+      if (keys.length) events.settingsChanged({ keys, remote: opts.remote })
+      return keys
     },
 
     /** Validates every key, stores them with one `set_config` op log row, applies them. */

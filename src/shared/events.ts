@@ -1,7 +1,9 @@
 // In-process notifications between features, so accounts need not know who caches what:
 // the auth cache, balances, limits and counters subscribe; admin writes publish.
 
-export type AccountEvent = { id: number; name: string; dna: string }
+/** `remote`: the change was made on another node and reached this one through the bus. */
+export type AccountEvent = { id: number; name: string; dna: string; remote?: boolean }
+export type SettingsEvent = { keys: string[]; remote?: boolean }
 
 type Handler<E> = (e: E) => void
 
@@ -13,14 +15,14 @@ export type Events = {
   onAccountDeleted(fn: Handler<AccountEvent>): void
   accountDeleted(e: AccountEvent): void
   /** After a global setting (/x-config) is stored. */
-  onSettingsChanged(fn: Handler<{ keys: string[] }>): void
-  settingsChanged(e: { keys: string[] }): void
+  onSettingsChanged(fn: Handler<SettingsEvent>): void
+  settingsChanged(e: SettingsEvent): void
 }
 
 export function createEvents(): Events {
   const changed: Handler<AccountEvent>[] = []
   const deleted: Handler<AccountEvent>[] = []
-  const settings: Handler<{ keys: string[] }>[] = []
+  const settings: Handler<SettingsEvent>[] = []
   return {
     onAccountChanged: (fn) => void changed.push(fn),
     accountChanged: (e) => changed.forEach((f) => f(e)),

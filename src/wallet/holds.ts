@@ -33,6 +33,11 @@ export type Holds = {
   place(accountId: number, nano: number, balanceNano: number, minNano: number): Hold | Denial
   /** A call without money at stake (root's): counted in flight, no hold. */
   track(accountId: number): Hold
+  /**
+   * A hold admitted elsewhere (the shared money counter of several nodes, cluster/holds.ts):
+   * recorded here without a check, so this node still knows its calls' holds and escrows.
+   */
+  take(accountId: number, nano: number): Hold
   /** Closes a hold once the call's real cost is known (charged by the caller); idempotent. */
   settle(hold: Hold, costNano: number): void
   heldOf(accountId: number): number
@@ -87,6 +92,7 @@ export function createHolds(): Holds {
       }
     },
     track: (accountId) => open(accountId, 0),
+    take: (accountId, nano) => open(accountId, nano),
     settle(hold, costNano) {
       if (!hold.open) return
       hold.open = false

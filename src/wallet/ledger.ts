@@ -35,6 +35,8 @@ export type Ledger = FlushSource<Charge> & {
   charge(accountId: number, costNano: number, requestId: string): void
   /** Forgets cached cards (after an admin change); queued charges stay. */
   forget(accountId: number): void
+  /** Forgets every cached card set (a node that missed changes); queued charges stay. */
+  forgetAll(): void
 }
 
 /** The charges whose usage row was inserted, each request id once (the first, as stored). */
@@ -129,6 +131,12 @@ export function createLedger(opts: {
       if (!e) return
       if (e.pendingNano === 0) entries.delete(accountId)
       else e.cards = null
+    },
+    forgetAll() {
+      for (const [id, e] of entries) {
+        if (e.pendingNano === 0) entries.delete(id)
+        else e.cards = null
+      }
     },
     pending: () => queue.length,
     drain() {

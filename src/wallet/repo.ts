@@ -63,7 +63,11 @@ const INVARIANT = `SELECT a.id AS id, a.name AS name,
 const USAGE_HEAD = 'INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at) VALUES '
 const USAGE_ROW = "(?, ?, 'usage', ?, ?)"
 
-export function createCardsRepo(sql: Sql) {
+/**
+ * `onMove`: told each balance change this repository writes (ledger rows of admin moves; usage
+ * rows excluded), so several nodes can move the shared money counters once the write commits.
+ */
+export function createCardsRepo(sql: Sql, onMove?: (accountId: number, deltaNano: number) => void) {
   const rowOf = (c: Card) => [c.amountNano, c.balanceNano, c.grantedAtMs, c.expiresAtMs, c.reference ?? null]
 
   /** Writes card changes; a change to a row that is not there throws (no stale read slips by). */
@@ -84,8 +88,10 @@ export function createCardsRepo(sql: Sql) {
     return delta
   }
 
-  const ledgerRow = (accountId: number, deltaNano: number, reason: string, ref: string, atMs: number) =>
-    sql.run(INSERT_LEDGER, [accountId, deltaNano, reason, ref, atMs])
+  const ledgerRow = async (accountId: number, deltaNano: number, reason: string, ref: string, atMs: number) => {
+    await sql.run(INSERT_LEDGER, [accountId, deltaNano, reason, ref, atMs])
+    onMove?.(accountId, deltaNano)
+  }
 
   return {
     /**
@@ -199,6 +205,7 @@ export function createCardsRepo(sql: Sql) {
         ref,
         atMs,
       ])
+      onMove?.(accountId, deltaNano)
     },
     /** Accounts whose cards' total differs from the sum of their ledger rows (must be none). */
     async invariantViolations(): Promise<Array<{ id: number; name: string; cardsNano: number; ledgerNano: number }>> {

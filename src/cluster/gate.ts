@@ -1,0 +1,146 @@
+// The limits gate's store when several nodes share state (SPEC §11): one script call admits a call
+// against every window, Concurrency cap and the account's money counter in Redis, all or nothing;
+// one after it settles. Redis unreachable → the failure policy: money fails closed (503
+// store_unavailable), limits fall back to this node's memory at limit ÷ NODES; the next call that
+// reaches Redis is back on the shared state.
+import type { ScopeLimits } from '../limits/windows'
+import type { Clock } from '../shared/clock'
+import type { Denial } from '../shared/errors'
+import type { Logger } from '../shared/log'
+import type { FallbackLimits, FallbackReservation } from './fallback'
+import type { SharedHolds } from './holds'
+import type { SharedLimits, SharedReservation, SharedReserveInput, SlotCap } from './limits'
+import { RedisUnavailableError } from './redis'
+
+/** What one admitted call holds: in Redis, or in this node's fallback memory. */
+export type SharedTicket = {
+  shared: SharedReservation | null
+  fallback: FallbackReservation | null
+}
+
+export type SharedGateRequest = {
+  accountId: number
+  scopes: readonly ScopeLimits[]
+  caps: readonly SlotCap[]
+  estTokens: number
+  /** The request id: the call's member in every slot set. */
+  callId: string
+  /** The call's hold (book units) and the least it must leave; absent for root. */
+  money?: { holdNano: number; minNano: number }
+}
+
+export type SharedGateState = {
+  mode: 'shared' | 'fallback'
+  /** Calls admitted by the fallback limits, refused for money, and settlements Redis missed. */
+  fallbackCalls: number
+  moneyRefused: number
+  settleFailures: number
+  lastError: string | null
+}
+
+export type SharedGate = {
+  reserve(req: SharedGateRequest): Promise<{ ok: true; ticket: SharedTicket } | Denial>
+  settle(t: SharedTicket, actualTokens: number, costNano: number): void
+  release(t: SharedTicket): void
+  state(): SharedGateState
+}
+
+const CLOSED: Denial = {
+  ok: false,
+  code: 'store_unavailable',
+  message: 'the shared store that holds balances (Redis) is unreachable; try again shortly',
+  retryAfterMs: 5_000,
+}
+
+export function createSharedGate(opts: {
+  limits: SharedLimits
+  holds: SharedHolds
+  fallback: FallbackLimits
+  clock: Clock
+  log: Logger
+  /** How long a slot counts if its node dies holding it. */
+  leaseMs: number
+  /**
+   * What the account has free by this node's books (balance − this node's holds, the asking
+   * call's excluded): the value a missing money counter is created with.
+   */
+  freeOf: (accountId: number, holdNano: number) => number
+}): SharedGate {
+  const { limits, fallback, log } = opts
+  const st: SharedGateState = {
+    mode: 'shared',
+    fallbackCalls: 0,
+    moneyRefused: 0,
+    settleFailures: 0,
+    lastError: null,
+  }
+
+  const down = (e: unknown) => {
+    if (st.mode === 'shared') log.warn('Redis unreachable: money refused, limits ÷ NODES on this node', { error: (e as Error).message })
+    st.mode = 'fallback'
+    st.lastError = (e as Error).message
+  }
+  const up = () => {
+    if (st.mode === 'fallback') log.info('Redis reachable again: shared limits and balances')
+    st.mode = 'shared'
+  }
+
+  const viaFallback = (req: SharedGateRequest): { ok: true; ticket: SharedTicket } | Denial => {
+    if (req.money) {
+      st.moneyRefused++
+      return CLOSED
+    }
+    const r = fallback.reserve({ scopes: req.scopes, caps: req.caps, estTokens: req.estTokens })
+    if (!r.ok) return r
+    st.fallbackCalls++
+    return { ok: true, ticket: { shared: null, fallback: r.reservation } }
+  }
+
+  const later = (what: string, p: Promise<unknown>) =>
+    p.catch((e) => {
+      st.settleFailures++
+      if (e instanceof RedisUnavailableError) down(e)
+      log.warn(`shared limits: ${what} failed`, { error: (e as Error).message })
+    })
+
+  return {
+    async reserve(req) {
+      const input: SharedReserveInput = {
+        scopes: req.scopes,
+        caps: req.caps,
+        estTokens: req.estTokens,
+        callId: req.callId,
+        nowMs: opts.clock.now(),
+        leaseMs: opts.leaseMs,
+        money: req.money && { accountId: req.accountId, ...req.money },
+      }
+      try {
+        let r = await limits.reserve(input)
+        if (!r.ok && r.code === 'money_miss') {
+          const free = opts.freeOf(req.accountId, req.money!.holdNano)
+          await opts.holds.seed(req.accountId, free)
+          r = await limits.reserve({ ...input, nowMs: opts.clock.now() })
+          if (!r.ok && r.code === 'money_miss') return CLOSED
+        }
+        up()
+        if (!r.ok) return r
+        return { ok: true, ticket: { shared: r.reservation, fallback: null } }
+      } catch (e) {
+        if (!(e instanceof RedisUnavailableError)) throw e
+        down(e)
+        return viaFallback(req)
+      }
+    },
+    settle(t, actualTokens, costNano) {
+      if (t.fallback) fallback.settle(t.fallback, actualTokens)
+      const r = t.shared
+      if (!r) return
+      void later('settle', limits.settle(r, actualTokens, r.money ? costNano : undefined))
+    },
+    release(t) {
+      if (t.fallback) fallback.release(t.fallback)
+      if (t.shared) void later('release', limits.release(t.shared))
+    },
+    state: () => ({ ...st }),
+  }
+}

@@ -1,0 +1,126 @@
+// One node of several (SPEC §11): its Redis connection, the change bus, the shared limits and
+// money counters, the per-node fallback, and what /healthz and /metrics say about them.
+import { hostname } from 'node:os'
+import { createCalendar } from '../limits/daykey'
+import { createLimitWindows } from '../limits/windows'
+import type { Clock } from '../shared/clock'
+import type { Logger } from '../shared/log'
+import { createBus, type Bus } from './bus'
+import { createFallbackLimits } from './fallback'
+import { createSharedGate, type SharedGate, type SharedGateState } from './gate'
+import { createSharedHolds, type SharedHolds } from './holds'
+import { createSharedLimits, type SharedLimits } from './limits'
+import { openRedis, type Redis } from './redis'
+
+export type ClusterConfig = {
+  REDIS_URL?: string
+  NODES: number
+  NODE_ID?: string
+  PORT: number
+  REDIS_COMMAND_TIMEOUT_MS: number
+  UPSTREAM_TIMEOUT_MS: number
+  TZ?: string
+}
+
+export type ClusterStatus = SharedGateState & {
+  node: string
+  nodes: number
+  /** The hot-path connection is up. */
+  redis: boolean
+  /** Subscribed and resynced: this node sees every change pushed by the others. */
+  bus: boolean
+  resyncs: number
+}
+
+export type Cluster = {
+  /** NODE_ID: how /metrics and /healthz name this node. */
+  readonly nodeId: string
+  /** This process on the bus (NODE_ID and a random part): its own changes are not applied twice. */
+  readonly instance: string
+  readonly nodes: number
+  readonly redis: Redis
+  readonly bus: Bus
+  readonly holds: SharedHolds
+  readonly limits: SharedLimits
+  /** Set by attach(): the gate's shared store (needs this node's books for seeding). */
+  gate: SharedGate | null
+  attach(freeOf: (accountId: number, holdNano: number) => number): SharedGate
+  status(): ClusterStatus
+  close(): void
+}
+
+/** A slot outlives its call by this much if the node holding it dies. */
+const LEASE_MARGIN_MS = 30_000
+
+export async function openCluster(
+  config: ClusterConfig & { REDIS_URL: string },
+  deps: { clock: Clock; log: Logger },
+): Promise<Cluster> {
+  const nodeId = config.NODE_ID ?? `${hostname()}:${config.PORT}`
+  // What the bus tells apart as "mine": unique per process even if two nodes share a NODE_ID.
+  const instance = `${nodeId}#${crypto.randomUUID().slice(0, 8)}`
+  const redis = await openRedis({
+    url: config.REDIS_URL,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  })
+  const bus = await createBus({
+    redis,
+    nodeId: instance,
+    retryMs: 200,
+    onError: (e) => deps.log.warn('change bus', { error: (e as Error).message }),
+  })
+  const calendar = createCalendar(config.TZ)
+  const limits = createSharedLimits({ redis, calendar })
+  const holds = createSharedHolds({ redis })
+  const fallback = createFallbackLimits({
+    windows: createLimitWindows({ clock: deps.clock, timeZone: config.TZ }),
+    nodes: config.NODES,
+  })
+  const cluster: Cluster = {
+    nodeId,
+    instance,
+    nodes: config.NODES,
+    redis,
+    bus,
+    holds,
+    limits,
+    gate: null,
+    attach(freeOf) {
+      cluster.gate = createSharedGate({
+        limits,
+        holds,
+        fallback,
+        clock: deps.clock,
+        log: deps.log,
+        leaseMs: config.UPSTREAM_TIMEOUT_MS + LEASE_MARGIN_MS,
+        freeOf,
+      })
+      return cluster.gate
+    },
+    status() {
+      const g: SharedGateState = cluster.gate?.state() ?? {
+        mode: 'shared',
+        fallbackCalls: 0,
+        moneyRefused: 0,
+        settleFailures: 0,
+        lastError: null,
+      }
+      // A dead connection is the fallback even before a call has tried it.
+      const mode = redis.connected ? g.mode : 'fallback'
+      return {
+        ...g,
+        mode,
+        node: nodeId,
+        nodes: config.NODES,
+        redis: redis.connected,
+        bus: bus.live,
+        resyncs: bus.resyncs,
+      }
+    },
+    close() {
+      bus.close()
+      redis.close()
+    },
+  }
+  return cluster
+}
