@@ -85,8 +85,9 @@ export function createSharedGate(opts: {
     st.mode = 'shared'
   }
 
+  /** Calls that hold no money (free endpoints, unpriced models) go on at limit ÷ NODES. */
   const viaFallback = (req: SharedGateRequest): { ok: true; ticket: SharedTicket } | Denial => {
-    if (req.money) {
+    if (req.money && req.money.holdNano > 0) {
       st.moneyRefused++
       return CLOSED
     }

@@ -1,0 +1,264 @@
+// Three `xgate serve` processes on one PostgreSQL database and one Redis, calls spread over them
+// (SPEC §11): one set of limits, one balance, one key pool state, changes seen everywhere within
+// 1 s, and the failure policy when Redis goes away.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { generateKey } from '../../src/shared/ids'
+import { freshDatabase } from '../helpers/engine'
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream'
+import { tempDir } from '../helpers/gateway'
+import { admin } from '../helpers/load'
+import { runCli, startServe, type Child } from '../helpers/process'
+import { startRedis, type RedisServer } from '../helpers/redis'
+
+const SECRET_A = 'sk-fake-nodes-upstream-aaaa'
+const SECRET_B = 'sk-fake-nodes-upstream-bbbb'
+const NANO = 1_000_000_000
+
+let pg: string
+let redis: RedisServer
+let up: FakeUpstream
+const nodes: Child[] = []
+const dirs: string[] = []
+const rootKey = generateKey()
+let env: Record<string, string>
+
+/** The reply the fake gives, by what the user message says. */
+function behave(content: string, key: string) {
+  if (content === 'slow') return { latencyMs: 400 }
+  if (content === 'costly') return { latencyMs: 150, completionTokens: 15_000 }
+  if (content === 'sleep-a' && key === SECRET_A) return { status: 429, retryAfter: 120 }
+  return undefined
+}
+
+beforeAll(async () => {
+  pg = await freshDatabase()
+  redis = await startRedis()
+  up = await startFakeUpstream({
+    behavior: (r) => {
+      const m = (r.body as { messages?: Array<{ content?: unknown }> })?.messages?.[0]?.content
+      return behave(typeof m === 'string' ? m : '', r.key)
+    },
+  })
+  const master = randomBytes(32).toString('base64')
+  env = {
+    DATABASE_URL: pg,
+    REDIS_URL: redis.url,
+    NODES: '3',
+    INIT_USERS: `root::root@example.com::${rootKey}`,
+    INIT_KEYS: `${SECRET_A}::${up.url}`,
+    CALL_MIN_BALANCE: '0',
+    FLUSH_INTERVAL_MS: '100',
+    UPSTREAM_TIMEOUT_MS: '5000',
+    LOG_LEVEL: 'error',
+  }
+  const start = async (i: number) => {
+    const dir = tempDir(`xgate-node${i}-`)
+    // Every node decrypts the upstream keys the others stored: one master key for all.
+    writeFileSync(join(dir, 'master.key'), master + '\n', { mode: 0o600 })
+    dirs[i] = dir
+    nodes[i] = await startServe({ ...env, DATA_DIR: dir, NODE_ID: `n${i + 1}` })
+  }
+  // The first node migrates and seeds the database; the others find it ready.
+  await start(0)
+  await Promise.all([start(1), start(2)])
+}, 60_000)
+
+afterAll(async () => {
+  for (const n of nodes) n?.proc.kill('SIGKILL')
+  await Promise.all(nodes.map((n) => n?.proc.exited))
+  await up?.stop()
+  await redis?.stop()
+})
+
+type Reply = { status: number; body: any }
+
+async function call(node: number, key: string, content = 'hi', extra: Record<string, unknown> = {}): Promise<Reply> {
+  const res = await fetch(`${nodes[node]!.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra }),
+    signal: AbortSignal.timeout(20_000),
+  })
+  const text = await res.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {}
+  return { status: res.status, body }
+}
+
+async function createUser(fields: Record<string, unknown>) {
+  const name = `u${Math.random().toString(36).slice(2, 10)}`
+  const r = await admin(nodes[0]!.url, rootKey, 'POST', '/x-users', {
+    Name: name,
+    Email: `${name}@example.com`,
+    CreditGranted: 100,
+    ...fields,
+  })
+  expect(r.status, r.error).toBe(200)
+  return { id: r.body.User.ID as number, name, key: r.body.User.SecretKey as string }
+}
+
+const count = (rs: Reply[], status: number) => rs.filter((r) => r.status === status).length
+
+/** Polls `check` until it holds or `ms` pass; how long it took. */
+async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now()
+  for (;;) {
+    if (await check()) return Date.now() - t0
+    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`)
+    await Bun.sleep(20)
+  }
+}
+
+describe('three nodes, one gateway', () => {
+  test('/healthz and /metrics name the node and say the state is shared', async () => {
+    for (const [i, n] of nodes.entries()) {
+      const h = await (await fetch(`${n.url}/healthz`)).json()
+      expect(h.cluster).toEqual({
+        node: `n${i + 1}`,
+        nodes: 3,
+        redis: { reachable: true, lastError: null },
+        changes: 'live',
+        limits: 'shared',
+        money: 'shared',
+      })
+      const m = await (await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${rootKey}` } })).text()
+      expect(m).toContain(`xgate_redis_up{node="n${i + 1}"} 1`)
+      expect(m).toContain(`xgate_limits_shared{node="n${i + 1}"} 1`)
+      expect(m).toMatch(new RegExp(`xgate_uptime_seconds\\{node="n${i + 1}"\\} \\d+`))
+    }
+  })
+
+  test('200 parallel calls against RPM 50 spread over the nodes: exactly 50 reach the upstream', async () => {
+    const u = await createUser({ RPM: 50 })
+    const before = up.tally.requests
+    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => call(i % 3, u.key)))
+    expect(count(rs, 200)).toBe(50)
+    expect(count(rs, 429)).toBe(150)
+    expect(up.tally.requests - before).toBe(50)
+    // Every node refused some: no node had the full limit to itself.
+    for (let n = 0; n < 3; n++) expect(rs.filter((r, i) => i % 3 === n && r.status === 429).length).toBeGreaterThan(0)
+  })
+
+  test('a Concurrency of 2 holds across the nodes', async () => {
+    const u = await createUser({ Concurrency: 2 })
+    const rs = await Promise.all(Array.from({ length: 9 }, (_, i) => call(i % 3, u.key, 'slow')))
+    expect(count(rs, 200)).toBe(2)
+    expect(count(rs, 429)).toBe(7)
+    // The slots are given back: the next calls pass again.
+    const again = await Promise.all([call(1, u.key), call(2, u.key)])
+    expect(again.map((r) => r.status)).toEqual([200, 200])
+  })
+
+  test('a $2 account with costly calls on all three nodes never overdraws', async () => {
+    const u = await createUser({ CreditGranted: 2 })
+    const costly = { model: 'gpt-4o', max_tokens: 20_000 }
+    let served = 0
+    for (let wave = 0; wave < 3; wave++) {
+      const rs = await Promise.all(Array.from({ length: 15 }, (_, i) => call(i % 3, u.key, 'costly', costly)))
+      served += count(rs, 200)
+      expect(count(rs, 200) + count(rs, 402)).toBe(15)
+    }
+    // gpt-4o: 15,000 output tokens at $10 / M and 12 input at $2.50 / M cost $0.15003 a call.
+    const cost = 15_000 * 10 + 12 * 2.5
+    expect(served).toBeGreaterThan(0)
+    expect(served * cost).toBeLessThanOrEqual(2 * 1_000_000)
+    await Bun.sleep(400) // every node's write-behind has flushed
+    const s = await admin(nodes[2]!.url, u.key, 'GET', '/dashboard/x-user-status')
+    expect(s.status, s.error).toBe(200)
+    const left = Math.round(Number(s.body.balance ?? s.body.Balance) * NANO)
+    expect(left).toBeGreaterThanOrEqual(0)
+    expect(left).toBe(2 * NANO - served * cost * 1000)
+  })
+
+  test('an account disabled on node 1 is refused on nodes 2 and 3 within 1 s', async () => {
+    const u = await createUser({})
+    expect((await call(1, u.key)).status).toBe(200)
+    expect((await call(2, u.key)).status).toBe(200)
+    const r = await admin(nodes[0]!.url, rootKey, 'PUT', `/x-users/${u.id}`, { Status: false })
+    expect(r.status, r.error).toBe(200)
+    for (const n of [1, 2]) {
+      const ms = await within(1000, async () => {
+        const r = await call(n, u.key)
+        return r.status === 401 && r.body.error.code === 'account_disabled'
+      })
+      expect(ms).toBeLessThan(1000)
+    }
+  })
+
+  test('a key rotated on node 1 is refused on nodes 2 and 3 within 1 s; the new one works there', async () => {
+    const u = await createUser({})
+    for (const n of [1, 2]) expect((await call(n, u.key)).status).toBe(200)
+    const confirm = `${new Date().toISOString().slice(0, 10)}-ROTATE-SELF`
+    const r = await admin(nodes[0]!.url, u.key, 'POST', '/x-self', { confirm })
+    expect(r.status, r.error).toBe(200)
+    const fresh = r.body.rotate.key as string
+    for (const n of [1, 2]) {
+      await within(1000, async () => (await call(n, u.key)).status === 401)
+      expect((await call(n, fresh)).status).toBe(200)
+    }
+  })
+
+  test('an upstream key added on node 1 serves on all; a 429 there sleeps it on every node', async () => {
+    const add = await admin(nodes[0]!.url, rootKey, 'POST', '/x-keys', { SecretKey: SECRET_B, Provider: up.url, Level: 1 })
+    expect(add.status, add.error).toBe(200)
+    const u = await createUser({})
+    // Node 3 picks the new key too once it has heard of it.
+    await within(1000, async () => {
+      const before = up.tally.byKey[SECRET_B]?.requests ?? 0
+      await call(2, u.key)
+      await call(2, u.key)
+      return (up.tally.byKey[SECRET_B]?.requests ?? 0) > before
+    })
+    // Key A answers 429 on node 1 (its failover then serves from key B).
+    await within(2000, async () => {
+      await call(0, u.key, 'sleep-a')
+      return (up.tally.byKey[SECRET_A]?.error ?? 0) > 0
+    })
+    for (const n of [1, 2]) {
+      await within(1000, async () => {
+        const list = (await admin(nodes[n]!.url, rootKey, 'GET', '/x-keys')).body as Array<{ PartialKey: string; State: string }>
+        return list.find((k) => k.PartialKey === 'aaaa')?.State === 'sleeping'
+      })
+    }
+    const aBefore = up.tally.byKey[SECRET_A]?.requests ?? 0
+    const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => call(1 + (i % 2), u.key)))
+    expect(count(rs, 200)).toBe(12)
+    expect(up.tally.byKey[SECRET_A]?.requests ?? 0).toBe(aBefore)
+  })
+
+  test('Redis away: calls that hold money get 503 and the nodes say so; back, they are served again', async () => {
+    const u = await createUser({})
+    expect((await call(0, u.key)).status).toBe(200)
+    await redis.kill()
+    try {
+      const rs = await Promise.all([0, 1, 2].map((n) => call(n, u.key)))
+      expect(rs.map((r) => r.status)).toEqual([503, 503, 503])
+      expect(rs[0]!.body.error.code).toBe('store_unavailable')
+      const h = await (await fetch(`${nodes[1]!.url}/healthz`)).json()
+      expect(h.cluster.redis.reachable).toBe(false)
+      expect(h.cluster.limits).toBe('per-node')
+      expect(h.cluster.money).toBe('refused')
+    } finally {
+      await redis.restart()
+    }
+    // The counters are gone with Redis' memory: each is made again from the books on first use.
+    for (const n of [0, 1, 2]) await within(5000, async () => (await call(n, u.key)).status === 200)
+    for (const n of [0, 1, 2]) {
+      await within(5000, async () => {
+        const h = await (await fetch(`${nodes[n]!.url}/healthz`)).json()
+        return h.cluster.changes === 'live' && h.cluster.limits === 'shared'
+      })
+    }
+  })
+
+  test('xgate check: the books balance after all of it', async () => {
+    await Bun.sleep(300)
+    const r = await runCli(['check'], { DATABASE_URL: pg, DATA_DIR: dirs[0]! }, 30_000)
+    expect(r.code, r.stderr + r.stdout).toBe(0)
+  })
+})
