@@ -137,7 +137,10 @@ export async function buildDeps(
   if (cluster && announcer) {
     connectNode({
       nodeId: cluster.instance, bus: cluster.bus, announcer, events, holds: cluster.holds, log,
-      balancesChanged: (ids) => ids.forEach((id) => billing.ledger.forget(id)),
+      balancesChanged(ids) {
+        for (const id of ids) billing.ledger.forget(id)
+        limits.refreshSpend(ids).catch((e) => log.warn('month spend not refreshed', { error: (e as Error).message }))
+      },
       reloadSettings: () => settings.reload({ remote: true }),
       refreshKey: (id) => keys.service.refresh(id),
       applyKeyState: (id, state) => keys.pool.applyState(id, state),

@@ -41,6 +41,15 @@ export class MonthlySpend {
     this.dirty.add(accountId)
   }
 
+  /** Replaces an account's spend this month (several nodes: the total they all wrote). */
+  set(accountId: number, nano: number): void {
+    if (!Number.isSafeInteger(nano) || nano < 0) return
+    this.roll()
+    if ((this.spend.get(accountId)?.spendNano ?? 0) === nano) return
+    this.spend.set(accountId, { spendNano: nano })
+    this.dirty.add(accountId)
+  }
+
   /** This month's spend so far in nano-USD; 0 at the start of every local month. */
   get(accountId: number): number {
     this.roll()

@@ -2,7 +2,7 @@
 // and read once at start. The same SQL on both engines: plain types, positional parameters, ON CONFLICT.
 
 import { insertAll } from '../db/chunked'
-import type { Sql } from '../db/sql'
+import { idList, inIdList, type Sql } from '../db/sql'
 import type { MonthRow } from './monthly'
 import { HOUR, MINUTE } from './ring'
 import type { WindowKind, WindowRow } from './windows'
@@ -93,6 +93,11 @@ export type MonthSpendRepo = {
   save(rows: ReadonlyArray<MonthRow>): Promise<void>
   /** Rows of months starting at or after `sinceMs` (pass the current month's start at boot). */
   loadSince(sinceMs: number): Promise<MonthRow[]>
+  /**
+   * What the given accounts spent in the local month `monthKey` (YYYY-MM) by the usage rows every
+   * node has written (usage_daily; each call once): the month spend several nodes agree on.
+   */
+  spentIn(accountIds: readonly number[], monthKey: string): Promise<Map<number, number>>
 }
 
 export function createMonthSpendRepo(sql: Sql): MonthSpendRepo {
@@ -116,6 +121,17 @@ export function createMonthSpendRepo(sql: Sql): MonthSpendRepo {
         [sinceMs],
       )
       return rows.map((r) => ({ accountId: r.account_id, monthMs: r.month_ms, spendNano: r.spend_nano }))
+    },
+    async spentIn(accountIds, monthKey) {
+      const out = new Map<number, number>()
+      if (accountIds.length === 0) return out
+      const rows = await sql.all<{ account_id: number; spent: number }>(
+        `SELECT account_id, CAST(SUM(cost_nano) AS BIGINT) AS spent FROM usage_daily
+         WHERE ${inIdList(sql, 'account_id')} AND day BETWEEN ? AND ? GROUP BY account_id`,
+        [idList(sql, accountIds), `${monthKey}-01`, `${monthKey}-31`],
+      )
+      for (const r of rows) out.set(r.account_id, Number(r.spent))
+      return out
     },
   }
 }

@@ -38,6 +38,11 @@ export type Limits = {
   gate: LocalGate
   /** The same gate over the state several nodes share (cluster/gate.ts). */
   sharedGate(shared: SharedGate): LimitsGate
+  /**
+   * Several nodes: another node wrote these accounts' usage. Their month spend becomes what every
+   * node wrote plus what this one has not written yet, so HardLimit counts the whole gateway's.
+   */
+  refreshSpend(accountIds: readonly number[]): Promise<void>
   alerts: Alerts
   mailer: Mailer
   /** Sends what the mailer holds (bounded by `ms`) and closes SMTP; for graceful stop. */
@@ -115,6 +120,14 @@ export async function createLimits(d: LimitsDeps): Promise<Limits> {
   }
   const gate = createLimitsGate(gateOptions)
   const sharedGate = (shared: SharedGate) => createLimitsGate({ ...gateOptions, shared })
+  const refreshSpend = async (ids: readonly number[]) => {
+    const month = monthly.calendar.month(clock.now()).key
+    const spent = await createMonthSpendRepo(db).spentIn(ids, month)
+    for (const id of ids) {
+      if (id === ROOT_ID || d.holds.isEscrowed(id)) continue
+      monthly.set(id, (spent.get(id) ?? 0) + billing.ledger.pendingOf(id))
+    }
+  }
 
   // Settlement runs once per call, after the ledger charge: spend first, so alerts see it.
   billing.settler.onSettled(({ record, summary }) => {
@@ -155,5 +168,5 @@ export async function createLimits(d: LimitsDeps): Promise<Limits> {
     alerts.forget(e.id)
   })
 
-  return { windows, monthly, gate, sharedGate, alerts, mailer, stop: (ms) => mailer.stop(ms) }
+  return { windows, monthly, gate, sharedGate, refreshSpend, alerts, mailer, stop: (ms) => mailer.stop(ms) }
 }

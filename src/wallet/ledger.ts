@@ -35,6 +35,8 @@ export type Ledger = FlushSource<Charge> & {
   charge(accountId: number, costNano: number, requestId: string): void
   /** Forgets cached cards (after an admin change); queued charges stay. */
   forget(accountId: number): void
+  /** Charges of the account queued here and not yet written. */
+  pendingOf(accountId: number): number
   /** Forgets every cached card set (a node that missed changes); queued charges stay. */
   forgetAll(): void
 }
@@ -132,6 +134,7 @@ export function createLedger(opts: {
       if (e.pendingNano === 0) entries.delete(accountId)
       else e.cards = null
     },
+    pendingOf: (accountId) => entries.get(accountId)?.pendingNano ?? 0,
     forgetAll() {
       for (const [id, e] of entries) {
         if (e.pendingNano === 0) entries.delete(id)

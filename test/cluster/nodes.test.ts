@@ -50,6 +50,7 @@ beforeAll(async () => {
     INIT_USERS: `root::root@example.com::${rootKey}`,
     INIT_KEYS: `${SECRET_A}::${up.url}`,
     CALL_MIN_BALANCE: '0',
+    ALLOW_UNPRICED_MODELS: 'true',
     FLUSH_INTERVAL_MS: '100',
     UPSTREAM_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'error',
@@ -73,7 +74,7 @@ afterAll(async () => {
   await redis?.stop()
 })
 
-type Reply = { status: number; body: any }
+type Reply = { status: number; body: any; requestId: string | null; node: number; endedAt: number }
 
 async function call(node: number, key: string, content = 'hi', extra: Record<string, unknown> = {}): Promise<Reply> {
   const res = await fetch(`${nodes[node]!.url}/v1/chat/completions`, {
@@ -87,7 +88,7 @@ async function call(node: number, key: string, content = 'hi', extra: Record<str
   try {
     body = JSON.parse(text)
   } catch {}
-  return { status: res.status, body }
+  return { status: res.status, body, requestId: res.headers.get('x-request-id'), node, endedAt: Date.now() }
 }
 
 async function createUser(fields: Record<string, unknown>) {
@@ -98,8 +99,13 @@ async function createUser(fields: Record<string, unknown>) {
     CreditGranted: 100,
     ...fields,
   })
-  expect(r.status, r.error).toBe(200)
+  expect(r.status, r.error ?? '').toBe(200)
   return { id: r.body.User.ID as number, name, key: r.body.User.SecretKey as string }
+}
+
+/** An admin write while Redis is away: committed, its announcement waits for Redis. */
+async function createUserWhileRedisIsAway(fields: Record<string, unknown>) {
+  return (await createUser(fields)).key
 }
 
 const count = (rs: Reply[], status: number) => rs.filter((r) => r.status === status).length
@@ -169,10 +175,23 @@ describe('three nodes, one gateway', () => {
     expect(served * cost).toBeLessThanOrEqual(2 * 1_000_000)
     await Bun.sleep(400) // every node's write-behind has flushed
     const s = await admin(nodes[2]!.url, u.key, 'GET', '/dashboard/x-user-status')
-    expect(s.status, s.error).toBe(200)
+    expect(s.status, s.error ?? '').toBe(200)
     const left = Math.round(Number(s.body.balance ?? s.body.Balance) * NANO)
     expect(left).toBeGreaterThanOrEqual(0)
     expect(left).toBe(2 * NANO - served * cost * 1000)
+  })
+
+  test('a monthly HardLimit counts what every node spent', async () => {
+    const u = await createUser({ HardLimit: 0.5 })
+    const costly = { model: 'gpt-4o', max_tokens: 20_000 }
+    const rs: Reply[] = []
+    for (let i = 0; i < 9; i++) {
+      rs.push(await call(i % 3, u.key, 'costly', costly))
+      await Bun.sleep(250) // the call's node has flushed and told the others
+    }
+    // $0.15 spent per call and $0.20 held: the third fits under $0.50 and the fourth would not.
+    expect(count(rs, 200)).toBe(3)
+    expect(rs.slice(3).every((r) => r.status === 429 && r.body.error.code === 'hard_limit_reached')).toBe(true)
   })
 
   test('an account disabled on node 1 is refused on nodes 2 and 3 within 1 s', async () => {
@@ -180,7 +199,7 @@ describe('three nodes, one gateway', () => {
     expect((await call(1, u.key)).status).toBe(200)
     expect((await call(2, u.key)).status).toBe(200)
     const r = await admin(nodes[0]!.url, rootKey, 'PUT', `/x-users/${u.id}`, { Status: false })
-    expect(r.status, r.error).toBe(200)
+    expect(r.status, r.error ?? '').toBe(200)
     for (const n of [1, 2]) {
       const ms = await within(1000, async () => {
         const r = await call(n, u.key)
@@ -195,7 +214,7 @@ describe('three nodes, one gateway', () => {
     for (const n of [1, 2]) expect((await call(n, u.key)).status).toBe(200)
     const confirm = `${new Date().toISOString().slice(0, 10)}-ROTATE-SELF`
     const r = await admin(nodes[0]!.url, u.key, 'POST', '/x-self', { confirm })
-    expect(r.status, r.error).toBe(200)
+    expect(r.status, r.error ?? '').toBe(200)
     const fresh = r.body.rotate.key as string
     for (const n of [1, 2]) {
       await within(1000, async () => (await call(n, u.key)).status === 401)
@@ -205,7 +224,7 @@ describe('three nodes, one gateway', () => {
 
   test('an upstream key added on node 1 serves on all; a 429 there sleeps it on every node', async () => {
     const add = await admin(nodes[0]!.url, rootKey, 'POST', '/x-keys', { SecretKey: SECRET_B, Provider: up.url, Level: 1 })
-    expect(add.status, add.error).toBe(200)
+    expect(add.status, add.error ?? '').toBe(200)
     const u = await createUser({})
     // Node 3 picks the new key too once it has heard of it.
     await within(1000, async () => {
@@ -243,6 +262,11 @@ describe('three nodes, one gateway', () => {
       expect(h.cluster.redis.reachable).toBe(false)
       expect(h.cluster.limits).toBe('per-node')
       expect(h.cluster.money).toBe('refused')
+      // A call that holds no money (an unpriced model) goes on at RPM 30 ÷ 3 nodes on each node.
+      const limited = await createUserWhileRedisIsAway({ RPM: 30 })
+      const free = await Promise.all(Array.from({ length: 30 }, () => call(0, limited, 'hi', { model: 'unpriced-model-x' })))
+      expect(count(free, 200)).toBe(10)
+      expect(count(free, 429)).toBe(20)
     } finally {
       await redis.restart()
     }
@@ -254,6 +278,49 @@ describe('three nodes, one gateway', () => {
         return h.cluster.changes === 'live' && h.cluster.limits === 'shared'
       })
     }
+  })
+
+  test('kill -9 of one node under load: the others keep serving, its usage is kept but for the last flush', async () => {
+    const u = await createUser({})
+    const done: Reply[] = []
+    let killedAt = 0
+    const stopAt = Date.now() + 1500
+    const worker = async (w: number) => {
+      while (Date.now() < stopAt) {
+        const node = w % 3
+        if (node === 2 && killedAt) {
+          await Bun.sleep(5)
+          continue
+        }
+        done.push(await call(node, u.key).catch(() => ({ status: 0, body: null, requestId: null, node, endedAt: Date.now() })))
+      }
+    }
+    const killer = (async () => {
+      await Bun.sleep(700)
+      killedAt = Date.now()
+      nodes[2]!.proc.kill('SIGKILL')
+      await nodes[2]!.proc.exited
+    })()
+    await Promise.all([...Array.from({ length: 6 }, (_, w) => worker(w)), killer])
+    const ok = done.filter((r) => r.status === 200)
+    expect(ok.filter((r) => r.node !== 2 && r.endedAt > killedAt).length).toBeGreaterThan(20)
+    await Bun.sleep(400)
+    const db = new Bun.SQL(pg)
+    try {
+      const rows = (await db`SELECT request_id FROM usage_records WHERE account_id = ${u.id}`) as Array<{ request_id: string }>
+      const kept = new Set(rows.map((r) => r.request_id))
+      expect(kept.size).toBe(rows.length)
+      // Every call the live nodes answered is recorded, and the dead node's but for its last flush.
+      for (const r of ok) {
+        if (r.node !== 2 || r.endedAt < killedAt - 300) expect(kept.has(r.requestId!)).toBe(true)
+      }
+      expect(rows.length).toBeLessThanOrEqual(ok.length)
+    } finally {
+      await db.close()
+    }
+    // Back on the same database and Redis, it serves again.
+    nodes[2] = await startServe({ ...env, DATA_DIR: dirs[2]!, NODE_ID: 'n3' })
+    expect((await call(2, u.key)).status).toBe(200)
   })
 
   test('xgate check: the books balance after all of it', async () => {
