@@ -187,7 +187,7 @@ function roomServices(deps: Deps) {
       timeZone,
       live: deps.accounts.service.live,
       limits: {
-        windowUse: (key) => deps.limits.windows.usage(key),
+        windowUse: (key) => windowUse(deps, key),
         modelLimits: () => deps.settings.modelLimits(),
       },
     }),
@@ -199,6 +199,17 @@ function roomServices(deps: Deps) {
       retentionDays: deps.config.USAGE_RETENTION_DAYS,
     }),
   }
+}
+
+/** A scope's window counts: this node's, or on several nodes the shared ones in Redis. */
+function windowUse(deps: Deps, key: string) {
+  const c = deps.cluster
+  if (!c) return deps.limits.windows.usage(key)
+  return c.limits.usage(key, deps.clock.now()).catch((e: Error) => {
+    throw new AppError('store_unavailable', `the shared limit counters are unreachable: ${e.message}`, {
+      headers: { 'retry-after': '5' },
+    })
+  })
 }
 
 export function createApp(deps: Deps) {

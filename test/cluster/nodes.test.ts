@@ -148,6 +148,12 @@ describe('three nodes, one gateway', () => {
     expect(up.tally.requests - before).toBe(50)
     // Every node refused some: no node had the full limit to itself.
     for (let n = 0; n < 3; n++) expect(rs.filter((r, i) => i % 3 === n && r.status === 429).length).toBeGreaterThan(0)
+    // Each node's dashboard shows the gateway's count, not its own.
+    for (const n of [0, 2]) {
+      const info = await admin(nodes[n]!.url, u.key, 'GET', '/dashboard/x-user-info')
+      expect(info.status, info.error ?? '').toBe(200)
+      expect(info.body.LimitUse.RPM).toEqual({ limit: 50, used: 50 })
+    }
   })
 
   test('a Concurrency of 2 holds across the nodes', async () => {
