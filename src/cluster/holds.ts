@@ -90,7 +90,13 @@ function accountId(id: number): string {
   return String(id)
 }
 
-export function createSharedHolds(opts: { redis: Redis }): SharedHolds {
+/**
+ * `quietMs`: how long a counter lives after its last admission or settlement (limits.ts). Every
+ * call settles before it, so when it passes no call is open anywhere, but for those of a node
+ * that died: dropping the counter gives their holds back, and the next admission makes it again
+ * from the books (the database's balance, expired cards out). 0 or absent: counters are kept.
+ */
+export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): SharedHolds {
   const { redis } = opts
   const key = (id: number) => moneyKey(redis.prefix, id)
 
@@ -117,7 +123,10 @@ export function createSharedHolds(opts: { redis: Redis }): SharedHolds {
       return reply[0] === 1 ? { kind: 'held', availableNano } : { kind: 'short', availableNano }
     },
     async seed(id, availableNano) {
-      const reply = await redis.send('SET', [key(id), nano('availableNano', availableNano), 'NX'])
+      const quiet = Math.floor(opts.quietMs ?? 0)
+      const args = [key(id), nano('availableNano', availableNano), 'NX']
+      if (quiet > 0) args.push('PX', String(quiet))
+      const reply = await redis.send('SET', args)
       return reply === 'OK'
     },
     async settle(id, holdNano, costNano) {

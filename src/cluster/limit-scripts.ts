@@ -9,7 +9,8 @@ import { defineScript } from './redis'
  * M = 1) the account's money counter (integer nano-USD available: balance − open holds).
  * ARGV: nowMs, G, C, estTokens, callId, leaseMs, M; per group: requestLimit, tokenLimit,
  * bucketStartMs, spanMs, sliding (1: weigh the previous bucket, 0: a calendar day), ttlMs;
- * per cap: its limit; when M = 1: holdNano, minNano.
+ * per cap: its limit; when M = 1: holdNano, minNano, quietMs (0: none; else the counter lives
+ * that long after its last admission or settlement, see holds.ts).
  * A sliding window counts current + previous × (the part of the previous bucket still inside
  * the span). A call costs 1 request and max(1, min(est, limit)) tokens against each limit, and
  * writes 1 request and est tokens. Money is held only while some is free and at least minNano
@@ -91,7 +92,11 @@ for g = 1, G do
 end
 if worst then return worst end
 local out = {1, 0}
-if M == 1 then out[2] = redis.call('DECRBY', moneyKey, ARGV[capBase + C + 1]) end
+if M == 1 then
+  out[2] = redis.call('DECRBY', moneyKey, ARGV[capBase + C + 1])
+  local quiet = tonumber(ARGV[capBase + C + 3]) or 0
+  if quiet > 0 then redis.call('PEXPIRE', moneyKey, quiet) end
+end
 for g = 1, G do
   local key = KEYS[2 * g - 1]
   -- Only a reservation creates a bucket (settling never does): its first request sets the TTL.
@@ -111,7 +116,7 @@ return out
 /**
  * KEYS: the bucket hashes a reservation wrote (the first ARGV[1]), its slot sets (the next
  * ARGV[5]), then maybe its money counter. ARGV: nBuckets, requestDelta, tokenDelta, callId,
- * nSlots, moneyDelta. A bucket that has expired stays gone (its window no longer counts it);
+ * nSlots, moneyDelta, quietMs. A bucket that has expired stays gone (its window no longer counts it);
  * counts never go below zero. Slots lose the call's id. The money counter moves only if present
  * (absent, the database is the truth the next seed reads).
  */
@@ -129,8 +134,10 @@ for i = 1, n do
 end
 for i = n + 1, n + slots do redis.call('ZREM', KEYS[i], ARGV[4]) end
 local money = KEYS[n + slots + 1]
-if money and ARGV[6] ~= '0' and redis.call('EXISTS', money) == 1 then
-  redis.call('INCRBY', money, ARGV[6])
+if money and redis.call('EXISTS', money) == 1 then
+  if ARGV[6] ~= '0' then redis.call('INCRBY', money, ARGV[6]) end
+  local quiet = tonumber(ARGV[7]) or 0
+  if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
 end
 return 1
 `)

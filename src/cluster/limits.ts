@@ -118,10 +118,16 @@ export function createSharedLimits(opts: {
   redis: Redis
   calendar: Calendar
   leaseMs?: number
+  /**
+   * A money counter untouched this long (no admission, no settlement) is dropped, to be made
+   * again from the books on next use (holds.ts); longer than any call lasts. 0 or absent: kept.
+   */
+  quietMs?: number
 }): SharedLimits {
   const { redis, calendar } = opts
   const p = redis.prefix
   const slotKey = (scope: string) => `${p}c:${scope}`
+  const quietMs = Math.max(0, Math.floor(opts.quietMs ?? 0))
 
   /** One script: request and token deltas, the slots if still held, the money delta if any. */
   const settleWith = async (
@@ -133,11 +139,12 @@ export function createSharedLimits(opts: {
   ) => {
     const buckets = dr !== 0 || dt !== 0 ? r.buckets : []
     const slotKeys = slots ? r.slots : []
-    const moneyKeys = money && money.delta !== 0 ? [money.key] : []
+    // Present even when nothing moves: settling keeps the counter alive (its quiet time).
+    const moneyKeys = money ? [money.key] : []
     if (!buckets.length && !slotKeys.length && !moneyKeys.length) return
     const keys = [...buckets, ...slotKeys, ...moneyKeys]
     const args = [String(buckets.length), String(dr), String(dt), r.callId]
-    args.push(String(slotKeys.length), String(money?.delta ?? 0))
+    args.push(String(slotKeys.length), String(money?.delta ?? 0), String(quietMs))
     await redis.run(SETTLE, keys, args)
   }
 
@@ -176,7 +183,7 @@ export function createSharedLimits(opts: {
       const m = input.money
       if (m) {
         keys.push(moneyKey(p, m.accountId))
-        args.push(nano('holdNano', m.holdNano, { min: 0 }), nano('minNano', m.minNano))
+        args.push(nano('holdNano', m.holdNano, { min: 0 }), nano('minNano', m.minNano), String(quietMs))
       }
       const reply = (await redis.run(RESERVE, keys, args)) as (number | string)[]
       if (reply[0] === 0) {

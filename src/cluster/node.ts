@@ -51,6 +51,11 @@ export type Cluster = {
 
 /** A slot outlives its call by this much if the node holding it dies. */
 const LEASE_MARGIN_MS = 30_000
+/**
+ * A money counter quiet for a lease and this long is rebuilt from the books on next use: every
+ * call has settled and every node has flushed it by then (a dead node's holds are given back).
+ */
+const QUIET_MARGIN_MS = 5 * 60_000
 
 export async function openCluster(
   config: ClusterConfig & { REDIS_URL: string },
@@ -70,8 +75,10 @@ export async function openCluster(
     onError: (e) => deps.log.warn('change bus', { error: (e as Error).message }),
   })
   const calendar = createCalendar(config.TZ)
-  const limits = createSharedLimits({ redis, calendar })
-  const holds = createSharedHolds({ redis })
+  const leaseMs = config.UPSTREAM_TIMEOUT_MS + LEASE_MARGIN_MS
+  const quietMs = leaseMs + QUIET_MARGIN_MS
+  const limits = createSharedLimits({ redis, calendar, leaseMs, quietMs })
+  const holds = createSharedHolds({ redis, quietMs })
   const fallback = createFallbackLimits({
     windows: createLimitWindows({ clock: deps.clock, timeZone: config.TZ }),
     nodes: config.NODES,
@@ -92,7 +99,7 @@ export async function openCluster(
         fallback,
         clock: deps.clock,
         log: deps.log,
-        leaseMs: config.UPSTREAM_TIMEOUT_MS + LEASE_MARGIN_MS,
+        leaseMs,
         freeOf,
       })
       return cluster.gate
