@@ -1,7 +1,8 @@
 // What the write-behind flush sends to PostgreSQL per usage record: a small scale tree and a spread
 // of calls written through the settler and flusher (as scripts/scale.ts does), counted by
 // pg_stat_statements (top-level statements: one round trip each). Prints Markdown.
-// Run: bun scripts/bench-pg-statements.ts [--records N] [--users N]
+// Run: bun scripts/bench-pg-statements.ts [--records N] [--users N] [--nested]
+// (--nested: the statements run inside functions and triggers counted too, listed by time)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +25,7 @@ const flag = (name: string, dflt: number) => {
 const RECORDS = flag('records', 20_000)
 const USERS = flag('users', 2_000)
 const START_MS = Date.UTC(2025, 0, 1)
+const NESTED = args.includes('--nested')
 
 const pg = await startBenchPostgres()
 const admin = new SQL({ url: pg.server.url('postgres'), max: 1 })
@@ -34,6 +36,10 @@ await pg.server.restart()
 const url = await pg.database('stmts')
 const store = await openPostgresStore(url)
 await store.sql.exec('CREATE EXTENSION pg_stat_statements')
+if (NESTED) {
+  await store.sql.exec("ALTER SYSTEM SET pg_stat_statements.track = 'all'")
+  await store.sql.exec('SELECT pg_reload_conf()')
+}
 const dir = mkdtempSync(join(tmpdir(), 'xgate-stmts-'))
 const clock = createFakeClock(START_MS)
 const config = loadConfig({}, { DATA_DIR: dir, TZ: 'UTC', LOG_LEVEL: 'error', DATABASE_URL: url })
@@ -58,7 +64,8 @@ const s = (performance.now() - t0) / 1000
 type Stat = { query: string; calls: number; ms: number; rows: number }
 const stats = await store.sql.all<Stat>(
   `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS ms, rows
-   FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC`,
+   FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' AND toplevel
+   ORDER BY calls DESC`,
 )
 const calls = stats.reduce((n, r) => n + Number(r.calls), 0)
 const ms = stats.reduce((n, r) => n + Number(r.ms), 0)
@@ -74,13 +81,26 @@ say(
     `(${((ms * 1000) / RECORDS).toFixed(0)} µs per record).`,
 )
 say()
-say('| calls | per record | exec ms | statement |')
-say('| --: | --: | --: | --- |')
-for (const r of stats.slice(0, 12)) {
-  const q = r.query.length > 110 ? `${r.query.slice(0, 110)}…` : r.query
-  say(
-    `| ${Number(r.calls)} | ${(Number(r.calls) / RECORDS).toFixed(2)} | ${Number(r.ms).toFixed(0)} | \`${q.replaceAll('|', '\\|')}\` |`,
+const table = (rows: Stat[], width: number) => {
+  say('| calls | per record | exec ms | statement |')
+  say('| --: | --: | --: | --- |')
+  for (const r of rows) {
+    const q = r.query.length > width ? `${r.query.slice(0, width)}…` : r.query
+    say(
+      `| ${Number(r.calls)} | ${(Number(r.calls) / RECORDS).toFixed(2)} | ${Number(r.ms).toFixed(0)} | \`${q.replaceAll('|', '\\|')}\` |`,
+    )
+  }
+}
+table(stats.slice(0, 12), 110)
+if (NESTED) {
+  const nested = await store.sql.all<Stat>(
+    `SELECT regexp_replace(query, '\\s+', ' ', 'g') AS query, calls, total_exec_time AS ms, rows
+     FROM pg_stat_statements WHERE NOT toplevel ORDER BY total_exec_time DESC LIMIT 12`,
   )
+  say()
+  say('Inside functions and triggers (their time is part of the statements above), by time:')
+  say()
+  table(nested, 300)
 }
 deps.flusher.stop()
 await store.close()
