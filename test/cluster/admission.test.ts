@@ -117,3 +117,44 @@ describe('one script for money and limits', () => {
     expect((await lim().usage('a:5', T)).rpm).toBe(0)
   })
 })
+
+describe('a quiet counter is made again from the books', () => {
+  const QUIET_MS = 300
+  const quietLimits = () => createSharedLimits({ redis: clients[0]!, calendar: createCalendar('UTC'), quietMs: QUIET_MS })
+  const quietHolds = () => createSharedHolds({ redis: clients[0]!, quietMs: QUIET_MS })
+
+  test('the holds of calls that never settle (their node died) come back once the counter is quiet', async () => {
+    const l = quietLimits()
+    const h = quietHolds()
+    expect(await h.seed(5, 2 * USD)).toBe(true)
+    const r = await l.reserve(input({ money: { accountId: 5, holdNano: USD, minNano: 0 } }))
+    expect(r.ok).toBe(true)
+    expect(await h.available(5)).toBe(USD)
+    // Nobody settles: after the quiet time the counter is gone and the next call reseeds it.
+    await Bun.sleep(QUIET_MS + 150)
+    expect(await h.available(5)).toBeNull()
+    const again = await l.reserve(input({ money: { accountId: 5, holdNano: USD, minNano: 0 } }))
+    expect(again).toMatchObject({ ok: false, code: 'money_miss' })
+  })
+
+  test('admissions and settlements keep a busy counter alive', async () => {
+    const l = quietLimits()
+    const h = quietHolds()
+    await h.seed(5, 10 * USD)
+    for (let i = 0; i < 4; i++) {
+      await Bun.sleep(QUIET_MS / 2)
+      const r = await l.reserve(input({ money: { accountId: 5, holdNano: USD, minNano: 0 } }))
+      if (!r.ok) throw new Error(r.message)
+      await Bun.sleep(QUIET_MS / 2)
+      await l.settle(r.reservation, 50, USD / 2)
+    }
+    // 4 calls at $0.50 each, 1.2 s after the seed: still the same counter.
+    expect(await h.available(5)).toBe(8 * USD)
+  })
+
+  test('without quietMs a counter is kept however long it waits', async () => {
+    const h = createSharedHolds({ redis: clients[0]! })
+    await h.seed(5, USD)
+    expect(await clients[0]!.send('PTTL', ['at:m:5'])).toBe(-1)
+  })
+})
