@@ -4,12 +4,13 @@
 // stream time-to-first-byte; server CPU per request; RSS over a 10,000-chunk stream. Prints a
 // Markdown table. `bun scripts/bench.ts [seconds] [--engine sqlite|postgres]` (or XGATE_BENCH_DB):
 // on postgres the gateways keep their records in a real PostgreSQL server started for the run.
-import { spawn, type Subprocess } from 'bun'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import type { Subprocess } from 'bun'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKey } from '../src/shared/ids'
 import { engineOf, startBenchPostgres, withoutEngine, type BenchPostgres } from './bench-pg'
+import { cpuMs, machineBusyMs, rssMb, runWrk, startProcess, writeWrkScript } from './bench-lib'
 
 const ENGINE = engineOf(process.argv.slice(2))
 const SECONDS = Number(withoutEngine(process.argv.slice(2))[0] ?? 8)
@@ -22,63 +23,16 @@ const STREAM_BODY =
 const procs: Subprocess[] = []
 let pg: BenchPostgres | null = null
 
-async function start(
-  name: string,
-  cmd: string[],
-  env: Record<string, string>,
-  port: number,
-): Promise<Subprocess> {
-  const p = spawn(cmd, { env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'inherit' })
-  procs.push(p)
-  for (let i = 0; i < 200; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/healthz`)
-      return p
-    } catch {
-      await Bun.sleep(50)
-    }
-  }
-  throw new Error(`${name} did not start`)
-}
-
-/** utime + stime of a process, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return Number(m![1]) / 1024
-}
-
-const lua = join(dir, 'post.lua')
-writeFileSync(
-  lua,
-  `wrk.method = "POST"
-wrk.body = os.getenv("BODY")
-wrk.headers["Content-Type"] = "application/json"
-if os.getenv("KEY") ~= "" then wrk.headers["Authorization"] = "Bearer " .. os.getenv("KEY") end
-done = function(s, lat, req)
-  local e = s.errors
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", s.requests, s.duration, lat:percentile(50),
-    lat:percentile(99), e.connect + e.read + e.write + e.timeout, e.status))
-end
-`,
-)
-
-/** Busy CPU of the whole machine (all processes), in ms. */
-function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number)
-  return (f[1]! + f[2]! + f[3]! + f[6]! + f[7]!) * 10
-}
-
 /** CPU of this script and of the servers it started, in ms. */
 function ownCpuMs(): number {
   const self = process.cpuUsage()
   const db = pg ? pg.cpuMs() : 0
   return procs.reduce((n, p) => n + cpuMs(p.pid), db + (self.user + self.system) / 1000)
 }
+
+const start = (name: string, cmd: string[], env: Record<string, string>, port: number) =>
+  startProcess(procs, name, cmd, env, port)
+const lua = writeWrkScript(dir)
 
 /** `otherCores`: cores used meanwhile by processes this benchmark did not start. */
 type Run = { rps: number; p50us: number; p99us: number; errors: number; otherCores: number } & {
@@ -101,40 +55,21 @@ async function wrk(
   let rssMax = 0
   const sampler = pid ? setInterval(() => (rssMax = Math.max(rssMax, rssMb(pid))), 50) : null
   const [busy0, own0, t0] = [machineBusyMs(), ownCpuMs(), performance.now()]
-  const p = spawn(
-    [
-      'wrk',
-      '-t1',
-      `-c${conns}`,
-      `-d${SECONDS}s`,
-      '-s',
-      lua,
-      `http://127.0.0.1:${port}/v1/chat/completions`,
-    ],
-    {
-      env: { ...process.env, KEY: key, BODY: body },
-      stdout: 'pipe',
-    },
-  )
-  const out = await new Response(p.stdout).text()
-  await p.exited
+  const w = await runWrk({ lua, port, conns, seconds: SECONDS, key, body })
   if (sampler) clearInterval(sampler)
-  const wrkMs = Number(p.resourceUsage()!.cpuTime.total) / 1000
-  const other = machineBusyMs() - busy0 - (ownCpuMs() - own0) - wrkMs
-  const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(out)
-  if (!m) throw new Error(`wrk output: ${out}`)
-  const [requests, durUs, p50, p99, errors, non2xx] = m.slice(1).map(Number) as number[]
+  const other = machineBusyMs() - busy0 - (ownCpuMs() - own0) - w.wrkMs
+  const requests = w.requests
   const run: Run = {
-    rps: (requests! * 1e6) / durUs!,
-    p50us: p50!,
-    p99us: p99!,
-    errors: errors! + non2xx!,
+    rps: w.rps,
+    p50us: w.p50us,
+    p99us: w.p99us,
+    errors: w.errors,
     otherCores: Math.max(0, other / (performance.now() - t0)),
   }
   if (pid) {
-    run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests!
+    run.cpuUsPerReq = ((cpuMs(pid) - cpu0) * 1000) / requests
     run.rssMaxMb = Math.max(rssMax, rssMb(pid))
-    if (pg) run.dbCpuUsPerReq = ((pg.cpuMs() - db0) * 1000) / requests!
+    if (pg) run.dbCpuUsPerReq = ((pg.cpuMs() - db0) * 1000) / requests
   }
   return run
 }

@@ -122,17 +122,46 @@ export async function openRedis(opts: RedisOptions): Promise<Redis> {
     throw unavailable(e, opts.url.replace(/\/\/[^@]*@/, '//'))
   }
 
-  const send = async (command: string, args: readonly string[]): Promise<unknown> => {
-    if (closed) throw new RedisUnavailableError('Redis client closed')
+  /**
+   * Commands waiting for their reply. One sweep timer (running only while some wait) fails those
+   * past the command timeout, instead of a timer per command: the hot path sends two a call.
+   */
+  type Waiting = { deadline: number; c: RedisClient; command: string; fail: (e: Error) => void }
+  const waiting = new Set<Waiting>()
+  let sweeper: ReturnType<typeof setInterval> | null = null
+  const sweep = () => {
+    const now = Date.now()
+    for (const w of waiting) {
+      if (w.deadline > now) continue
+      waiting.delete(w)
+      if (w.c === client) replace()
+      w.fail(new RedisUnavailableError(`Redis: ${w.command} took over ${commandTimeoutMs} ms`))
+    }
+    if (waiting.size === 0 && sweeper) {
+      clearInterval(sweeper)
+      sweeper = null
+    }
+  }
+  const sweepEveryMs = Math.max(5, Math.floor(commandTimeoutMs / 5))
+
+  const send = (command: string, args: readonly string[]): Promise<unknown> => {
+    if (closed) return Promise.reject(new RedisUnavailableError('Redis client closed'))
     const c = client
     if (!c.connected) reconnect()
-    try {
-      return await withTimeout(c.send(command, args as string[]), commandTimeoutMs, command)
-    } catch (e) {
-      if (isServerError(e)) throw e
-      if (e instanceof RedisUnavailableError && c === client) replace()
-      throw unavailable(e, command)
-    }
+    return new Promise((resolve, reject) => {
+      const w: Waiting = { deadline: Date.now() + commandTimeoutMs, c, command, fail: reject }
+      waiting.add(w)
+      sweeper ??= setInterval(sweep, sweepEveryMs)
+      c.send(command, args as string[]).then(
+        (v) => {
+          if (waiting.delete(w)) resolve(v)
+        },
+        (e) => {
+          if (!waiting.delete(w)) return
+          reject(isServerError(e) ? e : unavailable(e, command))
+        },
+      )
+    })
   }
 
   return {
@@ -163,6 +192,9 @@ export async function openRedis(opts: RedisOptions): Promise<Redis> {
     },
     close() {
       closed = true
+      if (sweeper) clearInterval(sweeper)
+      for (const w of waiting) w.fail(new RedisUnavailableError('Redis client closed'))
+      waiting.clear()
       client.close()
     },
   }
