@@ -96,7 +96,7 @@ export async function buildDeps(
   const auth = createAuthenticator(repo)
   const oplog = createOpLogRepo(sql)
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
-  const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0, announce: announcer && keyAnnouncements(announcer) })
+  const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0, announce: announcer && keyAnnouncements(announcer), nodes: cluster?.nodes })
   flusher.register(keys.pool)
   const billing = createMetering({ config, db: sql, clock, log, flusher, events })
   const stats = createGatewayStats(clock)

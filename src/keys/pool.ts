@@ -62,6 +62,8 @@ export type Pool = FlushSource<KeyStateRow> & {
   stateOf(key: PoolKey): LiveState
   /** Another node saw the key sleep or fail: its state here becomes that (nothing announced). */
   applyState(id: number, state: SharedKeyState): void
+  /** Requests and errors counted here and not yet written (the store holds the rest). */
+  unsaved(id: number): { requests: number; errors: number }
 }
 
 /** What one node tells the others when an upstream puts a key to sleep or refuses it. */
@@ -75,10 +77,22 @@ export function createPool(opts: {
   persist: (tx: Tx, rows: KeyStateRow[]) => Promise<void>
   /** Several nodes: a key slept or disabled here is announced to the others. */
   onState?: (key: PoolKey) => void
+  /**
+   * Nodes sharing the keys (NODES): each lets a key carry its Concurrency ÷ nodes calls at once
+   * (at least 1), so the provider never sees more than the key's Concurrency from the gateway.
+   */
+  nodes?: number
 }): Pool {
+  const nodes = Math.max(1, Math.floor(opts.nodes ?? 1))
   const byId = new Map<number, PoolKey>()
   let groups = new Map<number, PoolKey[]>()
   const dirty = new Set<number>()
+  // Per key, the requests and errors already handed to the write-behind: it writes what was
+  // counted since, added to the stored totals, so several nodes' counts add up.
+  const saved = new Map<number, { requests: number; errors: number }>()
+  const know = (k: PoolKey) => {
+    if (!saved.has(k.id)) saved.set(k.id, { requests: k.requests, errors: k.errors })
+  }
 
   const regroup = () => {
     const next = new Map<number, PoolKey[]>()
@@ -93,22 +107,29 @@ export function createPool(opts: {
 
   const usable = (k: PoolKey, nowMs: number) =>
     k.status && k.disabledReason === null && (k.sleepUntilMs === null || k.sleepUntilMs <= nowMs)
-  const full = (k: PoolKey) => k.concurrency > 0 && k.inFlight >= k.concurrency
+  const full = (k: PoolKey) =>
+    k.concurrency > 0 && k.inFlight >= (nodes === 1 ? k.concurrency : Math.max(1, Math.floor(k.concurrency / nodes)))
 
   return {
     name: 'upstream-keys',
     load(keys) {
       byId.clear()
-      for (const k of keys) byId.set(k.id, k)
+      for (const k of keys) {
+        byId.set(k.id, k)
+        know(k)
+      }
+      for (const id of saved.keys()) if (!byId.has(id)) saved.delete(id)
       regroup()
     },
     put(key) {
       byId.set(key.id, key)
+      know(key)
       regroup()
     },
     remove(id) {
       byId.delete(id)
       dirty.delete(id)
+      saved.delete(id)
       regroup()
     },
     get: (id) => byId.get(id),
@@ -183,27 +204,44 @@ export function createPool(opts: {
       }
       return { state: 'active' }
     },
+    unsaved(id) {
+      const k = byId.get(id)
+      const s = saved.get(id)
+      if (!k || !s) return { requests: 0, errors: 0 }
+      return { requests: k.requests - s.requests, errors: k.errors - s.errors }
+    },
     pending: () => dirty.size,
+    /** Rows of the keys whose state changed: their live state, and the counts since the last drain. */
     drain() {
       const rows: KeyStateRow[] = []
       for (const id of dirty) {
         const k = byId.get(id)
-        if (!k) continue
+        const s = saved.get(id)
+        if (!k || !s) continue
         rows.push({
           id,
           status: k.status,
           disabledReason: k.disabledReason,
           sleepUntilMs: k.sleepUntilMs,
-          requests: k.requests,
-          errors: k.errors,
+          requests: k.requests - s.requests,
+          errors: k.errors - s.errors,
         })
+        s.requests = k.requests
+        s.errors = k.errors
       }
       dirty.clear()
       return rows
     },
     write: (tx, rows) => opts.persist(tx, rows),
     requeue(rows) {
-      for (const r of rows) if (byId.has(r.id)) dirty.add(r.id)
+      for (const r of rows) {
+        const s = saved.get(r.id)
+        if (!s) continue
+        // Not written: counted again by the next drain.
+        s.requests -= r.requests
+        s.errors -= r.errors
+        dirty.add(r.id)
+      }
     },
   }
 }

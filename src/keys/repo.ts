@@ -25,7 +25,7 @@ export type KeyRow = {
   updatedAt: number
 }
 
-/** What the flusher persists of a key's life: state and counters, as absolute values. */
+/** What the flusher persists of a key's life: its state, and the requests and errors since the last write. */
 export type KeyStateRow = Pick<
   KeyRow,
   'id' | 'status' | 'disabledReason' | 'sleepUntilMs' | 'requests' | 'errors'
@@ -66,8 +66,10 @@ const INSERT = `INSERT INTO upstream_keys
 const UPDATE = `UPDATE upstream_keys SET name = ?, secret_enc = ?, secret_hash = ?, secret_tail = ?,
   level = ?, provider = ?, type = ?, status = ?, weight = ?, concurrency = ?, disabled_reason = ?,
   sleep_until = ?, updated_at = ? WHERE id = ?`
-const SAVE_STATE = `UPDATE upstream_keys SET status = ?, disabled_reason = ?, sleep_until = ?,
-  requests = ?, errors = ? WHERE id = ?`
+// Status is the operator's (admin writes); requests and errors arrive as counts since the last
+// write, added up, so every node's calls count.
+const SAVE_STATE = `UPDATE upstream_keys SET disabled_reason = ?, sleep_until = ?,
+  requests = requests + ?, errors = errors + ? WHERE id = ?`
 
 /** The values of INSERT and UPDATE, in their column order (up to updated_at). */
 const values = (f: KeyFields) => [
@@ -113,7 +115,7 @@ export function createKeysRepo(sql: Sql) {
     },
     async saveState(rows: KeyStateRow[]): Promise<void> {
       for (const r of rows)
-        await sql.run(SAVE_STATE, [r.status ? 1 : 0, r.disabledReason, r.sleepUntilMs, r.requests, r.errors, r.id])
+        await sql.run(SAVE_STATE, [r.disabledReason, r.sleepUntilMs, r.requests, r.errors, r.id])
     },
   }
 }

@@ -87,8 +87,9 @@ export function createKeysService(deps: {
       State: live.state,
       SleepUntil: live.state === 'sleeping' ? new Date(live.untilMs).toISOString() : null,
       DisabledReason: live.state === 'disabled' ? live.reason : null,
-      Requests: k.requests,
-      Errors: k.errors,
+      // The stored totals (every node's written calls) and what this node has not written yet.
+      Requests: row.requests + pool.unsaved(k.id).requests,
+      Errors: row.errors + pool.unsaved(k.id).errors,
       CreatedAt: new Date(row.createdAt).toISOString(),
       UpdatedAt: new Date(row.updatedAt).toISOString(),
     }
@@ -283,6 +284,8 @@ export async function createKeys(opts: {
   emptyDatabase: boolean
   /** Several nodes: what this node changes in the pool, announced to the others. */
   announce?: { changed(id: number): void; state(key: PoolKey): void }
+  /** Several nodes: how many share the keys (a key's Concurrency is split between them). */
+  nodes?: number
 }): Promise<Keys> {
   const repo = createKeysRepo(opts.db)
   const vault = createVault(() => loadMasterKey(opts.dataDir))
@@ -290,6 +293,7 @@ export async function createKeys(opts: {
     clock: opts.clock,
     persist: (tx, rows) => createKeysRepo(tx).saveState(rows),
     onState: opts.announce?.state,
+    nodes: opts.nodes,
   })
   const service = createKeysService({
     repo,

@@ -254,6 +254,12 @@ describe('three nodes, one gateway', () => {
     const rs = await Promise.all(Array.from({ length: 12 }, (_, i) => call(1 + (i % 2), u.key)))
     expect(count(rs, 200)).toBe(12)
     expect(up.tally.byKey[SECRET_A]?.requests ?? 0).toBe(aBefore)
+    // Each node writes the calls it counted: the stored totals add up to what the upstream saw.
+    await Bun.sleep(400)
+    const list = (await admin(nodes[0]!.url, rootKey, 'GET', '/x-keys')).body as Array<{ PartialKey: string; Requests: number }>
+    const shown = (tail: string) => list.find((k) => k.PartialKey === tail)!.Requests
+    expect(shown('bbbb')).toBe(up.tally.byKey[SECRET_B]!.requests)
+    expect(shown('aaaa')).toBe(up.tally.byKey[SECRET_A]!.requests)
   })
 
   test('Redis away: calls that hold money get 503 and the nodes say so; back, they are served again', async () => {

@@ -57,7 +57,7 @@ describe('pool', () => {
     })
   })
 
-  test('drain hands absolute state to SQLite; requeue keeps it after a failed flush', async () => {
+  test('drain hands the state and the counts since the last drain; requeue keeps them after a failed flush', async () => {
     const store = await openTestStore()
     const repo = createKeysRepo(store.sql)
     const now = Date.now()
@@ -90,7 +90,35 @@ describe('pool', () => {
     await store.sql.tx((tx) => pool.write(tx, pool.drain(), { inserted: null }))
     const saved = (await repo.findById(id))!
     expect([saved.requests, saved.errors, saved.disabledReason]).toEqual([1, 1, 'upstream 403'])
+    // Counts add to what is stored (another node's included), never replace it.
+    await store.sql.run('UPDATE upstream_keys SET requests = requests + 10 WHERE id = ?', [id])
+    pool.applyState(id, { sleepUntilMs: null, disabledReason: null })
+    expect(pool.pick(1, 'openai')).not.toBeNull()
+    expect(pool.pick(1, 'openai')).not.toBeNull()
+    expect(pool.unsaved(id)).toEqual({ requests: 2, errors: 0 })
+    await store.sql.tx((tx) => pool.write(tx, pool.drain(), { inserted: null }))
+    expect((await repo.findById(id))!.requests).toBe(13)
+    expect(pool.unsaved(id)).toEqual({ requests: 0, errors: 0 })
     await store.close()
+  })
+})
+
+describe('pool on several nodes', () => {
+  test("a key's Concurrency is split between the nodes: 5 on 2 nodes lets 2 calls here", () => {
+    const pool = createPool({ clock: createFakeClock(), persist: async () => {}, nodes: 2 })
+    pool.load([key(1, { concurrency: 5 })])
+    const picked = [pool.pick(1, 'openai'), pool.pick(1, 'openai'), pool.pick(1, 'openai')]
+    expect(picked.map((k) => k?.id ?? null)).toEqual([1, 1, null])
+    expect(pool.busy(1, 'openai')).toBe(true)
+    pool.done(picked[0]!)
+    expect(pool.pick(1, 'openai')?.id).toBe(1)
+  })
+
+  test('a Concurrency below the node count still allows one call per node', () => {
+    const pool = createPool({ clock: createFakeClock(), persist: async () => {}, nodes: 4 })
+    pool.load([key(1, { concurrency: 2 })])
+    expect(pool.pick(1, 'openai')?.id).toBe(1)
+    expect(pool.pick(1, 'openai')).toBeNull()
   })
 })
 
