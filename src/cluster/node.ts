@@ -1,6 +1,7 @@
 // One node of several (SPEC §11): its Redis connection, the change bus, the shared limits and
 // money counters, the per-node fallback, and what /healthz and /metrics say about them.
 import { hostname } from 'node:os'
+import { ConfigError } from '../config'
 import { createCalendar } from '../limits/daykey'
 import { createLimitWindows } from '../limits/windows'
 import type { Clock } from '../shared/clock'
@@ -64,9 +65,12 @@ export async function openCluster(
   const nodeId = config.NODE_ID ?? `${hostname()}:${config.PORT}`
   // What the bus tells apart as "mine": unique per process even if two nodes share a NODE_ID.
   const instance = `${nodeId}#${crypto.randomUUID().slice(0, 8)}`
+  const shown = config.REDIS_URL.replace(/\/\/[^@]*@/, '//')
   const redis = await openRedis({
     url: config.REDIS_URL,
     commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  }).catch((e: Error) => {
+    throw new ConfigError(`REDIS_URL: cannot reach Redis at ${shown} (${e.message}); several nodes need it to start`)
   })
   const bus = await createBus({
     redis,
