@@ -292,6 +292,39 @@ describe('three nodes, one gateway', () => {
     }
   })
 
+  test('Redis killed and restarted under load: every answered call is recorded and charged once, refused ones not at all', async () => {
+    const u = await createUser({ CreditGranted: 50 })
+    const done: Reply[] = []
+    let stop = false
+    const workers = Array.from({ length: 6 }, async (_, w) => {
+      while (!stop) {
+        done.push(await call(w % 3, u.key))
+        await Bun.sleep(2)
+      }
+    })
+    await Bun.sleep(300)
+    await redis.kill()
+    await Bun.sleep(400)
+    await redis.restart()
+    await within(5000, async () => done.slice(-6).every((r) => r.status === 200))
+    stop = true
+    await Promise.all(workers)
+    const ok = done.filter((r) => r.status === 200)
+    expect(done.filter((r) => r.status === 503).length).toBeGreaterThan(0)
+    expect(done.every((r) => r.status === 200 || r.status === 503)).toBe(true)
+    await Bun.sleep(400)
+    const db = new Bun.SQL(pg)
+    try {
+      const rows = (await db`SELECT request_id, cost_nano FROM usage_records WHERE account_id = ${u.id}`) as Array<{ request_id: string; cost_nano: number }>
+      expect(rows.map((r) => r.request_id).sort()).toEqual(ok.map((r) => r.requestId!).sort())
+      const cost = rows.reduce((n, r) => n + Number(r.cost_nano), 0)
+      const [{ balance }] = (await db`SELECT CAST(SUM(balance_nano) AS BIGINT) AS balance FROM cards WHERE account_id = ${u.id}`) as Array<{ balance: number }>
+      expect(Number(balance)).toBe(50 * NANO - cost)
+    } finally {
+      await db.close()
+    }
+  })
+
   test('kill -9 of one node under load: the others keep serving, its usage is kept but for the last flush', async () => {
     const u = await createUser({})
     const done: Reply[] = []
