@@ -85,7 +85,10 @@ const table = (rows: Stat[], width: number) => {
   say('| calls | per record | exec ms | statement |')
   say('| --: | --: | --: | --- |')
   for (const r of rows) {
-    const q = r.query.length > width ? `${r.query.slice(0, width)}…` : r.query
+    // A trigger statement is named by what it writes (its text starts with the same CTE).
+    const writes = [...r.query.matchAll(/(INSERT INTO|UPDATE) (?!SET)\w+/g)].at(-1)?.[0]
+    const text = r.query.startsWith('WITH ') && writes ? `${writes} ← ${r.query}` : r.query
+    const q = text.length > width ? `${text.slice(0, width)}…` : text
     say(
       `| ${Number(r.calls)} | ${(Number(r.calls) / RECORDS).toFixed(2)} | ${Number(r.ms).toFixed(0)} | \`${q.replaceAll('|', '\\|')}\` |`,
     )
@@ -100,7 +103,7 @@ if (NESTED) {
   say()
   say('Inside functions and triggers (their time is part of the statements above), by time:')
   say()
-  table(nested, 300)
+  table(nested, 160)
 }
 deps.flusher.stop()
 await store.close()

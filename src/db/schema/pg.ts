@@ -297,7 +297,9 @@ function statementRollupsSql(): string {
   const rows = (t: string, sign = '') =>
     `SELECT account_id, day, model, ${cols.map((c) => `${sign}${c} AS ${c}`).join(', ')} FROM ${t}`
   const fn = (op: string, tables: string, guard: string, ...parts: string[]) => {
-    const d = `d AS (SELECT account_id, day, model, ${cols.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
+    // One table's rows have distinct keys (usage_daily's primary key); an update's two are summed.
+    const d = parts.length === 1 ? `d AS (${parts[0]})`
+      : `d AS (SELECT account_id, day, model, ${cols.map((c) => `SUM(${c}) AS ${c}`).join(', ')}
       FROM (${parts.join(' UNION ALL ')}) x GROUP BY account_id, day, model)`
     // Every read of a table is an index lookup by the statement's keys (an array, a LATERAL with
     // LIMIT, an ON CONFLICT check): a plan cached while the tables were small may not scan them.
