@@ -138,7 +138,7 @@ export async function buildDeps(
     connectNode({
       nodeId: cluster.instance, bus: cluster.bus, announcer, events, holds: cluster.holds, log,
       balancesChanged(ids) {
-        for (const id of ids) billing.ledger.forget(id)
+        void billing.ledger.reload(ids)
         limits.refreshSpend(ids).catch((e) => log.warn('month spend not refreshed', { error: (e as Error).message }))
       },
       reloadSettings: () => settings.reload({ remote: true }),

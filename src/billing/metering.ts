@@ -48,7 +48,12 @@ export function createMetering(opts: {
     throw new ConfigError(`invalid setting ${(e as Error).message}`)
   }
   const cards = createCardsRepo(opts.db)
-  const ledger = createLedger({ load: (id) => cards.cardsOf(id), clock: opts.clock, log: opts.log })
+  const ledger = createLedger({
+    load: (id) => cards.cardsOf(id),
+    loadMany: (ids) => cards.cardsOfMany(ids),
+    clock: opts.clock,
+    log: opts.log,
+  })
   const usage = createUsageStore({ calendar: createCalendar(opts.config.TZ) })
   const settler = createSettler({ ledger, usage, flusher: opts.flusher, clock: opts.clock })
   // Usage rows before the charges: both land in the same transaction either way.

@@ -21,6 +21,8 @@ type Entry = {
   validUntilMs: number
   /** Queued charges not yet written to SQLite. */
   pendingNano: number
+  /** Counts this node's writes of the cards: a read older than the last write is not applied. */
+  writes: number
 }
 
 export type Ledger = FlushSource<Charge> & {
@@ -35,6 +37,12 @@ export type Ledger = FlushSource<Charge> & {
   charge(accountId: number, costNano: number, requestId: string): void
   /** Forgets cached cards (after an admin change); queued charges stay. */
   forget(accountId: number): void
+  /**
+   * Several nodes: another node wrote these accounts' cards. Those cached here are read again in
+   * one statement and replaced when they arrive (the old ones serve meanwhile); on failure they
+   * are forgotten, to be read on next use.
+   */
+  reload(accountIds: readonly number[]): Promise<void>
   /** Charges of the account queued here and not yet written. */
   pendingOf(accountId: number): number
   /** Forgets every cached card set (a node that missed changes); queued charges stay. */
@@ -54,6 +62,8 @@ function insertedOnce(charges: readonly Charge[], inserted: ReadonlySet<string>)
 export function createLedger(opts: {
   /** Reads an account's cards outside a transaction (warm). */
   load: (accountId: number) => Promise<Card[]>
+  /** Reads many accounts' cards in one statement (reload); absent accounts have none. */
+  loadMany?: (accountIds: readonly number[]) => Promise<Map<number, Card[]>>
   clock: Clock
   log: Logger
   maxEntries?: number
@@ -70,7 +80,7 @@ export function createLedger(opts: {
     let e = entries.get(accountId)
     if (!e) {
       if (entries.size >= maxEntries) evictIdle()
-      e = { cards: null, liveNano: 0, validUntilMs: 0, pendingNano: 0 }
+      e = { cards: null, liveNano: 0, validUntilMs: 0, pendingNano: 0, writes: 0 }
       entries.set(accountId, e)
     }
     return e
@@ -133,6 +143,24 @@ export function createLedger(opts: {
       if (!e) return
       if (e.pendingNano === 0) entries.delete(accountId)
       else e.cards = null
+    },
+    async reload(accountIds) {
+      const ids = accountIds.filter((id) => id !== ROOT_ID && entries.get(id)?.cards)
+      if (ids.length === 0) return
+      const writes = new Map(ids.map((id) => [id, entries.get(id)!.writes]))
+      try {
+        const cards = opts.loadMany ? await opts.loadMany(ids) : new Map<number, Card[]>()
+        const nowMs = clock.now()
+        for (const id of ids) {
+          const e = entries.get(id)
+          // Written here meanwhile: the cards the write left are newer than this read.
+          if (!e || e.writes !== writes.get(id)) continue
+          if (opts.loadMany) refresh(e, cards.get(id) ?? [], nowMs)
+          else e.cards = null
+        }
+      } catch {
+        for (const id of ids) this.forget(id)
+      }
     },
     pendingOf: (accountId) => entries.get(accountId)?.pendingNano ?? 0,
     forgetAll() {
@@ -197,6 +225,7 @@ export function createLedger(opts: {
       // no reader sees one without the other. The cache only sums balances: cards without their
       // new row ids serve it well.
       for (const x of settled) {
+        x.e.writes++
         if (x.cards.length) refresh(x.e, x.cards, nowMs)
         x.e.pendingNano -= x.queued
         written.add(x.accountId)
