@@ -34,6 +34,8 @@ export type ControlServerOptions = {
   token?: string
   backend: ControlBackend
   log?: ControlLog
+  /** Several nodes: NODE_ID, sent with every answer as the `xgate-node` metadata. */
+  node?: string
 }
 
 export type ControlServer = { address: string; port?: number; stop(): Promise<void> }
@@ -100,9 +102,13 @@ export async function startControlServer(
 
   const { backend, log } = opts
   const tokenDigest = opts.token ? digest(opts.token) : null
+  // Several nodes: every answer says which node gave it (response metadata `xgate-node`).
+  const nodeMd = opts.node ? new grpc.Metadata() : null
+  nodeMd?.set('xgate-node', opts.node!)
   const handle =
     (service: ServiceName, method: string) =>
     (call: grpc.ServerUnaryCall<Plain, Plain>, cb: grpc.sendUnaryData<Plain>) => {
+      if (nodeMd) call.sendMetadata(nodeMd)
       if (tokenDigest && !authorized(call.metadata, tokenDigest)) {
         cb({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong API token' })
         return

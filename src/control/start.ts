@@ -37,5 +37,6 @@ export async function startControl(deps: Deps): Promise<ControlServer | null> {
     token: config.API_TOKEN,
     backend: controlBackendOf(deps),
     log: deps.log,
+    node: deps.cluster?.nodeId,
   })
 }

@@ -12,6 +12,10 @@ import { tempDir } from '../helpers/gateway'
 import { admin } from '../helpers/load'
 import { runCli, startServe, type Child } from '../helpers/process'
 import { startRedis, type RedisServer } from '../helpers/redis'
+import * as grpc from '@grpc/grpc-js'
+import { serviceDefinition } from '../../src/control/grpc'
+import { qualifiedNames } from '../../src/control/protos'
+import { freePort } from '../helpers/ports'
 
 const SECRET_A = 'sk-fake-nodes-upstream-aaaa'
 const SECRET_B = 'sk-fake-nodes-upstream-bbbb'
@@ -22,8 +26,17 @@ let redis: RedisServer
 let up: FakeUpstream
 const nodes: Child[] = []
 const dirs: string[] = []
+const controlPorts: number[] = []
 const rootKey = generateKey()
 let env: Record<string, string>
+
+/** What differs between the nodes: folder, name, control API port. */
+const nodeEnv = (i: number) => ({
+  DATA_DIR: dirs[i]!,
+  NODE_ID: `n${i + 1}`,
+  API_SERVICES: 'StatsService',
+  API_LISTEN: `127.0.0.1:${controlPorts[i]}`,
+})
 
 /** The reply the fake gives, by what the user message says. */
 function behave(content: string, key: string) {
@@ -60,7 +73,8 @@ beforeAll(async () => {
     // Every node decrypts the upstream keys the others stored: one master key for all.
     writeFileSync(join(dir, 'master.key'), master + '\n', { mode: 0o600 })
     dirs[i] = dir
-    nodes[i] = await startServe({ ...env, DATA_DIR: dir, NODE_ID: `n${i + 1}` })
+    controlPorts[i] = await freePort()
+    nodes[i] = await startServe({ ...env, ...nodeEnv(i) })
   }
   // The first node migrates and seeds the database; the others find it ready.
   await start(0)
@@ -136,6 +150,24 @@ describe('three nodes, one gateway', () => {
       expect(m).toContain(`xgate_redis_up{node="n${i + 1}"} 1`)
       expect(m).toContain(`xgate_limits_shared{node="n${i + 1}"} 1`)
       expect(m).toMatch(new RegExp(`xgate_uptime_seconds\\{node="n${i + 1}"\\} \\d+`))
+    }
+  })
+
+  test("each node's control API says which node answers (xgate-node metadata)", async () => {
+    const [name] = qualifiedNames('StatsService')
+    const Client = grpc.makeClientConstructor(serviceDefinition('StatsService', name), name)
+    for (let i = 0; i < 3; i++) {
+      const client = new Client(`127.0.0.1:${controlPorts[i]}`, grpc.credentials.createInsecure())
+      try {
+        const node = await new Promise<string>((resolve, reject) => {
+          const fn = (client as unknown as Record<string, Function>).GetSysStats!
+          const c = fn.call(client, {}, new grpc.Metadata(), (err: Error | null) => err && reject(err))
+          c.on('metadata', (md: grpc.Metadata) => resolve(String(md.get('xgate-node')[0])))
+        })
+        expect(node).toBe(`n${i + 1}`)
+      } finally {
+        client.close()
+      }
     }
   })
 
@@ -364,7 +396,7 @@ describe('three nodes, one gateway', () => {
       await db.close()
     }
     // Back on the same database and Redis, it serves again.
-    nodes[2] = await startServe({ ...env, DATA_DIR: dirs[2]!, NODE_ID: 'n3' })
+    nodes[2] = await startServe({ ...env, ...nodeEnv(2) })
     expect((await call(2, u.key)).status).toBe(200)
   })
 
