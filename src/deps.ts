@@ -25,6 +25,7 @@ import { createHolds, type Holds } from './wallet/holds'
 import type { Charge } from './wallet/ledger'
 import { openCluster, type Cluster } from './cluster/node'
 import {
+  alertClaims,
   announceBalances,
   connectNode,
   createAnnouncer,
@@ -112,7 +113,7 @@ export async function buildDeps(
   const fetchFn = overrides.fetch ?? fetch
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
   const settings = createSettings(config, await loadStoredSettings(sql), events, log, keys.vault)
-  const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds })
+  const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds, alertClaims: cluster && alertClaims(cluster.redis) })
   // A missing shared money counter starts from this node's books: balance less its other holds.
   const shared = cluster?.attach((id, holdNano) => billing.ledger.balanceOf(id) - (holds.heldOf(id) - holdNano))
   // Built last, from the parts it calls: no setter after construction.

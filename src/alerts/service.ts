@@ -19,7 +19,24 @@ export type AlertsOptions = {
    * compared in the account's book units (threshold × Rates), as CALL_MIN_BALANCE is.
    */
   emailBalanceNano: () => number
+  /** Several nodes: which one sends a mail that each of them would decide to send. */
+  claims?: AlertClaims
 }
+
+/**
+ * One mail from the whole gateway, however many nodes see the crossing: the first node to claim
+ * a mail's key sends it. A claim that cannot be checked (Redis away) sends: a mail twice rather
+ * than none.
+ */
+export type AlertClaims = {
+  claim(key: string, ttlMs: number): Promise<boolean>
+  release(key: string): Promise<void>
+}
+
+/** A SoftLimit mail is claimed for its month (and a little more for time zones). */
+const SOFT_CLAIM_MS = 32 * 24 * 3_600_000
+/** A low-balance claim is released when the account is topped up here, else lapses after a day. */
+const LOW_CLAIM_MS = 24 * 3_600_000
 
 export interface Alerts extends FlushSource<AlertRow> {
   /**
@@ -47,9 +64,14 @@ export function createAlerts(opts: AlertsOptions): Alerts {
 
   const month = () => calendar.month(opts.clock.now()).key
 
-  const send = (account: AlertAccount, mail: MailText) => {
+  const send = (account: AlertAccount, mail: MailText, key: string, ttlMs: number) => {
     const to = account.billingEmail || account.email
-    opts.mailer.enqueue({ to, ...mail })
+    const claims = opts.claims
+    if (!claims) return opts.mailer.enqueue({ to, ...mail })
+    claims.claim(key, ttlMs).then(
+      (mine) => mine && opts.mailer.enqueue({ to, ...mail }),
+      () => opts.mailer.enqueue({ to, ...mail }),
+    )
   }
 
   const change = (accountId: number, next: State) => {
@@ -63,9 +85,10 @@ export function createAlerts(opts: AlertsOptions): Alerts {
     if (balanceNano < thresholdNano) {
       if (state?.lowBalance) return
       change(account.id, { softLimitMonth: state?.softLimitMonth ?? null, lowBalance: true })
-      send(account, lowBalanceText(account, balanceNano, thresholdNano, month()))
+      send(account, lowBalanceText(account, balanceNano, thresholdNano, month()), `low:${account.id}`, LOW_CLAIM_MS)
     } else if (state?.lowBalance) {
       change(account.id, { softLimitMonth: state.softLimitMonth, lowBalance: false })
+      opts.claims?.release(`low:${account.id}`).catch(() => {})
     }
   }
 
@@ -79,7 +102,7 @@ export function createAlerts(opts: AlertsOptions): Alerts {
         const state = states.get(account.id)
         if (state?.softLimitMonth !== now) {
           change(account.id, { softLimitMonth: now, lowBalance: state?.lowBalance ?? false })
-          send(account, softLimitText(account, monthSpendNano, now))
+          send(account, softLimitText(account, monthSpendNano, now), `soft:${account.id}:${now}`, SOFT_CLAIM_MS)
         }
       }
       onBalance(account, balanceNano)

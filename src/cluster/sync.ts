@@ -6,6 +6,7 @@ import type { AccountEvent, Events } from '../shared/events'
 import type { Logger } from '../shared/log'
 import type { PoolKey, SharedKeyState } from '../keys/pool'
 import type { Bus, Change } from './bus'
+import type { Redis } from './redis'
 import type { SharedHolds } from './holds'
 
 /** Published changes a node could not send yet, retried until sent (oldest dropped beyond this). */
@@ -176,4 +177,14 @@ export function announceBalances(announcer: Announcer, accountIds: Iterable<numb
   const ids = [...new Set(accountIds)]
   for (let i = 0; i < ids.length; i += IDS_PER_MESSAGE)
     announcer.announce('balance', ids.slice(i, i + IDS_PER_MESSAGE).join(','))
+}
+
+/** Alert mails claimed in Redis: the first node to claim one sends it (alerts/service.ts). */
+export function alertClaims(redis: Redis) {
+  const key = (k: string) => `${redis.prefix}alert:${k}`
+  return {
+    claim: async (k: string, ttlMs: number) =>
+      (await redis.send('SET', [key(k), '1', 'NX', 'PX', String(ttlMs)])) === 'OK',
+    release: async (k: string) => void (await redis.send('DEL', [key(k)])),
+  }
 }

@@ -5,7 +5,7 @@ import type { Account } from '../accounts/repo'
 import type { Tree } from '../accounts/tree'
 import { createMailer, type MailSettings, type Mailer } from '../alerts/mailer'
 import { createAlertsRepo } from '../alerts/repo'
-import { createAlerts, type AlertAccount, type Alerts } from '../alerts/service'
+import { createAlerts, type AlertAccount, type AlertClaims, type Alerts } from '../alerts/service'
 import { ROOT_ID } from '../shared/ids'
 import type { Metering } from '../billing/metering'
 import type { Config } from '../config'
@@ -62,6 +62,8 @@ export type LimitsDeps = {
   settings: Pick<Settings, 'modelLimits' | 'mail' | 'emailBalanceUsd'>
   /** Open holds count against HardLimit; a deleted account's last calls send no mail. */
   holds: Pick<Holds, 'heldOf' | 'isEscrowed'>
+  /** Several nodes: one alert mail from the gateway, not one per node. */
+  alertClaims?: AlertClaims
 }
 
 /** The settings' mail keys as the mailer reads them, anew for every mail. */
@@ -105,6 +107,7 @@ export async function createLimits(d: LimitsDeps): Promise<Limits> {
     clock,
     timeZone: config.TZ,
     emailBalanceNano,
+    claims: d.alertClaims,
   })
   alerts.restore(await createAlertsRepo(db).loadAll())
   flusher.register(alerts)
