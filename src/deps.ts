@@ -27,6 +27,7 @@ import { openCluster, type Cluster } from './cluster/node'
 import {
   alertClaims,
   announceBalances,
+  cardExpiry,
   connectNode,
   createAnnouncer,
   keyAnnouncements,
@@ -99,7 +100,7 @@ export async function buildDeps(
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
   const keys = await createKeys({ db: sql, dataDir: config.DATA_DIR, clock, oplog, initKeys: config.INIT_KEYS, emptyDatabase: (await repo.count()) === 0, announce: announcer && keyAnnouncements(announcer), nodes: cluster?.nodes })
   flusher.register(keys.pool)
-  const billing = createMetering({ config, db: sql, clock, log, flusher, events })
+  const billing = createMetering({ config, db: sql, clock, log, flusher, events, onCardExpired: cluster && cardExpiry(cluster.redis, cluster.holds, log) })
   const stats = createGatewayStats(clock)
   events.onAccountDeleted((e) => stats.dropAccount(e.name))
   events.onAccountChanged((e) => auth.invalidate(e.id))

@@ -39,6 +39,8 @@ export function createMetering(opts: {
   log: Logger
   flusher: Flusher
   events: Events
+  /** Several nodes: a card with money left expired (see the ledger's onExpired). */
+  onCardExpired?: (accountId: number, expiredNano: number, key: string) => void
 }): Metering {
   let pricing: Pricing
   try {
@@ -51,6 +53,7 @@ export function createMetering(opts: {
   const ledger = createLedger({
     load: (id) => cards.cardsOf(id),
     loadMany: (ids) => cards.cardsOfMany(ids),
+    onExpired: opts.onCardExpired,
     clock: opts.clock,
     log: opts.log,
   })

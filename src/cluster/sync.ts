@@ -188,3 +188,24 @@ export function alertClaims(redis: Redis) {
     release: async (k: string) => void (await redis.send('DEL', [key(k)])),
   }
 }
+
+/** How long a card's expiry claim is kept: longer than any node goes without summing its cards. */
+const EXPIRY_CLAIM_MS = 40 * 24 * 3_600_000
+
+/**
+ * A card with money left expired: the first node that sees it takes the money off the account's
+ * shared counter, once for the gateway (a claim per card in Redis). A node's cached card may show
+ * more than is left (other nodes spent from it): then the counter loses too much, never too
+ * little, until it is made again from the books.
+ */
+export function cardExpiry(redis: Redis, holds: SharedHolds, log: Logger) {
+  return (accountId: number, expiredNano: number, key: string) => {
+    void (async () => {
+      const mine = await redis.send('SET', [`${redis.prefix}exp:${key}`, '1', 'NX', 'PX', String(EXPIRY_CLAIM_MS)])
+      if (mine === 'OK') await holds.adjust(accountId, -expiredNano)
+    })().catch((e) => {
+      log.warn('expired card not taken off the shared balance; dropping it', { accountId, error: (e as Error).message })
+      holds.forget(accountId).catch(() => {})
+    })
+  }
+}

@@ -23,6 +23,8 @@ type Entry = {
   pendingNano: number
   /** Counts this node's writes of the cards: a read older than the last write is not applied. */
   writes: number
+  /** When `liveNano` was summed: cards expiring after it were live then. */
+  summedAtMs: number
 }
 
 export type Ledger = FlushSource<Charge> & {
@@ -49,6 +51,19 @@ export type Ledger = FlushSource<Charge> & {
   forgetAll(): void
 }
 
+/** Tells `fn` of each card with money left that expired in (summedAtMs, nowMs]. */
+function expired(
+  accountId: number,
+  e: { cards: Card[] | null; summedAtMs: number },
+  nowMs: number,
+  fn: (accountId: number, expiredNano: number, key: string) => void,
+): void {
+  for (const c of e.cards ?? []) {
+    if (c.balanceNano <= 0 || c.expiresAtMs <= e.summedAtMs || c.expiresAtMs > nowMs) continue
+    fn(accountId, c.balanceNano, `${accountId}:${c.grantedAtMs}:${c.expiresAtMs}`)
+  }
+}
+
 /** The charges whose usage row was inserted, each request id once (the first, as stored). */
 function insertedOnce(charges: readonly Charge[], inserted: ReadonlySet<string>): Charge[] {
   const seen = new Set<string>()
@@ -62,6 +77,11 @@ function insertedOnce(charges: readonly Charge[], inserted: ReadonlySet<string>)
 export function createLedger(opts: {
   /** Reads an account's cards outside a transaction (warm). */
   load: (accountId: number) => Promise<Card[]>
+  /**
+   * Several nodes: a card with money left has expired since this node last summed the cards
+   * (`key` names it, the same on every node). The shared money counter loses that money.
+   */
+  onExpired?: (accountId: number, expiredNano: number, key: string) => void
   /** Reads many accounts' cards in one statement (reload); absent accounts have none. */
   loadMany?: (accountIds: readonly number[]) => Promise<Map<number, Card[]>>
   clock: Clock
@@ -80,7 +100,7 @@ export function createLedger(opts: {
     let e = entries.get(accountId)
     if (!e) {
       if (entries.size >= maxEntries) evictIdle()
-      e = { cards: null, liveNano: 0, validUntilMs: 0, pendingNano: 0, writes: 0 }
+      e = { cards: null, liveNano: 0, validUntilMs: 0, pendingNano: 0, writes: 0, summedAtMs: 0 }
       entries.set(accountId, e)
     }
     return e
@@ -96,6 +116,7 @@ export function createLedger(opts: {
 
   const refresh = (e: Entry, cards: Card[], nowMs: number) => {
     e.cards = cards
+    e.summedAtMs = nowMs
     e.liveNano = balanceOf(cards, nowMs)
     let next = Number.POSITIVE_INFINITY
     for (const c of cards)
@@ -110,7 +131,10 @@ export function createLedger(opts: {
       const e = entryOf(accountId)
       if (e.cards === null) return 0 - e.pendingNano
       const nowMs = clock.now()
-      if (nowMs >= e.validUntilMs) refresh(e, e.cards, nowMs)
+      if (nowMs >= e.validUntilMs) {
+        if (opts.onExpired) expired(accountId, e, nowMs, opts.onExpired)
+        refresh(e, e.cards, nowMs)
+      }
       return e.liveNano - e.pendingNano
     },
     warm(accountId) {
