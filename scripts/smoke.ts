@@ -1,14 +1,16 @@
 // Smoke test of the compiled binary: start it on a free port with a temporary DATA_DIR, check
 // /healthz and /swagger/json, make one proxied call to a fake upstream with the official OpenAI
 // SDK and see it charged, then stop it with SIGTERM and check the exit status. With --postgres the
-// binary keeps its records in a PostgreSQL server started for the run (test/helpers/postgres.ts).
-// usage: bun scripts/smoke.ts dist/xgate [--postgres]
+// binary keeps its records in a PostgreSQL server started for the run (test/helpers/postgres.ts);
+// with --redis too it runs as one node of several (REDIS_URL, a redis-server started for the run).
+// usage: bun scripts/smoke.ts dist/xgate [--postgres [--redis]]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import OpenAI from 'openai'
 import { startFakeUpstream } from '../test/helpers/fake-upstream'
 import { startPostgres } from '../test/helpers/postgres'
+import { startRedis } from '../test/helpers/redis'
 
 const bin = resolve(process.argv[2] ?? 'dist/xgate')
 const dataDir = mkdtempSync(join(tmpdir(), 'xgate-smoke-'))
@@ -21,11 +23,13 @@ function fail(msg: string): never {
   console.error(`smoke: FAIL ${msg}`)
   serving?.kill()
   void pg?.stop()
+  void redis?.stop()
   process.exit(1)
 }
 
 const pg = process.argv.includes('--postgres') ? await startPostgres() : null
 const databaseUrl = pg ? await pg.createDatabase('smoke') : null
+const redis = pg && process.argv.includes('--redis') ? await startRedis() : null
 const up = await startFakeUpstream({ promptTokens: 10, completionTokens: 5 })
 const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir], {
   cwd,
@@ -34,6 +38,7 @@ const proc = Bun.spawn([bin, 'serve', '--host', '127.0.0.1', '--port', '0', '--d
     INIT_KEYS: `sk-smoke-upstream::${up.url}`,
     FLUSH_INTERVAL_MS: '20',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(redis ? { REDIS_URL: redis.url, NODES: '2', NODE_ID: 'smoke-1' } : {}),
   },
   stdout: 'pipe',
   stderr: 'inherit',
@@ -72,6 +77,10 @@ const js = await fetch(`${base}${asset}`)
 if (js.status !== 200 || (await js.arrayBuffer()).byteLength < 10_000) fail(`console asset ${asset}: ${js.status}`)
 const engine = (hb as { store?: { engine?: string } }).store?.engine
 if (engine !== (pg ? 'postgres' : 'sqlite')) fail(`/healthz says the store is ${engine}`)
+const cluster = (hb as { cluster?: { node?: string; limits?: string; changes?: string } | null }).cluster
+if (redis && (cluster?.node !== 'smoke-1' || cluster.limits !== 'shared' || cluster.changes !== 'live'))
+  fail(`/healthz cluster: ${JSON.stringify(cluster)}`)
+if (!redis && cluster !== null) fail(`/healthz cluster on one node: ${JSON.stringify(cluster)}`)
 const created = await fetch(`${base}/x-users`, {
   method: 'POST',
   headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },
@@ -104,6 +113,10 @@ if (pg) {
   if (n !== 1) fail(`PostgreSQL holds ${n} usage records, not 1`)
   console.log('smoke: the records are in PostgreSQL (one usage record)')
   await pg.stop()
+}
+if (redis) {
+  console.log('smoke: one node of several (REDIS_URL): /healthz says the limits and balances are shared')
+  await redis.stop()
 }
 await up.stop()
 rmSync(dataDir, { recursive: true, force: true })
