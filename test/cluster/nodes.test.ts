@@ -188,6 +188,20 @@ describe('three nodes, one gateway', () => {
     }
   })
 
+  test("a parent's Concurrency of 2 holds for its subtree across the nodes", async () => {
+    const parent = await createUser({ Concurrency: 2 })
+    const kids: string[] = []
+    for (const n of ['a', 'b', 'c']) {
+      const name = `${parent.name}${n}`
+      const r = await admin(nodes[0]!.url, parent.key, 'POST', '/x-users', { Name: name, Email: `${name}@example.com`, CreditGranted: 5 })
+      expect(r.status, r.error ?? '').toBe(200)
+      kids.push(r.body.User.SecretKey as string)
+    }
+    const rs = await Promise.all(Array.from({ length: 9 }, (_, i) => call(i % 3, kids[Math.floor(i / 3)]!, 'slow')))
+    expect(count(rs, 200)).toBe(2)
+    expect(count(rs, 429)).toBe(7)
+  })
+
   test('a Concurrency of 2 holds across the nodes', async () => {
     const u = await createUser({ Concurrency: 2 })
     const rs = await Promise.all(Array.from({ length: 9 }, (_, i) => call(i % 3, u.key, 'slow')))
