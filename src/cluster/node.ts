@@ -78,6 +78,9 @@ export async function openCluster(
     retryMs: 200,
     onError: (e) => deps.log.warn('change bus', { error: (e as Error).message }),
   })
+  if (config.NODES === 1) {
+    deps.log.warn('NODES is 1 with REDIS_URL: while Redis is unreachable this node enforces every limit in full; set NODES to the number of nodes')
+  }
   const calendar = createCalendar(config.TZ)
   const leaseMs = config.UPSTREAM_TIMEOUT_MS + LEASE_MARGIN_MS
   const quietMs = leaseMs + QUIET_MARGIN_MS
