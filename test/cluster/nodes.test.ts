@@ -239,7 +239,7 @@ describe('three nodes, one gateway', () => {
     const rs: Reply[] = []
     for (let i = 0; i < 9; i++) {
       rs.push(await call(i % 3, u.key, 'costly', costly))
-      await Bun.sleep(250) // the call's node has flushed and told the others
+      await Bun.sleep(500) // the call's node has flushed (every 100 ms) and told the others
     }
     // $0.15 spent per call and $0.20 held: the third fits under $0.50 and the fourth would not.
     expect(count(rs, 200)).toBe(3)
