@@ -16,6 +16,8 @@ export type Bus = {
   on(kind: string, handler: ChangeHandler): void
   /** Runs after a lost subscription is back, before any change is delivered again. */
   onResync(handler: () => void | Promise<void>): void
+  /** Runs as soon as the subscription is lost (changes made meanwhile may be missed until the resync). */
+  onLost(handler: () => void): void
   /** Subscribed and resynced: this node sees every change as it is published. */
   readonly live: boolean
   /** Subscriptions lost and resyncs done since start. */
@@ -59,6 +61,7 @@ export async function createBus(opts: BusOptions): Promise<Bus> {
   const onError = opts.onError ?? (() => {})
   const handlers = new Map<string, ChangeHandler[]>()
   const resyncers: Array<() => void | Promise<void>> = []
+  const losers: Array<() => void> = []
   let sub: RedisClient | null = null
   let live = false
   let closed = false
@@ -111,6 +114,13 @@ export async function createBus(opts: BusOptions): Promise<Bus> {
       if (sub !== c) return
       sub = null
       live = false
+      for (const h of losers) {
+        try {
+          h()
+        } catch (e) {
+          onError(e)
+        }
+      }
       if (!closed) void again()
     }
     sub = c
@@ -161,6 +171,9 @@ export async function createBus(opts: BusOptions): Promise<Bus> {
     },
     onResync(handler) {
       resyncers.push(handler)
+    },
+    onLost(handler) {
+      losers.push(handler)
     },
     get live() {
       return live && !!sub?.connected

@@ -169,6 +169,9 @@ export function connectNode(p: NodeParts): void {
   bus.on('balance', (c) => {
     if (!mine(c)) p.balancesChanged(c.id.split(',').map(Number).filter(Number.isSafeInteger))
   })
+  // Lost: what is cached may go stale unseen, so it goes now (calls read the database afresh);
+  // back: dropped again, since changes made meanwhile were not heard.
+  bus.onLost(() => void p.resync().catch(failed('resync')))
   bus.onResync(() => p.resync())
 }
 

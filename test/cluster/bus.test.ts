@@ -120,6 +120,7 @@ describe('resync', () => {
     const a = await node('n9')
     const b = await node('n10')
     const events: string[] = []
+    b.onLost(() => void events.push('lost'))
     b.onResync(() => void events.push('resync'))
     b.on('account', (ch) => events.push(`change ${ch.id}`))
     const before = b.resyncs
@@ -128,6 +129,7 @@ describe('resync', () => {
     await until(() => b.resyncs === before + 1 && b.live, 5_000, 'the resubscription')
     await a.publish('account', 5)
     await until(() => events.includes('change 5'), 1_000, 'delivery after the blip')
-    expect(events).toEqual(['resync', 'change 5'])
+    // Told at the drop (caches go at once), then resynced before delivering again.
+    expect(events).toEqual(['lost', 'resync', 'change 5'])
   })
 })
