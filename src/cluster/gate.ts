@@ -43,6 +43,9 @@ export type SharedGate = {
   settle(t: SharedTicket, actualTokens: number, costNano: number): void
   release(t: SharedTicket): void
   state(): SharedGateState
+  /** Calls holding Concurrency slots now (their leases are renewed). */
+  readonly leased: number
+  close(): void
 }
 
 const CLOSED: Denial = {
@@ -58,7 +61,10 @@ export function createSharedGate(opts: {
   fallback: FallbackLimits
   clock: Clock
   log: Logger
-  /** How long a slot counts if its node dies holding it. */
+  /**
+   * How long a slot counts if its node dies holding it: the leases of calls still running are
+   * renewed every third of it.
+   */
   leaseMs: number
   /**
    * What the account has free by this node's books (balance − this node's holds, the asking
@@ -97,6 +103,32 @@ export function createSharedGate(opts: {
     return { ok: true, ticket: { shared: null, fallback: r.reservation } }
   }
 
+  // Calls holding slots: renewed while they run, so a lease can be short and a dead node's
+  // slots free soon.
+  const open = new Set<SharedReservation>()
+  let renewing = false
+  const renewAll = async () => {
+    if (renewing) return
+    renewing = true
+    try {
+      const now = opts.clock.now()
+      await Promise.all(
+        [...open].map((r) =>
+          limits.renew(r, now).then(
+            (held) => {
+              if (!held) log.warn('a call outlived its Concurrency slot lease', { callId: r.callId })
+            },
+            () => {},
+          ),
+        ),
+      )
+    } finally {
+      renewing = false
+    }
+  }
+  const timer = setInterval(() => open.size && void renewAll(), Math.max(100, Math.floor(opts.leaseMs / 3)))
+  timer.unref?.()
+
   const later = (what: string, p: Promise<unknown>) =>
     p.catch((e) => {
       st.settleFailures++
@@ -125,6 +157,7 @@ export function createSharedGate(opts: {
         }
         up()
         if (!r.ok) return r
+        if (r.reservation.slots.length) open.add(r.reservation)
         return { ok: true, ticket: { shared: r.reservation, fallback: null } }
       } catch (e) {
         if (!(e instanceof RedisUnavailableError)) throw e
@@ -136,12 +169,21 @@ export function createSharedGate(opts: {
       if (t.fallback) fallback.settle(t.fallback, actualTokens)
       const r = t.shared
       if (!r) return
+      open.delete(r)
       void later('settle', limits.settle(r, actualTokens, r.money ? costNano : undefined))
     },
     release(t) {
       if (t.fallback) fallback.release(t.fallback)
-      if (t.shared) void later('release', limits.release(t.shared))
+      if (!t.shared) return
+      open.delete(t.shared)
+      void later('release', limits.release(t.shared))
     },
     state: () => ({ ...st }),
+    get leased() {
+      return open.size
+    },
+    close() {
+      clearInterval(timer)
+    },
   }
 }

@@ -19,6 +19,7 @@ export type ClusterConfig = {
   NODE_ID?: string
   PORT: number
   REDIS_COMMAND_TIMEOUT_MS: number
+  SLOT_LEASE_MS: number
   UPSTREAM_TIMEOUT_MS: number
   TZ?: string
 }
@@ -50,11 +51,9 @@ export type Cluster = {
   close(): void
 }
 
-/** A slot outlives its call by this much if the node holding it dies. */
-const LEASE_MARGIN_MS = 30_000
 /**
- * A money counter quiet for a lease and this long is rebuilt from the books on next use: every
- * call has settled and every node has flushed it by then (a dead node's holds are given back).
+ * A money counter quiet for the longest call and this long is rebuilt from the books on next use:
+ * every call has settled and every node has flushed it by then (a dead node's holds come back).
  */
 const QUIET_MARGIN_MS = 5 * 60_000
 
@@ -82,8 +81,9 @@ export async function openCluster(
     deps.log.warn('NODES is 1 with REDIS_URL: while Redis is unreachable this node enforces every limit in full; set NODES to the number of nodes')
   }
   const calendar = createCalendar(config.TZ)
-  const leaseMs = config.UPSTREAM_TIMEOUT_MS + LEASE_MARGIN_MS
-  const quietMs = leaseMs + QUIET_MARGIN_MS
+  // Slots are leased for SLOT_LEASE_MS and renewed while their call runs (gate.ts).
+  const leaseMs = config.SLOT_LEASE_MS
+  const quietMs = config.UPSTREAM_TIMEOUT_MS + QUIET_MARGIN_MS
   const limits = createSharedLimits({ redis, calendar, leaseMs, quietMs })
   const holds = createSharedHolds({ redis, quietMs })
   const fallback = createFallbackLimits({
@@ -132,6 +132,7 @@ export async function openCluster(
       }
     },
     close() {
+      cluster.gate?.close()
       bus.close()
       redis.close()
     },

@@ -41,6 +41,8 @@ const nodeEnv = (i: number) => ({
 /** The reply the fake gives, by what the user message says. */
 function behave(content: string, key: string) {
   if (content === 'slow') return { latencyMs: 400 }
+  if (content === 'long') return { latencyMs: 3000 }
+  if (content === 'hang') return { hang: true }
   if (content === 'costly') return { latencyMs: 150, completionTokens: 15_000 }
   if (content === 'sleep-a' && key === SECRET_A) return { status: 429, retryAfter: 120 }
   return undefined
@@ -66,6 +68,7 @@ beforeAll(async () => {
     ALLOW_UNPRICED_MODELS: 'true',
     FLUSH_INTERVAL_MS: '100',
     UPSTREAM_TIMEOUT_MS: '5000',
+    SLOT_LEASE_MS: '1500',
     LOG_LEVEL: 'error',
   }
   const start = async (i: number) => {
@@ -412,6 +415,24 @@ describe('three nodes, one gateway', () => {
     // Back on the same database and Redis, it serves again.
     nodes[2] = await startServe({ ...env, ...nodeEnv(2) })
     expect((await call(2, u.key)).status).toBe(200)
+  })
+
+  test('a Concurrency slot: renewed while its call runs past the lease, freed after it when its node dies', async () => {
+    const u = await createUser({ Concurrency: 1 })
+    const long = call(0, u.key, 'long')
+    await Bun.sleep(2200) // past the 1.5 s lease: only renewal keeps the slot
+    expect((await call(1, u.key)).status).toBe(429)
+    expect((await long).status).toBe(200)
+    // A call hanging on node 3 holds the slot; node 3 dies; the slot frees within a lease.
+    void call(2, u.key, 'hang').catch(() => {})
+    await within(1000, async () => (await call(1, u.key)).status === 429)
+    nodes[2]!.proc.kill('SIGKILL')
+    await nodes[2]!.proc.exited
+    const killedAt = Date.now()
+    expect((await call(1, u.key)).status).toBe(429)
+    await within(3000, async () => (await call(1, u.key)).status === 200)
+    expect(Date.now() - killedAt).toBeLessThan(3000)
+    nodes[2] = await startServe({ ...env, ...nodeEnv(2) })
   })
 
   test('xgate check: the books balance after all of it', async () => {
