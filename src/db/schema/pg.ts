@@ -308,21 +308,23 @@ function statementRollupsSql(): string {
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM ${guard}) THEN RETURN NULL; END IF;
   WITH ${d} INSERT INTO usage_accounts (account_id, dna, name, email)
-    SELECT id, dna, name, email FROM accounts WHERE id = ${ids}
-    ON CONFLICT (account_id) DO NOTHING;
-  WITH ${d}, k AS (SELECT DISTINCT account_id, day FROM d)
-  INSERT INTO usage_cum (account_id, day, requests, cost_nano)
-    SELECT k.account_id, k.day, COALESCE(p.requests, 0), COALESCE(p.cost_nano, 0) FROM k
-    LEFT JOIN LATERAL (SELECT requests, cost_nano FROM usage_cum c
-      WHERE c.account_id = k.account_id AND c.day < k.day ORDER BY c.day DESC LIMIT 1) p ON true
-    ON CONFLICT (account_id, day) DO NOTHING;
+    SELECT id, dna, name, email FROM accounts WHERE id = ANY(ARRAY(SELECT account_id FROM d
+      EXCEPT SELECT account_id FROM usage_accounts WHERE account_id = ${ids}));
+  -- One statement, one snapshot: days there before it gain the changes on or before them (up);
+  -- a new day starts from the latest earlier day as it was, plus the changes up to it.
   WITH ${d}, k AS (SELECT account_id, day, SUM(requests) AS r, SUM(cost_nano) AS c FROM d
       GROUP BY account_id, day),
     run AS (SELECT account_id, day, LEAD(day) OVER w AS upto, SUM(r) OVER w AS r, SUM(c) OVER w AS c
-      FROM k WINDOW w AS (PARTITION BY account_id ORDER BY day))
-  UPDATE usage_cum u SET requests = u.requests + run.r, cost_nano = u.cost_nano + run.c FROM run
-    WHERE u.account_id = ${ids} AND u.account_id = run.account_id AND u.day >= run.day
-      AND (run.upto IS NULL OR u.day < run.upto) AND (run.r <> 0 OR run.c <> 0);
+      FROM k WINDOW w AS (PARTITION BY account_id ORDER BY day)),
+    up AS (UPDATE usage_cum u SET requests = u.requests + run.r, cost_nano = u.cost_nano + run.c
+      FROM run WHERE u.account_id = ${ids} AND u.day >= (SELECT MIN(day) FROM k)
+        AND u.account_id = run.account_id AND u.day >= run.day
+        AND (run.upto IS NULL OR u.day < run.upto) AND (run.r <> 0 OR run.c <> 0))
+  INSERT INTO usage_cum (account_id, day, requests, cost_nano)
+    SELECT run.account_id, run.day, COALESCE(p.requests, 0) + run.r, COALESCE(p.cost_nano, 0) + run.c
+    FROM run LEFT JOIN LATERAL (SELECT day, requests, cost_nano FROM usage_cum c
+      WHERE c.account_id = run.account_id AND c.day <= run.day ORDER BY c.day DESC LIMIT 1) p ON true
+    WHERE p.day IS DISTINCT FROM run.day;
   WITH ${d} INSERT INTO usage_tree_daily (ancestor_id, day, model, ${cols.join(', ')})
     SELECT j.id, d.day, d.model, ${cols.map((c) => `SUM(d.${c})`).join(', ')}
     FROM d JOIN usage_accounts ua ON ua.account_id = d.account_id AND ua.account_id = ${ids},
