@@ -114,30 +114,44 @@ return out
 `)
 
 /**
- * KEYS: the bucket hashes a reservation wrote (the first ARGV[1]), its slot sets (the next
- * ARGV[5]), then maybe its money counter. ARGV: nBuckets, requestDelta, tokenDelta, callId,
- * nSlots, moneyDelta, quietMs. A bucket that has expired stays gone (its window no longer counts it);
+ * Settles many calls in one script (settle-batch.ts gathers those that end together). ARGV:
+ * quietMs, n; then per call: nBuckets, requestDelta, tokenDelta, callId, nSlots, hasMoney,
+ * moneyDelta. KEYS: per call in turn its bucket hashes, its slot sets, then its money counter
+ * when hasMoney = 1. A bucket that has expired stays gone (its window no longer counts it);
  * counts never go below zero. Slots lose the call's id. The money counter moves only if present
- * (absent, the database is the truth the next seed reads).
+ * (absent, the database is the truth the next seed reads) and lives quietMs more.
  */
 export const SETTLE = defineScript(`
-local n = tonumber(ARGV[1])
-local dr = tonumber(ARGV[2])
-local dt = tonumber(ARGV[3])
-local slots = tonumber(ARGV[5])
-for i = 1, n do
-  local key = KEYS[i]
-  if redis.call('EXISTS', key) == 1 then
-    if dr ~= 0 and redis.call('HINCRBY', key, 'r', dr) < 0 then redis.call('HSET', key, 'r', 0) end
-    if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
+local quiet = tonumber(ARGV[1])
+local a = 3
+local k = 1
+for e = 1, tonumber(ARGV[2]) do
+  local nb = tonumber(ARGV[a])
+  local dr = tonumber(ARGV[a + 1])
+  local dt = tonumber(ARGV[a + 2])
+  local call = ARGV[a + 3]
+  local ns = tonumber(ARGV[a + 4])
+  local nm = tonumber(ARGV[a + 5])
+  local md = ARGV[a + 6]
+  a = a + 7
+  for i = k, k + nb - 1 do
+    local key = KEYS[i]
+    if redis.call('EXISTS', key) == 1 then
+      if dr ~= 0 and redis.call('HINCRBY', key, 'r', dr) < 0 then redis.call('HSET', key, 'r', 0) end
+      if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
+    end
   end
-end
-for i = n + 1, n + slots do redis.call('ZREM', KEYS[i], ARGV[4]) end
-local money = KEYS[n + slots + 1]
-if money and redis.call('EXISTS', money) == 1 then
-  if ARGV[6] ~= '0' then redis.call('INCRBY', money, ARGV[6]) end
-  local quiet = tonumber(ARGV[7]) or 0
-  if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
+  k = k + nb
+  for i = k, k + ns - 1 do redis.call('ZREM', KEYS[i], call) end
+  k = k + ns
+  if nm == 1 then
+    local money = KEYS[k]
+    k = k + 1
+    if redis.call('EXISTS', money) == 1 then
+      if md ~= '0' then redis.call('INCRBY', money, md) end
+      if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
+    end
+  end
 end
 return 1
 `)

@@ -18,7 +18,8 @@ import {
   type Group,
   type Kind,
 } from './limit-groups'
-import { RENEW, RESERVE, SETTLE } from './limit-scripts'
+import { RENEW, RESERVE } from './limit-scripts'
+import { createSettleBatcher } from './settle-batch'
 import { moneyKey, nano } from './holds'
 import type { Redis } from './redis'
 
@@ -128,8 +129,9 @@ export function createSharedLimits(opts: {
   const p = redis.prefix
   const slotKey = (scope: string) => `${p}c:${scope}`
   const quietMs = Math.max(0, Math.floor(opts.quietMs ?? 0))
+  const batcher = createSettleBatcher(redis, quietMs)
 
-  /** One script: request and token deltas, the slots if still held, the money delta if any. */
+  /** Request and token deltas, the slots if still held, the money delta if any: one script with the other calls ending now. */
   const settleWith = async (
     r: SharedReservation,
     dr: number,
@@ -143,9 +145,9 @@ export function createSharedLimits(opts: {
     const moneyKeys = money ? [money.key] : []
     if (!buckets.length && !slotKeys.length && !moneyKeys.length) return
     const keys = [...buckets, ...slotKeys, ...moneyKeys]
-    const args = [String(buckets.length), String(dr), String(dt), r.callId]
-    args.push(String(slotKeys.length), String(money?.delta ?? 0), String(quietMs))
-    await redis.run(SETTLE, keys, args)
+    const args = [String(buckets.length), String(dr), String(dt), r.callId, String(slotKeys.length)]
+    args.push(money ? '1' : '0', String(money?.delta ?? 0))
+    await batcher.settle({ keys, args })
   }
 
   return {

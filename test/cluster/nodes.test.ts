@@ -424,8 +424,11 @@ describe('three nodes, one gateway', () => {
     expect((await call(1, u.key)).status).toBe(429)
     expect((await long).status).toBe(200)
     // A call hanging on node 3 holds the slot; node 3 dies; the slot frees within a lease.
+    const hanging = up.tally.inFlight
+    await within(1000, async () => (await call(1, u.key)).status === 200) // the long call's slot is back
     void call(2, u.key, 'hang').catch(() => {})
-    await within(1000, async () => (await call(1, u.key)).status === 429)
+    await within(1000, async () => up.tally.inFlight > hanging)
+    expect((await call(1, u.key)).status).toBe(429)
     nodes[2]!.proc.kill('SIGKILL')
     await nodes[2]!.proc.exited
     const killedAt = Date.now()
