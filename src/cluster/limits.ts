@@ -19,7 +19,7 @@ import {
   type Kind,
 } from './limit-groups'
 import { RENEW, RESERVE } from './limit-scripts'
-import { createSettleBatcher } from './settle-batch'
+import { settleBatcher } from './batch'
 import { moneyKey, nano } from './holds'
 import type { Redis } from './redis'
 
@@ -129,7 +129,7 @@ export function createSharedLimits(opts: {
   const p = redis.prefix
   const slotKey = (scope: string) => `${p}c:${scope}`
   const quietMs = Math.max(0, Math.floor(opts.quietMs ?? 0))
-  const batcher = createSettleBatcher(redis, quietMs)
+  const settleOne = settleBatcher(redis, quietMs)
 
   /** Request and token deltas, the slots if still held, the money delta if any: one script with the other calls ending now. */
   const settleWith = async (
@@ -147,7 +147,7 @@ export function createSharedLimits(opts: {
     const keys = [...buckets, ...slotKeys, ...moneyKeys]
     const args = [String(buckets.length), String(dr), String(dt), r.callId, String(slotKeys.length)]
     args.push(money ? '1' : '0', String(money?.delta ?? 0))
-    await batcher.settle({ keys, args })
+    await settleOne({ keys, args })
   }
 
   return {
