@@ -10,7 +10,7 @@ import { createAccountsRepo, type Account } from '../../src/accounts/repo'
 import { createBillingRepo, type DailyRow, type UsageRecord } from '../../src/billing/repo'
 import { MIGRATIONS, migrate } from '../../src/db/migrations'
 import { postgresSql } from '../../src/db/postgres'
-import { PG_MIGRATIONS } from '../../src/db/schema/pg'
+import { PG_MIGRATIONS, PG_ONLY_VERSIONS } from '../../src/db/schema/pg'
 import type { Row, Sql } from '../../src/db/sql'
 import { sqliteSql } from '../../src/db/sqlite'
 import { createReportsRepo } from '../../src/reports/repo'
@@ -140,9 +140,11 @@ async function rollups(sql: Sql) {
 
 describe('PostgreSQL schema versions', () => {
   test('every version applies in order on an empty database, one transaction each', async () => {
-    expect(PG_MIGRATIONS.map((m) => [m.version, m.name])).toEqual(
-      MIGRATIONS.map((m) => [m.version, m.name]),
+    // SQLite's versions by name and in order, with PostgreSQL's own (v10) among them.
+    expect(PG_MIGRATIONS.filter((m) => !PG_ONLY_VERSIONS.includes(m.version)).map((m) => m.name)).toEqual(
+      MIGRATIONS.map((m) => m.name),
     )
+    expect(PG_MIGRATIONS.map((m) => m.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1))
     const sql = new SQL({ url: await pg.createDatabase('order'), max: 1 })
     await sql.unsafe(
       'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
@@ -177,7 +179,8 @@ describe('PostgreSQL schema versions', () => {
     ]
     expect(want.columns.length).toBeGreaterThan(100)
     expect(got.columns).toEqual(want.columns)
-    expect(got.keys).toEqual(want.keys)
+    // Since v10 one UPDATE statement trigger does what SQLite's update and rekey row triggers do.
+    expect(got.keys).toEqual(want.keys.filter((k) => k !== 'usage_daily trigger usage_daily_rollup_rekey'))
     expect(
       await db.all("SELECT tgname FROM pg_trigger WHERE tgname = 'usage_daily_rollup_turn'"),
     ).toHaveLength(1)

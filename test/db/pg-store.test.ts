@@ -4,7 +4,7 @@ import { expect, test } from 'bun:test'
 import { openConfigured } from '../../src/db/open'
 import { migratePostgres, schemaVersionOf } from '../../src/db/pg-store'
 import { postgresSql } from '../../src/db/postgres'
-import { MIGRATIONS } from '../../src/db/migrations'
+import { PG_MIGRATIONS } from '../../src/db/schema/pg'
 import { onEngine, pgServer } from '../helpers/engine'
 
 onEngine('postgres', () => {
@@ -13,10 +13,10 @@ onEngine('postgres', () => {
     const clients = Array.from({ length: 4 }, () => postgresSql(url, { max: 2 }))
     try {
       const applied = await Promise.all(clients.map((c) => migratePostgres(c)))
-      expect(applied.reduce((a, b) => a + b, 0), `applied per process: ${applied}`).toBe(MIGRATIONS.length)
+      expect(applied.reduce((a, b) => a + b, 0), `applied per process: ${applied}`).toBe(PG_MIGRATIONS.length)
       const rows = await clients[0]!.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version')
-      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version))
-      expect(await schemaVersionOf(clients[0]!)).toBe(MIGRATIONS.at(-1)!.version)
+      expect(rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((m) => m.version))
+      expect(await schemaVersionOf(clients[0]!)).toBe(PG_MIGRATIONS.at(-1)!.version)
       expect(await migratePostgres(clients[1]!), 'a later start applies nothing').toBe(0)
     } finally {
       await Promise.all(clients.map((c) => c.close()))

@@ -43,6 +43,14 @@ export function pgServer(): Promise<PgServer> {
   return server
 }
 
+/** Stops the run's server and removes its folder (the preload's afterAll, at the end of a run). */
+export async function stopTestServer(): Promise<void> {
+  const s = server
+  server = null
+  byDir.clear()
+  if (s) await (await s).stop()
+}
+
 /** A fresh migrated database on the run's server. */
 export async function freshDatabase(): Promise<string> {
   return (await pgServer()).createDatabase()
