@@ -3,7 +3,7 @@
 // ledger draws the queued charges from the account's cards in the flusher's transaction (debt
 // allowed: the call already happened), one ledger row per call whose usage row was inserted in
 // the same flush, accounts in id order. Root (id 1) is never charged.
-import { balanceOf, spend, type Card } from './cards'
+import { balanceOf, spend, type Card, type CardChange } from './cards'
 import type { FlushSource } from '../db/flusher'
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
@@ -218,6 +218,7 @@ export function createLedger(opts: {
         true,
       )
       const ledgerRows: Array<{ accountId: number; charge: Charge }> = []
+      const changed: Array<{ accountId: number; changes: CardChange[] }> = []
       const settled: Array<{ e: Entry; cards: Card[]; queued: number; accountId: number }> = []
       for (const accountId of ids) {
         const all = byAccount.get(accountId)!
@@ -240,10 +241,11 @@ export function createLedger(opts: {
         }
         const spent = spend(cardsOf.get(accountId) ?? [], total, nowMs, { allowDebt: true })
         if (!spent.ok) throw new Error(`spend with debt refused for account ${accountId}`)
-        await repo.persistChanges(accountId, spent.changes)
+        changed.push({ accountId, changes: spent.changes })
         for (const charge of charges) ledgerRows.push({ accountId, charge })
         settled.push({ e, cards: spent.cards, queued, accountId })
       }
+      await repo.persistMany(changed)
       await repo.usageRows(ledgerRows)
       // The cached cards and the queued total change together, once everything is written, so
       // no reader sees one without the other. The cache only sums balances: cards without their

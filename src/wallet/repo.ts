@@ -46,6 +46,12 @@ const INSERT_CARD = `INSERT INTO cards (account_id, amount_nano, balance_nano, g
   VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
 const UPDATE_CARD = `UPDATE cards SET amount_nano = ?, balance_nano = ?, granted_at = ?, expires_at = ?, reference = ?
   WHERE id = ? AND account_id = ?`
+// Many cards' new state in one statement (the flush's usage charges), matched by id and account.
+const UPDATE_MANY_HEAD = `UPDATE cards SET amount_nano = v.column3, balance_nano = v.column4,
+  granted_at = v.column5, expires_at = v.column6, reference = v.column7 FROM (VALUES `
+const UPDATE_MANY_ROW =
+  '(CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))'
+const UPDATE_MANY_TAIL = ') AS v WHERE cards.id = v.column1 AND cards.account_id = v.column2 RETURNING id'
 // The account's Rates go with the row, so a movement's real value can be checked later (v7).
 const INSERT_LEDGER = `INSERT INTO ledger (account_id, delta_nano, reason, ref, created_at, rates)
   VALUES (?1, ?2, ?3, ?4, ?5, (SELECT rates FROM accounts WHERE id = ?1))`
@@ -177,8 +183,33 @@ export function createCardsRepo(sql: Sql, onMove?: (accountId: number, deltaNano
       ])
       return new Set(rows.map((r) => r.id))
     },
-    /** The card changes of a usage charge (its ledger rows come with usageRows, batched). */
-    persistChanges: (accountId: number, changes: readonly CardChange[]) => persist(accountId, changes),
+    /**
+     * The card changes of many accounts' usage charges (their ledger rows come with usageRows):
+     * changed cards 64 to a statement, any other change one by one. A card that is not there
+     * throws, as in persist.
+     */
+    async persistMany(all: ReadonlyArray<{ accountId: number; changes: readonly CardChange[] }>): Promise<void> {
+      const updates: Array<{ id: number; accountId: number; card: Card }> = []
+      for (const { accountId, changes } of all) {
+        const others: CardChange[] = []
+        for (const ch of changes) {
+          if (ch.before && ch.after) updates.push({ id: ch.before.id ?? -1, accountId, card: ch.after })
+          else others.push(ch)
+        }
+        if (others.length) await persist(accountId, others)
+      }
+      let updated = 0
+      await insertAll(
+        sql,
+        UPDATE_MANY_HEAD,
+        UPDATE_MANY_ROW,
+        UPDATE_MANY_TAIL,
+        updates,
+        (a, u) => void a.push(u.id, u.accountId, ...rowOf(u.card)),
+        () => void updated++,
+      )
+      if (updated !== updates.length) throw new Error(`${updates.length - updated} of the cards charged vanished`)
+    },
     /** `usage` ledger rows (delta = −cost) of many accounts, in order, 64 rows a statement. */
     async usageRows(rows: ReadonlyArray<{ accountId: number; charge: LedgerCharge }>): Promise<void> {
       await insertAll(sql, USAGE_HEAD, USAGE_ROW, '', rows, (a, r) => {

@@ -140,3 +140,49 @@ describe('ledger', () => {
     expect(ledger.pending()).toBe(0)
   })
 })
+
+describe('the flush writes charged cards in sets', () => {
+  test('70 accounts charged in one flush: every card moved, ledger rows match, books balanced', async () => {
+    const store = await openTestStore()
+    const clock = createFakeClock()
+    const accounts = createAccountsRepo(store.sql)
+    const repo = createCardsRepo(store.sql)
+    const now = clock.now()
+    const base = { ...baseAccount(now), parentId: 1 }
+    await accounts.insert({ ...baseAccount(now), id: 1, name: 'root', email: 'r@x.io', alias: 'r', keyHash: 'r', keyTail: 'r', parentId: null }, '.')
+    const ids: number[] = []
+    for (let i = 0; i < 70; i++) {
+      const a = await accounts.insert({ ...base, name: `u${i}`, email: `u${i}@x.io`, alias: `u${i}`, keyHash: `u${i}`, keyTail: `u${i}` }, '.1.')
+      // Two cards each: the charge draws from the one expiring first, then the other.
+      await repo.addCard(a.id, 1_000, now, now + DAY, null)
+      await repo.addCard(a.id, 5_000, now, now + 30 * DAY, null)
+      await repo.addLedger(a.id, 6_000, 'recharge', null, now)
+      ids.push(a.id)
+    }
+    const ledger = createLedger({ load: (id) => repo.cardsOf(id), clock, log: createMemoryLogger() })
+    ids.forEach((id, i) => ledger.charge(id, 1_500 + i, `req-${i}`))
+    await store.sql.tx((tx) => ledger.write(tx, ledger.drain(), { inserted: null }))
+    for (const [i, id] of ids.entries()) {
+      const cards = await repo.cardsOf(id)
+      expect(cards.map((c) => c.balanceNano)).toEqual([0, 5_000 - (500 + i)])
+    }
+    expect(await repo.invariantViolations()).toEqual([])
+    await store.close()
+  })
+
+  test('a charged card that is not there throws (a stale read never slips through)', async () => {
+    const { store, repo, a, card } = await setup()
+    await card(1_000, 10)
+    const [c] = await repo.cardsOf(a.id)
+    const gone = { ...c!, id: 999_999 }
+    const change = { before: gone, after: { ...gone, balanceNano: 700 }, deltaNano: -300 }
+    await expect(store.sql.tx((tx) => createCardsRepo(tx).persistMany([{ accountId: a.id, changes: [change] }]))).rejects.toThrow(
+      /1 of the cards charged vanished/,
+    )
+    // Another account's card is not this account's either.
+    const other = { before: c!, after: { ...c!, balanceNano: 700 }, deltaNano: -300 }
+    await expect(store.sql.tx((tx) => createCardsRepo(tx).persistMany([{ accountId: 1, changes: [other] }]))).rejects.toThrow(/vanished/)
+    expect((await repo.cardsOf(a.id)).map((x) => x.balanceNano)).toEqual([1_000])
+    await store.close()
+  })
+})
