@@ -3,11 +3,12 @@
 // native (each client on its own provider's model), alternating in rounds; plus the pure
 // translation functions timed in this process. Prints a Markdown table.
 // `bun scripts/bench-translate.ts [requests per run] [rounds]`
-import { spawn, type Subprocess } from 'bun'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import type { Subprocess } from 'bun'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKey } from '../src/shared/ids'
+import { cpuMs, startProcess } from './bench-lib'
 import { ENDPOINTS } from '../src/proxy/endpoints'
 import { catalogueProvider, routeOf } from '../src/proxy/translate/route'
 
@@ -47,25 +48,8 @@ const PAIRS: Array<[Case, Case]> = [
   ],
 ]
 
-async function start(name: string, cmd: string[], env: Record<string, string>, port: number) {
-  const p = spawn(cmd, { env: { ...process.env, ...env }, stdout: 'ignore', stderr: 'inherit' })
-  procs.push(p)
-  for (let i = 0; i < 200; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/healthz`)
-      return p
-    } catch {
-      await Bun.sleep(50)
-    }
-  }
-  throw new Error(`${name} did not start`)
-}
-
-/** utime + stime of a process, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
-}
+const start = (name: string, cmd: string[], env: Record<string, string>, port: number) =>
+  startProcess(procs, name, cmd, env, port)
 
 const headersOf = (c: Case, chunks = 0): Record<string, string> => {
   const h: Record<string, string> = { 'content-type': 'application/json' }

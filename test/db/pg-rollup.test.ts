@@ -4,11 +4,12 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
 import fc from 'fast-check'
-import { createBillingRepo, type DailyRow } from '../../src/billing/repo'
+import { createBillingRepo } from '../../src/billing/repo'
 import { postgresSql } from '../../src/db/postgres'
 import { PG_MIGRATIONS, PG_ONLY_VERSIONS } from '../../src/db/schema/pg'
 import type { Sql } from '../../src/db/sql'
 import { startPostgres } from '../helpers/postgres'
+import { daily, rollups } from './rollup-rows'
 
 const pg = await startPostgres()
 const opened: Array<{ close(): Promise<void> }> = []
@@ -37,27 +38,7 @@ const ACCOUNTS = `INSERT INTO accounts (id, name, email, alias, dna, key_hash, k
 const DAYS = ['2026-01-01', '2026-01-02', '2026-01-03', '2026-01-05', '2026-01-10']
 const MODELS = ['m1', 'm2', 'm3']
 
-const daily = (day: string, accountId: number, model: string, n: number, costNano: number): DailyRow => ({
-  day,
-  accountId,
-  model,
-  requests: n,
-  promptTokens: 3 * n,
-  completionTokens: 2 * n,
-  cachedTokens: n % 2,
-  cacheWriteTokens: n % 3,
-  costNano,
-})
 
-/** Every row of the rollups (and of usage_daily), in key order. */
-async function rollups(sql: Sql) {
-  return {
-    daily: await sql.all('SELECT * FROM usage_daily ORDER BY day, account_id, model'),
-    tree: await sql.all('SELECT * FROM usage_tree_daily ORDER BY ancestor_id, day, model'),
-    cum: await sql.all('SELECT * FROM usage_cum ORDER BY account_id, day'),
-    accounts: await sql.all('SELECT * FROM usage_accounts ORDER BY account_id'),
-  }
-}
 
 const COLS = ['requests', 'prompt_tokens', 'completion_tokens', 'cached_tokens', 'cost_nano']
 

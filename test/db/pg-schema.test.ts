@@ -7,7 +7,7 @@ import { SQL } from 'bun'
 import fc from 'fast-check'
 import { baseAccount } from '../../src/accounts/bootstrap'
 import { createAccountsRepo, type Account } from '../../src/accounts/repo'
-import { createBillingRepo, type DailyRow, type UsageRecord } from '../../src/billing/repo'
+import { createBillingRepo, type UsageRecord } from '../../src/billing/repo'
 import { MIGRATIONS, migrate } from '../../src/db/migrations'
 import { postgresSql } from '../../src/db/postgres'
 import { PG_MIGRATIONS, PG_ONLY_VERSIONS } from '../../src/db/schema/pg'
@@ -15,6 +15,7 @@ import type { Row, Sql } from '../../src/db/sql'
 import { sqliteSql } from '../../src/db/sqlite'
 import { createReportsRepo } from '../../src/reports/repo'
 import { startPostgres } from '../helpers/postgres'
+import { daily, rollups } from './rollup-rows'
 
 const pg = await startPostgres()
 const opened: Array<{ close(): Promise<void> }> = []
@@ -110,33 +111,7 @@ const lines = async (sql: Sql, columns: string, keys: string) => ({
   keys: (await sql.all<{ s: string }>(keys)).map((r) => r.s).sort(),
 })
 
-const daily = (
-  day: string,
-  accountId: number,
-  model: string,
-  n: number,
-  costNano: number,
-): DailyRow => ({
-  day,
-  accountId,
-  model,
-  requests: n,
-  promptTokens: 3 * n,
-  completionTokens: 2 * n,
-  cachedTokens: n % 2,
-  cacheWriteTokens: n % 3,
-  costNano,
-})
 
-/** Every row of the rollups (and of usage_daily), in key order. */
-async function rollups(sql: Sql) {
-  return {
-    daily: await sql.all('SELECT * FROM usage_daily ORDER BY day, account_id, model'),
-    tree: await sql.all('SELECT * FROM usage_tree_daily ORDER BY ancestor_id, day, model'),
-    cum: await sql.all('SELECT * FROM usage_cum ORDER BY account_id, day'),
-    accounts: await sql.all('SELECT * FROM usage_accounts ORDER BY account_id'),
-  }
-}
 
 describe('PostgreSQL schema versions', () => {
   test('every version applies in order on an empty database, one transaction each', async () => {
