@@ -5,36 +5,16 @@ import type { Account } from '../accounts/repo'
 import type { OpLogRepo } from '../logs/repo'
 import type { Clock } from '../shared/clock'
 import { AppError } from '../shared/errors'
-import { createPool, type LiveState, type Pool, type PoolKey } from './pool'
-import { createKeysRepo, type KeyFields, type KeyRow, type KeyType, type KeysRepo } from './repo'
+import { createPool, type Pool, type PoolKey } from './pool'
+import { createKeysRepo, type KeyFields, type KeyRow, type KeysRepo } from './repo'
 import { inferType, normalizeProvider, parseInitKeys, type KeyInput } from './input'
-import { createVault, loadMasterKey, maskSecret, secretHash, secretTail, type Vault } from './vault'
+import { createVault, loadMasterKey, secretHash, secretTail, type Vault } from './vault'
+import { keyView, matchesStatus, type KeyView } from './view'
 
 export type { KeyInput } from './input'
+export type { KeyView } from './view'
 
 export type KeyFilter = { level?: number; provider?: string; status?: string }
-
-/** A key as every read shows it: the secret masked, live state and counters included. */
-export type KeyView = {
-  ID: number
-  Name: string
-  SecretKey: string
-  PartialKey: string
-  Level: number
-  Provider: string
-  Type: KeyType
-  Status: boolean
-  Weight: number
-  Concurrency: number
-  InFlight: number
-  State: LiveState['state']
-  SleepUntil: string | null
-  DisabledReason: string | null
-  Requests: number
-  Errors: number
-  CreatedAt: string
-  UpdatedAt: string
-}
 
 export type KeysService = ReturnType<typeof createKeysService>
 
@@ -70,30 +50,7 @@ export function createKeysService(deps: {
     current: 0,
   })
 
-  const view = (k: PoolKey, row: KeyRow): KeyView => {
-    const live = pool.stateOf(k)
-    return {
-      ID: k.id,
-      Name: k.name,
-      SecretKey: maskSecret(k.tail),
-      PartialKey: k.tail,
-      Level: k.level,
-      Provider: k.provider,
-      Type: k.type,
-      Status: k.status,
-      Weight: k.weight,
-      Concurrency: k.concurrency,
-      InFlight: k.inFlight,
-      State: live.state,
-      SleepUntil: live.state === 'sleeping' ? new Date(live.untilMs).toISOString() : null,
-      DisabledReason: live.state === 'disabled' ? live.reason : null,
-      // The stored totals (every node's written calls) and what this node has not written yet.
-      Requests: row.requests + pool.unsaved(k.id).requests,
-      Errors: row.errors + pool.unsaved(k.id).errors,
-      CreatedAt: new Date(row.createdAt).toISOString(),
-      UpdatedAt: new Date(row.updatedAt).toISOString(),
-    }
-  }
+  const view = (k: PoolKey, row: KeyRow): KeyView => keyView(k, row, pool.stateOf(k), pool.unsaved(k.id))
 
   const find = async (ident: string): Promise<KeyRow> => {
     const row = /^\d+$/.test(ident) ? await repo.findById(Number(ident)) : await repo.findByName(ident)
@@ -263,13 +220,6 @@ export function createKeysService(deps: {
         .filter((v) => matchesStatus(v, filter.status))
     },
   }
-}
-
-function matchesStatus(v: KeyView, status: string | undefined): boolean {
-  if (status === undefined || status === '') return true
-  if (/^(1|true|on)$/i.test(status)) return v.Status
-  if (/^(0|false|off)$/i.test(status)) return !v.Status
-  return v.State === status
 }
 
 export type Keys = { repo: KeysRepo; pool: Pool; service: KeysService; vault: Vault }
