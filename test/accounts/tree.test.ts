@@ -62,6 +62,8 @@ describe('tree', () => {
     const a = (await deps.accounts.repo.findById((await make(root, 'tree-d')).User.ID))!
     const b = (await deps.accounts.repo.findById((await make(a, 'tree-e')).User.ID))!
     const tree = deps.accounts.tree
+    // isUsable reads memory only: creating b changed a's cards, which dropped a from the cache.
+    await tree.warm(b.id)
     expect(tree.isUsable(b)).toBe(true)
     await svc().update(root, String(a.id), { Status: false })
     await tree.warm(b.id)
