@@ -188,6 +188,7 @@ function roomServices(deps: Deps) {
       live: deps.accounts.service.live,
       limits: {
         windowUse: (key) => windowUse(deps, key),
+        slotsInUse: deps.cluster && ((id) => sharedOrRefused(deps.cluster!.limits.slotsInUse(`a:${id}`, deps.clock.now()))),
         modelLimits: () => deps.settings.modelLimits(),
       },
     }),
@@ -201,15 +202,20 @@ function roomServices(deps: Deps) {
   }
 }
 
-/** A scope's window counts: this node's, or on several nodes the shared ones in Redis. */
-function windowUse(deps: Deps, key: string) {
-  const c = deps.cluster
-  if (!c) return deps.limits.windows.usage(key)
-  return c.limits.usage(key, deps.clock.now()).catch((e: Error) => {
+/** A read of the shared limit counters, or 503 while Redis is away. */
+function sharedOrRefused<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: Error) => {
     throw new AppError('store_unavailable', `the shared limit counters are unreachable: ${e.message}`, {
       headers: { 'retry-after': '5' },
     })
   })
+}
+
+/** A scope's window counts: this node's, or on several nodes the shared ones in Redis. */
+function windowUse(deps: Deps, key: string) {
+  const c = deps.cluster
+  if (!c) return deps.limits.windows.usage(key)
+  return sharedOrRefused(c.limits.usage(key, deps.clock.now()))
 }
 
 export function createApp(deps: Deps) {

@@ -106,6 +106,8 @@ export type SharedLimits = {
    * lease can be short and a dead node's slots free soon. False when a slot had already expired.
    */
   renew(r: SharedReservation, nowMs: number): Promise<boolean>
+  /** Calls holding a slot of a capped scope now, on every node (leases not yet run out). */
+  slotsInUse(scopeKey: string, nowMs: number): Promise<number>
   /** Current count of each window of a scope (0 where nothing is counted). */
   usage(scopeKey: string, nowMs: number): Promise<Record<WindowName, number>>
 }
@@ -266,6 +268,10 @@ export function createSharedLimits(opts: {
       if (!r.open || r.slots.length === 0) return true
       const args = [String(Math.floor(nowMs) + r.leaseMs), r.callId, String(r.leaseMs)]
       return (await redis.run(RENEW, [...r.slots], args)) === 1
+    },
+
+    async slotsInUse(scopeKey, nowMs) {
+      return Number(await redis.send('ZCOUNT', [slotKey(scopeKey), `(${Math.floor(nowMs)}`, '+inf']))
     },
 
     async usage(scopeKey, nowMs) {

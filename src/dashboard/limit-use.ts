@@ -33,6 +33,8 @@ export type LimitUseDeps = {
   windowUse(scopeKey: string): WindowCounts | Promise<WindowCounts>
   /** The global MODEL_LIMITS setting. */
   modelLimits(): Record<string, ModelLimitEntry> | null | undefined
+  /** Several nodes: the account's calls in flight on every node (its shared Concurrency slots). */
+  slotsInUse?(accountId: number): Promise<number>
 }
 
 const ZERO: WindowCounts = { rpm: 0, rph: 0, rpd: 0, tpm: 0, tph: 0, tpd: 0 }
@@ -64,7 +66,11 @@ export async function limitUse(d: LimitUseDeps, a: Account, inFlight: number): P
     TPM: { limit: a.tpm, used: own.tpm },
     TPH: { limit: a.tph, used: own.tph },
     TPD: { limit: a.tpd, used: own.tpd },
-    Concurrency: { limit: a.concurrency, used: inFlight },
+    Concurrency: {
+      limit: a.concurrency,
+      // The shared slots count only while a cap applies (the gate takes none otherwise).
+      used: d.slotsInUse && a.concurrency > 0 && a.id !== ROOT_ID ? await d.slotsInUse(a.id) : inFlight,
+    },
     ModelLimits: models,
   }
 }

@@ -422,6 +422,9 @@ describe('three nodes, one gateway', () => {
     const long = call(0, u.key, 'long')
     await Bun.sleep(2200) // past the 1.5 s lease: only renewal keeps the slot
     expect((await call(1, u.key)).status).toBe(429)
+    // Another node's dashboard counts the call in flight on node 1.
+    const info = await admin(nodes[2]!.url, u.key, 'GET', '/dashboard/x-user-info')
+    expect(info.body.LimitUse.Concurrency).toEqual({ limit: 1, used: 1 })
     expect((await long).status).toBe(200)
     // A call hanging on node 3 holds the slot; node 3 dies; the slot frees within a lease.
     const hanging = up.tally.inFlight
