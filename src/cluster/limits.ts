@@ -7,19 +7,10 @@ import type { LimitDenial } from '../limits/headers'
 import { wholeCount, type WindowName } from '../limits/scope'
 import type { ScopeLimits } from '../limits/windows'
 import type { Denial } from '../shared/errors'
-import {
-  bucketKey,
-  denialOf,
-  moneyDenial,
-  groupsOf,
-  HOUR_MS,
-  MINUTE_MS,
-  NAMES,
-  type Group,
-  type Kind,
-} from './limit-groups'
+import { denialOf, moneyDenial, groupsOf, NAMES, type Group } from './limit-groups'
 import { RENEW, RESERVE } from './limit-scripts'
 import { settleBatcher } from './batch'
+import { createLimitReads } from './limit-reads'
 import { moneyKey, nano } from './holds'
 import type { Redis } from './redis'
 
@@ -269,39 +260,6 @@ export function createSharedLimits(opts: {
       const args = [String(Math.floor(nowMs) + r.leaseMs), r.callId, String(r.leaseMs)]
       return (await redis.run(RENEW, [...r.slots], args)) === 1
     },
-
-    async slotsInUse(scopeKey, nowMs) {
-      return Number(await redis.send('ZCOUNT', [slotKey(scopeKey), `(${Math.floor(nowMs)}`, '+inf']))
-    },
-
-    async usage(scopeKey, nowMs) {
-      const out: Record<WindowName, number> = { rpm: 0, rph: 0, rpd: 0, tpm: 0, tph: 0, tpd: 0 }
-      const now = Math.floor(nowMs)
-      const day = calendar.day(now)
-      const read = async (kind: Kind, start: number, span: number, sliding: boolean) => {
-        const cur = (await redis.send('HMGET', [
-          bucketKey(p, scopeKey, kind, start),
-          'r',
-          't',
-        ])) as (string | null)[]
-        let prev: (string | null)[] = [null, null]
-        if (sliding)
-          prev = (await redis.send('HMGET', [
-            bucketKey(p, scopeKey, kind, start - span),
-            'r',
-            't',
-          ])) as (string | null)[]
-        const w = sliding ? Math.max(0, 1 - (now - start) / span) : 0
-        for (const f of [0, 1] as const) {
-          out[NAMES[kind][f]] = Math.ceil(Number(cur[f] ?? 0) + Number(prev[f] ?? 0) * w)
-        }
-      }
-      await Promise.all([
-        read('m', Math.floor(now / MINUTE_MS) * MINUTE_MS, MINUTE_MS, true),
-        read('h', Math.floor(now / HOUR_MS) * HOUR_MS, HOUR_MS, true),
-        read('d', day.startMs, day.endMs - day.startMs, false),
-      ])
-      return out
-    },
+    ...createLimitReads(redis, calendar),
   }
 }
