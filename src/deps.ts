@@ -29,10 +29,8 @@ import {
   announceBalances,
   cardExpiry,
   connectNode,
-  createAnnouncer,
   keyAnnouncements,
   moneyMoved,
-  type Announcer,
 } from './cluster/sync'
 
 export type { RequestMeta } from './shared/request-meta'
@@ -69,7 +67,7 @@ export type Deps = {
   /** Money held by calls in flight, per account (the wallet). */
   holds: Holds
   /** Several nodes (REDIS_URL): this node's share of the state they keep in Redis. */
-  cluster?: Cluster & { announcer: Announcer }
+  cluster?: Cluster
 }
 
 export type DepsOverrides = Partial<Pick<Deps, 'clock' | 'fetch' | 'log'>>
@@ -94,7 +92,7 @@ export async function buildDeps(
   const events = createEvents()
   const redisUrl = config.REDIS_URL
   const cluster = redisUrl ? await openCluster({ ...config, REDIS_URL: redisUrl }, { clock, log }) : undefined
-  const announcer = cluster && createAnnouncer(cluster.bus, log)
+  const announcer = cluster?.announcer
   const auth = createAuthenticator(repo)
   const oplog = createOpLogRepo(sql)
   // INIT_KEYS applies to an empty database only: buildDeps runs before the accounts bootstrap.
@@ -180,6 +178,6 @@ export async function buildDeps(
     proxy,
     limits,
     holds,
-    cluster: cluster && announcer && Object.assign(cluster, { announcer }),
+    cluster,
   }
 }

@@ -234,7 +234,6 @@ export async function startGateway(
       await deps.limits.stop(config.SHUTDOWN_GRACE_MS)
       deps.flusher.stop()
       await deps.flusher.flushNow()
-      deps.cluster?.announcer.close()
       deps.cluster?.close()
       deps.log.flush()
       await checkpointer?.stop()

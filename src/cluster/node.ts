@@ -12,6 +12,7 @@ import { createSharedGate, type SharedGate, type SharedGateState } from './gate'
 import { createSharedHolds, type SharedHolds } from './holds'
 import { createSharedLimits, type SharedLimits } from './limits'
 import { openRedis, type Redis } from './redis'
+import { createAnnouncer, type Announcer } from './sync'
 
 export type ClusterConfig = {
   REDIS_URL?: string
@@ -42,6 +43,8 @@ export type Cluster = {
   readonly nodes: number
   readonly redis: Redis
   readonly bus: Bus
+  /** Publishes this node's committed changes, retrying while Redis is away. */
+  readonly announcer: Announcer
   readonly holds: SharedHolds
   readonly limits: SharedLimits
   /** Set by attach(): the gate's shared store (needs this node's books for seeding). */
@@ -96,6 +99,7 @@ export async function openCluster(
     nodes: config.NODES,
     redis,
     bus,
+    announcer: createAnnouncer(bus, deps.log),
     holds,
     limits,
     gate: null,
@@ -132,6 +136,7 @@ export async function openCluster(
       }
     },
     close() {
+      cluster.announcer.close()
       cluster.gate?.close()
       bus.close()
       redis.close()

@@ -182,13 +182,16 @@ export function announceBalances(announcer: Announcer, accountIds: Iterable<numb
     announcer.announce('balance', ids.slice(i, i + IDS_PER_MESSAGE).join(','))
 }
 
+/** True for the one node that claims `key` first (kept `ttlMs`): what the gateway does once. */
+async function claimOnce(redis: Redis, key: string, ttlMs: number): Promise<boolean> {
+  return (await redis.send('SET', [`${redis.prefix}${key}`, '1', 'NX', 'PX', String(ttlMs)])) === 'OK'
+}
+
 /** Alert mails claimed in Redis: the first node to claim one sends it (alerts/service.ts). */
 export function alertClaims(redis: Redis) {
-  const key = (k: string) => `${redis.prefix}alert:${k}`
   return {
-    claim: async (k: string, ttlMs: number) =>
-      (await redis.send('SET', [key(k), '1', 'NX', 'PX', String(ttlMs)])) === 'OK',
-    release: async (k: string) => void (await redis.send('DEL', [key(k)])),
+    claim: (k: string, ttlMs: number) => claimOnce(redis, `alert:${k}`, ttlMs),
+    release: async (k: string) => void (await redis.send('DEL', [`${redis.prefix}alert:${k}`])),
   }
 }
 
@@ -204,8 +207,7 @@ const EXPIRY_CLAIM_MS = 40 * 24 * 3_600_000
 export function cardExpiry(redis: Redis, holds: SharedHolds, log: Logger) {
   return (accountId: number, expiredNano: number, key: string) => {
     void (async () => {
-      const mine = await redis.send('SET', [`${redis.prefix}exp:${key}`, '1', 'NX', 'PX', String(EXPIRY_CLAIM_MS)])
-      if (mine === 'OK') await holds.adjust(accountId, -expiredNano)
+      if (await claimOnce(redis, `exp:${key}`, EXPIRY_CLAIM_MS)) await holds.adjust(accountId, -expiredNano)
     })().catch((e) => {
       log.warn('expired card not taken off the shared balance; dropping it', { accountId, error: (e as Error).message })
       holds.forget(accountId).catch(() => {})

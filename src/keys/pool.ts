@@ -220,7 +220,6 @@ export function createPool(opts: {
         if (!k || !s) continue
         rows.push({
           id,
-          status: k.status,
           disabledReason: k.disabledReason,
           sleepUntilMs: k.sleepUntilMs,
           requests: k.requests - s.requests,

@@ -28,7 +28,7 @@ export type KeyRow = {
 /** What the flusher persists of a key's life: its state, and the requests and errors since the last write. */
 export type KeyStateRow = Pick<
   KeyRow,
-  'id' | 'status' | 'disabledReason' | 'sleepUntilMs' | 'requests' | 'errors'
+  'id' | 'disabledReason' | 'sleepUntilMs' | 'requests' | 'errors'
 >
 
 export type KeyFields = Omit<KeyRow, 'id' | 'requests' | 'errors'>

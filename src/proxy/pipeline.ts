@@ -73,9 +73,9 @@ function holdStep(
   ep: Endpoint,
   body: ParsedBody,
   price: ResolvedPrice | undefined,
-): { hold: Hold; money?: { holdNano: number; minNano: number } } {
-  if (account.id === ROOT_ID) return { hold: d.holds.track(account.id) }
-  const minNano = Math.round(d.config.CALL_MIN_BALANCE * NANO_PER_USD * account.rates)
+): Hold {
+  if (account.id === ROOT_ID) return d.holds.track(account.id)
+  const minNano = minBalanceNano(d, account)
   const nano = price
     ? holdNano({
         price,
@@ -86,13 +86,22 @@ function holdStep(
         defaultOutputTokens: d.config.HOLD_DEFAULT_OUTPUT_TOKENS,
       })
     : 0
-  if (d.sharedMoney) {
-    return { hold: d.holds.take(account.id, nano), money: { holdNano: nano, minNano } }
-  }
+  // Several nodes: admitted by the gate's Redis script (sharedMoney below), only recorded here.
+  if (d.sharedMoney) return d.holds.take(account.id, nano)
   const held = d.holds.place(account.id, nano, d.ledger.balanceOf(account.id), minNano)
   if ('code' in held) throw denialToError(held)
-  return { hold: held }
+  return held
 }
+
+/** CALL_MIN_BALANCE in the account's book units. */
+const minBalanceNano = (d: PipelineDeps, account: Account) =>
+  Math.round(d.config.CALL_MIN_BALANCE * NANO_PER_USD * account.rates)
+
+/** Several nodes: the hold the gate's script takes from the shared counter (none for root). */
+const sharedMoney = (d: PipelineDeps, account: Account, hold: Hold) =>
+  d.sharedMoney && account.id !== ROOT_ID
+    ? { holdNano: hold.nano, minNano: minBalanceNano(d, account) }
+    : undefined
 
 /** The call's level and its SWITCH_OVER chain (each level once), within AllowLevels. */
 function levelsStep(rules: Rules, policy: Policy, body: ParsedBody, mapped: string): number[] {
@@ -146,14 +155,14 @@ export function createPipeline(d: PipelineDeps) {
       deny('model_not_allowed', `model ${body.model} is not allowed for this key`)
     const mapped = policy.mapModel(body.model)
     const price = priceStep(d, ep, mapped)
-    const { hold, money } = holdStep(d, account, ep, body, price)
+    const hold = holdStep(d, account, ep, body, price)
     const asked = gate.reserve({
       account,
       model: body.model,
       mappedModel: mapped,
       body: body.json,
       callId: meta.id,
-      money,
+      money: sharedMoney(d, account, hold),
     })
     const reserved = asked instanceof Promise ? await asked : asked
     if (!reserved.ok) {

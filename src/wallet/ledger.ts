@@ -124,6 +124,13 @@ export function createLedger(opts: {
     e.validUntilMs = next
   }
 
+  const forget = (accountId: number) => {
+    const e = entries.get(accountId)
+    if (!e) return
+    if (e.pendingNano === 0) entries.delete(accountId)
+    else e.cards = null
+  }
+
   return {
     name: 'ledger',
     balanceOf(accountId) {
@@ -162,36 +169,28 @@ export function createLedger(opts: {
       entryOf(accountId).pendingNano += costNano
       queue.push({ accountId, costNano, requestId, atMs: clock.now() })
     },
-    forget(accountId) {
-      const e = entries.get(accountId)
-      if (!e) return
-      if (e.pendingNano === 0) entries.delete(accountId)
-      else e.cards = null
-    },
+    forget,
     async reload(accountIds) {
       const ids = accountIds.filter((id) => id !== ROOT_ID && entries.get(id)?.cards)
       if (ids.length === 0) return
+      const loadMany = opts.loadMany
+      if (!loadMany) return ids.forEach(forget)
       const writes = new Map(ids.map((id) => [id, entries.get(id)!.writes]))
       try {
-        const cards = opts.loadMany ? await opts.loadMany(ids) : new Map<number, Card[]>()
+        const cards = await loadMany(ids)
         const nowMs = clock.now()
         for (const id of ids) {
           const e = entries.get(id)
           // Written here meanwhile: the cards the write left are newer than this read.
-          if (!e || e.writes !== writes.get(id)) continue
-          if (opts.loadMany) refresh(e, cards.get(id) ?? [], nowMs)
-          else e.cards = null
+          if (e && e.writes === writes.get(id)) refresh(e, cards.get(id) ?? [], nowMs)
         }
       } catch {
-        for (const id of ids) this.forget(id)
+        ids.forEach(forget)
       }
     },
     pendingOf: (accountId) => entries.get(accountId)?.pendingNano ?? 0,
     forgetAll() {
-      for (const [id, e] of entries) {
-        if (e.pendingNano === 0) entries.delete(id)
-        else e.cards = null
-      }
+      for (const id of [...entries.keys()]) forget(id)
     },
     pending: () => queue.length,
     drain() {
