@@ -81,6 +81,8 @@ describe('tree', () => {
     const b = (await deps.accounts.repo.findById((await make(a, 'tree-g')).User.ID))!
     const seen: number[] = []
     deps.events.onAccountDeleted((e) => seen.push(e.id))
+    // view() reads memory only: creating b changed a's cards, which dropped a from the cache.
+    await deps.accounts.tree.warm(b.id)
     expect(deps.accounts.tree.view(b.id)).not.toBeNull()
     await svc().remove(root, 'tree-f')
     expect(seen).toEqual([b.id, a.id])

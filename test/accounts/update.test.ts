@@ -128,6 +128,8 @@ describe('list fields', () => {
       CreditGranted: 10,
       AllowModels: 'gpt-4o-mini claude-3-haiku',
     })
+    // view() reads memory only: creating kid changed parent's cards, which dropped it from the cache.
+    await h.gw.deps.accounts.tree.warm(kid.id)
     const v = h.gw.deps.accounts.tree.view(kid.id)!
     expect(v.allows.model('gpt-4o-mini')).toBe(true)
     expect(
