@@ -23,6 +23,8 @@ import { createSettings, type Settings } from './settings/service'
 import type { RequestMeta } from './shared/request-meta'
 import { createHolds, type Holds } from './wallet/holds'
 import type { Charge } from './wallet/ledger'
+import { balanceOf as cardsBalance } from './wallet/cards'
+import { createCardsRepo } from './wallet/repo'
 import { openCluster, type Cluster } from './cluster/node'
 import {
   alertClaims,
@@ -106,7 +108,8 @@ export async function buildDeps(
   // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
   const tree = createTree(repo, events, { max: 100_000 })
   const holds = createHolds()
-  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds, moneyMoved: cluster && moneyMoved(cluster.holds, log) })
+  const moneyMoves = cluster && moneyMoved(cluster.holds, log)
+  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds, moneyMoves })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
@@ -114,7 +117,15 @@ export async function buildDeps(
   const settings = createSettings(config, await loadStoredSettings(sql), events, log, keys.vault)
   const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds, alertClaims: cluster && alertClaims(cluster.redis) })
   // A missing shared money counter starts from this node's books: balance less its other holds.
-  const shared = cluster?.attach((id, holdNano) => billing.ledger.balanceOf(id) - (holds.heldOf(id) - holdNano))
+  const shared = cluster?.attach({
+    freeOf: (id, holdNano) => billing.ledger.balanceOf(id) - (holds.heldOf(id) - holdNano),
+    stale: (id) => moneyMoves!.stale(id),
+    balancesOf: async (ids) => {
+      const cards = await createCardsRepo(sql).cardsOfMany(ids)
+      const nowMs = clock.now()
+      return new Map([...cards].map(([id, c]) => [id, cardsBalance(c, nowMs)]))
+    },
+  })
   // Built last, from the parts it calls: no setter after construction.
   const proxy = createProxyService({
     config, clock, fetch: fetchFn, log, auth, pool: keys.pool, metering: billing, events, inFlight, requestMeta, stats, holds,
@@ -154,7 +165,9 @@ export async function buildDeps(
       },
     })
     flusher.afterCommit((source, rows) => {
-      if (source === 'ledger') announceBalances(announcer, (rows as Charge[]).map((c) => c.accountId))
+      if (source !== 'ledger') return
+      announceBalances(announcer, (rows as Charge[]).map((c) => c.accountId))
+      cluster.flushed((rows as Charge[]).map((c) => c.requestId))
     })
   }
   return {

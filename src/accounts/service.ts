@@ -20,6 +20,7 @@ import { bad, checkDays, creditNano, limitNano, MAX_LIMIT_USD } from './values'
 import { createListing } from './listing'
 import { closeEscrow, fund, isRoot, type MoneyCtx } from '../wallet/moves'
 import type { Escrow, Holds } from '../wallet/holds'
+import type { MoneyMoves } from '../cluster/sync'
 import type { Account, AccountsRepo } from './repo'
 import { parentJson, storedFields } from './render'
 import { eventOf, type Tree } from './tree'
@@ -40,7 +41,8 @@ export type AccountServiceDeps = {
    * Several nodes: the balance changes of one committed admin write, per account (the shared
    * money counters move by them).
    */
-  moneyMoved?: (deltas: ReadonlyMap<number, number>) => void
+  /** Several nodes: the shared money counters follow each committed write (cluster/sync.ts). */
+  moneyMoves?: MoneyMoves
 }
 
 export type AccountService = ReturnType<typeof createAccountService>
@@ -73,16 +75,24 @@ export function createAccountService(d: AccountServiceDeps) {
 
   /** One store transaction; its repositories come in the Writer. */
   const atomically = async <T>(fn: (w: Writer) => Promise<T>): Promise<T> => {
-    if (!d.moneyMoved) return txWithRetry(d.db, (tx) => fn(writerOf(tx)))
+    const moves = d.moneyMoves
+    if (!moves) return txWithRetry(d.db, (tx) => fn(writerOf(tx)))
     const moved = new Map<number, number>()
     const onMove = (id: number, delta: number) => void moved.set(id, (moved.get(id) ?? 0) + delta)
-    const out = await txWithRetry(d.db, (tx) => {
-      // A retried transaction starts its moves afresh.
+    // Listed before the transaction: no reconciliation reads the books half-moved.
+    const token = await moves.begin()
+    try {
+      return await txWithRetry(d.db, (tx) => {
+        // A retried transaction starts its moves afresh.
+        moved.clear()
+        return fn(writerOf(tx, onMove))
+      })
+    } catch (e) {
       moved.clear()
-      return fn(writerOf(tx, onMove))
-    })
-    if (moved.size) d.moneyMoved(moved)
-    return out
+      throw e
+    } finally {
+      moves.moved(token, moved)
+    }
   }
 
   const unique = async (w: Writer, patch: Partial<Account>, selfId?: number) => {

@@ -42,11 +42,21 @@ export type SharedGate = {
   reserve(req: SharedGateRequest): Promise<{ ok: true; ticket: SharedTicket } | Denial>
   settle(t: SharedTicket, actualTokens: number, costNano: number): void
   release(t: SharedTicket): void
+  /** The ledger wrote these calls' charges: a settlement still to be retried lists no cost. */
+  flushed(requestIds: readonly string[]): void
   state(): SharedGateState
+  /** Settlements with money that Redis has not taken yet (retried every RETRY_MS). */
+  readonly retrying: number
   /** Calls holding Concurrency slots now (their leases are renewed). */
   readonly leased: number
   close(): void
 }
+
+/** A settlement to send again: the call's reservation and what it ended with. */
+type Pending = { r: SharedReservation; release: boolean; tokens: number; costNano: number; flushed: boolean }
+const RETRY_MS = 1_000
+/** Settlements kept for retry at most; beyond, the books' reconciliation corrects the counter. */
+const MAX_RETRIES = 100_000
 
 const CLOSED: Denial = {
   ok: false,
@@ -71,6 +81,8 @@ export function createSharedGate(opts: {
    * call's excluded): the value a missing money counter is created with.
    */
   freeOf: (accountId: number, holdNano: number) => number
+  /** The account's counter missed an admin move and is not dropped yet (sync.ts): money closed. */
+  stale?: (accountId: number) => boolean
 }): SharedGate {
   const { limits, fallback, log } = opts
   const st: SharedGateState = {
@@ -129,11 +141,31 @@ export function createSharedGate(opts: {
   const timer = setInterval(() => open.size && void renewAll(), Math.max(100, Math.floor(opts.leaseMs / 3)))
   timer.unref?.()
 
-  const later = (what: string, p: Promise<unknown>) =>
-    p.catch((e) => {
+  // A settlement with money that failed is sent again until Redis takes it: the script applies
+  // it once (its open hold is the ticket), so a lost reply sent twice changes nothing.
+  const retries = new Map<string, Pending>()
+  let retryTimer: ReturnType<typeof setTimeout> | null = null
+  const attempt = (x: Pending) =>
+    x.release ? limits.release(x.r) : limits.settle(x.r, x.tokens, x.r.money ? x.costNano : undefined, x.flushed)
+  const retryAll = () => {
+    if (retryTimer || !retries.size) return
+    retryTimer = setTimeout(async () => {
+      retryTimer = null
+      await Promise.all(
+        [...retries.values()].map((x) => attempt(x).then(() => retries.delete(x.r.callId), () => {})),
+      )
+      retryAll()
+    }, RETRY_MS)
+    retryTimer.unref?.()
+  }
+  const later = (x: Pending) =>
+    attempt(x).catch((e) => {
       st.settleFailures++
       if (e instanceof RedisUnavailableError) down(e)
-      log.warn(`shared limits: ${what} failed`, { error: (e as Error).message })
+      log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
+      if (!x.r.money || retries.size >= MAX_RETRIES) return
+      retries.set(x.r.callId, x)
+      retryAll()
     })
 
   return {
@@ -147,6 +179,7 @@ export function createSharedGate(opts: {
         leaseMs: opts.leaseMs,
         money: req.money && { accountId: req.accountId, ...req.money },
       }
+      if (req.money && req.money.holdNano > 0 && opts.stale?.(req.accountId)) return CLOSED
       try {
         let r = await limits.reserve(input)
         if (!r.ok && r.code === 'money_miss') {
@@ -170,20 +203,31 @@ export function createSharedGate(opts: {
       const r = t.shared
       if (!r) return
       open.delete(r)
-      void later('settle', limits.settle(r, actualTokens, r.money ? costNano : undefined))
+      void later({ r, release: false, tokens: actualTokens, costNano, flushed: false })
     },
     release(t) {
       if (t.fallback) fallback.release(t.fallback)
       if (!t.shared) return
       open.delete(t.shared)
-      void later('release', limits.release(t.shared))
+      void later({ r: t.shared, release: true, tokens: 0, costNano: 0, flushed: false })
+    },
+    flushed(ids) {
+      if (!retries.size) return
+      for (const id of ids) {
+        const x = retries.get(id)
+        if (x) x.flushed = true
+      }
     },
     state: () => ({ ...st }),
+    get retrying() {
+      return retries.size
+    },
     get leased() {
       return open.size
     },
     close() {
       clearInterval(timer)
+      if (retryTimer) clearTimeout(retryTimer)
     },
   }
 }

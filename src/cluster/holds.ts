@@ -2,6 +2,9 @@
 // nano-USD (balance − open holds), taken down atomically by admission only while what stays is at
 // least the minimum, given back by settlement, moved by admin money moves after they commit.
 // A counter that is absent is a miss: the caller seeds it from the database (SET NX) and retries.
+// Every change that is not a call's (seed, admin move, expiry, drop) counts in one sequence, and an
+// admin write lists itself as a move in progress from before its transaction until its counters
+// have moved: books.ts's reconciliation corrects no counter while either says the books are moving.
 // A proxied call takes its hold inside limits.ts's reserve script (one script for both); these
 // standalone calls serve seeding, admin moves and calls that reserve no limits.
 import { defineScript, type Redis } from './redis'
@@ -23,8 +26,15 @@ export type SharedHolds = {
   seed(accountId: number, availableNano: number): Promise<boolean>
   /** The call ended costing `costNano`: gives back `holdNano − costNano`. False on a miss. */
   settle(accountId: number, holdNano: number, costNano: number): Promise<boolean>
-  /** An admin money move committed in the database: moves the counter by `deltaNano` if present. */
+  /** A card expired (or a move outside an admin write): moves the counter by `deltaNano` if present. */
   adjust(accountId: number, deltaNano: number): Promise<boolean>
+  /**
+   * An admin write is about to commit: listed as a move in progress (for MOVE_GUARD_MS at most)
+   * until `moved` is called with the token.
+   */
+  beginMove(): Promise<string>
+  /** The admin write committed (or failed: no deltas): its counters move and it is no longer in progress. */
+  moved(token: string, deltas: ReadonlyMap<number, number>): Promise<void>
   /** The counter's value, or null when absent. */
   available(accountId: number): Promise<number | null>
   /** Drops the counter (a deleted account, or a reconcile): the next admission seeds it afresh. */
@@ -58,8 +68,57 @@ if v > 9007199254740991 or v < -9007199254740991 then
   redis.call('DECRBY', KEYS[1], ARGV[1])
   return redis.error_reply('ERR counter would leave the safe integer range')
 end
+redis.call('INCR', KEYS[2])
 return v
 `)
+
+/** KEYS: the counter, the sequence. ARGV: value, ttlMs (0: none). SET NX; true when set. */
+const SEED = defineScript(`
+local ok
+if tonumber(ARGV[2]) > 0 then ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+else ok = redis.call('SET', KEYS[1], ARGV[1], 'NX') end
+if not ok then return 0 end
+redis.call('INCR', KEYS[2])
+return 1
+`)
+
+/** KEYS: the counter, the sequence. */
+const DROP = defineScript(`
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+return 1
+`)
+
+/** Redis's own clock in ms: every node's guard reads one time. */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
+/** KEYS: moves in progress. ARGV: token, guardMs. Lists the move (older ones than the guard go). */
+const BEGIN = defineScript(`${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return 1
+`)
+
+/**
+ * KEYS: moves in progress, the sequence, then one counter per delta. ARGV: token, then the deltas.
+ * Moves each counter that exists (never beyond safe integers: such a counter is dropped, to be made
+ * again from the books), counts once in the sequence and ends the move.
+ */
+const MOVED = defineScript(`
+for i = 3, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local v = redis.call('INCRBY', KEYS[i], ARGV[i - 1])
+    if v > 9007199254740991 or v < -9007199254740991 then redis.call('DEL', KEYS[i]) end
+  end
+end
+redis.call('INCR', KEYS[2])
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+`)
+
+/** How long an admin write counts as a move in progress at most (one whose end was lost). */
+export const MOVE_GUARD_MS = 60_000
 
 /** A nano-USD amount that INCRBY/DECRBY and a JavaScript number both hold exactly. */
 export function nano(name: string, v: number, opts: { min?: number } = {}): string {
@@ -84,6 +143,21 @@ export function moneyKey(prefix: string, id: number): string {
   return `${prefix}m:${accountId(id)}`
 }
 
+/** The keys of the books' state beside the counters (books.ts reads them all). */
+export const booksKeys = (prefix: string) => ({
+  /** Every change to a counter other than a call's: seeds, moves, expiries, drops. */
+  seq: `${prefix}mseq`,
+  /** Admin writes between their transaction's start and their counters' move. */
+  moving: `${prefix}mmoving`,
+  /** The processes that list open holds and unflushed costs (each with a heartbeat). */
+  nodes: `${prefix}nodes`,
+})
+
+/** `{prefix}o:{instance}`: a process's open holds, callId → "accountId:holdNano". */
+export const openHoldsKey = (prefix: string, instance: string) => `${prefix}o:${instance}`
+/** `{prefix}u:{instance}`: a process's settled costs not yet in the database, callId → "accountId:costNano". */
+export const unflushedKey = (prefix: string, instance: string) => `${prefix}u:${instance}`
+
 function accountId(id: number): string {
   if (!Number.isSafeInteger(id) || id <= 0)
     throw new RangeError(`accountId must be a positive integer, got ${id}`)
@@ -99,12 +173,13 @@ function accountId(id: number): string {
 export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): SharedHolds {
   const { redis } = opts
   const key = (id: number) => moneyKey(redis.prefix, id)
+  const books = booksKeys(redis.prefix)
 
   const move = async (id: number, delta: number, what: string): Promise<boolean> => {
     const k = key(id)
     const d = nano(what, delta)
     if (delta === 0) return (await redis.send('EXISTS', [k])) === 1
-    const v = await redis.run(MOVE, [k], [d])
+    const v = await redis.run(MOVE, [k, books.seq], [d])
     if (v === null || v === false) return false
     safe(v, `account ${id}`)
     return true
@@ -123,11 +198,9 @@ export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): Sha
       return reply[0] === 1 ? { kind: 'held', availableNano } : { kind: 'short', availableNano }
     },
     async seed(id, availableNano) {
-      const quiet = Math.floor(opts.quietMs ?? 0)
-      const args = [key(id), nano('availableNano', availableNano), 'NX']
-      if (quiet > 0) args.push('PX', String(quiet))
-      const reply = await redis.send('SET', args)
-      return reply === 'OK'
+      const quiet = Math.max(0, Math.floor(opts.quietMs ?? 0))
+      const args = [nano('availableNano', availableNano), String(quiet)]
+      return (await redis.run(SEED, [key(id), books.seq], args)) === 1
     },
     async settle(id, holdNano, costNano) {
       nano('holdNano', holdNano, { min: 0 })
@@ -135,12 +208,27 @@ export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): Sha
       return move(id, holdNano - costNano, 'holdNano − costNano')
     },
     adjust: (id, deltaNano) => move(id, deltaNano, 'deltaNano'),
+    async beginMove() {
+      const token = crypto.randomUUID()
+      await redis.run(BEGIN, [books.moving], [token, String(MOVE_GUARD_MS)])
+      return token
+    },
+    async moved(token, deltas) {
+      const keys = [books.moving, books.seq]
+      const args = [token]
+      for (const [id, delta] of deltas) {
+        if (delta === 0) continue
+        keys.push(key(id))
+        args.push(nano('deltaNano', delta))
+      }
+      await redis.run(MOVED, keys, args)
+    },
     async available(id) {
       const v = await redis.send('GET', [key(id)])
       return v === null ? null : safe(v, `account ${id}`)
     },
     async forget(id) {
-      await redis.send('DEL', [key(id)])
+      await redis.run(DROP, [key(id), books.seq], [])
     },
   }
 }

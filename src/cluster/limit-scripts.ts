@@ -6,11 +6,12 @@ import { defineScript } from './redis'
 /**
  * KEYS: for each window group g (a scope's minute, hour or day counts) its current and previous
  * bucket hashes {r = requests, t = tokens}, then one sorted set per concurrency cap, then (when
- * M = 1) the account's money counter (integer nano-USD available: balance − open holds).
+ * M = 1) the account's money counter (integer nano-USD available: balance − open holds) and this
+ * node's open-holds hash (books.ts: callId → "accountId:holdNano").
  * ARGV: nowMs, G, C, estTokens, callId, leaseMs, M; per group: requestLimit, tokenLimit,
  * bucketStartMs, spanMs, sliding (1: weigh the previous bucket, 0: a calendar day), ttlMs;
  * per cap: its limit; when M = 1: holdNano, minNano, quietMs (0: none; else the counter lives
- * that long after its last admission or settlement, see holds.ts).
+ * that long after its last admission or settlement, see holds.ts), accountId.
  * A sliding window counts current + previous × (the part of the previous bucket still inside
  * the span). A call costs 1 request and max(1, min(est, limit)) tokens against each limit, and
  * writes 1 request and est tokens. Money is held only while some is free and at least minNano
@@ -96,6 +97,7 @@ if M == 1 then
   out[2] = redis.call('DECRBY', moneyKey, ARGV[capBase + C + 1])
   local quiet = tonumber(ARGV[capBase + C + 3]) or 0
   if quiet > 0 then redis.call('PEXPIRE', moneyKey, quiet) end
+  redis.call('HSET', KEYS[2 * G + C + 2], call, ARGV[capBase + C + 4] .. ':' .. ARGV[capBase + C + 1])
 end
 for g = 1, G do
   local key = KEYS[2 * g - 1]
@@ -114,12 +116,16 @@ return out
 `)
 
 /**
- * Settles many calls in one script (settle-batch.ts gathers those that end together). ARGV:
- * quietMs, n; then per call: nBuckets, requestDelta, tokenDelta, callId, nSlots, hasMoney,
- * moneyDelta. KEYS: per call in turn its bucket hashes, its slot sets, then its money counter
- * when hasMoney = 1. A bucket that has expired stays gone (its window no longer counts it);
- * counts never go below zero. Slots lose the call's id. The money counter moves only if present
- * (absent, the database is the truth the next seed reads) and lives quietMs more.
+ * Settles many calls in one script (batch.ts gathers those that end together). ARGV: quietMs, n;
+ * then per call: nBuckets, requestDelta, tokenDelta, callId, nSlots, hasMoney, moneyDelta,
+ * unflushedCostNano, accountId. KEYS: per call in turn its bucket hashes, its slot sets, then when
+ * hasMoney = 1 its money counter, its node's open-holds hash and unflushed-costs hash (books.ts).
+ * A call with money settles once: only while its open hold is listed (a retry after a reply that
+ * was lost, or a call whose node was taken for dead, changes nothing). Its cost, until its node
+ * has written it to the database, is listed as unflushed. A bucket that has expired stays gone (its
+ * window no longer counts it); counts never go below zero. Slots lose the call's id. The money
+ * counter moves only if present (absent, the database is the truth the next seed reads) and lives
+ * quietMs more.
  */
 export const SETTLE = defineScript(`
 local quiet = tonumber(ARGV[1])
@@ -133,25 +139,31 @@ for e = 1, tonumber(ARGV[2]) do
   local ns = tonumber(ARGV[a + 4])
   local nm = tonumber(ARGV[a + 5])
   local md = ARGV[a + 6]
-  a = a + 7
-  for i = k, k + nb - 1 do
-    local key = KEYS[i]
-    if redis.call('EXISTS', key) == 1 then
-      if dr ~= 0 and redis.call('HINCRBY', key, 'r', dr) < 0 then redis.call('HSET', key, 'r', 0) end
-      if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
+  local cost = ARGV[a + 7]
+  local acct = ARGV[a + 8]
+  a = a + 9
+  local live = true
+  if nm == 1 then live = redis.call('HDEL', KEYS[k + nb + ns + 1], call) == 1 end
+  if live then
+    for i = k, k + nb - 1 do
+      local key = KEYS[i]
+      if redis.call('EXISTS', key) == 1 then
+        if dr ~= 0 and redis.call('HINCRBY', key, 'r', dr) < 0 then redis.call('HSET', key, 'r', 0) end
+        if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
+      end
+    end
+    for i = k + nb, k + nb + ns - 1 do redis.call('ZREM', KEYS[i], call) end
+    if nm == 1 then
+      local money = KEYS[k + nb + ns]
+      if redis.call('EXISTS', money) == 1 then
+        if md ~= '0' then redis.call('INCRBY', money, md) end
+        if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
+      end
+      if cost ~= '0' then redis.call('HSET', KEYS[k + nb + ns + 2], call, acct .. ':' .. cost) end
     end
   end
-  k = k + nb
-  for i = k, k + ns - 1 do redis.call('ZREM', KEYS[i], call) end
-  k = k + ns
-  if nm == 1 then
-    local money = KEYS[k]
-    k = k + 1
-    if redis.call('EXISTS', money) == 1 then
-      if md ~= '0' then redis.call('INCRBY', money, md) end
-      if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
-    end
-  end
+  k = k + nb + ns
+  if nm == 1 then k = k + 3 end
 end
 return 1
 `)

@@ -11,7 +11,7 @@ import { denialOf, moneyDenial, groupsOf, NAMES, type Group } from './limit-grou
 import { RENEW, RESERVE } from './limit-scripts'
 import { settleBatcher } from './batch'
 import { createLimitReads } from './limit-reads'
-import { moneyKey, nano } from './holds'
+import { moneyKey, nano, openHoldsKey, unflushedKey } from './holds'
 import type { Redis } from './redis'
 
 export { HOUR_MS, MINUTE_MS } from './limit-groups'
@@ -51,7 +51,7 @@ export type SharedReservation = {
   /** Released: the call counts nowhere any more, and settling it does nothing. */
   released: boolean
   /** The money counter and hold, until the first settle or the release moves it. */
-  money: { key: string; holdNano: number } | null
+  money: { key: string; holdNano: number; accountId: number } | null
 }
 
 /** Insufficient money (nothing was reserved): `availableNano` is what the account has free. */
@@ -85,11 +85,13 @@ export type SharedLimits = {
   reserve(input: SharedReserveInput): Promise<SharedReserveResult>
   /**
    * Replaces the estimate with the real tokens, frees the slots and gives back the hold less
-   * `costNano` (required while money is held); again replaces the tokens again. When it
-   * throws (Redis unreachable) the reservation is as before, so it may be settled again; a slot
-   * left behind frees itself with its lease, a bucket with its TTL.
+   * `costNano` (required while money is held), listing the cost as this node's unflushed one
+   * unless `flushed` (its charge is already in the database). Again replaces the tokens again.
+   * When it throws (Redis unreachable) the reservation is as before, so it may be settled again:
+   * with money held, Redis applies it once (the open hold is its ticket); a slot left behind
+   * frees itself with its lease, a bucket with its TTL.
    */
-  settle(r: SharedReservation, actualTokens: number, costNano?: number): Promise<void>
+  settle(r: SharedReservation, actualTokens: number, costNano?: number, flushed?: boolean): Promise<void>
   /** The call never reached upstream: takes back its request, its tokens, slots and hold. */
   release(r: SharedReservation): Promise<void>
   /**
@@ -111,6 +113,8 @@ export const DEFAULT_LEASE_MS = 15 * 60_000
 export function createSharedLimits(opts: {
   redis: Redis
   calendar: Calendar
+  /** This process (node.ts): whose open holds and unflushed costs its calls list (books.ts). */
+  instance?: string
   leaseMs?: number
   /**
    * A money counter untouched this long (no admission, no settlement) is dropped, to be made
@@ -121,6 +125,9 @@ export function createSharedLimits(opts: {
   const { redis, calendar } = opts
   const p = redis.prefix
   const slotKey = (scope: string) => `${p}c:${scope}`
+  const instance = opts.instance ?? 'local'
+  const openKey = openHoldsKey(p, instance)
+  const costKey = unflushedKey(p, instance)
   const quietMs = Math.max(0, Math.floor(opts.quietMs ?? 0))
   const settleOne = settleBatcher(redis, quietMs)
 
@@ -130,16 +137,18 @@ export function createSharedLimits(opts: {
     dr: number,
     dt: number,
     slots: boolean,
-    money: { key: string; delta: number } | null,
+    money: { key: string; delta: number; costNano: number; accountId: number } | null,
   ) => {
     const buckets = dr !== 0 || dt !== 0 ? r.buckets : []
     const slotKeys = slots ? r.slots : []
-    // Present even when nothing moves: settling keeps the counter alive (its quiet time).
-    const moneyKeys = money ? [money.key] : []
-    if (!buckets.length && !slotKeys.length && !moneyKeys.length) return
-    const keys = [...buckets, ...slotKeys, ...moneyKeys]
+    // Present even when nothing moves: settling keeps the counter alive (its quiet time) and
+    // closes the open hold.
+    if (!buckets.length && !slotKeys.length && !money) return
+    const keys = [...buckets, ...slotKeys]
+    if (money) keys.push(money.key, openKey, costKey)
     const args = [String(buckets.length), String(dr), String(dt), r.callId, String(slotKeys.length)]
-    args.push(money ? '1' : '0', String(money?.delta ?? 0))
+    if (money) args.push('1', String(money.delta), String(money.costNano), String(money.accountId))
+    else args.push('0', '0', '0', '0')
     await settleOne({ keys, args })
   }
 
@@ -177,8 +186,9 @@ export function createSharedLimits(opts: {
       }
       const m = input.money
       if (m) {
-        keys.push(moneyKey(p, m.accountId))
+        keys.push(moneyKey(p, m.accountId), openKey)
         args.push(nano('holdNano', m.holdNano, { min: 0 }), nano('minNano', m.minNano), String(quietMs))
+        args.push(String(m.accountId))
       }
       const reply = (await redis.run(RESERVE, keys, args)) as (number | string)[]
       if (reply[0] === 0) {
@@ -214,21 +224,24 @@ export function createSharedLimits(opts: {
         tokens: est,
         open: true,
         released: false,
-        money: m ? { key: moneyKey(p, m.accountId), holdNano: m.holdNano } : null,
+        money: m ? { key: moneyKey(p, m.accountId), holdNano: m.holdNano, accountId: m.accountId } : null,
       }
       const availableNano = m ? Number(reply[1]) : undefined
       return { ok: true, reservation, counts, availableNano }
     },
 
-    async settle(r, actualTokens, costNano) {
+    async settle(r, actualTokens, costNano, flushed = false) {
       if (r.released) return
       const actual = wholeCount(actualTokens)
       const { tokens, open, money } = r
       if (money && costNano === undefined)
         throw new RangeError('costNano is required: money is held')
+      const cost = money ? Number(nano('costNano', costNano!, { min: 0 })) : 0
       const give = money && {
         key: money.key,
-        delta: money.holdNano - Number(nano('costNano', costNano!, { min: 0 })),
+        delta: money.holdNano - cost,
+        costNano: flushed ? 0 : cost,
+        accountId: money.accountId,
       }
       r.tokens = actual
       r.open = false
@@ -247,7 +260,7 @@ export function createSharedLimits(opts: {
       const { tokens, open, money } = r
       Object.assign(r, { released: true, open: false, tokens: 0, money: null })
       try {
-        const give = money && { key: money.key, delta: money.holdNano }
+        const give = money && { key: money.key, delta: money.holdNano, costNano: 0, accountId: money.accountId }
         await settleWith(r, -1, -tokens, open, give)
       } catch (e) {
         Object.assign(r, { released: false, open, tokens, money })

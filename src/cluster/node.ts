@@ -6,6 +6,7 @@ import { createCalendar } from '../limits/daykey'
 import { createLimitWindows } from '../limits/windows'
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
+import { beatFor, createBooks, type Books, type BooksStats } from './books'
 import { createBus, type Bus } from './bus'
 import { createFallbackLimits } from './fallback'
 import { createSharedGate, type SharedGate, type SharedGateState } from './gate'
@@ -21,11 +22,13 @@ export type ClusterConfig = {
   PORT: number
   REDIS_COMMAND_TIMEOUT_MS: number
   SLOT_LEASE_MS: number
+  RECONCILE_MS: number
   UPSTREAM_TIMEOUT_MS: number
   TZ?: string
 }
 
 export type ClusterStatus = SharedGateState & {
+  books: BooksStats & { retryingSettlements: number }
   node: string
   nodes: number
   /** The hot-path connection is up. */
@@ -49,7 +52,11 @@ export type Cluster = {
   readonly limits: SharedLimits
   /** Set by attach(): the gate's shared store (needs this node's books for seeding). */
   gate: SharedGate | null
-  attach(freeOf: (accountId: number, holdNano: number) => number): SharedGate
+  /** Set by attach(): the counters kept true to the database (books.ts). */
+  books: Books | null
+  attach(parts: NodeBooks): SharedGate
+  /** The ledger wrote these calls' charges (flusher.afterCommit). */
+  flushed(requestIds: readonly string[]): void
   status(): ClusterStatus
   close(): void
 }
@@ -59,6 +66,16 @@ export type Cluster = {
  * every call has settled and every node has flushed it by then (a dead node's holds come back).
  */
 const QUIET_MARGIN_MS = 5 * 60_000
+
+/** What the shared money needs from this node's books and the database. */
+export type NodeBooks = {
+  /** Balance less this node's other holds: what a missing counter is created with. */
+  freeOf: (accountId: number, holdNano: number) => number
+  /** A counter that missed an admin move (sync.ts): its calls wait. */
+  stale: (accountId: number) => boolean
+  /** Live balances in the database, for the reconciliation. */
+  balancesOf: (accountIds: readonly number[]) => Promise<Map<number, number>>
+}
 
 export async function openCluster(
   config: ClusterConfig & { REDIS_URL: string },
@@ -83,11 +100,13 @@ export async function openCluster(
   if (config.NODES === 1) {
     deps.log.warn('NODES is 1 with REDIS_URL: while Redis is unreachable this node enforces every limit in full; set NODES to the number of nodes')
   }
+  // Listed before it serves: its calls' holds count in every reconciliation from the first.
+  await beatFor(redis, instance, config.SLOT_LEASE_MS)
   const calendar = createCalendar(config.TZ)
   // Slots are leased for SLOT_LEASE_MS and renewed while their call runs (gate.ts).
   const leaseMs = config.SLOT_LEASE_MS
   const quietMs = config.UPSTREAM_TIMEOUT_MS + QUIET_MARGIN_MS
-  const limits = createSharedLimits({ redis, calendar, leaseMs, quietMs })
+  const limits = createSharedLimits({ redis, calendar, instance, leaseMs, quietMs })
   const holds = createSharedHolds({ redis, quietMs })
   const fallback = createFallbackLimits({
     windows: createLimitWindows({ clock: deps.clock, timeZone: config.TZ }),
@@ -103,7 +122,17 @@ export async function openCluster(
     holds,
     limits,
     gate: null,
-    attach(freeOf) {
+    books: null,
+    attach(parts) {
+      cluster.books = createBooks({
+        redis,
+        instance,
+        clock: deps.clock,
+        log: deps.log,
+        leaseMs,
+        periodMs: config.RECONCILE_MS,
+        balancesOf: parts.balancesOf,
+      })
       cluster.gate = createSharedGate({
         limits,
         holds,
@@ -111,9 +140,14 @@ export async function openCluster(
         clock: deps.clock,
         log: deps.log,
         leaseMs,
-        freeOf,
+        freeOf: parts.freeOf,
+        stale: parts.stale,
       })
       return cluster.gate
+    },
+    flushed(ids) {
+      cluster.gate?.flushed(ids)
+      cluster.books?.flushed(ids)
     },
     status() {
       const g: SharedGateState = cluster.gate?.state() ?? {
@@ -125,8 +159,17 @@ export async function openCluster(
       }
       // A dead connection is the fallback even before a call has tried it.
       const mode = redis.connected ? g.mode : 'fallback'
+      const books = cluster.books?.stats() ?? {
+        reconciles: 0,
+        corrections: 0,
+        correctedNano: 0,
+        reaped: 0,
+        unacknowledged: 0,
+        lastReconcileAtMs: null,
+      }
       return {
         ...g,
+        books: { ...books, retryingSettlements: cluster.gate?.retrying ?? 0 },
         mode,
         node: nodeId,
         nodes: config.NODES,
@@ -138,6 +181,7 @@ export async function openCluster(
     close() {
       cluster.announcer.close()
       cluster.gate?.close()
+      cluster.books?.close()
       bus.close()
       redis.close()
     },

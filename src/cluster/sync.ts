@@ -115,16 +115,56 @@ export function keyAnnouncements(announcer: Announcer) {
   }
 }
 
-/** Several nodes: an admin write's money moves the shared counters after it commits. */
-export function moneyMoved(holds: SharedHolds, log: Logger) {
-  return (deltas: ReadonlyMap<number, number>) => {
-    for (const [id, delta] of deltas) {
-      holds.adjust(id, delta).catch(async (e) => {
-        // The counter could not follow: dropped, it is created again from the books on next use.
-        log.warn('shared balance not adjusted; dropping it', { accountId: id, error: (e as Error).message })
-        await holds.forget(id).catch(() => {})
-      })
-    }
+/** What an admin write tells the shared counters: before its transaction, and after it. */
+export type MoneyMoves = {
+  /** Lists the write as a move in progress; null when Redis could not be told. */
+  begin(): Promise<string | null>
+  /** The write is over (`deltas` empty when it failed or moved nothing). */
+  moved(token: string | null, deltas: ReadonlyMap<number, number>): void
+  /** The account's counter missed a move and is not dropped yet: its calls wait (money closed). */
+  stale(accountId: number): boolean
+  close(): void
+}
+
+/**
+ * Several nodes: an admin write's money moves the shared counters after it commits. A counter
+ * that could not follow is dropped, retried until Redis takes it (made again from the books on
+ * next use); until then the account's calls are refused as when Redis is away.
+ */
+export function moneyMoved(holds: SharedHolds, log: Logger): MoneyMoves {
+  const stale = new Set<number>()
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const drop = () => {
+    if (timer) return
+    timer = setTimeout(async () => {
+      timer = null
+      for (const id of [...stale]) {
+        try {
+          await holds.forget(id)
+          stale.delete(id)
+        } catch {
+          return drop()
+        }
+      }
+    }, RETRY_MS)
+    timer.unref?.()
+  }
+  return {
+    begin: () => holds.beginMove().catch(() => null),
+    moved(token, deltas) {
+      const failed = (e: unknown) => {
+        if (!deltas.size) return
+        log.warn('shared balances not adjusted; dropping them', { accountIds: [...deltas.keys()], error: (e as Error).message })
+        for (const id of deltas.keys()) stale.add(id)
+        drop()
+      }
+      if (token === null) return failed(new Error('the move was not listed in Redis'))
+      holds.moved(token, deltas).catch(failed)
+    },
+    stale: (id) => stale.size > 0 && stale.has(id),
+    close() {
+      if (timer) clearTimeout(timer)
+    },
   }
 }
 
