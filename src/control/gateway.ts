@@ -54,6 +54,10 @@ function clusterOf(deps: Deps): MetricsSnapshot['cluster'] {
     moneyRefused: st.moneyRefused,
     settleFailures: st.settleFailures,
     resyncs: st.resyncs,
+    reconciles: st.books.reconciles,
+    corrections: st.books.corrections,
+    reaped: st.books.reaped,
+    retrying: st.books.retryingSettlements,
     unsent: c.announcer.unsent,
   }
 }

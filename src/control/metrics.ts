@@ -41,6 +41,10 @@ export type MetricsSnapshot = {
     moneyRefused: number
     settleFailures: number
     resyncs: number
+    reconciles: number
+    corrections: number
+    reaped: number
+    retrying: number
     unsent: number
   }
 }
@@ -158,6 +162,10 @@ function clusterFamilies(out: string[], c: NonNullable<MetricsSnapshot['cluster'
   counter('xgate_money_refused_total', 'Calls refused (503) because the shared balances were unreachable.', c.moneyRefused)
   counter('xgate_shared_settle_failures_total', 'Settlements Redis did not take (their slots and buckets expire).', c.settleFailures)
   counter('xgate_change_resyncs_total', 'Times this node subscribed again and dropped what it cached.', c.resyncs)
+  counter('xgate_books_reconciles_total', 'Passes this node ran checking every shared balance against the database.', c.reconciles)
+  counter('xgate_books_corrections_total', 'Shared balances those passes set right.', c.corrections)
+  counter('xgate_books_reaped_total', 'Nodes found dead by this one (heartbeat stopped), their open holds given back.', c.reaped)
+  gauge('xgate_books_retrying_settlements', 'Settlements with money Redis has not taken yet.', c.retrying)
 }
 
 /** Every sample carries the node's id, so several nodes' series stay apart wherever they meet. */

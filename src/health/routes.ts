@@ -26,6 +26,13 @@ const nodeOf = (deps: HealthRoutesParts) => {
     changes: c.bus ? ('live' as const) : ('resyncing' as const),
     limits: c.mode === 'shared' ? ('shared' as const) : ('per-node' as const),
     money: c.mode === 'shared' ? ('shared' as const) : ('refused' as const),
+    books: {
+      reconciles: c.books.reconciles,
+      corrections: c.books.corrections,
+      reaped: c.books.reaped,
+      retrying: c.books.retryingSettlements,
+      lastReconcileAtMs: c.books.lastReconcileAtMs,
+    },
   }
 }
 
@@ -78,6 +85,16 @@ export const healthRoutes = (deps: HealthRoutesParts) =>
               money: t.Union([t.Literal('shared'), t.Literal('refused')], {
                 description: 'refused: Redis is unreachable and calls that hold money get 503 store_unavailable',
               }),
+              books: t.Object(
+                {
+                  reconciles: t.Integer({ description: 'passes this node ran that checked every shared balance against the database' }),
+                  corrections: t.Integer({ description: 'shared balances those passes set right' }),
+                  reaped: t.Integer({ description: 'nodes this one found dead (heartbeat stopped) and gave their open holds back for' }),
+                  retrying: t.Integer({ description: 'settlements with money Redis has not taken yet (sent again every second)' }),
+                  lastReconcileAtMs: t.Union([t.Integer(), t.Null()]),
+                },
+                { description: 'The shared balances kept true to the database (RECONCILE_MS)' },
+              ),
             }),
             t.Null(),
           ],

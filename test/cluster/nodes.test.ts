@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/gateway'
 import { admin } from '../helpers/load'
 import { runCli, startServe, type Child } from '../helpers/process'
 import { startRedis, type RedisServer } from '../helpers/redis'
+import { RedisClient } from 'bun'
 import * as grpc from '@grpc/grpc-js'
 import { serviceDefinition } from '../../src/control/grpc'
 import { qualifiedNames } from '../../src/control/protos'
@@ -69,6 +70,7 @@ beforeAll(async () => {
     FLUSH_INTERVAL_MS: '100',
     UPSTREAM_TIMEOUT_MS: '5000',
     SLOT_LEASE_MS: '1500',
+    RECONCILE_MS: '1000',
     LOG_LEVEL: 'error',
   }
   const start = async (i: number) => {
@@ -148,10 +150,18 @@ describe('three nodes, one gateway', () => {
         changes: 'live',
         limits: 'shared',
         money: 'shared',
+        books: {
+          reconciles: h.cluster.books.reconciles,
+          corrections: 0,
+          reaped: 0,
+          retrying: 0,
+          lastReconcileAtMs: h.cluster.books.lastReconcileAtMs,
+        },
       })
       const m = await (await fetch(`${n.url}/metrics`, { headers: { authorization: `Bearer ${rootKey}` } })).text()
       expect(m).toContain(`xgate_redis_up{node="n${i + 1}"} 1`)
       expect(m).toContain(`xgate_limits_shared{node="n${i + 1}"} 1`)
+      expect(m).toContain(`xgate_books_corrections_total{node="n${i + 1}"} 0`)
       expect(m).toMatch(new RegExp(`xgate_uptime_seconds\\{node="n${i + 1}"\\} \\d+`))
     }
   })
@@ -438,6 +448,42 @@ describe('three nodes, one gateway', () => {
     expect((await call(1, u.key)).status).toBe(429)
     await within(3000, async () => (await call(1, u.key)).status === 200)
     expect(Date.now() - killedAt).toBeLessThan(3000)
+    nodes[2] = await startServe({ ...env, ...nodeEnv(2) })
+  })
+
+  test("money counters kept true: a killed node's open holds come back, a counter that drifted is corrected from the database", async () => {
+    const u = await createUser({ CreditGranted: 5 })
+    expect((await call(0, u.key)).status).toBe(200)
+    const r = new RedisClient(redis.url)
+    const db = new Bun.SQL(pg)
+    try {
+      const key = `xg:m:${u.id}`
+      const counter = async () => Number(await r.get(key))
+      const live = async () => {
+        const [{ b }] = (await db`SELECT CAST(SUM(balance_nano) AS BIGINT) AS b FROM cards WHERE account_id = ${u.id}`) as Array<{ b: number }>
+        return Number(b)
+      }
+      await within(3000, async () => (await counter()) === (await live()))
+      const free = await counter()
+      // Three calls hang on node 3, each holding money; node 3 dies.
+      const hanging = up.tally.inFlight
+      for (let i = 0; i < 3; i++) void call(2, u.key, 'hang').catch(() => {})
+      await within(2000, async () => up.tally.inFlight >= hanging + 3)
+      expect(await counter()).toBeLessThan(free)
+      nodes[2]!.proc.kill('SIGKILL')
+      await nodes[2]!.proc.exited
+      // Within a lease (1.5 s) and a heartbeat, another node gives its holds back.
+      await within(4000, async () => (await counter()) === free)
+      // A counter off by $1 (as if a settlement had been lost) is set right on the next pass.
+      await r.send('DECRBY', [key, String(NANO)])
+      await within(4000, async () => (await counter()) === (await live()))
+      expect(await counter()).toBe(free)
+      const h = await (await fetch(`${nodes[0]!.url}/healthz`)).json()
+      expect(h.cluster.books.reaped + (await (await fetch(`${nodes[1]!.url}/healthz`)).json()).cluster.books.reaped).toBeGreaterThan(0)
+    } finally {
+      r.close()
+      await db.close()
+    }
     nodes[2] = await startServe({ ...env, ...nodeEnv(2) })
   })
 
