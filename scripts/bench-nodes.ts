@@ -3,7 +3,8 @@
 // money hold in one Redis script before the upstream call, one after), and a bare passthrough,
 // measured in alternating rounds with wrk at c=1 and c=64. Counts Redis commands and round
 // trips per call (INFO commandstats) and the CPU every process uses, then estimates what 4 and 16
-// nodes would carry. `bun scripts/bench-nodes.ts [seconds] [rounds]`.
+// nodes would carry. `bun scripts/bench-nodes.ts [seconds] [rounds]`; with PROFILE_DIR set, each
+// gateway leaves a CPU profile there.
 import { RedisClient, spawn, type Subprocess } from 'bun'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -80,7 +81,10 @@ async function gateway(port: number, engine: 'sqlite' | 'postgres' | 'redis'): P
   const p = await startProcess(
     procs,
     `xgate (${engine})`,
-    [process.execPath, 'src/main.ts', 'serve'],
+    // PROFILE_DIR=…: each gateway writes a CPU profile (Markdown) there when it stops.
+    process.env.PROFILE_DIR
+      ? [process.execPath, '--cpu-prof-md', '--cpu-prof-dir', join(process.env.PROFILE_DIR, engine), 'src/main.ts', 'serve']
+      : [process.execPath, 'src/main.ts', 'serve'],
     {
       HOST: '127.0.0.1',
       PORT: String(port),

@@ -7,7 +7,7 @@ import type { LimitDenial } from '../limits/headers'
 import { wholeCount, type WindowName } from '../limits/scope'
 import type { ScopeLimits } from '../limits/windows'
 import type { Denial } from '../shared/errors'
-import { denialOf, moneyDenial, groupsOf, NAMES, type Group } from './limit-groups'
+import { denialOf, moneyDenial, groupsOf, MINUTE_MS, NAMES, type Group } from './limit-groups'
 import { RENEW, RESERVE } from './limit-scripts'
 import { settleBatcher } from './batch'
 import { createLimitReads } from './limit-reads'
@@ -53,6 +53,9 @@ export type SharedReservation = {
   /** The money counter and hold, until the first settle or the release moves it. */
   money: { key: string; holdNano: number; accountId: number } | null
 }
+
+/** One scope's windows in the current minute: its groups, bucket keys and script arguments. */
+type ScopePart = { minute: number; groups: Group[]; keys: string[]; args: string[] }
 
 /** Insufficient money (nothing was reserved): `availableNano` is what the account has free. */
 export type MoneyDenial = Denial & { code: 'insufficient_balance'; availableNano: number }
@@ -152,20 +155,46 @@ export function createSharedLimits(opts: {
     await settleOne({ keys, args })
   }
 
+  // A scope's buckets, keys and script arguments change once a minute at most (hour and day
+  // boundaries fall on minutes): kept per scope object (the limits gate keeps those per plan).
+  const parts = new WeakMap<ScopeLimits, ScopePart>()
+  const partOf = (s: ScopeLimits, now: number): ScopePart => {
+    const minute = Math.floor(now / MINUTE_MS)
+    const known = parts.get(s)
+    if (known && known.minute === minute) return known
+    const groups: Group[] = []
+    // Counted from the minute's start, a bucket's TTL is at most a minute longer: harmless.
+    groupsOf(s, minute * MINUTE_MS, calendar, p, groups)
+    const part: ScopePart = { minute, groups, keys: [], args: [] }
+    for (const g of groups) {
+      part.keys.push(g.cur, g.prev)
+      part.args.push(String(g.limits[0]), String(g.limits[1]), String(g.start), String(g.span))
+      part.args.push(g.kind === 'd' ? '0' : '1', String(g.ttlMs))
+    }
+    parts.set(s, part)
+    return part
+  }
+
   return {
     async reserve(input) {
       const now = Math.floor(input.nowMs)
       const est = wholeCount(input.estTokens)
-      const groups: Group[] = []
-      const seen = new Set<string>()
+      let groups: Group[] = []
+      const keys: string[] = []
+      const groupArgs: string[] = []
+      const seen = input.scopes.length > 1 ? new Set<string>() : null
       for (const s of input.scopes) {
-        if (seen.has(s.key)) continue
-        seen.add(s.key)
-        groupsOf(s, now, calendar, p, groups)
+        if (seen) {
+          if (seen.has(s.key)) continue
+          seen.add(s.key)
+        }
+        const part = partOf(s, now)
+        groups = groups.length ? groups.concat(part.groups) : part.groups
+        for (const k of part.keys) keys.push(k)
+        for (const a of part.args) groupArgs.push(a)
       }
       const caps = (input.caps ?? []).filter((c) => c.cap > 0)
       const leaseMs = Math.max(1, Math.floor(input.leaseMs ?? opts.leaseMs ?? DEFAULT_LEASE_MS))
-      const keys: string[] = []
       const args = [
         String(now),
         String(groups.length),
@@ -175,11 +204,7 @@ export function createSharedLimits(opts: {
         String(leaseMs),
         input.money ? '1' : '0',
       ]
-      for (const g of groups) {
-        keys.push(g.cur, g.prev)
-        args.push(String(g.limits[0]), String(g.limits[1]), String(g.start), String(g.span))
-        args.push(g.kind === 'd' ? '0' : '1', String(g.ttlMs))
-      }
+      for (const a of groupArgs) args.push(a)
       for (const c of caps) {
         keys.push(slotKey(c.key))
         args.push(String(Math.floor(c.cap)))

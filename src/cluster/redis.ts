@@ -171,14 +171,16 @@ export async function openRedis(opts: RedisOptions): Promise<Redis> {
       return client.connected
     },
     send,
-    async run(script, keys, args) {
-      const tail = [String(keys.length), ...keys, ...args]
-      try {
-        return await send('EVALSHA', [script.sha, ...tail])
-      } catch (e) {
+    run(script, keys, args) {
+      // One array for the command (the hot path sends one a call): sha, key count, keys, args.
+      const all = [script.sha, String(keys.length)]
+      for (const k of keys) all.push(k)
+      for (const a of args) all.push(a)
+      return send('EVALSHA', all).catch((e) => {
         if (!isServerError(e) || !String((e as Error).message).includes('NOSCRIPT')) throw e
-        return send('EVAL', [script.source, ...tail])
-      }
+        all[0] = script.source
+        return send('EVAL', all)
+      })
     },
     async subscriber() {
       const c = newClient(opts.url, connectTimeoutMs, false)
