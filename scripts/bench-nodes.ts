@@ -4,7 +4,9 @@
 // measured in alternating rounds with wrk at c=1 and c=64. Counts Redis commands and round
 // trips per call (INFO commandstats) and the CPU every process uses, then estimates what 4 and 16
 // nodes would carry. `bun scripts/bench-nodes.ts [seconds] [rounds]`; with PROFILE_DIR set, each
-// gateway leaves a CPU profile there.
+// gateway leaves a CPU profile there. With PIN=1 the gateways and the passthrough run on CPU 0 and
+// everything else (wrk, the fake provider, Redis, PostgreSQL) on CPU 1, as a node whose Redis and
+// database run elsewhere: the throughput then measures the node alone.
 import { RedisClient, spawn, type Subprocess } from 'bun'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -14,6 +16,10 @@ import { startBenchPostgres, type BenchPostgres } from './bench-pg'
 import { cpuMs, runWrk, startProcess, writeWrkScript } from './bench-lib'
 
 const SECONDS = Number(process.argv[2] ?? 5)
+const PIN = process.env.PIN === '1'
+// This script and all it starts inherit CPU 1; the servers under test are moved to CPU 0.
+if (PIN) Bun.spawnSync(['taskset', '-a', '-cp', '1', String(process.pid)])
+const onNodeCpu = (cmd: string[]) => (PIN ? ['taskset', '-c', '0', ...cmd] : cmd)
 const ROUNDS = Number(process.argv[3] ?? 3)
 const dir = mkdtempSync(join(tmpdir(), 'xgate-bench-nodes-'))
 const lua = writeWrkScript(dir)
@@ -82,9 +88,11 @@ async function gateway(port: number, engine: 'sqlite' | 'postgres' | 'redis'): P
     procs,
     `xgate (${engine})`,
     // PROFILE_DIR=…: each gateway writes a CPU profile (Markdown) there when it stops.
-    process.env.PROFILE_DIR
-      ? [process.execPath, '--cpu-prof-md', '--cpu-prof-dir', join(process.env.PROFILE_DIR, engine), 'src/main.ts', 'serve']
-      : [process.execPath, 'src/main.ts', 'serve'],
+    onNodeCpu(
+      process.env.PROFILE_DIR
+        ? [process.execPath, '--cpu-prof-md', '--cpu-prof-dir', join(process.env.PROFILE_DIR, engine), 'src/main.ts', 'serve']
+        : [process.execPath, 'src/main.ts', 'serve'],
+    ),
     {
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -140,7 +148,7 @@ try {
   const pass = await startProcess(
     procs,
     'passthrough',
-    [process.execPath, 'scripts/passthrough.ts'],
+    onNodeCpu([process.execPath, 'scripts/passthrough.ts']),
     { PORT: String(PASS), UPSTREAM: `http://127.0.0.1:${UP}` },
     PASS,
   )
@@ -165,6 +173,7 @@ try {
   const m = (t: Target, k: keyof Sample) => median(samples[t].map((s) => s[k]))
   const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
   console.log(`\n${ROUNDS} rounds, ${SECONDS} s per wrk run, non-stream chat completion, ${new Date().toISOString()}`)
+  if (PIN) console.log('PIN=1: gateways and passthrough on CPU 0; wrk, fake provider, Redis and PostgreSQL on CPU 1')
   console.log(`PostgreSQL ${await pg.describe()}; redis-server ${(await new Response(spawn(['redis-server', '--version'], { stdout: 'pipe' }).stdout).text()).split(' ')[2]}\n`)
   console.log('| target | c=1 req/s | c=1 p50 µs | c=64 req/s | xgate CPU µs/call | Redis CPU µs/call | PostgreSQL CPU µs/call | Redis commands/call (in scripts too) | round trips/call |')
   console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: |')

@@ -209,7 +209,18 @@ export function createBooks(opts: {
     return n
   }
 
+  /**
+   * Redis that started less than a lease ago lost every list: each node lists itself again on its
+   * next heartbeat, and until all have, what is listed is not everything that is open.
+   */
+  const justStarted = async () => {
+    const info = String(await redis.send('INFO', ['server']))
+    const up = Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? Infinity)
+    return up * 1000 < opts.leaseMs
+  }
+
   const reconcile = async () => {
+    if (await justStarted()) return 0
     let cursor = '0'
     let fixed = 0
     let ids: number[] = []
