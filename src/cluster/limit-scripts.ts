@@ -49,6 +49,7 @@ for c = 1, C do
 end
 local worst = nil
 local counts = {}
+local raw = {}
 for g = 1, G do
   local o = 7 + 6 * (g - 1)
   local limits = {tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])}
@@ -69,6 +70,7 @@ for g = 1, G do
     local p = tonumber(prev[f]) or 0
     local n = c + p * w
     counts[2 * g - 2 + f] = n
+    raw[2 * g - 2 + f] = c
     local limit = limits[f]
     if limit > 0 then
       local cost = 1
@@ -101,9 +103,12 @@ if M == 1 then
 end
 for g = 1, G do
   local key = KEYS[2 * g - 1]
+  -- The counts were read above and nothing else runs meanwhile: one HSET writes both.
+  local r = string.format('%d', raw[2 * g - 1] + 1)
+  if est > 0 then redis.call('HSET', key, 'r', r, 't', string.format('%d', raw[2 * g] + est))
+  else redis.call('HSET', key, 'r', r) end
   -- Only a reservation creates a bucket (settling never does): its first request sets the TTL.
-  if redis.call('HINCRBY', key, 'r', 1) == 1 then redis.call('PEXPIRE', key, ARGV[7 + 6 * g]) end
-  if est > 0 then redis.call('HINCRBY', key, 't', est) end
+  if raw[2 * g - 1] == 0 and raw[2 * g] == 0 then redis.call('PEXPIRE', key, ARGV[7 + 6 * g]) end
   out[2 * g + 1] = math.ceil(counts[2 * g - 1] + 1)
   out[2 * g + 2] = math.ceil(counts[2 * g] + est)
 end
