@@ -160,7 +160,7 @@ function clusterFamilies(out: string[], c: NonNullable<MetricsSnapshot['cluster'
   gauge('xgate_changes_unsent', 'Changes made here not yet published to the other nodes.', c.unsent)
   counter('xgate_fallback_calls_total', 'Calls admitted by the per-node fallback limits while Redis was unreachable.', c.fallbackCalls)
   counter('xgate_money_refused_total', 'Calls refused (503) because the shared balances were unreachable.', c.moneyRefused)
-  counter('xgate_shared_settle_failures_total', 'Settlements Redis did not take (their slots and buckets expire).', c.settleFailures)
+  counter('xgate_shared_settle_failures_total', 'Settlements Redis did not take at first (those with money are sent again until taken; the others\' slots and buckets expire).', c.settleFailures)
   counter('xgate_change_resyncs_total', 'Times this node subscribed again and dropped what it cached.', c.resyncs)
   counter('xgate_books_reconciles_total', 'Passes this node ran checking every shared balance against the database.', c.reconciles)
   counter('xgate_books_corrections_total', 'Shared balances those passes set right.', c.corrections)
