@@ -116,9 +116,8 @@ export async function buildDeps(
   // /x-config values (stored ones at start, then every change) reach the proxy and the prices.
   const settings = createSettings(config, await loadStoredSettings(sql), events, log, keys.vault)
   const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds, alertClaims: cluster && alertClaims(cluster.redis) })
-  // A missing shared money counter starts from this node's books: balance less its other holds.
+  // A missing shared money counter is made from the database less what every node lists.
   const shared = cluster?.attach({
-    freeOf: (id, holdNano) => billing.ledger.balanceOf(id) - (holds.heldOf(id) - holdNano),
     stale: (id) => moneyMoves!.stale(id),
     balancesOf: async (ids) => {
       const cards = await createCardsRepo(sql).cardsOfMany(ids)

@@ -2,12 +2,16 @@
 // it holds and what it owes: its calls' open holds (the reserve script adds them, the settle
 // script takes them off) and their settled costs until its flush has written them. So at any
 // instant an account's counter should be its balance in the database less everything listed for
-// it. On a schedule one node checks that and corrects the difference; a process whose heartbeat
-// stopped (killed, cut off) has its open holds given back and its unwritten costs dropped (that
-// usage is lost, so it is not owed either).
+// it (the scripts keep that sum per account, `l:{id}`, with the lists). A missing counter is made
+// that way, and on a schedule one node checks every counter against it and corrects the
+// difference. A process whose heartbeat stopped (killed, cut off) has its open holds given back
+// and its unwritten costs dropped (that usage is lost, so it is not owed either); if it was only
+// cut off, its late settlements take the cost alone. Any change to a counter that is not a call's
+// counts in the account's version: a seed or correction computed from the database is applied
+// only if the version did not move and no admin write was moving money meanwhile.
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
-import { booksKeys, MOVE_GUARD_MS, openHoldsKey, unflushedKey } from './holds'
+import { booksKeys, MOVE_GUARD_MS, openHoldsKey, reapedKey, unflushedKey, VERSION_TTL_MS, type SharedHolds } from './holds'
 import { defineScript, type Redis } from './redis'
 
 export type BooksStats = {
@@ -30,6 +34,11 @@ export type Books = {
   reap(): Promise<number>
   /** One reconciliation pass over every counter (the schedule's, or a test's); corrections made. */
   reconcile(): Promise<number>
+  /**
+   * Makes the account's missing counter from the database: false when the books kept moving
+   * (an admin write in progress); the caller refuses the call for now.
+   */
+  seed(accountId: number): Promise<boolean>
   stats(): BooksStats
   close(): void
 }
@@ -38,72 +47,96 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
- * KEYS: the process set, its heartbeat, its open holds, its unflushed costs, the sequence.
- * ARGV: the process, the key prefix. Only when the heartbeat is gone: gives each open hold back to
- * its account's counter, drops the lists, and takes the process out of the set.
+ * KEYS: the process set, its heartbeat, its open holds, its unflushed costs, its reaped holds.
+ * ARGV: the process, the key prefix, how long reaped holds are remembered (ms). Only when the
+ * heartbeat is gone: gives each open hold back to its account's counter and takes it and each
+ * unwritten cost off the account's listed sum, remembers the holds (a process only cut off settles
+ * them late: then only the cost is taken), and takes the process out of the set. Each account
+ * touched counts in its version. Returns how many holds came back, or -1.
  */
 const REAP = defineScript(`
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
+local p = ARGV[2]
+local function unlist(a, n)
+  if redis.call('DECRBY', p .. 'l:' .. a, n) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
+  redis.call('INCR', p .. 'v:' .. a)
+  redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+end
 local n = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[3])) do
-  local a, h = string.match(v, '^(%d+):(%d+)$')
+local open = redis.call('HGETALL', KEYS[3])
+for i = 1, #open, 2 do
+  local a, h = string.match(open[i + 1], '^(%d+):(%d+)$')
   if a then
-    local m = ARGV[2] .. 'm:' .. a
+    local m = p .. 'm:' .. a
     if redis.call('EXISTS', m) == 1 then redis.call('INCRBY', m, h) end
+    unlist(a, h)
+    redis.call('HSET', KEYS[5], open[i], open[i + 1])
     n = n + 1
   end
 end
+if n > 0 then redis.call('PEXPIRE', KEYS[5], ARGV[3]) end
+for _, v in ipairs(redis.call('HVALS', KEYS[4])) do
+  local a, c = string.match(v, '^(%d+):(%d+)$')
+  if a then unlist(a, c) end
+end
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('SREM', KEYS[1], ARGV[1])
-redis.call('INCR', KEYS[5])
 return n
 `)
 
 /**
- * KEYS: the process set, moves in progress, the sequence. ARGV: key prefix, guardMs, account ids.
- * {0} while an admin write is moving money; else {1, sequence, then per account: its counter
- * ('' when absent) and the sum listed for it by every process (open holds + unflushed costs)}.
+ * KEYS: moves in progress. ARGV: key prefix, guardMs, account ids. {0} while an admin write is
+ * moving money; else {1, then per account: its counter ('' when absent), what is listed for it
+ * (open holds + unwritten costs, on every node) and its version}.
  */
 const SNAPSHOT = defineScript(`${NOW}
-if redis.call('ZCOUNT', KEYS[2], now - tonumber(ARGV[2]), '+inf') > 0 then return {0} end
-local listed = {}
-for i = 3, #ARGV do listed[ARGV[i]] = 0 end
-for _, p in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  for _, h in ipairs({'o:', 'u:'}) do
-    for _, v in ipairs(redis.call('HVALS', ARGV[1] .. h .. p)) do
-      local a, n = string.match(v, '^(%d+):(%d+)$')
-      if a and listed[a] then listed[a] = listed[a] + tonumber(n) end
-    end
-  end
-end
-local out = {1, redis.call('GET', KEYS[3]) or '0'}
+if redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf') > 0 then return {0} end
+local out = {1}
 for i = 3, #ARGV do
   out[#out + 1] = redis.call('GET', ARGV[1] .. 'm:' .. ARGV[i]) or ''
-  out[#out + 1] = listed[ARGV[i]]
+  out[#out + 1] = redis.call('GET', ARGV[1] .. 'l:' .. ARGV[i]) or '0'
+  out[#out + 1] = redis.call('GET', ARGV[1] .. 'v:' .. ARGV[i]) or '0'
 end
 return out
 `)
 
 /**
- * KEYS: moves in progress, the sequence. ARGV: key prefix, guardMs, the snapshot's sequence, then
- * account id and correction pairs. Applied only if nothing but calls moved a counter since the
- * snapshot (calls move the counter and the lists together, so the difference stands); counts in
- * the sequence, so a second pass on the same snapshot changes nothing.
+ * KEYS: moves in progress. ARGV: key prefix, guardMs, then account id, correction and the version
+ * the snapshot saw, per account. Each is applied only if nothing but calls moved that counter
+ * since (calls move the counter and the listed sum together, so the difference stands), and counts
+ * in its version, so a second pass on the same snapshot changes nothing. Returns how many.
  */
 const CORRECT = defineScript(`${NOW}
-if redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf') > 0 then return -1 end
-if (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then return -1 end
+if redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf') > 0 then return 0 end
 local n = 0
-for i = 4, #ARGV, 2 do
-  local k = ARGV[1] .. 'm:' .. ARGV[i]
-  if redis.call('EXISTS', k) == 1 then
-    redis.call('INCRBY', k, ARGV[i + 1])
+for i = 3, #ARGV, 3 do
+  local m = ARGV[1] .. 'm:' .. ARGV[i]
+  local v = ARGV[1] .. 'v:' .. ARGV[i]
+  if (redis.call('GET', v) or '0') == ARGV[i + 2] and redis.call('EXISTS', m) == 1 then
+    redis.call('INCRBY', m, ARGV[i + 1])
+    redis.call('INCR', v)
+    redis.call('PEXPIRE', v, ${VERSION_TTL_MS})
     n = n + 1
   end
 end
-if n > 0 then redis.call('INCR', KEYS[2]) end
 return n
+`)
+
+/**
+ * KEYS: the process's unflushed costs. ARGV: key prefix, then request ids whose charges the
+ * database now holds: each listed one leaves the list and the account's listed sum.
+ */
+const WRITTEN = defineScript(`
+for i = 2, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    local a, c = string.match(v, '^(%d+):(%d+)$')
+    if a and redis.call('DECRBY', ARGV[1] .. 'l:' .. a, c) <= 0 then redis.call('DEL', ARGV[1] .. 'l:' .. a) end
+  end
+end
+return 1
 `)
 
 /**
@@ -117,8 +150,11 @@ export async function beatFor(redis: Redis, instance: string, leaseMs: number): 
 
 /** Accounts per snapshot: one script reads their counters and every process's lists. */
 const BATCH = 500
-/** Ids per HDEL of written costs. */
+/** Ids per script of written costs. */
 const ACK_CHUNK = 1_000
+/** A seed that finds the books moving tries again this many times, this far apart. */
+const SEED_ATTEMPTS = 3
+const SEED_RETRY_MS = 20
 const MAX_UNACKNOWLEDGED = 1_000_000
 
 export function createBooks(opts: {
@@ -133,6 +169,9 @@ export function createBooks(opts: {
   periodMs: number
   /** Live balances in the database (book units), accounts without cards absent. */
   balancesOf: (accountIds: readonly number[]) => Promise<Map<number, number>>
+  holds: SharedHolds
+  /** How long the holds of a process taken for dead are remembered (its calls' longest life). */
+  reapedTtlMs: number
 }): Books {
   const { redis, instance, log } = opts
   const p = redis.prefix
@@ -158,7 +197,7 @@ export function createBooks(opts: {
     try {
       while (unacked.length) {
         const chunk = unacked.slice(0, ACK_CHUNK)
-        await redis.send('HDEL', [unflushedKey(p, instance), ...chunk])
+        await redis.run(WRITTEN, [unflushedKey(p, instance)], [p, ...chunk])
         unacked = unacked.slice(chunk.length)
       }
     } finally {
@@ -171,8 +210,8 @@ export function createBooks(opts: {
     let n = 0
     for (const who of members) {
       if (who === instance) continue
-      const k = [keys.nodes, beat(who), openHoldsKey(p, who), unflushedKey(p, who), keys.seq]
-      const holds = (await redis.run(REAP, k, [who, p])) as number
+      const k = [keys.nodes, beat(who), openHoldsKey(p, who), unflushedKey(p, who), reapedKey(p, who)]
+      const holds = (await redis.run(REAP, k, [who, p, String(opts.reapedTtlMs)])) as number
       if (holds < 0) continue
       n++
       stats.reaped++
@@ -182,31 +221,41 @@ export function createBooks(opts: {
   }
 
   const reconcileBatch = async (ids: number[]): Promise<number> => {
-    const snap = (await redis.run(SNAPSHOT, [keys.nodes, keys.moving, keys.seq], [p, String(MOVE_GUARD_MS), ...ids.map(String)])) as Array<number | string>
-    if (snap[0] !== 1) return 0
-    const seq = String(snap[1])
-    const present = ids.filter((_, i) => snap[2 + 2 * i] !== '')
+    const snap = (await redis.run(SNAPSHOT, [keys.moving], [p, String(MOVE_GUARD_MS), ...ids.map(String)])) as string[]
+    if (Number(snap[0]) !== 1) return 0
+    const at = (i: number) => ({ counter: snap[1 + 3 * i]!, listed: Number(snap[2 + 3 * i]), version: String(snap[3 + 3 * i]) })
+    const present = ids.filter((_, i) => at(i).counter !== '')
     // Read after the snapshot: a flush committing in between lowers the balance before its
     // listing goes, so the difference can only come out low (never money that is not there).
     const balances = await opts.balancesOf(present)
-    const pairs: string[] = []
+    const args: string[] = []
     let moved = 0
     ids.forEach((id, i) => {
-      const counter = snap[2 + 2 * i]
+      const { counter, listed, version } = at(i)
       if (counter === '') return
-      const should = (balances.get(id) ?? 0) - Number(snap[3 + 2 * i])
-      const delta = should - Number(counter)
+      const delta = (balances.get(id) ?? 0) - listed - Number(counter)
       if (delta === 0 || !Number.isSafeInteger(delta)) return
-      pairs.push(String(id), String(delta))
+      args.push(String(id), String(delta), version)
       moved += Math.abs(delta)
     })
-    if (!pairs.length) return 0
-    const n = (await redis.run(CORRECT, [keys.moving, keys.seq], [p, String(MOVE_GUARD_MS), seq, ...pairs])) as number
+    if (!args.length) return 0
+    const n = (await redis.run(CORRECT, [keys.moving], [p, String(MOVE_GUARD_MS), ...args])) as number
     if (n <= 0) return 0
     stats.corrections += n
     stats.correctedNano += moved
     log.info('shared balances corrected from the database', { accounts: n, nano: moved })
     return n
+  }
+
+  /** A missing counter made from the database: its balance less what is listed, unless the books moved meanwhile. */
+  const seed = async (id: number): Promise<boolean> => {
+    for (let attempt = 0; attempt < SEED_ATTEMPTS; attempt++) {
+      const version = await opts.holds.version(id)
+      const balance = (await opts.balancesOf([id])).get(id) ?? 0
+      if ((await opts.holds.seedFromBooks(id, balance, version)) !== 'changed') return true
+      await Bun.sleep(SEED_RETRY_MS)
+    }
+    return false
   }
 
   /**
@@ -275,6 +324,7 @@ export function createBooks(opts: {
     },
     reap,
     reconcile,
+    seed,
     stats: () => ({ ...stats, unacknowledged: unacked.length }),
     close() {
       closed = true

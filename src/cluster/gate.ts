@@ -42,7 +42,10 @@ export type SharedGate = {
   reserve(req: SharedGateRequest): Promise<{ ok: true; ticket: SharedTicket } | Denial>
   settle(t: SharedTicket, actualTokens: number, costNano: number): void
   release(t: SharedTicket): void
-  /** The ledger wrote these calls' charges: a settlement still to be retried lists no cost. */
+  /**
+   * The ledger wrote these calls' charges: their listed costs go (`written`), those of calls whose
+   * settlement Redis has not taken yet once it has, and a retry lists none.
+   */
   flushed(requestIds: readonly string[]): void
   state(): SharedGateState
   /** Settlements with money that Redis has not taken yet (retried every RETRY_MS). */
@@ -52,8 +55,12 @@ export type SharedGate = {
   close(): void
 }
 
-/** A settlement to send again: the call's reservation and what it ended with. */
-type Pending = { r: SharedReservation; release: boolean; tokens: number; costNano: number; flushed: boolean }
+/**
+ * A settlement followed until Redis takes it: the call's reservation, what it ended with, and
+ * whether its charge is already in the database (then it lists no cost, and its listing is taken
+ * off once the settlement is in).
+ */
+type Pending = { r: SharedReservation; release: boolean; tokens: number; costNano: number; written: boolean }
 const RETRY_MS = 1_000
 /** Settlements kept for retry at most; beyond, the books' reconciliation corrects the counter. */
 const MAX_RETRIES = 100_000
@@ -77,12 +84,13 @@ export function createSharedGate(opts: {
    */
   leaseMs: number
   /**
-   * What the account has free by this node's books (balance − this node's holds, the asking
-   * call's excluded): the value a missing money counter is created with.
+   * Makes a missing money counter from the database (books.ts): false when it could not now.
    */
-  freeOf: (accountId: number, holdNano: number) => number
+  seed: (accountId: number) => Promise<boolean>
   /** The account's counter missed an admin move and is not dropped yet (sync.ts): money closed. */
   stale?: (accountId: number) => boolean
+  /** These calls' charges are written and their settlements taken: their listed costs go (books.ts). */
+  written?: (requestIds: readonly string[]) => void
 }): SharedGate {
   const { limits, fallback, log } = opts
   const st: SharedGateState = {
@@ -141,32 +149,50 @@ export function createSharedGate(opts: {
   const timer = setInterval(() => open.size && void renewAll(), Math.max(100, Math.floor(opts.leaseMs / 3)))
   timer.unref?.()
 
-  // A settlement with money that failed is sent again until Redis takes it: the script applies
-  // it once (its open hold is the ticket), so a lost reply sent twice changes nothing.
+  // A settlement with money is followed until Redis has taken it, and sent again while it fails:
+  // the script applies it once (its open hold is the ticket), so a lost reply sent twice changes
+  // nothing. A charge written meanwhile is then listed by no retry, and its listing is taken off
+  // only after the settlement that lists it (an earlier removal would find nothing to remove).
+  const settling = new Map<string, Pending>()
   const retries = new Map<string, Pending>()
   let retryTimer: ReturnType<typeof setTimeout> | null = null
-  const attempt = (x: Pending) =>
-    x.release ? limits.release(x.r) : limits.settle(x.r, x.tokens, x.r.money ? x.costNano : undefined, x.flushed)
+  const taken = (x: Pending) => {
+    settling.delete(x.r.callId)
+    retries.delete(x.r.callId)
+    if (x.written) opts.written?.([x.r.callId])
+  }
+  const attempt = (x: Pending) => {
+    const money = x.r.money
+    const sent = x.release ? limits.release(x.r) : limits.settle(x.r, x.tokens, money ? x.costNano : undefined, x.written)
+    return money ? sent.then(() => taken(x)) : sent
+  }
   const retryAll = () => {
     if (retryTimer || !retries.size) return
     retryTimer = setTimeout(async () => {
       retryTimer = null
-      await Promise.all(
-        [...retries.values()].map((x) => attempt(x).then(() => retries.delete(x.r.callId), () => {})),
-      )
+      await Promise.all([...retries.values()].map((x) => attempt(x).catch(() => {})))
       retryAll()
     }, RETRY_MS)
     retryTimer.unref?.()
   }
-  const later = (x: Pending) =>
-    attempt(x).catch((e) => {
+  const later = (x: Pending) => {
+    const money = !!x.r.money
+    if (money) settling.set(x.r.callId, x)
+    void attempt(x).catch((e) => {
       st.settleFailures++
       if (e instanceof RedisUnavailableError) down(e)
       log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
-      if (!x.r.money || retries.size >= MAX_RETRIES) return
+      if (!money) return
+      if (retries.size >= MAX_RETRIES) {
+        // Too many to follow: the counter goes, to be made again from the books.
+        settling.delete(x.r.callId)
+        void opts.holds.forget(x.r.money!.accountId).catch(() => {})
+        return
+      }
       retries.set(x.r.callId, x)
       retryAll()
     })
+  }
 
   return {
     async reserve(req) {
@@ -180,12 +206,13 @@ export function createSharedGate(opts: {
         money: req.money && { accountId: req.accountId, ...req.money },
       }
       if (req.money && req.money.holdNano > 0 && opts.stale?.(req.accountId)) return CLOSED
+      let asked = input
       try {
         let r = await limits.reserve(input)
         if (!r.ok && r.code === 'money_miss') {
-          const free = opts.freeOf(req.accountId, req.money!.holdNano)
-          await opts.holds.seed(req.accountId, free)
-          r = await limits.reserve({ ...input, nowMs: opts.clock.now() })
+          if (!(await opts.seed(req.accountId))) return CLOSED
+          asked = { ...input, nowMs: opts.clock.now() }
+          r = await limits.reserve(asked)
           if (!r.ok && r.code === 'money_miss') return CLOSED
         }
         up()
@@ -195,6 +222,10 @@ export function createSharedGate(opts: {
       } catch (e) {
         if (!(e instanceof RedisUnavailableError)) throw e
         down(e)
+        // Redis may have applied it and lost the reply: released once it answers (applied once,
+        // or not at all, as its open hold says).
+        const lost = limits.unanswered(asked)
+        if (lost) later({ r: lost, release: true, tokens: 0, costNano: 0, written: false })
         return viaFallback(req)
       }
     },
@@ -203,20 +234,22 @@ export function createSharedGate(opts: {
       const r = t.shared
       if (!r) return
       open.delete(r)
-      void later({ r, release: false, tokens: actualTokens, costNano, flushed: false })
+      later({ r, release: false, tokens: actualTokens, costNano, written: false })
     },
     release(t) {
       if (t.fallback) fallback.release(t.fallback)
       if (!t.shared) return
       open.delete(t.shared)
-      void later({ r: t.shared, release: true, tokens: 0, costNano: 0, flushed: false })
+      later({ r: t.shared, release: true, tokens: 0, costNano: 0, written: false })
     },
     flushed(ids) {
-      if (!retries.size) return
+      const now: string[] = []
       for (const id of ids) {
-        const x = retries.get(id)
-        if (x) x.flushed = true
+        const x = settling.get(id)
+        if (x) x.written = true
+        else now.push(id)
       }
+      if (now.length) opts.written?.(now)
     },
     state: () => ({ ...st }),
     get retrying() {

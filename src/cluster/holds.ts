@@ -1,13 +1,18 @@
 // Available money per account shared by every node (SPEC §11): one Redis counter of integer
 // nano-USD (balance − open holds), taken down atomically by admission only while what stays is at
 // least the minimum, given back by settlement, moved by admin money moves after they commit.
-// A counter that is absent is a miss: the caller seeds it from the database (SET NX) and retries.
-// Every change that is not a call's (seed, admin move, expiry, drop) counts in one sequence, and an
-// admin write lists itself as a move in progress from before its transaction until its counters
-// have moved: books.ts's reconciliation corrects no counter while either says the books are moving.
+// A counter that is absent is a miss: the caller seeds it from the database's balance less what
+// every node lists for the account (its open holds and unwritten costs, books.ts) and retries.
+// Every change to an account's counter that is not a call's (seed, admin move, expiry, drop,
+// correction) counts in the account's version, and an admin write lists itself as a move in
+// progress from before its transaction until its counters have moved: a seed or a correction
+// computed from the database is applied only if neither says the books moved meanwhile.
 // A proxied call takes its hold inside limits.ts's reserve script (one script for both); these
 // standalone calls serve seeding, admin moves and calls that reserve no limits.
 import { defineScript, type Redis } from './redis'
+
+/** A version lives this long after its last change: longer than any read-then-write between. */
+export const VERSION_TTL_MS = 86_400_000
 
 export type AdmitResult =
   /** The hold is taken; `availableNano` is what the account has left free. */
@@ -20,10 +25,17 @@ export type AdmitResult =
 export type SharedHolds = {
   admit(accountId: number, holdNano: number, minNano: number): Promise<AdmitResult>
   /**
-   * Creates the counter from the database's `balance − open holds` unless another node did first;
+   * Creates the counter as `balanceNano` less what is listed for the account unless it exists;
    * true when this call set it.
    */
-  seed(accountId: number, availableNano: number): Promise<boolean>
+  seed(accountId: number, balanceNano: number): Promise<boolean>
+  /** The account's version (a string; '0' before any change): read before reading the database. */
+  version(accountId: number): Promise<string>
+  /**
+   * Seeds from a balance read from the database after `version` was read: 'changed' (nothing set)
+   * when the account's books moved meanwhile or an admin write is moving money.
+   */
+  seedFromBooks(accountId: number, balanceNano: number, version: string): Promise<'set' | 'exists' | 'changed'>
   /** The call ended costing `costNano`: gives back `holdNano − costNano`. False on a miss. */
   settle(accountId: number, holdNano: number, costNano: number): Promise<boolean>
   /** A card expired (or a move outside an admin write): moves the counter by `deltaNano` if present. */
@@ -69,29 +81,40 @@ if v > 9007199254740991 or v < -9007199254740991 then
   return redis.error_reply('ERR counter would leave the safe integer range')
 end
 redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
 return v
-`)
-
-/** KEYS: the counter, the sequence. ARGV: value, ttlMs (0: none). SET NX; true when set. */
-const SEED = defineScript(`
-local ok
-if tonumber(ARGV[2]) > 0 then ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-else ok = redis.call('SET', KEYS[1], ARGV[1], 'NX') end
-if not ok then return 0 end
-redis.call('INCR', KEYS[2])
-return 1
-`)
-
-/** KEYS: the counter, the sequence. */
-const DROP = defineScript(`
-redis.call('DEL', KEYS[1])
-redis.call('INCR', KEYS[2])
-return 1
 `)
 
 /** Redis's own clock in ms: every node's guard reads one time. */
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
+/**
+ * KEYS: the counter, the account's listed sum, its version, moves in progress. ARGV: balanceNano,
+ * ttlMs (0: none), version ('' : unchecked), guardMs. Sets the counter to the balance less what is
+ * listed unless it exists: 1 set, 0 exists, -1 the version moved or an admin write is moving money.
+ */
+const SEED = defineScript(`${NOW}
+if ARGV[3] ~= '' then
+  if redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[4]), '+inf') > 0 then return -1 end
+  if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local v = string.format('%d', tonumber(ARGV[1]) - (tonumber(redis.call('GET', KEYS[2])) or 0))
+if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
+else redis.call('SET', KEYS[1], v) end
+redis.call('INCR', KEYS[3])
+redis.call('PEXPIRE', KEYS[3], ${VERSION_TTL_MS})
+return 1
+`)
+
+/** KEYS: the counter, its version. */
+const DROP = defineScript(`
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
+return 1
+`)
 
 /** KEYS: moves in progress. ARGV: token, guardMs. Lists the move (older ones than the guard go). */
 const BEGIN = defineScript(`${NOW}
@@ -101,20 +124,30 @@ return 1
 `)
 
 /**
- * KEYS: moves in progress, the sequence, then one counter per delta. ARGV: token, then the deltas.
- * Moves each counter that exists (never beyond safe integers: such a counter is dropped, to be made
- * again from the books), counts once in the sequence and ends the move.
+ * KEYS: moves in progress, then per delta the counter and its version. ARGV: token, guardMs, then
+ * the deltas. Moves each counter that exists (never beyond safe integers: such a counter is
+ * dropped, to be made again from the books), counts in each version and ends the move. A move no
+ * longer listed as in progress (it outlasted the guard, so a correction may have counted it
+ * already) drops its counters instead. Returns 1, or 0 when it dropped them.
  */
-const MOVED = defineScript(`
-for i = 3, #KEYS do
+const MOVED = defineScript(`${NOW}
+local listed = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local fresh = listed and tonumber(listed) >= now - tonumber(ARGV[2])
+for i = 2, #KEYS, 2 do
   if redis.call('EXISTS', KEYS[i]) == 1 then
-    local v = redis.call('INCRBY', KEYS[i], ARGV[i - 1])
-    if v > 9007199254740991 or v < -9007199254740991 then redis.call('DEL', KEYS[i]) end
+    if fresh then
+      local v = redis.call('INCRBY', KEYS[i], ARGV[i / 2 + 2])
+      if v > 9007199254740991 or v < -9007199254740991 then redis.call('DEL', KEYS[i]) end
+    else
+      redis.call('DEL', KEYS[i])
+    end
   end
+  redis.call('INCR', KEYS[i + 1])
+  redis.call('PEXPIRE', KEYS[i + 1], ${VERSION_TTL_MS})
 end
-redis.call('INCR', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-return 1
+if fresh then return 1 end
+return 0
 `)
 
 /** How long an admin write counts as a move in progress at most (one whose end was lost). */
@@ -143,10 +176,13 @@ export function moneyKey(prefix: string, id: number): string {
   return `${prefix}m:${accountId(id)}`
 }
 
+/** `{prefix}l:{accountId}`: the sum of what every node lists for the account (open holds + unwritten costs). */
+export const listedKey = (prefix: string, id: number) => `${prefix}l:${accountId(id)}`
+/** `{prefix}v:{accountId}`: counts the changes to the account's counter that are not a call's. */
+export const versionKey = (prefix: string, id: number) => `${prefix}v:${accountId(id)}`
+
 /** The keys of the books' state beside the counters (books.ts reads them all). */
 export const booksKeys = (prefix: string) => ({
-  /** Every change to a counter other than a call's: seeds, moves, expiries, drops. */
-  seq: `${prefix}mseq`,
   /** Admin writes between their transaction's start and their counters' move. */
   moving: `${prefix}mmoving`,
   /** The processes that list open holds and unflushed costs (each with a heartbeat). */
@@ -157,6 +193,11 @@ export const booksKeys = (prefix: string) => ({
 export const openHoldsKey = (prefix: string, instance: string) => `${prefix}o:${instance}`
 /** `{prefix}u:{instance}`: a process's settled costs not yet in the database, callId → "accountId:costNano". */
 export const unflushedKey = (prefix: string, instance: string) => `${prefix}u:${instance}`
+/**
+ * `{prefix}r:{instance}`: the open holds of a process taken for dead, already given back: if it
+ * was only cut off, its late settlement charges the cost alone (callId → "accountId:holdNano").
+ */
+export const reapedKey = (prefix: string, instance: string) => `${prefix}r:${instance}`
 
 function accountId(id: number): string {
   if (!Number.isSafeInteger(id) || id <= 0)
@@ -172,14 +213,17 @@ function accountId(id: number): string {
  */
 export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): SharedHolds {
   const { redis } = opts
-  const key = (id: number) => moneyKey(redis.prefix, id)
-  const books = booksKeys(redis.prefix)
+  const p = redis.prefix
+  const key = (id: number) => moneyKey(p, id)
+  const books = booksKeys(p)
+  const quiet = String(Math.max(0, Math.floor(opts.quietMs ?? 0)))
+  const seedKeys = (id: number) => [key(id), listedKey(p, id), versionKey(p, id), books.moving]
 
   const move = async (id: number, delta: number, what: string): Promise<boolean> => {
     const k = key(id)
     const d = nano(what, delta)
     if (delta === 0) return (await redis.send('EXISTS', [k])) === 1
-    const v = await redis.run(MOVE, [k, books.seq], [d])
+    const v = await redis.run(MOVE, [k, versionKey(p, id)], [d])
     if (v === null || v === false) return false
     safe(v, `account ${id}`)
     return true
@@ -197,10 +241,17 @@ export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): Sha
       const availableNano = safe(reply[1], `account ${id}`)
       return reply[0] === 1 ? { kind: 'held', availableNano } : { kind: 'short', availableNano }
     },
-    async seed(id, availableNano) {
-      const quiet = Math.max(0, Math.floor(opts.quietMs ?? 0))
-      const args = [nano('availableNano', availableNano), String(quiet)]
-      return (await redis.run(SEED, [key(id), books.seq], args)) === 1
+    async seed(id, balanceNano) {
+      const args = [nano('balanceNano', balanceNano), quiet, '', String(MOVE_GUARD_MS)]
+      return (await redis.run(SEED, seedKeys(id), args)) === 1
+    },
+    async version(id) {
+      return String((await redis.send('GET', [versionKey(p, id)])) ?? '0')
+    },
+    async seedFromBooks(id, balanceNano, version) {
+      const args = [nano('balanceNano', balanceNano), quiet, version || '0', String(MOVE_GUARD_MS)]
+      const r = await redis.run(SEED, seedKeys(id), args)
+      return r === 1 ? 'set' : r === 0 ? 'exists' : 'changed'
     },
     async settle(id, holdNano, costNano) {
       nano('holdNano', holdNano, { min: 0 })
@@ -214,11 +265,11 @@ export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): Sha
       return token
     },
     async moved(token, deltas) {
-      const keys = [books.moving, books.seq]
-      const args = [token]
+      const keys = [books.moving]
+      const args = [token, String(MOVE_GUARD_MS)]
       for (const [id, delta] of deltas) {
         if (delta === 0) continue
-        keys.push(key(id))
+        keys.push(key(id), versionKey(p, id))
         args.push(nano('deltaNano', delta))
       }
       await redis.run(MOVED, keys, args)
@@ -228,7 +279,7 @@ export function createSharedHolds(opts: { redis: Redis; quietMs?: number }): Sha
       return v === null ? null : safe(v, `account ${id}`)
     },
     async forget(id) {
-      await redis.run(DROP, [key(id), books.seq], [])
+      await redis.run(DROP, [key(id), versionKey(p, id)], [])
     },
   }
 }

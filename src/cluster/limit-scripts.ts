@@ -6,8 +6,8 @@ import { defineScript } from './redis'
 /**
  * KEYS: for each window group g (a scope's minute, hour or day counts) its current and previous
  * bucket hashes {r = requests, t = tokens}, then one sorted set per concurrency cap, then (when
- * M = 1) the account's money counter (integer nano-USD available: balance − open holds) and this
- * node's open-holds hash (books.ts: callId → "accountId:holdNano").
+ * M = 1) the account's money counter (integer nano-USD available: balance − open holds), this
+ * node's open-holds hash (books.ts: callId → "accountId:holdNano") and the account's listed sum.
  * ARGV: nowMs, G, C, estTokens, callId, leaseMs, M; per group: requestLimit, tokenLimit,
  * bucketStartMs, spanMs, sliding (1: weigh the previous bucket, 0: a calendar day), ttlMs;
  * per cap: its limit; when M = 1: holdNano, minNano, quietMs (0: none; else the counter lives
@@ -100,6 +100,7 @@ if M == 1 then
   local quiet = tonumber(ARGV[capBase + C + 3]) or 0
   if quiet > 0 then redis.call('PEXPIRE', moneyKey, quiet) end
   redis.call('HSET', KEYS[2 * G + C + 2], call, ARGV[capBase + C + 4] .. ':' .. ARGV[capBase + C + 1])
+  if hold > 0 then redis.call('INCRBY', KEYS[2 * G + C + 3], ARGV[capBase + C + 1]) end
 end
 for g = 1, G do
   local key = KEYS[2 * g - 1]
@@ -122,15 +123,16 @@ return out
 
 /**
  * Settles many calls in one script (batch.ts gathers those that end together). ARGV: quietMs, n;
- * then per call: nBuckets, requestDelta, tokenDelta, callId, nSlots, hasMoney, moneyDelta,
- * unflushedCostNano, accountId. KEYS: per call in turn its bucket hashes, its slot sets, then when
- * hasMoney = 1 its money counter, its node's open-holds hash and unflushed-costs hash (books.ts).
+ * then per call: nBuckets, requestDelta, tokenDelta, callId, nSlots, hasMoney, holdNano, costNano,
+ * listedCostNano (0 when its charge is already in the database), accountId. KEYS: per call in turn
+ * its bucket hashes, its slot sets, then when hasMoney = 1 its money counter, its node's
+ * open-holds, unflushed-costs and reaped-holds hashes, and the account's listed sum (books.ts).
  * A call with money settles once: only while its open hold is listed (a retry after a reply that
- * was lost, or a call whose node was taken for dead, changes nothing). Its cost, until its node
- * has written it to the database, is listed as unflushed. A bucket that has expired stays gone (its
- * window no longer counts it); counts never go below zero. Slots lose the call's id. The money
- * counter moves only if present (absent, the database is the truth the next seed reads) and lives
- * quietMs more.
+ * was lost changes nothing). If its node was taken for dead meanwhile, its hold was given back
+ * then, so only the cost is taken. Its listed cost stays until its node has written it to the
+ * database. A bucket that has expired stays gone (its window no longer counts it); counts never go
+ * below zero. Slots lose the call's id. The money counter moves only if present (absent, the
+ * database is the truth the next seed reads) and lives quietMs more.
  */
 export const SETTLE = defineScript(`
 local quiet = tonumber(ARGV[1])
@@ -143,12 +145,18 @@ for e = 1, tonumber(ARGV[2]) do
   local call = ARGV[a + 3]
   local ns = tonumber(ARGV[a + 4])
   local nm = tonumber(ARGV[a + 5])
-  local md = ARGV[a + 6]
-  local cost = ARGV[a + 7]
-  local acct = ARGV[a + 8]
-  a = a + 9
+  local hold = tonumber(ARGV[a + 6])
+  local cost = tonumber(ARGV[a + 7])
+  local list = ARGV[a + 8]
+  local acct = ARGV[a + 9]
+  a = a + 10
+  local m = k + nb + ns
   local live = true
-  if nm == 1 then live = redis.call('HDEL', KEYS[k + nb + ns + 1], call) == 1 end
+  local reaped = false
+  if nm == 1 and redis.call('HDEL', KEYS[m + 1], call) == 0 then
+    reaped = redis.call('HDEL', KEYS[m + 3], call) == 1
+    live = reaped
+  end
   if live then
     for i = k, k + nb - 1 do
       local key = KEYS[i]
@@ -157,18 +165,24 @@ for e = 1, tonumber(ARGV[2]) do
         if dt ~= 0 and redis.call('HINCRBY', key, 't', dt) < 0 then redis.call('HSET', key, 't', 0) end
       end
     end
-    for i = k + nb, k + nb + ns - 1 do redis.call('ZREM', KEYS[i], call) end
+    for i = k + nb, m - 1 do redis.call('ZREM', KEYS[i], call) end
     if nm == 1 then
-      local money = KEYS[k + nb + ns]
+      local money = KEYS[m]
+      local give = hold - cost
+      if reaped then give = -cost end
       if redis.call('EXISTS', money) == 1 then
-        if md ~= '0' then redis.call('INCRBY', money, md) end
+        if give ~= 0 then redis.call('INCRBY', money, string.format('%d', give)) end
         if quiet > 0 then redis.call('PEXPIRE', money, quiet) end
       end
-      if cost ~= '0' then redis.call('HSET', KEYS[k + nb + ns + 2], call, acct .. ':' .. cost) end
+      -- The listed sum loses the open hold (the reaper took it off already) and gains the cost.
+      local dl = tonumber(list)
+      if not reaped then dl = dl - hold end
+      if dl ~= 0 and redis.call('INCRBY', KEYS[m + 4], string.format('%d', dl)) <= 0 then redis.call('DEL', KEYS[m + 4]) end
+      if list ~= '0' then redis.call('HSET', KEYS[m + 2], call, acct .. ':' .. list) end
     end
   end
-  k = k + nb + ns
-  if nm == 1 then k = k + 3 end
+  k = m
+  if nm == 1 then k = k + 5 end
 end
 return 1
 `)

@@ -11,7 +11,7 @@ import { denialOf, moneyDenial, groupsOf, MINUTE_MS, NAMES, type Group } from '.
 import { RENEW, RESERVE } from './limit-scripts'
 import { settleBatcher } from './batch'
 import { createLimitReads } from './limit-reads'
-import { moneyKey, nano, openHoldsKey, unflushedKey } from './holds'
+import { listedKey, moneyKey, nano, openHoldsKey, reapedKey, unflushedKey } from './holds'
 import type { Redis } from './redis'
 
 export { HOUR_MS, MINUTE_MS } from './limit-groups'
@@ -98,6 +98,12 @@ export type SharedLimits = {
   /** The call never reached upstream: takes back its request, its tokens, slots and hold. */
   release(r: SharedReservation): Promise<void>
   /**
+   * A reserve whose reply was lost (Redis did not answer in time) may still have been applied:
+   * the reservation it would have made, to release once Redis answers. Only one holding money
+   * (its open hold makes the release apply once, or not at all); null for the others.
+   */
+  unanswered(input: SharedReserveInput): SharedReservation | null
+  /**
    * Moves the call's slot leases to `nowMs` + its lease: a long call renews while it runs, so the
    * lease can be short and a dead node's slots free soon. False when a slot had already expired.
    */
@@ -131,6 +137,7 @@ export function createSharedLimits(opts: {
   const instance = opts.instance ?? 'local'
   const openKey = openHoldsKey(p, instance)
   const costKey = unflushedKey(p, instance)
+  const reapKey = reapedKey(p, instance)
   const quietMs = Math.max(0, Math.floor(opts.quietMs ?? 0))
   const settleOne = settleBatcher(redis, quietMs)
 
@@ -140,7 +147,7 @@ export function createSharedLimits(opts: {
     dr: number,
     dt: number,
     slots: boolean,
-    money: { key: string; delta: number; costNano: number; accountId: number } | null,
+    money: { key: string; holdNano: number; costNano: number; listNano: number; accountId: number } | null,
   ) => {
     const buckets = dr !== 0 || dt !== 0 ? r.buckets : []
     const slotKeys = slots ? r.slots : []
@@ -148,10 +155,11 @@ export function createSharedLimits(opts: {
     // closes the open hold.
     if (!buckets.length && !slotKeys.length && !money) return
     const keys = [...buckets, ...slotKeys]
-    if (money) keys.push(money.key, openKey, costKey)
+    if (money) keys.push(money.key, openKey, costKey, reapKey, listedKey(p, money.accountId))
     const args = [String(buckets.length), String(dr), String(dt), r.callId, String(slotKeys.length)]
-    if (money) args.push('1', String(money.delta), String(money.costNano), String(money.accountId))
-    else args.push('0', '0', '0', '0')
+    if (money) {
+      args.push('1', String(money.holdNano), String(money.costNano), String(money.listNano), String(money.accountId))
+    } else args.push('0', '0', '0', '0', '0')
     await settleOne({ keys, args })
   }
 
@@ -211,7 +219,7 @@ export function createSharedLimits(opts: {
       }
       const m = input.money
       if (m) {
-        keys.push(moneyKey(p, m.accountId), openKey)
+        keys.push(moneyKey(p, m.accountId), openKey, listedKey(p, m.accountId))
         args.push(nano('holdNano', m.holdNano, { min: 0 }), nano('minNano', m.minNano), String(quietMs))
         args.push(String(m.accountId))
       }
@@ -264,8 +272,9 @@ export function createSharedLimits(opts: {
       const cost = money ? Number(nano('costNano', costNano!, { min: 0 })) : 0
       const give = money && {
         key: money.key,
-        delta: money.holdNano - cost,
-        costNano: flushed ? 0 : cost,
+        holdNano: money.holdNano,
+        costNano: cost,
+        listNano: flushed ? 0 : cost,
         accountId: money.accountId,
       }
       r.tokens = actual
@@ -285,11 +294,32 @@ export function createSharedLimits(opts: {
       const { tokens, open, money } = r
       Object.assign(r, { released: true, open: false, tokens: 0, money: null })
       try {
-        const give = money && { key: money.key, delta: money.holdNano, costNano: 0, accountId: money.accountId }
+        const give = money && { key: money.key, holdNano: money.holdNano, costNano: 0, listNano: 0, accountId: money.accountId }
         await settleWith(r, -1, -tokens, open, give)
       } catch (e) {
         Object.assign(r, { released: false, open, tokens, money })
         throw e
+      }
+    },
+
+    unanswered(input) {
+      const m = input.money
+      if (!m) return null
+      const now = Math.floor(input.nowMs)
+      const buckets = new Set<string>()
+      for (const s of input.scopes) for (const g of partOf(s, now).groups) buckets.add(g.cur)
+      const est = wholeCount(input.estTokens)
+      return {
+        callId: input.callId,
+        atMs: now,
+        estTokens: est,
+        buckets: [...buckets],
+        slots: (input.caps ?? []).filter((c) => c.cap > 0).map((c) => slotKey(c.key)),
+        leaseMs: Math.max(1, Math.floor(input.leaseMs ?? opts.leaseMs ?? DEFAULT_LEASE_MS)),
+        tokens: est,
+        open: true,
+        released: false,
+        money: { key: moneyKey(p, m.accountId), holdNano: m.holdNano, accountId: m.accountId },
       }
     },
 

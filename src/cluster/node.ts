@@ -69,11 +69,9 @@ const QUIET_MARGIN_MS = 5 * 60_000
 
 /** What the shared money needs from this node's books and the database. */
 export type NodeBooks = {
-  /** Balance less this node's other holds: what a missing counter is created with. */
-  freeOf: (accountId: number, holdNano: number) => number
   /** A counter that missed an admin move (sync.ts): its calls wait. */
   stale: (accountId: number) => boolean
-  /** Live balances in the database, for the reconciliation. */
+  /** Live balances in the database: what missing counters are made from, and reconciled with. */
   balancesOf: (accountIds: readonly number[]) => Promise<Map<number, number>>
 }
 
@@ -132,7 +130,10 @@ export async function openCluster(
         leaseMs,
         periodMs: config.RECONCILE_MS,
         balancesOf: parts.balancesOf,
+        holds,
+        reapedTtlMs: quietMs,
       })
+      const books = cluster.books
       cluster.gate = createSharedGate({
         limits,
         holds,
@@ -140,14 +141,15 @@ export async function openCluster(
         clock: deps.clock,
         log: deps.log,
         leaseMs,
-        freeOf: parts.freeOf,
+        seed: (id) => books.seed(id),
         stale: parts.stale,
+        written: (ids) => books.flushed(ids),
       })
       return cluster.gate
     },
     flushed(ids) {
-      cluster.gate?.flushed(ids)
-      cluster.books?.flushed(ids)
+      if (cluster.gate) cluster.gate.flushed(ids)
+      else cluster.books?.flushed(ids)
     },
     status() {
       const g: SharedGateState = cluster.gate?.state() ?? {

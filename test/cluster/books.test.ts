@@ -5,7 +5,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import { beatFor, createBooks, type Books } from '../../src/cluster/books'
+import { createFallbackLimits } from '../../src/cluster/fallback'
+import { createSharedGate } from '../../src/cluster/gate'
 import { createSharedHolds, type SharedHolds } from '../../src/cluster/holds'
+import { createLimitWindows } from '../../src/limits/windows'
 import { createSharedLimits, type SharedLimits, type SharedReservation } from '../../src/cluster/limits'
 import { openRedis, type Redis } from '../../src/cluster/redis'
 import { createCalendar } from '../../src/limits/daykey'
@@ -52,6 +55,8 @@ async function node(instance: string, leaseMs = 1_000) {
     leaseMs,
     periodMs: 0,
     balancesOf: async (ids) => new Map(ids.filter((id) => db.has(id)).map((id) => [id, db.get(id)!])),
+    holds,
+    reapedTtlMs: 60_000,
   })
   opened.push(books)
   return { limits, books }
@@ -170,6 +175,130 @@ describe('reconciliation', () => {
   })
 })
 
+describe('what the review found', () => {
+  test("a counter made while another node holds money is the balance less that node's listing", async () => {
+    const x = await node('X')
+    const y = await node('Y')
+    db.set(1, 10 * USD)
+    await holds.seed(1, 10 * USD)
+    const r = await hold(x.limits, 1, 2 * USD)
+    await holds.forget(1) // e.g. an admin move that could not follow
+    expect(await y.books.seed(1)).toBe(true)
+    expect(await holds.available(1)).toBe(8 * USD)
+    await x.limits.settle(r, 1, 1 * USD)
+    expect(await holds.available(1)).toBe(9 * USD)
+    expect(await y.books.reconcile()).toBe(0)
+  })
+
+  test('a seed waits while an admin write is moving money, and is refused if it does not end', async () => {
+    const y = await node('Y')
+    db.set(1, 10 * USD)
+    const token = await holds.beginMove()
+    const seeding = y.books.seed(1)
+    expect(await seeding).toBe(false)
+    expect(await holds.available(1)).toBeNull()
+    await holds.moved(token, new Map())
+    expect(await y.books.seed(1)).toBe(true)
+    expect(await holds.available(1)).toBe(10 * USD)
+  })
+
+  test('a reserve whose reply was lost is released once, if Redis had applied it, and never otherwise', async () => {
+    const y = await node('Y')
+    db.set(1, 10 * USD)
+    await holds.seed(1, 10 * USD)
+    const input = {
+      scopes: [{ key: 'a:1', limits: { rpm: 100 } }],
+      estTokens: 0,
+      callId: 'lost-1',
+      nowMs: T,
+      money: { accountId: 1, holdNano: 3 * USD, minNano: 0 },
+    }
+    expect((await y.limits.reserve(input)).ok).toBe(true)
+    const lost = y.limits.unanswered(input)!
+    const twice = y.limits.unanswered(input)!
+    await y.limits.release(lost)
+    await y.limits.release(twice)
+    expect(await holds.available(1)).toBe(10 * USD)
+    expect((await y.limits.usage('a:1', T)).rpm).toBe(0)
+    expect(await listed('o:Y')).toEqual({})
+    // Never applied: releasing it moves nothing.
+    await y.limits.release(y.limits.unanswered({ ...input, callId: 'never' })!)
+    expect(await holds.available(1)).toBe(10 * USD)
+    expect(await y.books.reconcile()).toBe(0)
+  })
+
+  test('a charge written before its settlement reached Redis leaves no listing behind', async () => {
+    const y = await node('Y')
+    db.set(1, 10 * USD)
+    await holds.seed(1, 10 * USD)
+    const gate = createSharedGate({
+      limits: y.limits,
+      holds,
+      fallback: createFallbackLimits({ windows: createLimitWindows({ clock: createFakeClock() }), nodes: 2 }),
+      clock: createFakeClock(T),
+      log: createMemoryLogger(),
+      leaseMs: 60_000,
+      seed: (id) => y.books.seed(id),
+      written: (ids) => y.books.flushed(ids),
+    })
+    try {
+      const admitted = await gate.reserve({ accountId: 1, scopes: [], caps: [], estTokens: 0, callId: 'w-1', money: { holdNano: 2 * USD, minNano: 0 } })
+      if (!admitted.ok) throw new Error(admitted.message)
+      // The call ends and, in the same turn, a flush writes its charge: the settlement is not sent yet.
+      gate.settle(admitted.ticket, 1, 0.5 * USD)
+      db.set(1, 9.5 * USD)
+      gate.flushed(['w-1'])
+      await Bun.sleep(50)
+      expect(await listed('u:Y')).toEqual({})
+      expect(await redis.send('GET', ['bk:l:1'])).toBeNull()
+      expect(await holds.available(1)).toBe(9.5 * USD)
+      expect(await y.books.reconcile()).toBe(0)
+    } finally {
+      gate.close()
+    }
+  })
+
+  test('an admin write that outlasted its guard drops its counters instead of moving them', async () => {
+    await node('Y')
+    await holds.seed(1, 10 * USD)
+    const token = await holds.beginMove()
+    // As if the transaction had run past MOVE_GUARD_MS: a pass may have counted its move already.
+    await redis.send('ZADD', ['bk:mmoving', '1', token])
+    await holds.moved(token, new Map([[1, 2 * USD]]))
+    expect(await holds.available(1)).toBeNull()
+  })
+
+  test("a change to one account's counter does not hold back another's correction", async () => {
+    let sneak = true
+    const y = await node('Y')
+    const books = createBooks({
+      redis,
+      instance: 'Z',
+      clock: createFakeClock(),
+      log: createMemoryLogger(),
+      leaseMs: 1_000,
+      periodMs: 0,
+      holds,
+      reapedTtlMs: 60_000,
+      balancesOf: async (ids) => {
+        // Between the snapshot and the correction another node seeds account 2.
+        if (sneak) await holds.forget(2).then(() => holds.seed(2, 7 * USD))
+        sneak = false
+        return new Map(ids.map((id) => [id, 10 * USD]))
+      },
+    })
+    opened.push(books)
+    await holds.seed(1, 4 * USD)
+    await holds.seed(2, 4 * USD)
+    expect(await books.reconcile()).toBe(1)
+    expect(await holds.available(1)).toBe(10 * USD)
+    expect(await holds.available(2)).toBe(7 * USD)
+    expect(await books.reconcile()).toBe(1)
+    expect(await holds.available(2)).toBe(10 * USD)
+    void y
+  })
+})
+
 describe('a Redis that has just started', () => {
   test('no pass runs until every node has had a heartbeat to list itself again', async () => {
     const fresh = await startRedis()
@@ -184,6 +313,8 @@ describe('a Redis that has just started', () => {
         leaseMs: 1_000,
         periodMs: 0,
         balancesOf: async () => new Map([[5, 10 * USD]]),
+        holds: h,
+        reapedTtlMs: 60_000,
       })
       opened.push(books)
       await h.seed(5, 3 * USD)
@@ -222,10 +353,22 @@ describe('a process that stopped beating', () => {
     const auditor = await node('auditor')
     expect(await auditor.books.reconcile()).toBe(1)
     expect(await holds.available(5)).toBe(9 * USD)
-    // A late settlement (had it only been cut off) changes nothing: its hold came back already.
+    // Had it only been cut off, its late settlement takes the cost alone (the hold came back
+    // already) and lists it until written; sent again, it changes nothing.
+    const again = { ...cutOff, money: { ...cutOff.money! } }
     await dead.limits.settle(cutOff, 1, 0.25 * USD)
-    expect(await holds.available(5)).toBe(9 * USD)
+    await dead.limits.settle(again, 1, 0.25 * USD)
+    expect(await holds.available(5)).toBe(8.75 * USD)
+    expect(await listed('u:dead')).toEqual({ [cutOff.callId]: `5:${0.25 * USD}` })
+    expect(await auditor.books.reconcile()).toBe(0)
+    // Its heartbeat back, it writes the charge (the database first) and takes the listing off.
+    const back = await node('dead', 60_000)
+    db.set(5, 9.75 * USD)
+    back.books.flushed([cutOff.callId])
+    await Bun.sleep(50)
     expect(await listed('u:dead')).toEqual({})
+    expect(await auditor.books.reconcile()).toBe(0)
+    expect(await holds.available(5)).toBe(8.75 * USD)
   })
 })
 

@@ -98,7 +98,7 @@ describe('bad input', () => {
     await expect(h().admit(8, -1, 0)).rejects.toThrow('holdNano')
     await expect(h().adjust(8, 2 ** 53)).rejects.toThrow('deltaNano')
     await expect(h().settle(8, 10, Number.NaN)).rejects.toThrow('costNano')
-    await expect(h().seed(9, 1.5)).rejects.toThrow('availableNano')
+    await expect(h().seed(9, 1.5)).rejects.toThrow('balanceNano')
     await expect(h().admit(0, 1, 0)).rejects.toThrow('accountId')
     expect(await h().available(8)).toBe(1_000)
     expect(await h().available(9)).toBeNull()
