@@ -25,8 +25,9 @@ export type AdmitResult =
 export type SharedHolds = {
   admit(accountId: number, holdNano: number, minNano: number): Promise<AdmitResult>
   /**
-   * Creates the counter as `balanceNano` less what is listed for the account unless it exists;
-   * true when this call set it.
+   * Creates the counter as `balanceNano` less what is listed for the account unless it exists,
+   * checking nothing else; true when this call set it. (Gateways seed with seedFromBooks; this
+   * one sets up a counter where no database is read, as the tests and benchmarks do.)
    */
   seed(accountId: number, balanceNano: number): Promise<boolean>
   /** The account's version (a string; '0' before any change): read before reading the database. */

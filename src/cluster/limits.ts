@@ -59,7 +59,7 @@ type ScopePart = { minute: number; groups: Group[]; keys: string[]; args: string
 
 /** Insufficient money (nothing was reserved): `availableNano` is what the account has free. */
 export type MoneyDenial = Denial & { code: 'insufficient_balance'; availableNano: number }
-/** No money counter for the account: seed it (holds.seed) from the database, then reserve again. */
+/** No money counter for the account: seed it (books.seed) from the database, then reserve again. */
 export type MoneyMiss = { ok: false; code: 'money_miss'; message: string }
 
 /** One limited window of one scope after the reservation: for x-ratelimit-* headers. */
