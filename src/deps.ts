@@ -119,6 +119,7 @@ export async function buildDeps(
   // A missing shared money counter is made from the database less what every node lists.
   const shared = cluster?.attach({
     stale: (id) => moneyMoves!.stale(id),
+    drop: (id) => moneyMoves!.drop(id),
     balancesOf: async (ids) => {
       const cards = await createCardsRepo(sql).cardsOfMany(ids)
       const nowMs = clock.now()

@@ -47,22 +47,18 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
- * KEYS: the process set, its heartbeat, its open holds, its unflushed costs, its reaped holds.
+ * KEYS: the process set, its heartbeat, its open holds, its reaped holds, the reaped processes.
  * ARGV: the process, the key prefix, how long reaped holds are remembered (ms). Only when the
- * heartbeat is gone: gives each open hold back to its account's counter and takes it and each
- * unwritten cost off the account's listed sum, remembers the holds (a process only cut off settles
- * them late: then only the cost is taken), and takes the process out of the set. Each account
- * touched counts in its version. Returns how many holds came back, or -1.
+ * heartbeat is gone: gives each open hold back to its account's counter and takes it off the
+ * account's listed sum, remembers the holds (a process only cut off settles them late: then only
+ * the cost is taken), and takes the process out of the set. Its unwritten costs stay listed
+ * (only cut off, it writes them yet) until PURGE. Each account touched counts in its version.
+ * Returns how many holds came back, or -1.
  */
-const REAP = defineScript(`
+const REAP = defineScript(`${NOW}
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
 local p = ARGV[2]
-local function unlist(a, n)
-  if redis.call('DECRBY', p .. 'l:' .. a, n) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
-  redis.call('INCR', p .. 'v:' .. a)
-  redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
-end
 local n = 0
 local open = redis.call('HGETALL', KEYS[3])
 for i = 1, #open, 2 do
@@ -70,18 +66,46 @@ for i = 1, #open, 2 do
   if a then
     local m = p .. 'm:' .. a
     if redis.call('EXISTS', m) == 1 then redis.call('INCRBY', m, h) end
-    unlist(a, h)
-    redis.call('HSET', KEYS[5], open[i], open[i + 1])
+    if redis.call('DECRBY', p .. 'l:' .. a, h) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
+    redis.call('INCR', p .. 'v:' .. a)
+    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    redis.call('HSET', KEYS[4], open[i], open[i + 1])
     n = n + 1
   end
 end
-if n > 0 then redis.call('PEXPIRE', KEYS[5], ARGV[3]) end
-for _, v in ipairs(redis.call('HVALS', KEYS[4])) do
-  local a, c = string.match(v, '^(%d+):(%d+)$')
-  if a then unlist(a, c) end
-end
-redis.call('DEL', KEYS[3], KEYS[4])
+if n > 0 then redis.call('PEXPIRE', KEYS[4], ARGV[3]) end
+redis.call('DEL', KEYS[3])
 redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[5], now, ARGV[1])
+return n
+`)
+
+/**
+ * KEYS: the process set, the reaped processes, the process's unwritten costs. ARGV: the process,
+ * the key prefix, ttlMs. A process reaped longer ago than ttlMs and not back: its unwritten costs
+ * are lost usage, owed by nobody; they leave the listed sums (each account's version moves).
+ * A process that came back keeps its list. Returns how many costs went, or -1 (not yet, or back).
+ */
+const PURGE = defineScript(`${NOW}
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return -1
+end
+local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if at and tonumber(at) > now - tonumber(ARGV[3]) then return -1 end
+local p = ARGV[2]
+local n = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[3])) do
+  local a, c = string.match(v, '^(%d+):(%d+)$')
+  if a then
+    if redis.call('DECRBY', p .. 'l:' .. a, c) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
+    redis.call('INCR', p .. 'v:' .. a)
+    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    n = n + 1
+  end
+end
+redis.call('DEL', KEYS[3])
+redis.call('ZREM', KEYS[2], ARGV[1])
 return n
 `)
 
@@ -125,15 +149,24 @@ return n
 
 /**
  * KEYS: the process's unflushed costs. ARGV: key prefix, then request ids whose charges the
- * database now holds: each listed one leaves the list and the account's listed sum.
+ * database now holds: each listed one leaves the list and the account's listed sum. Where the
+ * account has no counter, a seed may be reading the database: its version moves, so a seed that
+ * read the balance before this write and the listed sum after it is refused.
  */
 const WRITTEN = defineScript(`
+local p = ARGV[1]
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
   if v then
     redis.call('HDEL', KEYS[1], ARGV[i])
     local a, c = string.match(v, '^(%d+):(%d+)$')
-    if a and redis.call('DECRBY', ARGV[1] .. 'l:' .. a, c) <= 0 then redis.call('DEL', ARGV[1] .. 'l:' .. a) end
+    if a then
+      if redis.call('DECRBY', p .. 'l:' .. a, c) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
+      if redis.call('EXISTS', p .. 'm:' .. a) == 0 then
+        redis.call('INCR', p .. 'v:' .. a)
+        redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+      end
+    end
   end
 end
 return 1
@@ -196,9 +229,14 @@ export function createBooks(opts: {
     acknowledging = true
     try {
       while (unacked.length) {
-        const chunk = unacked.slice(0, ACK_CHUNK)
-        await redis.run(WRITTEN, [unflushedKey(p, instance)], [p, ...chunk])
-        unacked = unacked.slice(chunk.length)
+        // Taken off before it is sent (a trim meanwhile cannot drop unsent ids); back on failure.
+        const chunk = unacked.splice(0, ACK_CHUNK)
+        try {
+          await redis.run(WRITTEN, [unflushedKey(p, instance)], [p, ...chunk])
+        } catch (e) {
+          unacked = chunk.concat(unacked)
+          throw e
+        }
       }
     } finally {
       acknowledging = false
@@ -210,12 +248,17 @@ export function createBooks(opts: {
     let n = 0
     for (const who of members) {
       if (who === instance) continue
-      const k = [keys.nodes, beat(who), openHoldsKey(p, who), unflushedKey(p, who), reapedKey(p, who)]
+      const k = [keys.nodes, beat(who), openHoldsKey(p, who), reapedKey(p, who), keys.reaped]
       const holds = (await redis.run(REAP, k, [who, p, String(opts.reapedTtlMs)])) as number
       if (holds < 0) continue
       n++
       stats.reaped++
       log.warn('a node stopped beating: its open holds are given back', { node: who, holds })
+    }
+    for (const who of (await redis.send('ZRANGE', [keys.reaped, '0', '-1'])) as string[]) {
+      const k = [keys.nodes, keys.reaped, unflushedKey(p, who)]
+      const costs = (await redis.run(PURGE, k, [who, p, String(opts.reapedTtlMs)])) as number
+      if (costs > 0) log.warn("a dead node's unwritten usage is lost: no longer owed", { node: who, costs })
     }
     return n
   }

@@ -60,7 +60,15 @@ export type SharedGate = {
  * whether its charge is already in the database (then it lists no cost, and its listing is taken
  * off once the settlement is in).
  */
-type Pending = { r: SharedReservation; release: boolean; tokens: number; costNano: number; written: boolean }
+type Pending = {
+  r: SharedReservation
+  release: boolean
+  tokens: number
+  costNano: number
+  written: boolean
+  /** When it was first sent. */
+  sinceMs: number
+}
 const RETRY_MS = 1_000
 /** Settlements kept for retry at most; beyond, the books' reconciliation corrects the counter. */
 const MAX_RETRIES = 100_000
@@ -91,6 +99,13 @@ export function createSharedGate(opts: {
   stale?: (accountId: number) => boolean
   /** These calls' charges are written and their settlements taken: their listed costs go (books.ts). */
   written?: (requestIds: readonly string[]) => void
+  /**
+   * A settlement that could not be followed (too many waiting, or older than `retryForMs`, past
+   * which its node's reaped holds are forgotten): the account's counter is dropped, to be made
+   * again from the database, its calls waiting until Redis has taken that (sync.ts).
+   */
+  drop?: (accountId: number) => void
+  retryForMs?: number
 }): SharedGate {
   const { limits, fallback, log } = opts
   const st: SharedGateState = {
@@ -166,11 +181,20 @@ export function createSharedGate(opts: {
     const sent = x.release ? limits.release(x.r) : limits.settle(x.r, x.tokens, money ? x.costNano : undefined, x.written)
     return money ? sent.then(() => taken(x)) : sent
   }
+  const abandon = (x: Pending) => {
+    settling.delete(x.r.callId)
+    retries.delete(x.r.callId)
+    const id = x.r.money?.accountId
+    if (id !== undefined) opts.drop?.(id)
+  }
+  const retryFor = opts.retryForMs ?? Infinity
   const retryAll = () => {
     if (retryTimer || !retries.size) return
     retryTimer = setTimeout(async () => {
       retryTimer = null
-      await Promise.all([...retries.values()].map((x) => attempt(x).catch(() => {})))
+      const now = opts.clock.now()
+      const due = [...retries.values()].filter((x) => (now - x.sinceMs > retryFor ? (abandon(x), false) : true))
+      await Promise.all(due.map((x) => attempt(x).catch(() => {})))
       retryAll()
     }, RETRY_MS)
     retryTimer.unref?.()
@@ -183,12 +207,7 @@ export function createSharedGate(opts: {
       if (e instanceof RedisUnavailableError) down(e)
       log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
       if (!money) return
-      if (retries.size >= MAX_RETRIES) {
-        // Too many to follow: the counter goes, to be made again from the books.
-        settling.delete(x.r.callId)
-        void opts.holds.forget(x.r.money!.accountId).catch(() => {})
-        return
-      }
+      if (retries.size >= MAX_RETRIES) return abandon(x)
       retries.set(x.r.callId, x)
       retryAll()
     })
@@ -225,7 +244,7 @@ export function createSharedGate(opts: {
         // Redis may have applied it and lost the reply: released once it answers (applied once,
         // or not at all, as its open hold says).
         const lost = limits.unanswered(asked)
-        if (lost) later({ r: lost, release: true, tokens: 0, costNano: 0, written: false })
+        if (lost) later({ r: lost, release: true, tokens: 0, costNano: 0, written: false, sinceMs: opts.clock.now() })
         return viaFallback(req)
       }
     },
@@ -234,13 +253,13 @@ export function createSharedGate(opts: {
       const r = t.shared
       if (!r) return
       open.delete(r)
-      later({ r, release: false, tokens: actualTokens, costNano, written: false })
+      later({ r, release: false, tokens: actualTokens, costNano, written: false, sinceMs: opts.clock.now() })
     },
     release(t) {
       if (t.fallback) fallback.release(t.fallback)
       if (!t.shared) return
       open.delete(t.shared)
-      later({ r: t.shared, release: true, tokens: 0, costNano: 0, written: false })
+      later({ r: t.shared, release: true, tokens: 0, costNano: 0, written: false, sinceMs: opts.clock.now() })
     },
     flushed(ids) {
       const now: string[] = []

@@ -71,18 +71,19 @@ return {0, free}
 `)
 
 /**
- * KEYS[1]: the counter. ARGV[1]: delta. INCRBY only if the counter exists; returns the value, or
- * false when absent. A result beyond ±(2^53 − 1) is undone and refused: JavaScript could not hold it.
+ * KEYS: the counter, its version. ARGV[1]: delta. INCRBY only if the counter exists; returns the
+ * value, or false when absent. A result beyond ±(2^53 − 1) is undone and refused: JavaScript could not hold it.
  */
 const MOVE = defineScript(`
+-- Counted even with no counter: a seed reading the database meanwhile must not apply.
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if v > 9007199254740991 or v < -9007199254740991 then
   redis.call('DECRBY', KEYS[1], ARGV[1])
   return redis.error_reply('ERR counter would leave the safe integer range')
 end
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
 return v
 `)
 
@@ -188,6 +189,8 @@ export const booksKeys = (prefix: string) => ({
   moving: `${prefix}mmoving`,
   /** The processes that list open holds and unflushed costs (each with a heartbeat). */
   nodes: `${prefix}nodes`,
+  /** Processes taken for dead, by when: their unwritten costs stay listed a while (books.ts). */
+  reaped: `${prefix}reaped`,
 })
 
 /** `{prefix}o:{instance}`: a process's open holds, callId → "accountId:holdNano". */

@@ -71,6 +71,8 @@ const QUIET_MARGIN_MS = 5 * 60_000
 export type NodeBooks = {
   /** A counter that missed an admin move (sync.ts): its calls wait. */
   stale: (accountId: number) => boolean
+  /** Drops a counter that could not be followed, until Redis takes it (sync.ts). */
+  drop: (accountId: number) => void
   /** Live balances in the database: what missing counters are made from, and reconciled with. */
   balancesOf: (accountIds: readonly number[]) => Promise<Map<number, number>>
 }
@@ -144,6 +146,9 @@ export async function openCluster(
         seed: (id) => books.seed(id),
         stale: parts.stale,
         written: (ids) => books.flushed(ids),
+        drop: parts.drop,
+        // Past this, the holds of its node (were it taken for dead) are forgotten.
+        retryForMs: quietMs,
       })
       return cluster.gate
     },

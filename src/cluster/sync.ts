@@ -123,6 +123,8 @@ export type MoneyMoves = {
   moved(token: string | null, deltas: ReadonlyMap<number, number>): void
   /** The account's counter missed a move and is not dropped yet: its calls wait (money closed). */
   stale(accountId: number): boolean
+  /** Drops the account's counter, retried until Redis takes it; its calls wait until then. */
+  drop(accountId: number): void
   close(): void
 }
 
@@ -162,6 +164,10 @@ export function moneyMoved(holds: SharedHolds, log: Logger): MoneyMoves {
       holds.moved(token, deltas).catch(failed)
     },
     stale: (id) => stale.size > 0 && stale.has(id),
+    drop(id) {
+      stale.add(id)
+      drop()
+    },
     close() {
       if (timer) clearTimeout(timer)
     },

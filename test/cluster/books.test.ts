@@ -44,7 +44,7 @@ beforeEach(async () => {
 })
 
 /** One process: its limits (which list its holds) and its books. */
-async function node(instance: string, leaseMs = 1_000) {
+async function node(instance: string, leaseMs = 1_000, reapedTtlMs = 60_000) {
   await beatFor(redis, instance, leaseMs)
   const limits = createSharedLimits({ redis, calendar: createCalendar('UTC'), instance })
   const books = createBooks({
@@ -56,7 +56,7 @@ async function node(instance: string, leaseMs = 1_000) {
     periodMs: 0,
     balancesOf: async (ids) => new Map(ids.filter((id) => db.has(id)).map((id) => [id, db.get(id)!])),
     holds,
-    reapedTtlMs: 60_000,
+    reapedTtlMs,
   })
   opened.push(books)
   return { limits, books }
@@ -258,6 +258,28 @@ describe('what the review found', () => {
     }
   })
 
+  test("a seed that read the balance before another node's write, or before an expiry, is refused", async () => {
+    const x = await node('X')
+    db.set(1, 10 * USD)
+    await holds.seed(1, 10 * USD)
+    const r = await hold(x.limits, 1, 2 * USD)
+    await x.limits.settle(r, 1, 1 * USD)
+    await holds.forget(1)
+    // A seed reads the version, then the database ($10, the $1 not written yet) …
+    let version = await holds.version(1)
+    // … X writes the charge and takes its listing off before the seed is applied.
+    db.set(1, 9 * USD)
+    x.books.flushed([r.callId])
+    await Bun.sleep(50)
+    expect(await holds.seedFromBooks(1, 10 * USD, version)).toBe('changed')
+    // A card expiring while the counter is absent moves the version too.
+    version = await holds.version(1)
+    expect(await holds.adjust(1, -3 * USD)).toBe(false)
+    expect(await holds.seedFromBooks(1, 9 * USD, version)).toBe('changed')
+    expect(await x.books.seed(1)).toBe(true)
+    expect(await holds.available(1)).toBe(9 * USD)
+  })
+
   test('an admin write that outlasted its guard drops its counters instead of moving them', async () => {
     await node('Y')
     await holds.seed(1, 10 * USD)
@@ -310,7 +332,7 @@ describe('a Redis that has just started', () => {
         instance: 'A',
         clock: createFakeClock(),
         log: createMemoryLogger(),
-        leaseMs: 1_000,
+        leaseMs: 3_000,
         periodMs: 0,
         balancesOf: async () => new Map([[5, 10 * USD]]),
         holds: h,
@@ -320,7 +342,7 @@ describe('a Redis that has just started', () => {
       await h.seed(5, 3 * USD)
       expect(await books.reconcile()).toBe(0)
       expect(await h.available(5)).toBe(3 * USD)
-      await Bun.sleep(1_100)
+      await Bun.sleep(3_100)
       expect(await books.reconcile()).toBe(1)
       expect(await h.available(5)).toBe(10 * USD)
     } finally {
@@ -331,9 +353,11 @@ describe('a Redis that has just started', () => {
 })
 
 describe('a process that stopped beating', () => {
-  test('its open holds are given back and its lists dropped; a live one is left alone', async () => {
+  /** A process with open holds and an unwritten cost on account 5 stops beating; `live` reaps it. */
+  async function stopped(reapedTtlMs: number) {
     const dead = await node('dead', 300)
-    const live = await node('live', 60_000) // its own heartbeat timer does not reap during the test
+    // Its own heartbeat timer does not reap during the test.
+    const live = await node('live', 60_000, reapedTtlMs)
     db.set(5, 10 * USD)
     await holds.seed(5, 10 * USD)
     const cutOff = await hold(dead.limits, 5, 1 * USD)
@@ -345,30 +369,46 @@ describe('a process that stopped beating', () => {
     expect(await live.books.reap()).toBe(0)
     await Bun.sleep(400)
     expect(await live.books.reap()).toBe(1)
-    // $3 of open holds back; the $0.50 it never wrote is lost usage: the reconciliation gives it back.
+    // $3 of open holds back; its $0.50 not yet written stays listed (it may be written yet).
     expect(await holds.available(5)).toBe(10 * USD - 1 * USD - 0.5 * USD)
     expect(await listed('o:dead')).toEqual({})
+    expect(await listed('u:dead')).toEqual({ [settled.callId]: `5:${0.5 * USD}` })
     expect(await redis.send('SMEMBERS', ['bk:nodes'])).toEqual(['live'])
-    // (A node with a short lease runs it: a node's first lease after Redis starts has none.)
+    // (A node with a short lease reconciles: a node's first lease after Redis starts has none.)
     const auditor = await node('auditor')
+    expect(await auditor.books.reconcile()).toBe(0)
+    return { dead, live, auditor, cutOff, settled }
+  }
+
+  test('dead: its open holds come back at once, its unwritten usage once it is clearly lost', async () => {
+    const { live, auditor } = await stopped(200)
+    await Bun.sleep(250)
+    await live.books.reap()
+    expect(await listed('u:dead')).toEqual({})
     expect(await auditor.books.reconcile()).toBe(1)
     expect(await holds.available(5)).toBe(9 * USD)
-    // Had it only been cut off, its late settlement takes the cost alone (the hold came back
-    // already) and lists it until written; sent again, it changes nothing.
+  })
+
+  test('only cut off: its late settlement takes the cost alone, and what it then writes is owed once', async () => {
+    const { dead, live, auditor, cutOff, settled } = await stopped(200)
+    // Sent twice, the late settlement counts once: the hold came back already, the cost is taken.
     const again = { ...cutOff, money: { ...cutOff.money! } }
     await dead.limits.settle(cutOff, 1, 0.25 * USD)
     await dead.limits.settle(again, 1, 0.25 * USD)
-    expect(await holds.available(5)).toBe(8.75 * USD)
-    expect(await listed('u:dead')).toEqual({ [cutOff.callId]: `5:${0.25 * USD}` })
+    expect(await holds.available(5)).toBe(8.25 * USD)
     expect(await auditor.books.reconcile()).toBe(0)
-    // Its heartbeat back, it writes the charge (the database first) and takes the listing off.
+    // Its heartbeat back before the purge: its list is live again and stays.
     const back = await node('dead', 60_000)
-    db.set(5, 9.75 * USD)
-    back.books.flushed([cutOff.callId])
+    await Bun.sleep(250)
+    await live.books.reap()
+    expect(Object.keys(await listed('u:dead')).sort()).toEqual([cutOff.callId, settled.callId].sort())
+    // It writes both charges (the database first) and takes the listing off.
+    db.set(5, 9.25 * USD)
+    back.books.flushed([cutOff.callId, settled.callId])
     await Bun.sleep(50)
     expect(await listed('u:dead')).toEqual({})
     expect(await auditor.books.reconcile()).toBe(0)
-    expect(await holds.available(5)).toBe(8.75 * USD)
+    expect(await holds.available(5)).toBe(8.25 * USD)
   })
 })
 
