@@ -10,6 +10,7 @@
 // counts in the account's version: a seed or correction computed from the database is applied
 // only if the version did not move and no admin write was moving money meanwhile.
 import type { Clock } from '../shared/clock'
+import type { Listing } from './gate'
 import type { Logger } from '../shared/log'
 import { booksKeys, MOVE_GUARD_MS, openHoldsKey, reapedKey, unflushedKey, VERSION_TTL_MS, type SharedHolds } from './holds'
 import { defineScript, type Redis } from './redis'
@@ -32,6 +33,8 @@ export type Books = {
   flushed(requestIds: readonly string[]): void
   /** Gives back the open holds of every process whose heartbeat stopped; how many were. */
   reap(): Promise<number>
+  /** One heartbeat (the schedule's every third of the lease, or a test's). */
+  beat(): Promise<void>
   /** One reconciliation pass over every counter (the schedule's, or a test's); corrections made. */
   reconcile(): Promise<number>
   /**
@@ -181,6 +184,43 @@ export async function beatFor(redis: Redis, instance: string, leaseMs: number): 
   await redis.send('SADD', [booksKeys(redis.prefix).nodes, instance])
 }
 
+/**
+ * KEYS: the process's open holds and unflushed costs. ARGV: key prefix, the number of open holds,
+ * then callId, accountId, amount per open hold and then per unwritten cost. Lists again what Redis
+ * lost (a restart) or what a reaper took (this process was taken for dead): each entry not listed
+ * joins its list and its account's listed sum, and is taken off the account's counter if one was
+ * made without it. Each account touched counts in its version. Returns how many were missing.
+ */
+const RELIST = defineScript(`
+local p = ARGV[1]
+local nOpen = tonumber(ARGV[2])
+local n = 0
+local e = 0
+for i = 3, #ARGV, 3 do
+  local list = KEYS[2]
+  if e < nOpen then list = KEYS[1] end
+  e = e + 1
+  local a = ARGV[i + 1]
+  if redis.call('HSETNX', list, ARGV[i], a .. ':' .. ARGV[i + 2]) == 1 then
+    redis.call('INCRBY', p .. 'l:' .. a, ARGV[i + 2])
+    if redis.call('EXISTS', p .. 'm:' .. a) == 1 then redis.call('DECRBY', p .. 'm:' .. a, ARGV[i + 2]) end
+    redis.call('INCR', p .. 'v:' .. a)
+    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    n = n + 1
+  end
+end
+return n
+`)
+
+/** KEYS: the heartbeat, the process set. ARGV: the process, leaseMs. 1 when it was not in the set. */
+const BEAT = defineScript(`
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+return redis.call('SADD', KEYS[2], ARGV[1])
+`)
+
+/** Entries per RELIST script. */
+const RELIST_CHUNK = 500
+
 /** Accounts per snapshot: one script reads their counters and every process's lists. */
 const BATCH = 500
 /** Ids per script of written costs. */
@@ -205,6 +245,8 @@ export function createBooks(opts: {
   holds: SharedHolds
   /** How long the holds of a process taken for dead are remembered (its calls' longest life). */
   reapedTtlMs: number
+  /** What this process should have listed (gate.ts): listed again when Redis lost it. */
+  listing?: () => Listing
 }): Books {
   const { redis, instance, log } = opts
   const p = redis.prefix
@@ -221,7 +263,27 @@ export function createBooks(opts: {
   let unacked: string[] = []
   let closed = false
 
-  const heartbeat = () => beatFor(redis, instance, opts.leaseMs)
+  /** A beat that finds this process out of the set (Redis restarted, or it was taken for dead) lists again what it holds and owes. */
+  const heartbeat = async () => {
+    const added = await redis.run(BEAT, [beat(instance), keys.nodes], [instance, String(opts.leaseMs)])
+    if (added === 1 && opts.listing) await relist(opts.listing())
+  }
+
+  const relist = async (l: Listing) => {
+    const entries = [
+      ...l.open.map((o) => [o.callId, String(o.accountId), String(o.holdNano)] as const),
+      ...l.costs.map((c) => [c.callId, String(c.accountId), String(c.costNano)] as const),
+    ]
+    let missing = 0
+    for (let i = 0; i < entries.length; i += RELIST_CHUNK) {
+      const chunk = entries.slice(i, i + RELIST_CHUNK)
+      const nOpen = Math.max(0, Math.min(chunk.length, l.open.length - i))
+      const args = [p, String(nOpen)]
+      for (const e of chunk) args.push(...e)
+      missing += (await redis.run(RELIST, [openHoldsKey(p, instance), unflushedKey(p, instance)], args)) as number
+    }
+    if (missing) log.warn('listed again what Redis had lost of this node', { entries: missing })
+  }
 
   let acknowledging = false
   const acknowledge = async () => {
@@ -366,6 +428,7 @@ export function createBooks(opts: {
       void acknowledge().catch(() => {})
     },
     reap,
+    beat: heartbeat,
     reconcile,
     seed,
     stats: () => ({ ...stats, unacknowledged: unacked.length }),

@@ -50,9 +50,20 @@ export type SharedGate = {
   state(): SharedGateState
   /** Settlements with money that Redis has not taken yet (retried every RETRY_MS). */
   readonly retrying: number
+  /**
+   * What this node should have listed in Redis now: its admitted calls' open holds and the costs
+   * its settlements listed that are not written yet (books.ts lists them again after Redis lost
+   * them, or after this node was taken for dead).
+   */
+  listing(): Listing
   /** Calls holding Concurrency slots now (their leases are renewed). */
   readonly leased: number
   close(): void
+}
+
+export type Listing = {
+  open: Array<{ callId: string; accountId: number; holdNano: number }>
+  costs: Array<{ callId: string; accountId: number; costNano: number }>
 }
 
 /**
@@ -68,6 +79,8 @@ type Pending = {
   written: boolean
   /** When it was first sent. */
   sinceMs: number
+  /** The call's account and hold (the reservation's are cleared once sent). */
+  accountId: number
 }
 const RETRY_MS = 1_000
 /** Settlements kept for retry at most; beyond, the books' reconciliation corrects the counter. */
@@ -171,10 +184,14 @@ export function createSharedGate(opts: {
   const settling = new Map<string, Pending>()
   const retries = new Map<string, Pending>()
   let retryTimer: ReturnType<typeof setTimeout> | null = null
+  // Admitted calls holding money, and costs listed and not written yet: what listing() tells.
+  const holding = new Map<string, SharedReservation>()
+  const listedCosts = new Map<string, { accountId: number; costNano: number }>()
   const taken = (x: Pending) => {
     settling.delete(x.r.callId)
     retries.delete(x.r.callId)
     if (x.written) opts.written?.([x.r.callId])
+    else if (!x.release && x.costNano > 0) listedCosts.set(x.r.callId, { accountId: x.accountId, costNano: x.costNano })
   }
   const attempt = (x: Pending) => {
     const money = x.r.money
@@ -199,16 +216,18 @@ export function createSharedGate(opts: {
     }, RETRY_MS)
     retryTimer.unref?.()
   }
-  const later = (x: Pending) => {
+  const later = (x: Omit<Pending, 'accountId'>) => {
     const money = !!x.r.money
-    if (money) settling.set(x.r.callId, x)
-    void attempt(x).catch((e) => {
+    holding.delete(x.r.callId)
+    const p: Pending = { ...x, accountId: x.r.money?.accountId ?? 0 }
+    if (money) settling.set(p.r.callId, p)
+    void attempt(p).catch((e) => {
       st.settleFailures++
       if (e instanceof RedisUnavailableError) down(e)
       log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
       if (!money) return
-      if (retries.size >= MAX_RETRIES) return abandon(x)
-      retries.set(x.r.callId, x)
+      if (retries.size >= MAX_RETRIES) return abandon(p)
+      retries.set(p.r.callId, p)
       retryAll()
     })
   }
@@ -237,6 +256,7 @@ export function createSharedGate(opts: {
         up()
         if (!r.ok) return r
         if (r.reservation.slots.length) open.add(r.reservation)
+        if (r.reservation.money) holding.set(r.reservation.callId, r.reservation)
         return { ok: true, ticket: { shared: r.reservation, fallback: null } }
       } catch (e) {
         if (!(e instanceof RedisUnavailableError)) throw e
@@ -266,9 +286,20 @@ export function createSharedGate(opts: {
       for (const id of ids) {
         const x = settling.get(id)
         if (x) x.written = true
-        else now.push(id)
+        else {
+          listedCosts.delete(id)
+          now.push(id)
+        }
       }
       if (now.length) opts.written?.(now)
+    },
+    listing() {
+      const open: Listing['open'] = []
+      for (const r of holding.values()) {
+        if (r.money) open.push({ callId: r.callId, accountId: r.money.accountId, holdNano: r.money.holdNano })
+      }
+      const costs = [...listedCosts].map(([callId, c]) => ({ callId, ...c }))
+      return { open, costs }
     },
     state: () => ({ ...st }),
     get retrying() {

@@ -134,6 +134,7 @@ export async function openCluster(
         balancesOf: parts.balancesOf,
         holds,
         reapedTtlMs: quietMs,
+        listing: () => cluster.gate?.listing() ?? { open: [], costs: [] },
       })
       const books = cluster.books
       cluster.gate = createSharedGate({

@@ -280,6 +280,62 @@ describe('what the review found', () => {
     expect(await holds.available(1)).toBe(9 * USD)
   })
 
+  test('after Redis lost the lists, a node lists again what it holds and owes at its next beat', async () => {
+    const y = await node('Y')
+    db.set(1, 10 * USD)
+    await holds.seed(1, 10 * USD)
+    const gate = createSharedGate({
+      limits: y.limits,
+      holds,
+      fallback: createFallbackLimits({ windows: createLimitWindows({ clock: createFakeClock() }), nodes: 2 }),
+      clock: createFakeClock(T),
+      log: createMemoryLogger(),
+      leaseMs: 60_000,
+      seed: (id) => y.books.seed(id),
+      written: (ids) => y.books.flushed(ids),
+    })
+    const books = createBooks({
+      redis,
+      instance: 'Y',
+      clock: createFakeClock(),
+      log: createMemoryLogger(),
+      leaseMs: 1_000,
+      periodMs: 0,
+      holds,
+      reapedTtlMs: 60_000,
+      balancesOf: async (ids) => new Map(ids.map((id) => [id, db.get(id)!])),
+      listing: () => gate.listing(),
+    })
+    opened.push(books)
+    try {
+      const money = { holdNano: 2 * USD, minNano: 0 }
+      const open = await gate.reserve({ accountId: 1, scopes: [], caps: [], estTokens: 0, callId: 'r-open', money })
+      const ended = await gate.reserve({ accountId: 1, scopes: [], caps: [], estTokens: 0, callId: 'r-ended', money })
+      if (!open.ok || !ended.ok) throw new Error('not admitted')
+      gate.settle(ended.ticket, 1, 0.5 * USD)
+      await Bun.sleep(50)
+      expect(await holds.available(1)).toBe(7.5 * USD)
+      // Redis restarts empty; a counter is made from the database before this node beats.
+      await redis.send('FLUSHALL', [])
+      expect(await y.books.seed(1)).toBe(true)
+      expect(await holds.available(1)).toBe(10 * USD)
+      await books.beat()
+      expect(await holds.available(1)).toBe(7.5 * USD)
+      expect(await redis.send('GET', ['bk:l:1'])).toBe(String(2.5 * USD))
+      // The open call ends as if nothing had happened; its cost and the other's are written.
+      gate.settle(open.ticket, 1, 1 * USD)
+      await Bun.sleep(50)
+      db.set(1, 8.5 * USD)
+      gate.flushed(['r-open', 'r-ended'])
+      await Bun.sleep(50)
+      expect(await holds.available(1)).toBe(8.5 * USD)
+      expect(await redis.send('GET', ['bk:l:1'])).toBeNull()
+      expect(await books.reconcile()).toBe(0)
+    } finally {
+      gate.close()
+    }
+  })
+
   test('an admin write that outlasted its guard drops its counters instead of moving them', async () => {
     await node('Y')
     await holds.seed(1, 10 * USD)
