@@ -11,6 +11,9 @@ import type { FallbackLimits, FallbackReservation } from './fallback'
 import type { SharedHolds } from './holds'
 import type { SharedLimits, SharedReservation, SharedReserveInput, SlotCap } from './limits'
 import { RedisUnavailableError } from './redis'
+import { createSettlements, type Settlements } from './settlements'
+
+export type { Listing } from './settlements'
 
 /** What one admitted call holds: in Redis, or in this node's fallback memory. */
 export type SharedTicket = {
@@ -38,53 +41,16 @@ export type SharedGateState = {
   lastError: string | null
 }
 
-export type SharedGate = {
+export type SharedGate = Pick<Settlements, 'flushed' | 'listing' | 'retrying'> & {
   reserve(req: SharedGateRequest): Promise<{ ok: true; ticket: SharedTicket } | Denial>
   settle(t: SharedTicket, actualTokens: number, costNano: number): void
   release(t: SharedTicket): void
-  /**
-   * The ledger wrote these calls' charges: their listed costs go (`written`), those of calls whose
-   * settlement Redis has not taken yet once it has, and a retry lists none.
-   */
-  flushed(requestIds: readonly string[]): void
   state(): SharedGateState
-  /** Settlements with money that Redis has not taken yet (retried every RETRY_MS). */
-  readonly retrying: number
-  /**
-   * What this node should have listed in Redis now: its admitted calls' open holds and the costs
-   * its settlements listed that are not written yet (books.ts lists them again after Redis lost
-   * them, or after this node was taken for dead).
-   */
-  listing(): Listing
   /** Calls holding Concurrency slots now (their leases are renewed). */
   readonly leased: number
   close(): void
 }
 
-export type Listing = {
-  open: Array<{ callId: string; accountId: number; holdNano: number }>
-  costs: Array<{ callId: string; accountId: number; costNano: number }>
-}
-
-/**
- * A settlement followed until Redis takes it: the call's reservation, what it ended with, and
- * whether its charge is already in the database (then it lists no cost, and its listing is taken
- * off once the settlement is in).
- */
-type Pending = {
-  r: SharedReservation
-  release: boolean
-  tokens: number
-  costNano: number
-  written: boolean
-  /** When it was first sent. */
-  sinceMs: number
-  /** The call's account and hold (the reservation's are cleared once sent). */
-  accountId: number
-}
-const RETRY_MS = 1_000
-/** Settlements kept for retry at most; beyond, the books' reconciliation corrects the counter. */
-const MAX_RETRIES = 100_000
 
 const CLOSED: Denial = {
   ok: false,
@@ -177,60 +143,18 @@ export function createSharedGate(opts: {
   const timer = setInterval(() => open.size && void renewAll(), Math.max(100, Math.floor(opts.leaseMs / 3)))
   timer.unref?.()
 
-  // A settlement with money is followed until Redis has taken it, and sent again while it fails:
-  // the script applies it once (its open hold is the ticket), so a lost reply sent twice changes
-  // nothing. A charge written meanwhile is then listed by no retry, and its listing is taken off
-  // only after the settlement that lists it (an earlier removal would find nothing to remove).
-  const settling = new Map<string, Pending>()
-  const retries = new Map<string, Pending>()
-  let retryTimer: ReturnType<typeof setTimeout> | null = null
-  // Admitted calls holding money, and costs listed and not written yet: what listing() tells.
-  const holding = new Map<string, SharedReservation>()
-  const listedCosts = new Map<string, { accountId: number; costNano: number }>()
-  const taken = (x: Pending) => {
-    settling.delete(x.r.callId)
-    retries.delete(x.r.callId)
-    if (x.written) opts.written?.([x.r.callId])
-    else if (!x.release && x.costNano > 0) listedCosts.set(x.r.callId, { accountId: x.accountId, costNano: x.costNano })
-  }
-  const attempt = (x: Pending) => {
-    const money = x.r.money
-    const sent = x.release ? limits.release(x.r) : limits.settle(x.r, x.tokens, money ? x.costNano : undefined, x.written)
-    return money ? sent.then(() => taken(x)) : sent
-  }
-  const abandon = (x: Pending) => {
-    settling.delete(x.r.callId)
-    retries.delete(x.r.callId)
-    const id = x.r.money?.accountId
-    if (id !== undefined) opts.drop?.(id)
-  }
-  const retryFor = opts.retryForMs ?? Infinity
-  const retryAll = () => {
-    if (retryTimer || !retries.size) return
-    retryTimer = setTimeout(async () => {
-      retryTimer = null
-      const now = opts.clock.now()
-      const due = [...retries.values()].filter((x) => (now - x.sinceMs > retryFor ? (abandon(x), false) : true))
-      await Promise.all(due.map((x) => attempt(x).catch(() => {})))
-      retryAll()
-    }, RETRY_MS)
-    retryTimer.unref?.()
-  }
-  const later = (x: Omit<Pending, 'accountId'>) => {
-    const money = !!x.r.money
-    holding.delete(x.r.callId)
-    const p: Pending = { ...x, accountId: x.r.money?.accountId ?? 0 }
-    if (money) settling.set(p.r.callId, p)
-    void attempt(p).catch((e) => {
+  const settlements = createSettlements({
+    limits,
+    clock: opts.clock,
+    log,
+    failed(e) {
       st.settleFailures++
       if (e instanceof RedisUnavailableError) down(e)
-      log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
-      if (!money) return
-      if (retries.size >= MAX_RETRIES) return abandon(p)
-      retries.set(p.r.callId, p)
-      retryAll()
-    })
-  }
+    },
+    written: opts.written,
+    drop: opts.drop,
+    retryForMs: opts.retryForMs,
+  })
 
   return {
     async reserve(req) {
@@ -256,7 +180,7 @@ export function createSharedGate(opts: {
         up()
         if (!r.ok) return r
         if (r.reservation.slots.length) open.add(r.reservation)
-        if (r.reservation.money) holding.set(r.reservation.callId, r.reservation)
+        settlements.admitted(r.reservation)
         return { ok: true, ticket: { shared: r.reservation, fallback: null } }
       } catch (e) {
         if (!(e instanceof RedisUnavailableError)) throw e
@@ -264,7 +188,7 @@ export function createSharedGate(opts: {
         // Redis may have applied it and lost the reply: released once it answers (applied once,
         // or not at all, as its open hold says).
         const lost = limits.unanswered(asked)
-        if (lost) later({ r: lost, release: true, tokens: 0, costNano: 0, written: false, sinceMs: opts.clock.now() })
+        if (lost) settlements.release(lost)
         return viaFallback(req)
       }
     },
@@ -273,44 +197,26 @@ export function createSharedGate(opts: {
       const r = t.shared
       if (!r) return
       open.delete(r)
-      later({ r, release: false, tokens: actualTokens, costNano, written: false, sinceMs: opts.clock.now() })
+      settlements.settle(r, actualTokens, costNano)
     },
     release(t) {
       if (t.fallback) fallback.release(t.fallback)
       if (!t.shared) return
       open.delete(t.shared)
-      later({ r: t.shared, release: true, tokens: 0, costNano: 0, written: false, sinceMs: opts.clock.now() })
+      settlements.release(t.shared)
     },
-    flushed(ids) {
-      const now: string[] = []
-      for (const id of ids) {
-        const x = settling.get(id)
-        if (x) x.written = true
-        else {
-          listedCosts.delete(id)
-          now.push(id)
-        }
-      }
-      if (now.length) opts.written?.(now)
-    },
-    listing() {
-      const open: Listing['open'] = []
-      for (const r of holding.values()) {
-        if (r.money) open.push({ callId: r.callId, accountId: r.money.accountId, holdNano: r.money.holdNano })
-      }
-      const costs = [...listedCosts].map(([callId, c]) => ({ callId, ...c }))
-      return { open, costs }
-    },
+    flushed: (ids) => settlements.flushed(ids),
+    listing: () => settlements.listing(),
     state: () => ({ ...st }),
     get retrying() {
-      return retries.size
+      return settlements.retrying
     },
     get leased() {
       return open.size
     },
     close() {
       clearInterval(timer)
-      if (retryTimer) clearTimeout(retryTimer)
+      settlements.close()
     },
   }
 }

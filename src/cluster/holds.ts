@@ -9,7 +9,7 @@
 // computed from the database is applied only if neither says the books moved meanwhile.
 // A proxied call takes its hold inside limits.ts's reserve script (one script for both); these
 // standalone calls serve seeding, admin moves and calls that reserve no limits.
-import { defineScript, type Redis } from './redis'
+import { defineScript, LUA_NOW, type Redis } from './redis'
 
 /** A version lives this long after its last change: longer than any read-then-write between. */
 export const VERSION_TTL_MS = 86_400_000
@@ -87,16 +87,13 @@ end
 return v
 `)
 
-/** Redis's own clock in ms: every node's guard reads one time. */
-const NOW = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
 
 /**
  * KEYS: the counter, the account's listed sum, its version, moves in progress. ARGV: balanceNano,
  * ttlMs (0: none), version ('' : unchecked), guardMs. Sets the counter to the balance less what is
  * listed unless it exists: 1 set, 0 exists, -1 the version moved or an admin write is moving money.
  */
-const SEED = defineScript(`${NOW}
+const SEED = defineScript(`${LUA_NOW}
 if ARGV[3] ~= '' then
   if redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[4]), '+inf') > 0 then return -1 end
   if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
@@ -119,7 +116,7 @@ return 1
 `)
 
 /** KEYS: moves in progress. ARGV: token, guardMs. Lists the move (older ones than the guard go). */
-const BEGIN = defineScript(`${NOW}
+const BEGIN = defineScript(`${LUA_NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[1], now, ARGV[1])
 return 1
@@ -132,7 +129,7 @@ return 1
  * longer listed as in progress (it outlasted the guard, so a correction may have counted it
  * already) drops its counters instead. Returns 1, or 0 when it dropped them.
  */
-const MOVED = defineScript(`${NOW}
+const MOVED = defineScript(`${LUA_NOW}
 local listed = redis.call('ZSCORE', KEYS[1], ARGV[1])
 local fresh = listed and tonumber(listed) >= now - tonumber(ARGV[2])
 for i = 2, #KEYS, 2 do

@@ -81,6 +81,33 @@ export function groupsOf(
   }
 }
 
+/** One scope's windows in the current minute: its groups, bucket keys and script arguments. */
+export type ScopePart = { minute: number; groups: Group[]; keys: string[]; args: string[] }
+
+/**
+ * A scope's buckets, keys and script arguments change once a minute at most (hour and day
+ * boundaries fall on minutes): kept per scope object (the limits gate keeps those per plan).
+ */
+export function scopeParts(calendar: Calendar, prefix: string): (s: ScopeLimits, now: number) => ScopePart {
+  const parts = new WeakMap<ScopeLimits, ScopePart>()
+  return (s: ScopeLimits, now: number): ScopePart => {
+    const minute = Math.floor(now / MINUTE_MS)
+    const known = parts.get(s)
+    if (known && known.minute === minute) return known
+    const groups: Group[] = []
+    // Counted from the minute's start, a bucket's TTL is at most a minute longer: harmless.
+    groupsOf(s, minute * MINUTE_MS, calendar, prefix, groups)
+    const part: ScopePart = { minute, groups, keys: [], args: [] }
+    for (const g of groups) {
+      part.keys.push(g.cur, g.prev)
+      part.args.push(String(g.limits[0]), String(g.limits[1]), String(g.start), String(g.span))
+      part.args.push(g.kind === 'd' ? '0' : '1', String(g.ttlMs))
+    }
+    parts.set(s, part)
+    return part
+  }
+}
+
 /** Turns the script's denial into the same values the in-memory store and gate return. */
 export function denialOf(
   reply: (number | string)[],

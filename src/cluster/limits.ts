@@ -3,86 +3,27 @@
 // nothing; one after it settles tokens, slots and money. Same scopes, limits and denials as
 // limits/windows.ts and the wallet's holds.
 import type { Calendar } from '../limits/daykey'
-import type { LimitDenial } from '../limits/headers'
 import { wholeCount, type WindowName } from '../limits/scope'
-import type { ScopeLimits } from '../limits/windows'
-import type { Denial } from '../shared/errors'
-import { denialOf, moneyDenial, groupsOf, MINUTE_MS, NAMES, type Group } from './limit-groups'
+import { denialOf, moneyDenial, NAMES, scopeParts, type Group } from './limit-groups'
 import { RENEW, RESERVE } from './limit-scripts'
 import { settleBatcher } from './batch'
 import { createLimitReads } from './limit-reads'
 import { listedKey, moneyKey, nano, openHoldsKey, reapedKey, unflushedKey } from './holds'
 import type { Redis } from './redis'
+import type { SharedReservation, SharedReserveInput, SharedReserveResult, WindowCount } from './limit-types'
 
 export { HOUR_MS, MINUTE_MS } from './limit-groups'
 
-/** A Concurrency cap: `key` names the capped account's scope (`a:42`), its subtree's calls count. */
-export type SlotCap = { key: string; cap: number; label?: string }
-
-export type SharedReserveInput = {
-  scopes: readonly ScopeLimits[]
-  caps?: readonly SlotCap[]
-  estTokens: number
-  /** Unique per call (the request id): the member of each slot set. */
-  callId: string
-  nowMs: number
-  /** How long a slot counts if its call never settles (its node died); default DEFAULT_LEASE_MS. */
-  leaseMs?: number
-  /**
-   * The call's money hold, taken in the same script (holds.ts's counter and rule): admitted only
-   * while money is free and `minNano` stays after `holdNano`.
-   */
-  money?: { accountId: number; holdNano: number; minNano: number }
-}
-
-/** What one admitted call holds in Redis: enough to settle or release it without asking again. */
-export type SharedReservation = {
-  readonly callId: string
-  readonly atMs: number
-  readonly estTokens: number
-  readonly buckets: readonly string[]
-  readonly slots: readonly string[]
-  /** How long each slot counts from its last reservation or renewal. */
-  readonly leaseMs: number
-  /** Tokens now counted for the call (the estimate until settled). */
-  tokens: number
-  /** Whether the call still holds its slots (until its first settle, or its release). */
-  open: boolean
-  /** Released: the call counts nowhere any more, and settling it does nothing. */
-  released: boolean
-  /** The money counter and hold, until the first settle or the release moves it. */
-  money: { key: string; holdNano: number; accountId: number } | null
-}
-
-/** One scope's windows in the current minute: its groups, bucket keys and script arguments. */
-type ScopePart = { minute: number; groups: Group[]; keys: string[]; args: string[] }
-
-/** Insufficient money (nothing was reserved): `availableNano` is what the account has free. */
-export type MoneyDenial = Denial & { code: 'insufficient_balance'; availableNano: number }
-/** No money counter for the account: seed it (books.seed) from the database, then reserve again. */
-export type MoneyMiss = { ok: false; code: 'money_miss'; message: string }
-
-/** One limited window of one scope after the reservation: for x-ratelimit-* headers. */
-export type WindowCount = { scope: string; window: WindowName; limit: number; used: number }
-
-export type ConcurrencyDenial = Denial & {
-  code: 'concurrency_limit_exceeded'
-  scope: string
-  retryAfterMs: number
-}
-
-export type SharedReserveResult =
-  | {
-      ok: true
-      reservation: SharedReservation
-      counts: WindowCount[]
-      /** With `money`: what the account has free after this hold. */
-      availableNano?: number
-    }
-  | LimitDenial
-  | ConcurrencyDenial
-  | MoneyDenial
-  | MoneyMiss
+export type {
+  ConcurrencyDenial,
+  MoneyDenial,
+  MoneyMiss,
+  SharedReservation,
+  SharedReserveInput,
+  SharedReserveResult,
+  SlotCap,
+  WindowCount,
+} from './limit-types'
 
 export type SharedLimits = {
   reserve(input: SharedReserveInput): Promise<SharedReserveResult>
@@ -163,25 +104,7 @@ export function createSharedLimits(opts: {
     await settleOne({ keys, args })
   }
 
-  // A scope's buckets, keys and script arguments change once a minute at most (hour and day
-  // boundaries fall on minutes): kept per scope object (the limits gate keeps those per plan).
-  const parts = new WeakMap<ScopeLimits, ScopePart>()
-  const partOf = (s: ScopeLimits, now: number): ScopePart => {
-    const minute = Math.floor(now / MINUTE_MS)
-    const known = parts.get(s)
-    if (known && known.minute === minute) return known
-    const groups: Group[] = []
-    // Counted from the minute's start, a bucket's TTL is at most a minute longer: harmless.
-    groupsOf(s, minute * MINUTE_MS, calendar, p, groups)
-    const part: ScopePart = { minute, groups, keys: [], args: [] }
-    for (const g of groups) {
-      part.keys.push(g.cur, g.prev)
-      part.args.push(String(g.limits[0]), String(g.limits[1]), String(g.start), String(g.span))
-      part.args.push(g.kind === 'd' ? '0' : '1', String(g.ttlMs))
-    }
-    parts.set(s, part)
-    return part
-  }
+  const partOf = scopeParts(calendar, p)
 
   return {
     async reserve(input) {

@@ -15,6 +15,10 @@ export class RedisUnavailableError extends Error {
 /** A Lua script known by its SHA-1, computed here so the first call needs no SCRIPT LOAD. */
 export type Script = { readonly source: string; readonly sha: string }
 
+/** Lua that sets `now` to Redis's own clock in ms: every node's time checks read one clock. */
+export const LUA_NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+
 export function defineScript(source: string): Script {
   const sha = new Bun.CryptoHasher('sha1').update(source).digest('hex')
   return { source, sha }
