@@ -113,18 +113,24 @@ return n
  */
 export const WRITTEN = defineScript(`
 local p = ARGV[1]
-for i = 2, #ARGV do
-  local v = redis.call('HGET', KEYS[1], ARGV[i])
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+-- One read and one delete for the whole batch; then one move per account.
+local listed = redis.call('HMGET', KEYS[1], unpack(ids))
+redis.call('HDEL', KEYS[1], unpack(ids))
+local sums = {}
+for i = 1, #ids do
+  local v = listed[i]
   if v then
-    redis.call('HDEL', KEYS[1], ARGV[i])
     local a, c = string.match(v, '^(%d+):(%d+)$')
-    if a then
-      if redis.call('DECRBY', p .. 'l:' .. a, c) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
-      if redis.call('EXISTS', p .. 'm:' .. a) == 0 then
-        redis.call('INCR', p .. 'v:' .. a)
-        redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
-      end
-    end
+    if a then sums[a] = (sums[a] or 0) + tonumber(c) end
+  end
+end
+for a, c in pairs(sums) do
+  if redis.call('DECRBY', p .. 'l:' .. a, string.format('%d', c)) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
+  if redis.call('EXISTS', p .. 'm:' .. a) == 0 then
+    redis.call('INCR', p .. 'v:' .. a)
+    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
   end
 end
 return 1

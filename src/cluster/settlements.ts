@@ -23,7 +23,7 @@ type Pending = {
   tokens: number
   costNano: number
   written: boolean
-  /** When it was first sent. */
+  /** When its first attempt failed (0 until then). */
   sinceMs: number
   /** The call's account and hold (the reservation's are cleared once sent). */
   accountId: number
@@ -76,7 +76,7 @@ export function createSettlements(opts: {
   const listedCosts = new Map<string, { accountId: number; costNano: number }>()
   const taken = (x: Pending) => {
     settling.delete(x.r.callId)
-    retries.delete(x.r.callId)
+    if (retries.size) retries.delete(x.r.callId)
     if (x.written) opts.written?.([x.r.callId])
     else if (!x.release && x.costNano > 0) listedCosts.set(x.r.callId, { accountId: x.accountId, costNano: x.costNano })
   }
@@ -102,17 +102,20 @@ export function createSettlements(opts: {
     }, RETRY_MS)
     retryTimer.unref?.()
   }
-  const later = (x: Omit<Pending, 'accountId'>) => {
-    const money = !!x.r.money
-    holding.delete(x.r.callId)
-    const p: Pending = { ...x, accountId: x.r.money?.accountId ?? 0 }
-    if (money) settling.set(p.r.callId, p)
-    void attempt(p).catch((e) => {
+  const later = (r: SharedReservation, release: boolean, tokens: number, costNano: number) => {
+    const money = r.money
+    const x: Pending = { r, release, tokens, costNano, written: false, sinceMs: 0, accountId: money?.accountId ?? 0 }
+    if (money) {
+      holding.delete(r.callId)
+      settling.set(r.callId, x)
+    }
+    attempt(x).catch((e) => {
       opts.failed(e)
-      log.warn(`shared limits: ${x.release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
+      log.warn(`shared limits: ${release ? 'release' : 'settle'} failed`, { error: (e as Error).message })
       if (!money) return
-      if (retries.size >= MAX_RETRIES) return abandon(p)
-      retries.set(p.r.callId, p)
+      if (retries.size >= MAX_RETRIES) return abandon(x)
+      x.sinceMs = opts.clock.now()
+      retries.set(r.callId, x)
       retryAll()
     })
   }
@@ -121,21 +124,15 @@ export function createSettlements(opts: {
     admitted(r) {
       if (r.money) holding.set(r.callId, r)
     },
-    settle(r, actualTokens, costNano) {
-      later({ r, release: false, tokens: actualTokens, costNano, written: false, sinceMs: opts.clock.now() })
-    },
-    release(r) {
-      later({ r, release: true, tokens: 0, costNano: 0, written: false, sinceMs: opts.clock.now() })
-    },
+    settle: (r, actualTokens, costNano) => later(r, false, actualTokens, costNano),
+    release: (r) => later(r, true, 0, 0),
     flushed(ids) {
       const now: string[] = []
       for (const id of ids) {
         const x = settling.get(id)
         if (x) x.written = true
-        else {
-          listedCosts.delete(id)
-          now.push(id)
-        }
+        // Only what this node listed: a charge that held no shared money was never listed.
+        else if (listedCosts.delete(id)) now.push(id)
       }
       if (now.length) opts.written?.(now)
     },
