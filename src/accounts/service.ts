@@ -38,10 +38,9 @@ export type AccountServiceDeps = {
   /** The wallet's holds: deletes leave calls in flight their money (see closeEscrow). */
   holds: Holds
   /**
-   * Several nodes: the balance changes of one committed admin write, per account (the shared
-   * money counters move by them).
+   * Several nodes: the shared money counters follow each committed write by its balance changes,
+   * per account (cluster/sync.ts).
    */
-  /** Several nodes: the shared money counters follow each committed write (cluster/sync.ts). */
   moneyMoves?: MoneyMoves
 }
 
