@@ -29,6 +29,16 @@ export type BooksStats = {
   lastReconcileAtMs: number | null
 }
 
+/** The figures of a node whose books have not started (none yet). */
+export const noBooks = (): BooksStats => ({
+  reconciles: 0,
+  corrections: 0,
+  correctedNano: 0,
+  reaped: 0,
+  unacknowledged: 0,
+  lastReconcileAtMs: null,
+})
+
 export type Books = {
   /** The ledger wrote these calls' charges: they are no longer this process's to owe. */
   flushed(requestIds: readonly string[]): void
@@ -90,14 +100,7 @@ export function createBooks(opts: {
   const p = redis.prefix
   const keys = booksKeys(p)
   const beat = (who: string) => `${p}hb:${who}`
-  const stats: BooksStats = {
-    reconciles: 0,
-    corrections: 0,
-    correctedNano: 0,
-    reaped: 0,
-    unacknowledged: 0,
-    lastReconcileAtMs: null,
-  }
+  const stats = noBooks()
   let unacked: string[] = []
   let closed = false
 

@@ -6,7 +6,7 @@ import { createCalendar } from '../limits/daykey'
 import { createLimitWindows } from '../limits/windows'
 import type { Clock } from '../shared/clock'
 import type { Logger } from '../shared/log'
-import { beatFor, createBooks, type Books, type BooksStats } from './books'
+import { beatFor, createBooks, noBooks, type Books, type BooksStats } from './books'
 import { createBus, type Bus } from './bus'
 import { createFallbackLimits } from './fallback'
 import { createSharedGate, type SharedGate, type SharedGateState } from './gate'
@@ -167,14 +167,7 @@ export async function openCluster(
       }
       // A dead connection is the fallback even before a call has tried it.
       const mode = redis.connected ? g.mode : 'fallback'
-      const books = cluster.books?.stats() ?? {
-        reconciles: 0,
-        corrections: 0,
-        correctedNano: 0,
-        reaped: 0,
-        unacknowledged: 0,
-        lastReconcileAtMs: null,
-      }
+      const books = cluster.books?.stats() ?? noBooks()
       return {
         ...g,
         books: { ...books, retryingSettlements: cluster.gate?.retrying ?? 0 },

@@ -62,6 +62,19 @@ async function node(instance: string, leaseMs = 1_000, reapedTtlMs = 60_000) {
   return { limits, books }
 }
 
+/** A node's shared gate over its limits, seeding and acknowledging through its books. */
+const gateOf = (n: Awaited<ReturnType<typeof node>>) =>
+  createSharedGate({
+    limits: n.limits,
+    holds,
+    fallback: createFallbackLimits({ windows: createLimitWindows({ clock: createFakeClock() }), nodes: 2 }),
+    clock: createFakeClock(T),
+    log: createMemoryLogger(),
+    leaseMs: 60_000,
+    seed: (id) => n.books.seed(id),
+    written: (ids) => n.books.flushed(ids),
+  })
+
 let seq = 0
 async function hold(limits: SharedLimits, accountId: number, holdNano: number): Promise<SharedReservation> {
   const r = await limits.reserve({
@@ -231,16 +244,7 @@ describe('what the review found', () => {
     const y = await node('Y')
     db.set(1, 10 * USD)
     await holds.seed(1, 10 * USD)
-    const gate = createSharedGate({
-      limits: y.limits,
-      holds,
-      fallback: createFallbackLimits({ windows: createLimitWindows({ clock: createFakeClock() }), nodes: 2 }),
-      clock: createFakeClock(T),
-      log: createMemoryLogger(),
-      leaseMs: 60_000,
-      seed: (id) => y.books.seed(id),
-      written: (ids) => y.books.flushed(ids),
-    })
+    const gate = gateOf(y)
     try {
       const admitted = await gate.reserve({ accountId: 1, scopes: [], caps: [], estTokens: 0, callId: 'w-1', money: { holdNano: 2 * USD, minNano: 0 } })
       if (!admitted.ok) throw new Error(admitted.message)
@@ -284,16 +288,7 @@ describe('what the review found', () => {
     const y = await node('Y')
     db.set(1, 10 * USD)
     await holds.seed(1, 10 * USD)
-    const gate = createSharedGate({
-      limits: y.limits,
-      holds,
-      fallback: createFallbackLimits({ windows: createLimitWindows({ clock: createFakeClock() }), nodes: 2 }),
-      clock: createFakeClock(T),
-      log: createMemoryLogger(),
-      leaseMs: 60_000,
-      seed: (id) => y.books.seed(id),
-      written: (ids) => y.books.flushed(ids),
-    })
+    const gate = gateOf(y)
     const books = createBooks({
       redis,
       instance: 'Y',
@@ -348,7 +343,6 @@ describe('what the review found', () => {
 
   test("a change to one account's counter does not hold back another's correction", async () => {
     let sneak = true
-    const y = await node('Y')
     const books = createBooks({
       redis,
       instance: 'Z',
@@ -373,7 +367,6 @@ describe('what the review found', () => {
     expect(await holds.available(2)).toBe(7 * USD)
     expect(await books.reconcile()).toBe(1)
     expect(await holds.available(2)).toBe(10 * USD)
-    void y
   })
 })
 
