@@ -120,6 +120,7 @@ export async function buildDeps(
   const shared = cluster?.attach({
     stale: (id) => moneyMoves!.stale(id),
     drop: (id) => moneyMoves!.drop(id),
+    cachedBalanceOf: (id) => billing.ledger.balanceOf(id),
     balancesOf: async (ids) => {
       const cards = await createCardsRepo(sql).cardsOfMany(ids)
       const nowMs = clock.now()

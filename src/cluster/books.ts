@@ -95,6 +95,11 @@ export function createBooks(opts: {
   reapedTtlMs: number
   /** What this process should have listed (gate.ts): listed again when Redis lost it. */
   listing?: () => Listing
+  /**
+   * This node's cached balance (its own unwritten charges off): what a counter is made from while
+   * the database is unreachable, so calls go on being served from memory.
+   */
+  cachedBalanceOf?: (accountId: number) => number
 }): Books {
   const { redis, instance, log } = opts
   const p = redis.prefix
@@ -193,11 +198,24 @@ export function createBooks(opts: {
     return n
   }
 
+  const balanceForSeed = async (id: number): Promise<number> => {
+    try {
+      return (await opts.balancesOf([id])).get(id) ?? 0
+    } catch (e) {
+      if (!opts.cachedBalanceOf) throw e
+      // What this node last read, its own unwritten charges off twice (off the cached balance and
+      // in what is listed): low rather than high. A cache another node's write made stale was
+      // dropped when the write was announced, and reads as 0 until read again.
+      log.warn('database unreachable: a shared balance made from this node\'s cache', { accountId: id, error: (e as Error).message })
+      return opts.cachedBalanceOf(id)
+    }
+  }
+
   /** A missing counter made from the database: its balance less what is listed, unless the books moved meanwhile. */
   const seed = async (id: number): Promise<boolean> => {
     for (let attempt = 0; attempt < SEED_ATTEMPTS; attempt++) {
       const version = await opts.holds.version(id)
-      const balance = (await opts.balancesOf([id])).get(id) ?? 0
+      const balance = await balanceForSeed(id)
       if ((await opts.holds.seedFromBooks(id, balance, version)) !== 'changed') return true
       await Bun.sleep(SEED_RETRY_MS)
     }

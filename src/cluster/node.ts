@@ -73,6 +73,8 @@ export type NodeBooks = {
   stale: (accountId: number) => boolean
   /** Drops a counter that could not be followed, until Redis takes it (sync.ts). */
   drop: (accountId: number) => void
+  /** This node's cached balance: what a missing counter is made from while the database is away. */
+  cachedBalanceOf: (accountId: number) => number
   /** Live balances in the database: what missing counters are made from, and reconciled with. */
   balancesOf: (accountIds: readonly number[]) => Promise<Map<number, number>>
 }
@@ -132,6 +134,7 @@ export async function openCluster(
         leaseMs,
         periodMs: config.RECONCILE_MS,
         balancesOf: parts.balancesOf,
+        cachedBalanceOf: parts.cachedBalanceOf,
         holds,
         reapedTtlMs: quietMs,
         listing: () => cluster.gate?.listing() ?? { open: [], costs: [] },

@@ -203,6 +203,30 @@ describe('what the review found', () => {
     expect(await y.books.reconcile()).toBe(0)
   })
 
+  test('with the database away, a counter is made from the cached balance less what is listed', async () => {
+    const x = await node('X')
+    await holds.seed(1, 10 * USD)
+    await hold(x.limits, 1, 2 * USD)
+    await holds.forget(1)
+    const books = createBooks({
+      redis,
+      instance: 'Z',
+      clock: createFakeClock(),
+      log: createMemoryLogger(),
+      leaseMs: 1_000,
+      periodMs: 0,
+      holds,
+      reapedTtlMs: 60_000,
+      balancesOf: async () => {
+        throw new Error('connection refused')
+      },
+      cachedBalanceOf: () => 9 * USD,
+    })
+    opened.push(books)
+    expect(await books.seed(1)).toBe(true)
+    expect(await holds.available(1)).toBe(7 * USD)
+  })
+
   test('a seed waits while an admin write is moving money, and is refused if it does not end', async () => {
     const y = await node('Y')
     db.set(1, 10 * USD)
