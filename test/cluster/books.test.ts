@@ -43,23 +43,31 @@ beforeEach(async () => {
   db.clear()
 })
 
-/** One process: its limits (which list its holds) and its books. */
-async function node(instance: string, leaseMs = 1_000, reapedTtlMs = 60_000) {
-  await beatFor(redis, instance, leaseMs)
-  const limits = createSharedLimits({ redis, calendar: createCalendar('UTC'), instance })
+type BooksOptions = Parameters<typeof createBooks>[0]
+
+/** A process's books over `db`, closed after the test; `over` replaces any option. */
+function booksOf(instance: string, over: Partial<BooksOptions> = {}) {
   const books = createBooks({
     redis,
     instance,
     clock: createFakeClock(),
     log: createMemoryLogger(),
-    leaseMs,
+    leaseMs: 1_000,
     periodMs: 0,
     balancesOf: async (ids) => new Map(ids.filter((id) => db.has(id)).map((id) => [id, db.get(id)!])),
     holds,
-    reapedTtlMs,
+    reapedTtlMs: 60_000,
+    ...over,
   })
   opened.push(books)
-  return { limits, books }
+  return books
+}
+
+/** One process: its limits (which list its holds) and its books. */
+async function node(instance: string, leaseMs = 1_000, reapedTtlMs = 60_000) {
+  await beatFor(redis, instance, leaseMs)
+  const limits = createSharedLimits({ redis, calendar: createCalendar('UTC'), instance })
+  return { limits, books: booksOf(instance, { leaseMs, reapedTtlMs }) }
 }
 
 /** A node's shared gate over its limits, seeding and acknowledging through its books. */
@@ -208,21 +216,12 @@ describe('what the review found', () => {
     await holds.seed(1, 10 * USD)
     await hold(x.limits, 1, 2 * USD)
     await holds.forget(1)
-    const books = createBooks({
-      redis,
-      instance: 'Z',
-      clock: createFakeClock(),
-      log: createMemoryLogger(),
-      leaseMs: 1_000,
-      periodMs: 0,
-      holds,
-      reapedTtlMs: 60_000,
+    const books = booksOf('Z', {
       balancesOf: async () => {
         throw new Error('connection refused')
       },
       cachedBalanceOf: () => 9 * USD,
     })
-    opened.push(books)
     expect(await books.seed(1)).toBe(true)
     expect(await holds.available(1)).toBe(7 * USD)
   })
@@ -313,19 +312,7 @@ describe('what the review found', () => {
     db.set(1, 10 * USD)
     await holds.seed(1, 10 * USD)
     const gate = gateOf(y)
-    const books = createBooks({
-      redis,
-      instance: 'Y',
-      clock: createFakeClock(),
-      log: createMemoryLogger(),
-      leaseMs: 1_000,
-      periodMs: 0,
-      holds,
-      reapedTtlMs: 60_000,
-      balancesOf: async (ids) => new Map(ids.map((id) => [id, db.get(id)!])),
-      listing: () => gate.listing(),
-    })
-    opened.push(books)
+    const books = booksOf('Y', { listing: () => gate.listing() })
     try {
       const money = { holdNano: 2 * USD, minNano: 0 }
       const open = await gate.reserve({ accountId: 1, scopes: [], caps: [], estTokens: 0, callId: 'r-open', money })
@@ -367,15 +354,7 @@ describe('what the review found', () => {
 
   test("a change to one account's counter does not hold back another's correction", async () => {
     let sneak = true
-    const books = createBooks({
-      redis,
-      instance: 'Z',
-      clock: createFakeClock(),
-      log: createMemoryLogger(),
-      leaseMs: 1_000,
-      periodMs: 0,
-      holds,
-      reapedTtlMs: 60_000,
+    const books = booksOf('Z', {
       balancesOf: async (ids) => {
         // Between the snapshot and the correction another node seeds account 2.
         if (sneak) await holds.forget(2).then(() => holds.seed(2, 7 * USD))
@@ -383,7 +362,6 @@ describe('what the review found', () => {
         return new Map(ids.map((id) => [id, 10 * USD]))
       },
     })
-    opened.push(books)
     await holds.seed(1, 4 * USD)
     await holds.seed(2, 4 * USD)
     expect(await books.reconcile()).toBe(1)
