@@ -32,7 +32,6 @@ import {
   cardExpiry,
   connectNode,
   keyAnnouncements,
-  moneyMoved,
 } from './cluster/sync'
 
 export type { RequestMeta } from './shared/request-meta'
@@ -108,8 +107,7 @@ export async function buildDeps(
   // Sized like the auth cache: every proxied call reads its account's view (lists, limit chain).
   const tree = createTree(repo, events, { max: 100_000 })
   const holds = createHolds()
-  const moneyMoves = cluster && moneyMoved(cluster.holds, log)
-  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds, moneyMoves })
+  const service = createAccountService({ db: sql, repo, oplog, tree, events, flusher, clock, config, log, holds, moneyMoves: cluster?.moneyMoves })
   const inFlight = createInFlight()
   const requestMeta = new WeakMap<Request, RequestMeta>()
   const fetchFn = overrides.fetch ?? fetch
@@ -118,8 +116,6 @@ export async function buildDeps(
   const limits = await createLimits({ config, db: sql, clock, log, flusher, tree, events, billing, settings, holds, alertClaims: cluster && alertClaims(cluster.redis) })
   // A missing shared money counter is made from the database less what every node lists.
   const shared = cluster?.attach({
-    stale: (id) => moneyMoves!.stale(id),
-    drop: (id) => moneyMoves!.drop(id),
     cachedBalanceOf: (id) => billing.ledger.balanceOf(id),
     balancesOf: async (ids) => {
       const cards = await createCardsRepo(sql).cardsOfMany(ids)

@@ -1,7 +1,7 @@
 // The Lua scripts behind the shared money books (books.ts): reaping a process taken for dead,
 // purging its lost usage, the reconciliation's snapshot and correction, written costs leaving the
 // lists, listing again what Redis lost, and the heartbeat.
-import { VERSION_TTL_MS } from './holds'
+import { LUA_BUMP } from './holds'
 import { defineScript, LUA_NOW } from './redis'
 
 /**
@@ -14,6 +14,7 @@ import { defineScript, LUA_NOW } from './redis'
  * Returns how many holds came back, or -1.
  */
 export const REAP = defineScript(`${LUA_NOW}
+${LUA_BUMP}
 if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return -1 end
 local p = ARGV[2]
@@ -25,8 +26,7 @@ for i = 1, #open, 2 do
     local m = p .. 'm:' .. a
     if redis.call('EXISTS', m) == 1 then redis.call('INCRBY', m, h) end
     if redis.call('DECRBY', p .. 'l:' .. a, h) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
-    redis.call('INCR', p .. 'v:' .. a)
-    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    bump(p .. 'v:' .. a)
     redis.call('HSET', KEYS[4], open[i], open[i + 1])
     n = n + 1
   end
@@ -45,6 +45,7 @@ return n
  * A process that came back keeps its list. Returns how many costs went, or -1 (not yet, or back).
  */
 export const PURGE = defineScript(`${LUA_NOW}
+${LUA_BUMP}
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return -1
@@ -57,8 +58,7 @@ for _, v in ipairs(redis.call('HVALS', KEYS[3])) do
   local a, c = string.match(v, '^(%d+):(%d+)$')
   if a then
     if redis.call('DECRBY', p .. 'l:' .. a, c) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
-    redis.call('INCR', p .. 'v:' .. a)
-    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    bump(p .. 'v:' .. a)
     n = n + 1
   end
 end
@@ -90,6 +90,7 @@ return out
  * in its version, so a second pass on the same snapshot changes nothing. Returns how many.
  */
 export const CORRECT = defineScript(`${LUA_NOW}
+${LUA_BUMP}
 if redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[2]), '+inf') > 0 then return 0 end
 local n = 0
 for i = 3, #ARGV, 3 do
@@ -97,8 +98,7 @@ for i = 3, #ARGV, 3 do
   local v = ARGV[1] .. 'v:' .. ARGV[i]
   if (redis.call('GET', v) or '0') == ARGV[i + 2] and redis.call('EXISTS', m) == 1 then
     redis.call('INCRBY', m, ARGV[i + 1])
-    redis.call('INCR', v)
-    redis.call('PEXPIRE', v, ${VERSION_TTL_MS})
+    bump(v)
     n = n + 1
   end
 end
@@ -112,6 +112,7 @@ return n
  * read the balance before this write and the listed sum after it is refused.
  */
 export const WRITTEN = defineScript(`
+${LUA_BUMP}
 local p = ARGV[1]
 local ids = {}
 for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
@@ -129,8 +130,7 @@ end
 for a, c in pairs(sums) do
   if redis.call('DECRBY', p .. 'l:' .. a, string.format('%d', c)) <= 0 then redis.call('DEL', p .. 'l:' .. a) end
   if redis.call('EXISTS', p .. 'm:' .. a) == 0 then
-    redis.call('INCR', p .. 'v:' .. a)
-    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    bump(p .. 'v:' .. a)
   end
 end
 return 1
@@ -144,6 +144,7 @@ return 1
  * made without it. Each account touched counts in its version. Returns how many were missing.
  */
 export const RELIST = defineScript(`
+${LUA_BUMP}
 local p = ARGV[1]
 local nOpen = tonumber(ARGV[2])
 local n = 0
@@ -156,8 +157,7 @@ for i = 3, #ARGV, 3 do
   if redis.call('HSETNX', list, ARGV[i], a .. ':' .. ARGV[i + 2]) == 1 then
     redis.call('INCRBY', p .. 'l:' .. a, ARGV[i + 2])
     if redis.call('EXISTS', p .. 'm:' .. a) == 1 then redis.call('DECRBY', p .. 'm:' .. a, ARGV[i + 2]) end
-    redis.call('INCR', p .. 'v:' .. a)
-    redis.call('PEXPIRE', p .. 'v:' .. a, ${VERSION_TTL_MS})
+    bump(p .. 'v:' .. a)
     n = n + 1
   end
 end

@@ -5,8 +5,9 @@
 // it (the scripts keep that sum per account, `l:{id}`, with the lists). A missing counter is made
 // that way, and on a schedule one node checks every counter against it and corrects the
 // difference. A process whose heartbeat stopped (killed, cut off) has its open holds given back
-// and its unwritten costs dropped (that usage is lost, so it is not owed either); if it was only
-// cut off, its late settlements take the cost alone. Any change to a counter that is not a call's
+// at once and its unwritten costs dropped a while later (that usage is lost, so it is not owed
+// either); if it was only cut off, its late settlements take the cost alone, and at its next
+// heartbeat it lists again what it holds and owes. Any change to a counter that is not a call's
 // counts in the account's version: a seed or correction computed from the database is applied
 // only if the version did not move and no admin write was moving money meanwhile.
 import type { Clock } from '../shared/clock'
@@ -57,14 +58,18 @@ export type Books = {
   close(): void
 }
 
+/** `{prefix}hb:{instance}`: present while the process beats. */
+const heartbeatKey = (prefix: string, instance: string) => `${prefix}hb:${instance}`
+
 /**
  * Lists the process among those whose holds count, with a heartbeat of `leaseMs`: done before the
  * node serves (node.ts), then every third of the lease.
  */
-export async function beatFor(redis: Redis, instance: string, leaseMs: number): Promise<void> {
-  await redis.send('SET', [`${redis.prefix}hb:${instance}`, '1', 'PX', String(leaseMs)])
-  await redis.send('SADD', [booksKeys(redis.prefix).nodes, instance])
+export async function beatFor(redis: Redis, instance: string, leaseMs: number): Promise<boolean> {
+  const keys = [heartbeatKey(redis.prefix, instance), booksKeys(redis.prefix).nodes]
+  return (await redis.run(BEAT, keys, [instance, String(leaseMs)])) === 1
 }
+
 
 /** Entries per RELIST script. */
 const RELIST_CHUNK = 500
@@ -104,15 +109,14 @@ export function createBooks(opts: {
   const { redis, instance, log } = opts
   const p = redis.prefix
   const keys = booksKeys(p)
-  const beat = (who: string) => `${p}hb:${who}`
   const stats = noBooks()
   let unacked: string[] = []
   let closed = false
 
   /** A beat that finds this process out of the set (Redis restarted, or it was taken for dead) lists again what it holds and owes. */
   const heartbeat = async () => {
-    const added = await redis.run(BEAT, [beat(instance), keys.nodes], [instance, String(opts.leaseMs)])
-    if (added === 1 && opts.listing) await relist(opts.listing())
+    const added = await beatFor(redis, instance, opts.leaseMs)
+    if (added && opts.listing) await relist(opts.listing())
   }
 
   const relist = async (l: Listing) => {
@@ -156,7 +160,7 @@ export function createBooks(opts: {
     let n = 0
     for (const who of members) {
       if (who === instance) continue
-      const k = [keys.nodes, beat(who), openHoldsKey(p, who), reapedKey(p, who), keys.reaped]
+      const k = [keys.nodes, heartbeatKey(p, who), openHoldsKey(p, who), reapedKey(p, who), keys.reaped]
       const holds = (await redis.run(REAP, k, [who, p, String(opts.reapedTtlMs)])) as number
       if (holds < 0) continue
       n++

@@ -13,6 +13,11 @@ import { defineScript, LUA_NOW, type Redis } from './redis'
 
 /** A version lives this long after its last change: longer than any read-then-write between. */
 export const VERSION_TTL_MS = 86_400_000
+/** Lua `bump(key)`: counts a change in an account's version, which lives VERSION_TTL_MS from it. */
+export const LUA_BUMP = `local function bump(k)
+  redis.call('INCR', k)
+  redis.call('PEXPIRE', k, ${VERSION_TTL_MS})
+end`
 
 export type AdmitResult =
   /** The hold is taken; `availableNano` is what the account has left free. */
@@ -74,10 +79,9 @@ return {0, free}
  * KEYS: the counter, its version. ARGV[1]: delta. INCRBY only if the counter exists; returns the
  * value, or false when absent. A result beyond ±(2^53 − 1) is undone and refused: JavaScript could not hold it.
  */
-const MOVE = defineScript(`
+const MOVE = defineScript(`${LUA_BUMP}
 -- Counted even with no counter: a seed reading the database meanwhile must not apply.
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
+bump(KEYS[2])
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local v = redis.call('INCRBY', KEYS[1], ARGV[1])
 if v > 9007199254740991 or v < -9007199254740991 then
@@ -94,6 +98,7 @@ return v
  * listed unless it exists: 1 set, 0 exists, -1 the version moved or an admin write is moving money.
  */
 const SEED = defineScript(`${LUA_NOW}
+${LUA_BUMP}
 if ARGV[3] ~= '' then
   if redis.call('ZCOUNT', KEYS[4], now - tonumber(ARGV[4]), '+inf') > 0 then return -1 end
   if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[3] then return -1 end
@@ -102,16 +107,14 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local v = string.format('%d', tonumber(ARGV[1]) - (tonumber(redis.call('GET', KEYS[2])) or 0))
 if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
 else redis.call('SET', KEYS[1], v) end
-redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], ${VERSION_TTL_MS})
+bump(KEYS[3])
 return 1
 `)
 
 /** KEYS: the counter, its version. */
-const DROP = defineScript(`
+const DROP = defineScript(`${LUA_BUMP}
 redis.call('DEL', KEYS[1])
-redis.call('INCR', KEYS[2])
-redis.call('PEXPIRE', KEYS[2], ${VERSION_TTL_MS})
+bump(KEYS[2])
 return 1
 `)
 
@@ -130,6 +133,7 @@ return 1
  * already) drops its counters instead. Returns 1, or 0 when it dropped them.
  */
 const MOVED = defineScript(`${LUA_NOW}
+${LUA_BUMP}
 local listed = redis.call('ZSCORE', KEYS[1], ARGV[1])
 local fresh = listed and tonumber(listed) >= now - tonumber(ARGV[2])
 for i = 2, #KEYS, 2 do
@@ -141,8 +145,7 @@ for i = 2, #KEYS, 2 do
       redis.call('DEL', KEYS[i])
     end
   end
-  redis.call('INCR', KEYS[i + 1])
-  redis.call('PEXPIRE', KEYS[i + 1], ${VERSION_TTL_MS})
+  bump(KEYS[i + 1])
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 if fresh then return 1 end

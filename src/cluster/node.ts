@@ -13,7 +13,7 @@ import { createSharedGate, type SharedGate, type SharedGateState } from './gate'
 import { createSharedHolds, type SharedHolds } from './holds'
 import { createSharedLimits, type SharedLimits } from './limits'
 import { openRedis, type Redis } from './redis'
-import { createAnnouncer, type Announcer } from './sync'
+import { createAnnouncer, moneyMoved, type Announcer, type MoneyMoves } from './sync'
 
 export type ClusterConfig = {
   REDIS_URL?: string
@@ -49,6 +49,8 @@ export type Cluster = {
   /** Publishes this node's committed changes, retrying while Redis is away. */
   readonly announcer: Announcer
   readonly holds: SharedHolds
+  /** What admin writes tell the shared counters, before and after their transaction. */
+  readonly moneyMoves: MoneyMoves
   readonly limits: SharedLimits
   /** Set by attach(): the gate's shared store (needs this node's books for seeding). */
   gate: SharedGate | null
@@ -69,10 +71,6 @@ const QUIET_MARGIN_MS = 5 * 60_000
 
 /** What the shared money needs from this node's books and the database. */
 export type NodeBooks = {
-  /** A counter that missed an admin move (sync.ts): its calls wait. */
-  stale: (accountId: number) => boolean
-  /** Drops a counter that could not be followed, until Redis takes it (sync.ts). */
-  drop: (accountId: number) => void
   /** This node's cached balance: what a missing counter is made from while the database is away. */
   cachedBalanceOf: (accountId: number) => number
   /** Live balances in the database: what missing counters are made from, and reconciled with. */
@@ -122,6 +120,7 @@ export async function openCluster(
     bus,
     announcer: createAnnouncer(bus, deps.log),
     holds,
+    moneyMoves: moneyMoved(holds, deps.log),
     limits,
     gate: null,
     books: null,
@@ -148,9 +147,9 @@ export async function openCluster(
         log: deps.log,
         leaseMs,
         seed: (id) => books.seed(id),
-        stale: parts.stale,
+        stale: (id) => cluster.moneyMoves.stale(id),
         written: (ids) => books.flushed(ids),
-        drop: parts.drop,
+        drop: (id) => cluster.moneyMoves.drop(id),
         // Past this, the holds of its node (were it taken for dead) are forgotten.
         retryForMs: quietMs,
       })
@@ -186,6 +185,7 @@ export async function openCluster(
       cluster.announcer.close()
       cluster.gate?.close()
       cluster.books?.close()
+      cluster.moneyMoves.close()
       bus.close()
       redis.close()
     },

@@ -163,7 +163,7 @@ export function moneyMoved(holds: SharedHolds, log: Logger): MoneyMoves {
       if (token === null) return failed(new Error('the move was not listed in Redis'))
       holds.moved(token, deltas).catch(failed)
     },
-    stale: (id) => stale.size > 0 && stale.has(id),
+    stale: (id) => stale.has(id),
     drop(id) {
       stale.add(id)
       drop()
